@@ -1,0 +1,35 @@
+"""Configuration of one sandbox server: where it listens, where it keeps data, how its market runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReplaySource:
+    """User data replayed for one symbol instead of the simulated process (CSV or Parquet)."""
+
+    symbol: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Settings of a sandbox server; every field has a default that suits tests and notebooks.
+
+    ``data_dir`` None means a fresh temporary directory removed when the server stops.
+    ``speed`` is simulated seconds per wall-clock second for live prices.
+    ``deploy_delay`` is how long DEPLOYING/UNDEPLOYING last before the target state.
+    ``status_interval`` is the period of ``status`` packets per connected stream (< 60 s).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    data_dir: Path | None = None
+    seed: int = 0
+    speed: float = 1.0
+    deploy_delay: float = 0.5
+    status_interval: float = 10.0
+    region: str = "vint-hill"
+    replay: tuple[ReplaySource, ...] = field(default_factory=tuple)

@@ -1,0 +1,80 @@
+"""The python-socketio 4.6.1 workarounds: they must still be needed and must still work."""
+
+from __future__ import annotations
+
+import asyncio
+
+import engineio.asyncio_client
+import pytest
+import socketio
+from aiohttp import web
+
+from mtdata.socketio_compat import GatherManager, disable_client_sigint_handler, disconnect_all
+
+
+async def _serve(manager: socketio.AsyncManager | None) -> tuple[socketio.AsyncServer, web.AppRunner, str]:
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager)
+    app = web.Application()
+    sio.attach(app, socketio_path="ws")
+
+    @sio.on("ping_me")
+    async def ping_me(sid: str, data: object) -> None:
+        await sio.emit("pong", data, room=sid)
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return sio, runner, f"http://127.0.0.1:{port}"
+
+
+async def _round_trip(url: str, timeout: float) -> object:
+    client = socketio.AsyncClient(reconnection=False)
+    got: asyncio.Future = asyncio.get_running_loop().create_future()
+    client.on("pong", lambda data: got.done() or got.set_result(data))
+    await client.connect(url, socketio_path="ws", transports=["websocket"])
+    try:
+        await client.emit("ping_me", {"n": 1})
+        return await asyncio.wait_for(got, timeout)
+    finally:
+        await client.disconnect()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_stock_manager_still_loses_room_emits() -> None:
+    """If this fails, python-socketio fixed the bug and GatherManager can go."""
+    sio, runner, url = await _serve(None)
+    try:
+        with pytest.raises(asyncio.TimeoutError):
+            await _round_trip(url, timeout=0.5)
+    finally:
+        await runner.cleanup()
+
+
+async def test_gather_manager_delivers_room_emits() -> None:
+    sio, runner, url = await _serve(GatherManager())
+    try:
+        assert await _round_trip(url, timeout=5) == {"n": 1}
+    finally:
+        await runner.cleanup()
+
+
+async def test_disconnect_all_closes_every_socket() -> None:
+    sio, runner, url = await _serve(GatherManager())
+    client = socketio.AsyncClient(reconnection=False)
+    gone = asyncio.Event()
+    client.on("disconnect", gone.set)
+    try:
+        await client.connect(url, socketio_path="ws", transports=["websocket"])
+        await disconnect_all(sio.eio)
+        await asyncio.wait_for(gone.wait(), 5)
+        assert sio.eio.sockets == {}
+    finally:
+        await runner.cleanup()
+
+
+def test_client_sigint_handler_is_disabled() -> None:
+    disable_client_sigint_handler()
+    assert engineio.asyncio_client.async_signal_handler_set is True
