@@ -45,7 +45,7 @@ async def _round_trip(url: str, timeout: float) -> object:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_stock_manager_still_loses_room_emits() -> None:
     """If this fails, python-socketio fixed the bug and GatherManager can go."""
-    sio, runner, url = await _serve(None)
+    _sio, runner, url = await _serve(None)
     try:
         with pytest.raises(asyncio.TimeoutError):
             await _round_trip(url, timeout=0.5)
@@ -54,7 +54,7 @@ async def test_stock_manager_still_loses_room_emits() -> None:
 
 
 async def test_gather_manager_delivers_room_emits() -> None:
-    sio, runner, url = await _serve(GatherManager())
+    _sio, runner, url = await _serve(GatherManager())
     try:
         assert await _round_trip(url, timeout=5) == {"n": 1}
     finally:

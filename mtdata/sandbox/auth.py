@@ -142,9 +142,7 @@ class TokenService:
             store.set_setting("token_secret", secret)
         self._secret = bytes.fromhex(secret)
 
-    def issue(
-        self, user_id: str, rules: list[dict[str, Any]], validity_seconds: float | None = None
-    ) -> str:
+    def issue(self, user_id: str, rules: list[dict[str, Any]], validity_seconds: float | None = None) -> str:
         """A new signed token for ``user_id`` with ``rules``; recorded in the store."""
         now = int(time.time())
         token_id = secrets.token_hex(8)

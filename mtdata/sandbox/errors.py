@@ -95,7 +95,7 @@ class NotSynchronizedError(ApiError):
     name = "NotSynchronizedError"
 
 
-class TimeoutError(ApiError):  # noqa: A001 - the wire name
+class TimeoutError(ApiError):  # the wire name; shadows the builtin only inside this module
     name = "TimeoutError"
 
 
