@@ -1,0 +1,275 @@
+"""The ``mtdata`` command: ``mtdata sandbox`` runs a local MetaApi-compatible server, ``mtdata demo`` shows it working.
+
+``mtdata demo`` speaks the bare wire (httpx and python-socketio 4.x) through :class:`RawStream`,
+which benchmarks and tests reuse as a minimal streaming client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import os
+import random
+import shutil
+import signal
+import string
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+#: File the sandbox command writes into its data dir: how scripts and notebooks find the server.
+SANDBOX_FILE = "sandbox.json"
+
+
+def _random_id(length: int = 32) -> str:
+    return "".join(random.choices(string.ascii_lowercase, k=length))
+
+
+class RawStream:
+    """One streaming session over bare socket.io: subscribe, synchronize, then market data (spec §11.1)."""
+
+    def __init__(self, url: str, token: str, account_id: str, on_packet: Callable[[dict], Any] | None = None) -> None:
+        import socketio
+
+        self.url, self.token, self.account_id, self.on_packet = url, token, account_id, on_packet
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._packet_waits: list[tuple[str, asyncio.Future]] = []
+        self.sio.on("response", self._on_response)
+        self.sio.on("processingError", self._on_error)
+        self.sio.on("synchronization", self._on_packet)
+
+    async def _on_response(self, data: Any) -> None:
+        data = json.loads(data) if isinstance(data, str) else data
+        future = self._waiting.pop(data.get("requestId"), None)
+        if future and not future.done():
+            future.set_result(data)
+
+    async def _on_error(self, data: dict) -> None:
+        future = self._waiting.pop(data.get("requestId"), None)
+        if future and not future.done():
+            future.set_exception(RuntimeError(f"{data.get('error')}: {data.get('message')}"))
+
+    async def _on_packet(self, packet: Any) -> None:
+        packet = json.loads(packet) if isinstance(packet, str) else packet
+        for kind, future in list(self._packet_waits):
+            if packet.get("type") == kind and not future.done():
+                future.set_result(packet)
+        if self.on_packet is not None:
+            self.on_packet(packet)
+
+    def expect(self, packet_type: str) -> asyncio.Future:
+        """A future resolved by the next synchronization packet of ``packet_type``."""
+        future = asyncio.get_running_loop().create_future()
+        self._packet_waits.append((packet_type, future))
+        future.add_done_callback(lambda f: self._packet_waits.remove((packet_type, f)))
+        return future
+
+    async def request(self, type: str, timeout: float = 30, **fields: Any) -> dict:
+        """Send a ``request`` packet and return its ``response`` (RuntimeError on ``processingError``)."""
+        request_id = fields.pop("requestId", None) or _random_id()
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        stamps = {"clientProcessingStarted": _iso_now()}
+        payload = {"type": type, "accountId": self.account_id, "requestId": request_id, "application": "MetaApi",
+                   "instanceIndex": 0, "timestamps": stamps, **fields}  # fmt: skip
+        await self.sio.emit("request", payload)
+        return await asyncio.wait_for(future, timeout)
+
+    async def open(self, timeout: float = 30) -> None:
+        """Connect, subscribe, wait for ``authenticated`` and run one full synchronization."""
+        client_id = f"{random.random():.10f}"
+        query = f"?auth-token={self.token}&clientId={client_id}&protocol=3"
+        await self.sio.connect(self.url + query, socketio_path="ws", headers={"Client-Id": client_id},
+                               transports=["websocket"])  # fmt: skip
+        authenticated = self.expect("authenticated")
+        await self.request("subscribe", sessionId=_random_id())
+        host = (await asyncio.wait_for(authenticated, timeout)).get("host")
+        finished = self.expect("dealSynchronizationFinished")
+        epoch = "1970-01-02T03:46:40.000Z"
+        hashes: dict[str, Any] = {"specificationsHashes": [], "positionsHashes": [], "ordersHashes": []}
+        await self.request("synchronize", version=2, host=host, startingHistoryOrderTime=epoch, startingDealTime=epoch,
+                           **hashes)  # fmt: skip
+        await asyncio.wait_for(finished, timeout)
+
+    async def subscribe(self, symbol: str, subscriptions: list[dict] | None = None) -> None:
+        """``subscribeToMarketData`` (quotes by default)."""
+        await self.request("subscribeToMarketData", symbol=symbol, subscriptions=subscriptions or [{"type": "quotes"}])
+
+    async def close(self) -> None:
+        """Disconnect (the server ends the account's streams on this socket)."""
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+def _iso_now() -> str:
+    from .sandbox.timeutil import iso_now
+
+    return iso_now()
+
+
+# -- mtdata sandbox -----------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _announce(server: Any, temporary: bool) -> None:
+    info = {"url": server.url, "token": server.token, "accountId": server.account_id, "port": server.port,
+            "dataDir": str(server.data_dir), "pid": os.getpid()}  # fmt: skip
+    path = server.data_dir / SANDBOX_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(info, file)
+    note = " (temporary, removed on exit)" if temporary else ""
+    print(f"mtdata sandbox listening on {server.url}\n"
+          f"  data dir: {server.data_dir}{note}\n"
+          f"export MTDATA_SANDBOX_URL={server.url}\n"
+          f"export MTDATA_SANDBOX_TOKEN={server.token}\n"
+          f"export MTDATA_ACCOUNT_ID={server.account_id}\n"
+          "Press Ctrl+C to stop.", flush=True)  # fmt: skip
+
+
+async def _serve(config: Any, temporary: bool) -> None:
+    """Run sandbox servers until SIGINT/SIGTERM; a restart fault starts a new one on the same port and dir."""
+    from .sandbox import SandboxServer
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    while True:
+        server = SandboxServer(config)
+        await server.start()
+        restart = asyncio.Event()
+        server.faults.restart_hook = restart.set
+        _announce(server, temporary)
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(restart.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        await server.stop(remove_temp=False)
+        if stop.is_set():
+            print("mtdata sandbox stopped", flush=True)
+            return
+        config = replace(config, port=server.port)
+        print("mtdata sandbox restarting", flush=True)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import ReplaySource, SandboxConfig
+
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(f"refusing to listen on {args.host}: the sandbox has one full-access token and no TLS; "
+              "pass --allow-remote to expose it anyway", file=sys.stderr)  # fmt: skip
+        return 2
+    replay = []
+    for item in args.replay:
+        symbol, sep, path = item.partition("=")
+        if not sep or not symbol or not path:
+            print(f"--replay expects SYMBOL=PATH, got {item!r}", file=sys.stderr)
+            return 2
+        replay.append(ReplaySource(symbol, Path(path)))
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="mtdata-sandbox-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = SandboxConfig(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed, speed=args.speed,
+                           replay=tuple(replay))  # fmt: skip
+    try:
+        asyncio.run(_serve(config, temporary=not args.data_dir))
+    finally:
+        if not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+# -- mtdata demo --------------------------------------------------------------------------------
+
+
+def _show_quote(packet: dict, seen: list[int]) -> None:
+    if packet.get("type") != "prices":
+        return
+    for price in packet.get("prices", []):
+        seen.append(1)
+        if len(seen) <= 12:
+            print(f"  {price['time']}  {price['symbol']:<7} bid {price['bid']:<10} ask {price['ask']}")
+
+
+async def _stream_quotes(url: str, token: str, account_id: str, seconds: float) -> int:
+    from .socketio_compat import disable_client_sigint_handler
+
+    disable_client_sigint_handler()
+    seen: list[int] = []
+    stream = RawStream(url, token, account_id, on_packet=lambda packet: _show_quote(packet, seen))
+    try:
+        await stream.open()
+        for symbol in ("EURUSD", "GBPUSD"):
+            await stream.subscribe(symbol)
+        await asyncio.sleep(seconds)
+    finally:
+        await stream.close()
+    return len(seen)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import httpx
+
+    from . import sandbox
+
+    with (
+        sandbox.start(seed=args.seed) as box,
+        httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as http,
+    ):
+        print(f"Sandbox running at {box.url}\n")
+        account = http.get(f"/users/current/accounts/{box.account_id}").raise_for_status().json()
+        print(f"Account {account['_id']}: {account['name']} (login {account['login']} on {account['server']}, "
+              f"{account['state']}, {account['connectionStatus']})\n")  # fmt: skip
+        path = f"/users/current/accounts/{box.account_id}/historical-market-data/symbols/EURUSD/timeframes/1h/candles"
+        candles = http.get(path, params={"limit": 5}).raise_for_status().json()
+        print("Last 5 H1 candles of EURUSD:")
+        for c in candles:
+            print(f"  {c['time']}  open {c['open']:<9} high {c['high']:<9} low {c['low']:<9} close {c['close']}")
+        print(f"\nLive quotes over socket.io for {args.seconds:g} s:")
+        count = asyncio.run(_stream_quotes(box.url, box.token, box.account_id, args.seconds))
+        print(f"  ... {count} quotes received\n\nDone: the sandbox has stopped.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mtdata`` command."""
+    parser = argparse.ArgumentParser(prog="mtdata", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    box = commands.add_parser("sandbox", help="run a local MetaApi-compatible sandbox in the foreground")
+    box.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
+    box.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    box.add_argument("--data-dir", help="where accounts and trading state persist (default: a temporary dir)")
+    box.add_argument("--seed", type=int, default=0, help="seed of the simulated market")
+    box.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall-clock second")
+    box.add_argument("--replay", action="append", default=[], metavar="SYMBOL=PATH",
+                     help="replay ticks or M1 candles from a CSV/Parquet file for SYMBOL (repeatable)")  # fmt: skip
+    box.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    box.set_defaults(func=_sandbox)
+    demo = commands.add_parser("demo", help="start a sandbox and show an account, candles and live quotes")
+    demo.add_argument("--seconds", type=float, default=3.0, help="how long to stream quotes")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated market")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mtdata`` console script."""
+    args = build_parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        return args.func(args)
+    return 130
