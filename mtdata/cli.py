@@ -130,9 +130,11 @@ def _announce(server: Any, temporary: bool) -> None:
     info = {"url": server.url, "token": server.token, "accountId": server.account_id, "port": server.port,
             "dataDir": str(server.data_dir), "pid": os.getpid()}  # fmt: skip
     path = server.data_dir / SANDBOX_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         json.dump(info, file)
+    os.replace(partial, path)
     note = " (temporary, removed on exit)" if temporary else ""
     print(f"mtdata sandbox listening on {server.url}\n"
           f"  data dir: {server.data_dir}{note}\n"
@@ -162,6 +164,7 @@ async def _serve(config: Any, temporary: bool) -> None:
             wait.cancel()
         await server.stop(remove_temp=False)
         if stop.is_set():
+            (server.data_dir / SANDBOX_FILE).unlink(missing_ok=True)
             print("mtdata sandbox stopped", flush=True)
             return
         config = replace(config, port=server.port)
