@@ -1,0 +1,109 @@
+"""Per-connection state: who is connected, which account streams they hold, how those streams number packets.
+
+A *stream* is (socket, accountId, instanceIndex, host), as the client's packet orderer
+keys it (§7.6): one gapless ``sequenceNumber`` counter and a non-decreasing
+``sequenceTimestamp``. Packets before the stream's first ``synchronizationStarted``
+carry no numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..auth import Principal
+from ..timeutil import now_ms
+
+#: Market-data subscription types of ``subscribeToMarketData`` (§5.3).
+MARKET_DATA_TYPES = ("quotes", "candles", "ticks", "marketDepth")
+
+
+def host_of(instance_index: int) -> str:
+    """The server process name the sandbox reports for an instance number."""
+    return f"ps-mpa-{instance_index}"
+
+
+@dataclass
+class MarketSubscription:
+    """One market-data subscription of a stream: its type, timeframe, interval and delivery state."""
+
+    type: str
+    timeframe: str | None = None
+    interval_ms: int = 0
+    last_sent: float = 0.0
+    dirty: bool = False
+    pending_ticks: list[dict[str, Any]] = field(default_factory=list)
+
+    def due(self, wall: float) -> bool:
+        """Whether the subscription's interval has elapsed since its last packet."""
+        return (wall - self.last_sent) * 1000 >= self.interval_ms
+
+    def wire(self) -> dict[str, Any]:
+        """The subscription as the client sent it."""
+        out: dict[str, Any] = {"type": self.type}
+        if self.timeframe:
+            out["timeframe"] = self.timeframe
+        if self.interval_ms:
+            out["intervalInMilliseconds"] = self.interval_ms
+        return out
+
+
+@dataclass
+class Stream:
+    """One account stream on one socket."""
+
+    account_id: str
+    instance_index: int
+    host: str
+    subscribed: bool = False
+    sync_id: str | None = None
+    synchronized: bool = False
+    sequence: int = 0
+    last_timestamp: int = 0
+    numbered: bool = False
+    market: dict[str, list[MarketSubscription]] = field(default_factory=dict)
+
+    def header(self, packet_type: str) -> dict[str, Any]:
+        """The common fields of a packet of this stream."""
+        return {"type": packet_type, "accountId": self.account_id, "instanceIndex": self.instance_index,
+                "host": self.host}  # fmt: skip
+
+    def stamp(self, packet: dict[str, Any], starts_sync: bool = False) -> dict[str, Any]:
+        """Give ``packet`` the stream's next sequence number and timestamp (when numbering has begun)."""
+        now = now_ms()
+        if starts_sync:
+            stamp_ms = max(now, self.last_timestamp + 1)
+            self.numbered = True
+        elif not self.numbered:
+            return packet
+        else:
+            stamp_ms = max(now, self.last_timestamp)
+        self.sequence += 1
+        self.last_timestamp = stamp_ms
+        packet["sequenceNumber"] = self.sequence
+        packet["sequenceTimestamp"] = stamp_ms
+        return packet
+
+
+@dataclass
+class Connection:
+    """A connected socket: its principal, client id and account streams."""
+
+    sid: str
+    principal: Principal
+    client_id: str | None
+    connected_at: float = field(default_factory=time.monotonic)
+    streams: dict[tuple[str, int], Stream] = field(default_factory=dict)
+
+    def stream(self, account_id: str, instance_index: int) -> Stream:
+        """The stream of ``account_id`` on ``instance_index``, created on first use."""
+        key = (account_id, instance_index)
+        found = self.streams.get(key)
+        if found is None:
+            found = self.streams[key] = Stream(account_id, instance_index, host_of(instance_index))
+        return found
+
+    def account_streams(self, account_id: str) -> list[Stream]:
+        """Every stream of this socket for ``account_id``."""
+        return [s for (a, _), s in self.streams.items() if a == account_id]

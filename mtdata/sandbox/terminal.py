@@ -1,0 +1,177 @@
+"""The trading state of an account as the socket layer reports it (spec §9.2-§9.5), read from the store.
+
+Positions and orders live in the ``positions``/``orders`` tables, history orders and
+deals in ``history_orders``/``deals`` (``time_ms`` = done time / deal time), all keyed
+by the primary account id and filled by the broker engine. The first time an account's
+terminal is needed its initial deposit is recorded as a ``DEAL_TYPE_BALANCE`` deal, so
+the deal history is never empty and the balance is the deposit plus later deal profits.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .timeutil import iso_ms, parse_iso_ms
+
+if TYPE_CHECKING:
+    from .market import Market
+    from .store import Store
+
+#: Counter of position, order and deal tickets (shared with the broker engine).
+TICKET_COUNTER = "ticket"
+TICKET_START = 1000
+
+
+def margin_for(
+    market: Market, spec: dict[str, Any], volume: float, price: float, leverage: float, currency: str
+) -> float:
+    """Margin of ``volume`` lots at ``price``: volume × contract size × price / leverage, in ``currency``."""
+    contract = float(spec.get("contractSize") or 1)
+    in_profit_ccy = volume * contract * price / max(float(leverage or 1), 1e-9)
+    profit_ccy = spec.get("profitCurrency") or currency
+    rate = 1.0 if profit_ccy == currency else market.rate(profit_ccy, currency)
+    return round(in_profit_ccy * rate, 2)
+
+
+class Terminal:
+    """Reads one sandbox's account trading state; the broker engine writes it."""
+
+    def __init__(self, store: Store, market: Market) -> None:
+        self.store = store
+        self.market = market
+        self._initialized: set[str] = set()
+
+    # history -----------------------------------------------------------------------------------
+
+    def ensure_initial_deposit(self, doc: dict[str, Any]) -> None:
+        """Record the account's initial deposit as its first deal, once per account."""
+        account_id = doc["_id"]
+        if account_id in self._initialized:
+            return
+        with self.store.transaction():
+            if not self.store.execute("SELECT 1 FROM deals WHERE account_id = ? LIMIT 1", (account_id,)):
+                created = parse_iso_ms(doc.get("createdAt") or iso_ms(self.market.now_ms()), "createdAt")
+                ticket = str(self.store.next_id(TICKET_COUNTER, start=TICKET_START))
+                trading = doc.get("_trading", {})
+                deal = {
+                    "id": ticket,
+                    "platform": trading.get("platform", doc.get("platform", "mt5")),
+                    "type": "DEAL_TYPE_BALANCE",
+                    "time": iso_ms(created),
+                    "brokerTime": self.market.broker_time(created),
+                    "profit": float(trading.get("balance", 0.0)),
+                    "commission": 0,
+                    "swap": 0,
+                    "comment": "Initial deposit",
+                    "reason": "DEAL_REASON_CLIENT",
+                }
+                self.store.put("deals", ticket, deal, account_id=account_id, time_ms=created, position_id=None)
+        self._initialized.add(account_id)
+
+    def _history(
+        self, table: str, account_id: str, where: str = "", params: tuple[Any, ...] = (), **page: Any
+    ) -> list[dict[str, Any]]:
+        clause = "account_id = ?" + (f" AND {where}" if where else "")
+        return self.store.select(table, clause, (account_id, *params), order_by="time_ms, rowid", **page)
+
+    def history_orders(
+        self, doc: dict[str, Any], start_ms: int, end_ms: int | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """History orders done in [start, end), oldest first."""
+        self.ensure_initial_deposit(doc)
+        where, params = _range(start_ms, end_ms)
+        return self._history("history_orders", doc["_id"], where, params, offset=offset, limit=limit)
+
+    def deals(
+        self, doc: dict[str, Any], start_ms: int, end_ms: int | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Deals in [start, end), oldest first (the initial deposit included)."""
+        self.ensure_initial_deposit(doc)
+        where, params = _range(start_ms, end_ms)
+        return self._history("deals", doc["_id"], where, params, offset=offset, limit=limit)
+
+    def history_orders_by(self, doc: dict[str, Any], field: str, value: str) -> list[dict[str, Any]]:
+        """History orders with ``id`` (ticket) or ``positionId`` equal to ``value``."""
+        self.ensure_initial_deposit(doc)
+        return self._by("history_orders", doc["_id"], field, value)
+
+    def deals_by(self, doc: dict[str, Any], field: str, value: str) -> list[dict[str, Any]]:
+        """Deals with ``id`` (ticket) or ``positionId`` equal to ``value``."""
+        self.ensure_initial_deposit(doc)
+        return self._by("deals", doc["_id"], field, value)
+
+    def _by(self, table: str, account_id: str, field: str, value: str) -> list[dict[str, Any]]:
+        if field == "id":
+            return self._history(table, account_id, "key = ?", (value,))
+        return self._history(table, account_id, "position_id = ?", (value,))
+
+    # open state --------------------------------------------------------------------------------
+
+    def positions(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Open positions of the account."""
+        return self.store.select("positions", "account_id = ?", (doc["_id"],))
+
+    def orders(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Pending orders of the account."""
+        return self.store.select("orders", "account_id = ?", (doc["_id"],))
+
+    def figures(self, doc: dict[str, Any], positions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """``balance``, ``equity``, ``margin``, ``freeMargin``, ``marginLevel`` from the open positions."""
+        trading = doc.get("_trading", {})
+        currency = trading.get("currency", "USD")
+        leverage = trading.get("leverage", 100)
+        balance = float(trading.get("balance", 0.0))
+        credit = float(trading.get("credit", 0.0))
+        positions = self.positions(doc) if positions is None else positions
+        floating = 0.0
+        margin = 0.0
+        for position in positions:
+            floating += round(float(position.get("unrealizedProfit", position.get("profit", 0.0)) or 0.0), 2)
+            floating += round(float(position.get("swap", 0.0) or 0.0), 2)
+            try:
+                spec = self.market.specification(position["symbol"])
+            except Exception:  # a position on a symbol the market no longer lists keeps no margin
+                continue
+            price = float(position.get("openPrice") or 0.0)
+            margin += margin_for(self.market, spec, float(position.get("volume", 0.0)), price, leverage, currency)
+        equity = round(balance + credit + floating, 2)
+        margin = round(margin, 2)
+        return {
+            "balance": balance,
+            "equity": equity,
+            "margin": margin,
+            "freeMargin": round(equity - margin, 2),
+            "marginLevel": round(equity / margin * 100, 2) if margin else None,
+        }
+
+    def account_information(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The account information model (§9.2) of ``doc``."""
+        self.ensure_initial_deposit(doc)
+        trading = doc.get("_trading", {})
+        figures = self.figures(doc)
+        login = str(doc.get("login", ""))
+        return {
+            "platform": trading.get("platform", doc.get("platform", "mt5")),
+            "broker": "mtdata Sandbox",
+            "currency": trading.get("currency", "USD"),
+            "server": doc.get("server", ""),
+            "balance": figures["balance"],
+            "equity": figures["equity"],
+            "margin": figures["margin"],
+            "freeMargin": figures["freeMargin"],
+            "leverage": trading.get("leverage", 100),
+            "marginLevel": figures["marginLevel"],
+            "tradeAllowed": True,
+            "investorMode": False,
+            "marginMode": trading.get("marginMode", "ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"),
+            "name": doc.get("name", ""),
+            "login": int(login) if login.isdigit() else 0,
+            "credit": float(trading.get("credit", 0.0)),
+            "type": "ACCOUNT_TRADE_MODE_DEMO",
+        }
+
+
+def _range(start_ms: int, end_ms: int | None) -> tuple[str, tuple[int, ...]]:
+    if end_ms is None:
+        return "time_ms >= ?", (start_ms,)
+    return "time_ms >= ? AND time_ms < ?", (start_ms, end_ms)
