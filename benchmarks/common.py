@@ -1,0 +1,65 @@
+"""Helpers shared by the benchmarks: a sandbox in its own process, timing, and one-line reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """Where a sandbox process listens and how to talk to it."""
+
+    url: str
+    token: str
+    account_id: str
+
+
+@contextmanager
+def sandbox_process(*options: str) -> Iterator[SandboxInfo]:
+    """Run ``mtdata sandbox`` in a child process (its own interpreter and core), stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="mtdata-bench-") as data_dir:
+        command = [sys.executable, "-m", "mtdata", "sandbox", "--port", "0", "--data-dir", data_dir, *options]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            info = json.loads(_wait_for(Path(data_dir) / "sandbox.json", proc))
+            yield SandboxInfo(info["url"], info["token"], info["accountId"])
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return path.read_text()
+        if proc.poll() is not None:
+            raise RuntimeError(f"the sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{path} did not appear within {timeout} s")
+
+
+def epoch_seconds(iso: str) -> float:
+    """Seconds since the epoch of a wire ISO time (``2024-01-01T00:00:00.000Z``)."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def report(name: str, value: float, unit: str, target: float | None = None, higher_is_better: bool = True) -> bool:
+    """Print one figure, with its target and PASS/MISS when it has one; returns whether it passed."""
+    line = f"{name:<44} {value:>14,.2f} {unit}"
+    passed = True
+    if target is not None:
+        passed = value >= target if higher_is_better else value <= target
+        sign = ">=" if higher_is_better else "<"
+        line += f"   (target {sign} {target:,g} {unit}: {'PASS' if passed else 'MISS'})"
+    print(line, flush=True)
+    return passed
