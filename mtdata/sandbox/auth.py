@@ -195,3 +195,62 @@ class TokenService:
             rules=tuple(payload.get("accessRules", ())),
             expires_at=exp,
         )
+
+
+def _covers(outer: str, inner: str) -> bool:
+    """Whether resource pattern ``outer`` grants everything ``inner`` names."""
+    a, b = _RESOURCE.match(outer), _RESOURCE.match(inner)
+    if not a or not b or a["user"] != b["user"]:
+        return False
+    if a["entity"] == "*" and a["id"] == "*":
+        return True
+    return a["entity"] == b["entity"] and a["id"] in ("*", b["id"])
+
+
+def _intersect_resources(granted: list[str], requested: list[str]) -> list[str]:
+    """Resources named by both lists, each kept in its narrower form."""
+    out: list[str] = []
+    for want in requested:
+        if any(_covers(have, want) for have in granted):
+            out.append(want)
+        else:
+            out.extend(have for have in granted if _covers(want, have))
+    return list(dict.fromkeys(out))
+
+
+def resource(entity: str, entity_id: str) -> str:
+    """The resource string of a token rule for one entity (``*`` for all) of the token's user."""
+    return f"{entity}:$USER_ID$:{entity_id}"
+
+
+def narrow_rules(
+    granted: tuple[dict[str, Any], ...] | list[dict[str, Any]],
+    requested: list[tuple[str, list[str] | None, list[str] | None]],
+) -> list[dict[str, Any]]:
+    """The intersection of a caller's rules with requested ``(rule id, roles, resources)`` triples.
+
+    ``None`` roles or resources mean "as granted". A narrowed token never gains anything:
+    roles and resources outside the caller's rule are dropped, and so are rules left empty.
+    """
+    out: list[dict[str, Any]] = []
+    for rule_id, roles, resources in requested:
+        for rule in granted:
+            if rule.get("id") != rule_id:
+                continue
+            have_roles = list(rule.get("roles", ()))
+            new_roles = have_roles if roles is None else [r for r in have_roles if r in roles]
+            have_res = list(rule.get("resources", ()))
+            new_res = have_res if resources is None else _intersect_resources(have_res, resources)
+            if new_roles and new_res:
+                out.append({**rule, "roles": new_roles, "resources": new_res})
+    return out
+
+
+def access_rules() -> tuple[tuple[str, str], ...]:
+    """Every API of a full token as ``(rule id, method pattern)`` pairs (the manifest is built from them)."""
+    return _ALL_RULES
+
+
+def rule_applications() -> dict[str, str]:
+    """Each access-rule id and the application it belongs to (the first part of its method pattern)."""
+    return {rule_id: method.split(":", 1)[0] for rule_id, method in _ALL_RULES}
