@@ -39,6 +39,7 @@ class Wire:
         client.on("response", lambda data: self._answer("response", data))
         client.on("processingError", lambda data: self._answer("processingError", data))
         client.on("synchronization", self._packet)
+        client.on("disconnect", self._changed.set)
 
     @classmethod
     async def connect(cls, sio_connect: Callable[..., Any], sandbox: SandboxHandle, **kwargs: Any) -> Wire:
@@ -118,6 +119,11 @@ class Wire:
         await self.ok("synchronize", requestId=sync_id, **{**base, **fields})
         await self.until(lambda: self.of_type("dealSynchronizationFinished", synchronizationId=sync_id))
         return sync_id, [p for p in self.packets if p.get("synchronizationId") == sync_id]
+
+
+async def on_server(sandbox: SandboxHandle, coro: Any) -> Any:
+    """Run a coroutine on the sandbox's loop without blocking this test's loop (its sockets must keep working)."""
+    return await asyncio.to_thread(sandbox.call, coro)
 
 
 def add_account(sandbox: SandboxHandle, **fields: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socketio
-from test_realtime_helpers import Wire, add_account
+from test_realtime_helpers import Wire, add_account, on_server
 
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
 from mtdata.sandbox.realtime.hashing import collection_hash
@@ -161,12 +161,12 @@ async def test_hub_hooks_for_faults_and_broker(sandbox, sio_connect) -> None:
     await wire.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
     _, packets = await wire.synchronize()
     hub = sandbox.server.hub
-    assert sandbox.call(hub.send_downgrade(sandbox.account_id, "EURUSD", [{"type": "quotes"}], [])) == 1
+    assert await on_server(sandbox, hub.send_downgrade(sandbox.account_id, "EURUSD", [{"type": "quotes"}], [])) == 1
     await wire.until(lambda: wire.of_type("downgradeSubscription"))
-    sandbox.call(hub.broker_connection_changed(sandbox.account_id, False))
+    await on_server(sandbox, hub.broker_connection_changed(sandbox.account_id, False))
     await wire.until(lambda: wire.of_type("status", connected=False))
-    sandbox.call(hub.publish_update(sandbox.account_id, {"updatedPositions": [], "removedPositionIds": []}))
+    await on_server(sandbox, hub.publish_update(sandbox.account_id, {"updatedPositions": [], "removedPositionIds": []}))
     update = (await wire.until(lambda: wire.of_type("update")))[0]
     assert "synchronizationId" not in update and update["sequenceNumber"] > packets[-1]["sequenceNumber"]
-    assert sandbox.call(hub.drop_sockets(sandbox.account_id)) == 1
+    assert await on_server(sandbox, hub.drop_sockets(sandbox.account_id)) == 1
     await wire.until(lambda: not wire.client.connected)

@@ -65,11 +65,19 @@ class Hub:
         self._tasks = [asyncio.create_task(self.feed.run()), asyncio.create_task(self._status_loop())]
 
     async def stop(self) -> None:
-        """Stop background loops."""
+        """Stop background loops and close every socket without waiting for unsent packets.
+
+        (Waiting, as engineio's ``close()`` does by default, hangs forever when the peer is
+        already gone and its queue still holds packets.)
+        """
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.sio is not None:
+            sockets = list(self.sio.eio.sockets.values())
+            await asyncio.gather(*(s.close(wait=False) for s in sockets), return_exceptions=True)
+        self.connections.clear()
 
     # accounts ----------------------------------------------------------------------------------
 
