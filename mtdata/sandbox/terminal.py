@@ -3,7 +3,8 @@
 Positions and orders live in the ``positions``/``orders`` tables, history orders and
 deals in ``history_orders``/``deals`` (``time_ms`` = done time / deal time), all keyed
 by the primary account id and filled by the broker engine. The first time an account's
-terminal is needed its initial deposit is recorded as a ``DEAL_TYPE_BALANCE`` deal, so
+terminal is needed its initial deposit is recorded as a ``DEAL_TYPE_BALANCE`` deal (once:
+a setting ``initial_deposit:<account id>`` remembers its ticket), so
 the deal history is never empty and the balance is the deposit plus later deal profits.
 """
 
@@ -48,8 +49,9 @@ class Terminal:
         account_id = doc["_id"]
         if account_id in self._initialized:
             return
+        marker = f"initial_deposit:{account_id}"
         with self.store.transaction():
-            if not self.store.execute("SELECT 1 FROM deals WHERE account_id = ? LIMIT 1", (account_id,)):
+            if self.store.setting(marker) is None:
                 created = parse_iso_ms(doc.get("createdAt") or iso_ms(self.market.now_ms()), "createdAt")
                 ticket = str(self.store.next_id(TICKET_COUNTER, start=TICKET_START))
                 trading = doc.get("_trading", {})
@@ -66,6 +68,7 @@ class Terminal:
                     "reason": "DEAL_REASON_CLIENT",
                 }
                 self.store.put("deals", ticket, deal, account_id=account_id, time_ms=created, position_id=None)
+                self.store.set_setting(marker, ticket)
         self._initialized.add(account_id)
 
     def _history(
