@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ...timeframes import MT5_TIMEFRAMES
@@ -12,6 +14,19 @@ if TYPE_CHECKING:
     from ..market import Market
 
 _MISSING = object()
+
+
+@contextmanager
+def nested(prefix: str) -> Iterator[None]:
+    """Name fields of a nested object ``prefix.field`` in the ValidationErrors raised inside."""
+    try:
+        yield
+    except ValidationError as error:
+        for detail in error.extra.get("details", []):
+            detail["parameter"] = f"{prefix}.{detail['parameter']}"
+        error.message = f"Validation failed: {prefix}.{error.message.removeprefix('Validation failed: ')}"
+        error.args = (error.message,)
+        raise
 
 
 def _value(request: dict[str, Any], name: str, required: bool) -> Any:

@@ -34,20 +34,15 @@ MAX_PENDING_TICKS = 10_000
 MAX_INTERVAL_MS = 3_600_000
 
 
-def _subscription(raw: Any, name: str, need_type: bool = True) -> MarketSubscription:
+def _subscription(raw: Any, name: str) -> MarketSubscription:
     if not isinstance(raw, dict):
         raise ValidationError.field(name, "must be an object", raw)
-    kind = fields.text(raw, "type", required=need_type, max_length=32)
-    if kind is not None and kind not in MARKET_DATA_TYPES:
-        raise ValidationError.field(f"{name}.type", f"must be one of {', '.join(MARKET_DATA_TYPES)}", kind)
-    timeframe = None
-    if kind == "candles" or raw.get("timeframe") is not None:
-        try:
-            timeframe = fields.timeframe(raw)
-        except ValidationError:
-            bad = raw.get("timeframe")
-            raise ValidationError.field(f"{name}.timeframe", "must be a known timeframe", bad) from None
-    interval = fields.integer(raw, "intervalInMilliseconds", 0, maximum=MAX_INTERVAL_MS)
+    with fields.nested(name):
+        kind = fields.text(raw, "type", max_length=32)
+        if kind not in MARKET_DATA_TYPES:
+            raise ValidationError.field("type", f"must be one of {', '.join(MARKET_DATA_TYPES)}", kind)
+        timeframe = fields.timeframe(raw) if kind == "candles" or raw.get("timeframe") is not None else None
+        interval = fields.integer(raw, "intervalInMilliseconds", 0, maximum=MAX_INTERVAL_MS)
     return MarketSubscription(kind or "", timeframe, interval)
 
 
@@ -104,12 +99,9 @@ async def refresh_market_data_subscriptions(call: Call) -> None:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise ValidationError.field(f"subscriptions[{i}]", "must be an object", entry)
-        try:
+        with fields.nested(f"subscriptions[{i}]"):
             symbol = fields.symbol(entry, call.market)
-        except ValidationError:
-            message, value = "is not a known symbol", entry.get("symbol")
-            raise ValidationError.field(f"subscriptions[{i}].symbol", message, value) from None
-        subs = parse_subscriptions(entry, "subscriptions", required=False) or [MarketSubscription("quotes")]
+            subs = parse_subscriptions(entry, "subscriptions", required=False) or [MarketSubscription("quotes")]
         replacement[symbol] = subs
     stream = call.stream
     stream.market = replacement
@@ -186,6 +178,10 @@ class MarketFeed:
         builder = _PacketBuilder(self.hub, time.monotonic())
         for stream in streams:
             prices = [builder.price(symbol, stream) for symbol in symbols]
+            for symbol in symbols:
+                for sub in stream.market.get(symbol, []):
+                    if sub.type == "quotes":
+                        sub.last_sent, sub.dirty = builder.wall, False
             await self.hub.send(conn, stream, builder.finish(stream, {"prices": prices}))
 
 

@@ -176,15 +176,11 @@ async def refresh_symbol_quotes(call: Call) -> dict[str, Any]:
 @route("calculateMargin", EITHER)
 async def calculate_margin(call: Call) -> dict[str, Any]:
     order = fields.obj(call.request, "order")
-    try:
+    with fields.nested("order"):
         symbol = fields.symbol(order, call.market)
         order_type = fields.text(order, "type", max_length=64)
         volume = fields.number(order, "volume", positive=True)
         price = fields.number(order, "openPrice", positive=True)
-    except ValidationError as error:
-        for detail in error.extra.get("details", []):
-            detail["parameter"] = f"order.{detail['parameter']}"
-        raise
     if order_type not in ("ORDER_TYPE_BUY", "ORDER_TYPE_SELL"):
         raise ValidationError.field("order.type", "must be ORDER_TYPE_BUY or ORDER_TYPE_SELL", order_type)
     trading = call.doc.get("_trading", {})

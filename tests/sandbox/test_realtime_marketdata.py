@@ -1,0 +1,119 @@
+"""Market-data subscriptions and streaming (spec §5.3, §7.5) at a high market speed, so the tests are quick."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from test_realtime_helpers import Wire
+
+from mtdata.sandbox.timeutil import parse_iso_ms
+
+
+@pytest.fixture
+def fast(mtdata_sandbox_factory):
+    """A sandbox whose market runs 1000 times faster than the wall clock."""
+    return mtdata_sandbox_factory(speed=1000)
+
+
+@pytest.fixture
+async def wire(fast, sio_connect) -> Wire:
+    wire = await Wire.connect(sio_connect, fast)
+    await wire.subscribe()
+    return wire
+
+
+def prices_of(wire: Wire, symbol: str) -> list[dict]:
+    """``prices`` packets carrying a price of ``symbol``."""
+    return [p for p in wire.of_type("prices") if any(q["symbol"] == symbol for q in p["prices"])]
+
+
+async def test_quotes_stream_after_an_immediate_first_price(wire: Wire) -> None:
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
+    first = (await wire.until(lambda: prices_of(wire, "EURUSD")))[0]
+    assert "synchronizationId" not in first and first["host"] == "ps-mpa-0"
+    assert {"equity", "margin", "freeMargin", "marginLevel"} <= set(first)
+    price = first["prices"][0]
+    assert price["ask"] >= price["bid"] > 0 and parse_iso_ms(price["time"], "time")
+    assert set(price["timestamps"]) == {"eventGenerated", "serverProcessingStarted", "serverProcessingFinished"}
+    await wire.until(lambda: len(prices_of(wire, "EURUSD")) >= 5)
+    times = [parse_iso_ms(p["prices"][0]["time"], "time") for p in prices_of(wire, "EURUSD")]
+    assert times == sorted(times)
+
+
+async def test_prices_after_synchronization_are_numbered(wire: Wire) -> None:
+    _, packets = await wire.synchronize()
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", subscriptions=[{"type": "quotes"}], instanceIndex=0)
+    await wire.until(lambda: len(prices_of(wire, "EURUSD")) >= 3)
+    numbers = [p["sequenceNumber"] for p in wire.packets if "sequenceNumber" in p]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert prices_of(wire, "EURUSD")[0]["sequenceNumber"] == packets[-1]["sequenceNumber"] + 1
+
+
+async def test_interval_is_honoured(wire: Wire) -> None:
+    interval = 150
+    subscription = {"type": "quotes", "intervalInMilliseconds": interval}
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", subscriptions=[subscription], instanceIndex=0)
+    await wire.until(lambda: len(prices_of(wire, "EURUSD")) >= 5)
+    started = [parse_iso_ms(p["prices"][0]["timestamps"]["serverProcessingStarted"], "t") for p in
+               prices_of(wire, "EURUSD")]  # fmt: skip
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    assert min(gaps) >= interval - 20, gaps
+
+
+async def test_candles_ticks_and_books(wire: Wire) -> None:
+    subscriptions = [{"type": "candles", "timeframe": "1m"}, {"type": "ticks"}, {"type": "marketDepth"}]
+    await wire.ok("subscribeToMarketData", symbol="GBPUSD", subscriptions=subscriptions, instanceIndex=0)
+    await wire.until(lambda: [p for p in wire.of_type("prices") if p.get("candles") and p.get("ticks")])
+    await wire.until(lambda: [p for p in wire.of_type("prices") if p.get("books")])
+    packet = next(p for p in wire.of_type("prices") if p.get("candles"))
+    assert packet["candles"][0]["symbol"] == "GBPUSD" and packet["candles"][0]["timeframe"] == "1m"
+    ticks = [t for p in wire.of_type("prices") for t in p.get("ticks", [])]
+    stamps = [parse_iso_ms(t["time"], "time") for t in ticks]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # no tick twice, none out of order
+    book = next(p for p in wire.of_type("prices") if p.get("books"))["books"][0]
+    assert book["symbol"] == "GBPUSD" and book["book"]
+
+
+async def test_unsubscribe_stops_only_that_symbol(wire: Wire) -> None:
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
+    await wire.ok("subscribeToMarketData", symbol="GBPUSD", instanceIndex=0)
+    await wire.until(lambda: len(prices_of(wire, "EURUSD")) >= 2)
+    await wire.ok("unsubscribeFromMarketData", symbol="EURUSD", subscriptions=[{"type": "quotes"}], instanceIndex=0)
+    eurusd, gbpusd = len(prices_of(wire, "EURUSD")), len(prices_of(wire, "GBPUSD"))
+    await wire.until(lambda: len(prices_of(wire, "GBPUSD")) >= gbpusd + 5)
+    assert len(prices_of(wire, "EURUSD")) == eurusd
+    await wire.ok("unsubscribeFromMarketData", symbol="GBPUSD", instanceIndex=0)
+    count = len(wire.of_type("prices"))
+    for _ in range(5):
+        await wire.ok("getServerTime", application="RPC")
+    assert len(wire.of_type("prices")) == count
+
+
+async def test_refresh_replaces_the_subscriptions(wire: Wire) -> None:
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
+    await wire.until(lambda: prices_of(wire, "EURUSD"))
+    await wire.ok("refreshMarketDataSubscriptions", instanceIndex=0,
+                  subscriptions=[{"symbol": "GBPUSD", "subscriptions": [{"type": "quotes"}]}])  # fmt: skip
+    eurusd = len(prices_of(wire, "EURUSD"))
+    await wire.until(lambda: len(prices_of(wire, "GBPUSD")) >= 3)
+    assert len(prices_of(wire, "EURUSD")) == eurusd
+    await wire.ok("refreshMarketDataSubscriptions", instanceIndex=0, subscriptions=[])
+
+
+@pytest.mark.parametrize(
+    ("fields", "parameter"),
+    [
+        ({"symbol": "NOPE"}, "symbol"),
+        ({}, "symbol"),
+        ({"symbol": "EURUSD", "subscriptions": [{"type": "news"}]}, "subscriptions[0].type"),
+        ({"symbol": "EURUSD", "subscriptions": [{"type": "candles"}]}, "subscriptions[0].timeframe"),
+        ({"symbol": "EURUSD", "subscriptions": [{"type": "quotes", "intervalInMilliseconds": -5}]},
+         "subscriptions[0].intervalInMilliseconds"),
+        ({"symbol": "EURUSD", "subscriptions": "quotes"}, "subscriptions"),
+    ],
+)  # fmt: skip
+async def test_bad_subscriptions_are_validation_errors(wire: Wire, fields: dict, parameter: str) -> None:
+    answer = await wire.error("subscribeToMarketData", instanceIndex=0, **fields)
+    assert answer["error"] == "ValidationError" and answer["details"][0]["parameter"] == parameter
+    assert not prices_of(wire, "EURUSD")
