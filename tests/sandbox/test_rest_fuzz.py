@@ -48,7 +48,9 @@ FIELDS = ("name", "server", "login", "password", "platform", "magic", "region", 
           "applications", "accessRules", "version", "brokerTimezone", "reliability")  # fmt: skip
 
 text = st.text(max_size=20)
-scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | text
+scalars = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | text
+)
 json_values = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12
 )
