@@ -206,7 +206,7 @@ def _show_quote(packet: dict, seen: list[int]) -> None:
     for price in packet.get("prices", []):
         seen.append(1)
         if len(seen) <= 12:
-            print(f"  {price['time']}  {price['symbol']:<7} bid {price['bid']:<10} ask {price['ask']}")
+            print(f"  {price['time'][11:23]}  {price['symbol']:<7} bid {price['bid']:<10} ask {price['ask']}")
 
 
 async def _stream_quotes(url: str, token: str, account_id: str, seconds: float) -> int:
@@ -242,7 +242,8 @@ def _demo(args: argparse.Namespace) -> int:
         candles = http.get(path, params={"limit": 5}).raise_for_status().json()
         print("Last 5 H1 candles of EURUSD:")
         for c in candles:
-            print(f"  {c['time']}  open {c['open']:<9} high {c['high']:<9} low {c['low']:<9} close {c['close']}")
+            ohlc = "  ".join(f"{name} {c[name]:.5f}" for name in ("open", "high", "low", "close"))
+            print(f"  {c['time'][:16]}  {ohlc}")
         print(f"\nLive quotes over socket.io for {args.seconds:g} s:")
         count = asyncio.run(_stream_quotes(box.url, box.token, box.account_id, args.seconds))
         print(f"  ... {count} quotes received\n\nDone: the sandbox has stopped.")
