@@ -149,6 +149,8 @@ def start_transition(doc: dict[str, Any], action: str, delay_s: float) -> dict[s
     Repeating an action that is already under way (or done) changes nothing.
     """
     state = doc["state"]
+    if state == "DELETING" and action == "remove":
+        return doc
     if state == "DELETING" or (state == "DRAFT" and action != "remove"):
         verb = "being deleted" if state == "DELETING" else "a draft (it has no login and password)"
         raise ValidationError(f"The account {doc['_id']} is {verb}", [{"parameter": "state", "value": state,

@@ -263,6 +263,6 @@ async def read_upload(request: web.Request, field: str = "file") -> bytes:
                 if len(data) > MAX_UPLOAD_BYTES:
                     raise ValidationError.field(field, f"must be at most {MAX_UPLOAD_BYTES} bytes")
             return bytes(data)
-    except (ValueError, AssertionError, RuntimeError, KeyError):
+    except (ValueError, AssertionError, RuntimeError, KeyError, EOFError):
         raise ValidationError.field("body", "is not a valid multipart/form-data body") from None
     raise ValidationError.field(field, "is required (a multipart part named file)")

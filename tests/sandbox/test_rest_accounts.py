@@ -145,6 +145,8 @@ def test_deploy_undeploy_redeploy_remove(api: httpx.Client) -> None:
     )
 
     assert api.delete(f"{ACCOUNTS}/{account_id}").status_code == 204
+    assert api.post(f"{ACCOUNTS}/{account_id}/deploy").status_code in (400, 404)
+    assert api.delete(f"{ACCOUNTS}/{account_id}").status_code in (204, 404)
     wait_until(lambda: api.get(f"{ACCOUNTS}/{account_id}").json(), lambda d: d.get("error") == "NotFoundError")
     assert api.post(f"{ACCOUNTS}/{account_id}/deploy").status_code == 404
 
