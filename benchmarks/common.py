@@ -55,7 +55,7 @@ def epoch_seconds(iso: str) -> float:
 
 def report(name: str, value: float, unit: str, target: float | None = None, higher_is_better: bool = True) -> bool:
     """Print one figure, with its target and PASS/MISS when it has one; returns whether it passed."""
-    line = f"{name:<44} {value:>14,.2f} {unit}"
+    line = f"{name:<46} {value:>12,.0f} {unit}" if abs(value) >= 100 else f"{name:<46} {value:>12.3f} {unit}"
     passed = True
     if target is not None:
         passed = value >= target if higher_is_better else value <= target
