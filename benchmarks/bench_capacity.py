@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from benchmarks.bench_streaming import SYMBOLS
-from benchmarks.common import epoch_seconds, report, sandbox_process
+from benchmarks.common import SYMBOLS, epoch_seconds, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 

@@ -18,11 +18,10 @@ import time
 
 import socketio
 
-from benchmarks.common import report, sandbox_process
+from benchmarks.common import SYMBOLS, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 
-SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURJPY", "XAUUSD", "BTCUSD")
 SECONDS = 5.0
 RAW_PACKETS = 60_000
 TARGET = 0.70

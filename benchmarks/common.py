@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+#: Ten symbols of the sandbox's universe that stream in every session (FX majors, gold, bitcoin).
+SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURJPY", "XAUUSD", "BTCUSD")
+
 
 @dataclass(frozen=True)
 class SandboxInfo:
