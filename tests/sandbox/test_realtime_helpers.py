@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import random
-import string
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,14 +14,11 @@ from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.accounts import new_account
 
 TIMEOUT = 10.0
-_ids = itertools.count()
 
 
 def request_id() -> str:
-    """A fresh request id in the SDK's shape (32 lowercase letters), unique within the test run."""
-    return "".join(random.choices(string.ascii_lowercase, k=24)) + f"{next(_ids):08d}".translate(
-        str.maketrans("0123456789", "abcdefghij")
-    )
+    """A fresh request id in the SDK's shape (32 lowercase letters)."""
+    return uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
 class Wire:

@@ -170,8 +170,9 @@ class Hub:
         route.authorize(call)
         return call, route
 
-    async def _on_request(self, sid: str, data: Any) -> None:
+    async def _on_request(self, sid: str, *args: Any) -> None:
         started = iso_now()
+        data = args[0] if len(args) == 1 else list(args)  # a request is one object; anything else is malformed
         conn = self.connections.get(sid)
         if conn is None:
             return
