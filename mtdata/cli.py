@@ -252,7 +252,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mtdata`` command."""
-    parser = argparse.ArgumentParser(prog="mtdata", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mtdata", description="MetaTrader data in Jupyter: local sandbox, demo.")
     commands = parser.add_subparsers(dest="command", required=True)
     box = commands.add_parser("sandbox", help="run a local MetaApi-compatible sandbox in the foreground")
     box.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
