@@ -1,8 +1,5 @@
 """The simulated market: deterministic prices for every symbol of :mod:`symbols`.
 
-TEMPORARY: this is the interface the REST and socket layers code against, with a
-placeholder price process. The market work replaces the bodies (not the signatures).
-
 Contract (all times are epoch milliseconds UTC; every returned record is in wire form,
 with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 
@@ -19,31 +16,48 @@ with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 * ``in_quote_session(symbol, ms)``, ``in_trade_session(symbol, ms)``.
 * ``rate(from_ccy, to_ccy, at_ms=None)``: conversion rate from the market's own quotes.
 * ``broker_time(ms)``: ``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock.
+* ``force_path(symbol, points)``, ``clear_forced(symbol)``: test hooks, see :mod:`market_forced`.
+
+History starts at broker midnight 2020-01-01 (:data:`market_clock.ORIGIN_MS`) and is computed on demand
+(:mod:`pricegen`); live prices are the same process read at ``now_ms()``. Candles are bid-based; a
+candle's ``spread`` is the minimum spread of its ticks and ``volume`` the sum of theirs (0 for the
+simulated CFD symbols, which have no exchange volume). Nothing exists after now: the newest candle is
+the one in progress. Replayed symbols: see :mod:`replay`.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from ..timeframes import MT5_TIMEFRAMES
+from . import market_clock as clock
+from . import market_wire as wire
 from .config import ReplaySource
 from .errors import NotFoundError, ValidationError
-from .timeutil import iso_ms
+from .market_forced import ForcedProcess, PriceProcess
+from .market_series import LRU, SymbolSeries
+from .pricegen import SimProcess, Ticks
+from .replay import ReplayProcess, infer_digits
+from .symbols import UNIVERSE, SymbolInfo, session_table, specification
 
-_PLACEHOLDER_SPECS = {
-    "EURUSD": {"symbol": "EURUSD", "tickSize": 0.00001, "minVolume": 0.01, "maxVolume": 100,
-               "volumeStep": 0.01, "digits": 5, "point": 0.00001, "contractSize": 100000,
-               "description": "Euro vs US Dollar", "baseCurrency": "EUR", "profitCurrency": "USD",
-               "marginCurrency": "EUR"},
-    "GBPUSD": {"symbol": "GBPUSD", "tickSize": 0.00001, "minVolume": 0.01, "maxVolume": 100,
-               "volumeStep": 0.01, "digits": 5, "point": 0.00001, "contractSize": 100000,
-               "description": "Pound vs US Dollar", "baseCurrency": "GBP", "profitCurrency": "USD",
-               "marginCurrency": "GBP"},
-}  # fmt: skip
+MAX_COUNT = 1_000_000
+
+
+def _count(name: str, value: object, maximum: int = MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= maximum:
+        raise ValidationError.field(name, f"must be an integer between 0 and {maximum}", value)
+    return int(value)
+
+
+def _time(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValidationError.field(name, "must be epoch milliseconds", value)
+    return int(value)
 
 
 class Market:
@@ -60,86 +74,192 @@ class Market:
         self.speed = speed
         self._wall = wall_clock
         self._origin_wall = wall_clock()
+        self._infos: dict[str, SymbolInfo] = dict(UNIVERSE)
+        self._caches = (LRU(768), LRU(8192), LRU(384))
+        self._versions = itertools.count()
+        self._base: dict[str, PriceProcess] = {}
+        self._series: dict[str, SymbolSeries] = {}
+        self._tables: dict[str, np.ndarray] = {}
+        for source in replay:
+            info = self._infos.get(source.symbol) or SymbolInfo(
+                source.symbol, "crypto", infer_digits(source.path), "USD", "USD", 1, 1.0, 0.0, 10, 1.0,
+                f"Replayed {source.symbol}", f"Replay\\{source.symbol}")  # fmt: skip
+            self._infos[source.symbol] = info
+            self._base[source.symbol] = ReplayProcess(info, source.path, seed)
+        self._pairs = {(i.base, i.profit): i.name for i in UNIVERSE.values() if i.base != i.profit}
+
+    # -- clock and universe -------------------------------------------------------------------------
 
     def now_ms(self) -> int:
+        """Simulated now: start wall time + elapsed wall time x speed."""
         elapsed = (self._wall() - self._origin_wall) * self.speed
         return int((self._origin_wall + elapsed) * 1000)
 
-    def symbols(self) -> list[str]:
-        return list(_PLACEHOLDER_SPECS)
+    def broker_time(self, ms: int) -> str:
+        """``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock (EET-like, see :mod:`market_clock`)."""
+        return clock.broker_time(ms)
 
-    def specification(self, symbol: str) -> dict[str, Any]:
+    def symbols(self) -> list[str]:
+        """Every symbol of the market (the universe and replayed extras)."""
+        return list(self._infos)
+
+    def _info(self, symbol: str) -> SymbolInfo:
         try:
-            return dict(_PLACEHOLDER_SPECS[symbol])
-        except KeyError:
+            return self._infos[symbol]
+        except (KeyError, TypeError):
             raise NotFoundError(f"Symbol {symbol} not found") from None
 
-    def _bid(self, symbol: str, ms: int) -> float:
-        base = 1.1 if symbol == "EURUSD" else 1.27
-        return round(base + 0.001 * math.sin(ms / 60000 + self.seed), 5)
+    def specification(self, symbol: str) -> dict[str, Any]:
+        """The wire specification of a symbol (a fresh dict)."""
+        return specification(self._info(symbol))
 
-    def broker_time(self, ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000 + 7200, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
+    def _get(self, symbol: str) -> SymbolSeries:
+        series = self._series.get(symbol)
+        if series is None:
+            info = self._info(symbol)
+            process = self._base.setdefault(symbol, SimProcess(info, self.seed))
+            series = self._series[symbol] = SymbolSeries((symbol, next(self._versions)), process, *self._caches)
+        return series
 
-    def _check_timeframe(self, timeframe: str) -> int:
-        if timeframe not in MT5_TIMEFRAMES:
+    def _at(self, at_ms: int | None, name: str = "time") -> int:
+        now = self.now_ms()
+        return now if at_ms is None else min(_time(name, at_ms), now)
+
+    @staticmethod
+    def _check_timeframe(timeframe: str) -> None:
+        if not isinstance(timeframe, str) or timeframe not in MT5_TIMEFRAMES:
             raise ValidationError.field("timeframe", "is not a known timeframe", timeframe)
-        return MT5_TIMEFRAMES[timeframe] * 60000
+
+    # -- candles and ticks ----------------------------------------------------------------------------
 
     def candles(self, symbol: str, timeframe: str, end_ms: int | None, limit: int) -> list[dict[str, Any]]:
-        self.specification(symbol)
-        step = self._check_timeframe(timeframe)
-        end = min(end_ms if end_ms is not None else self.now_ms(), self.now_ms())
-        last_open = end - end % step
-        opens = [last_open - i * step for i in range(limit)][::-1]
-        return [self.candle(symbol, timeframe, t) for t in opens]
+        """Up to ``limit`` newest candles with open time <= ``end_ms`` (None = now), ascending."""
+        series = self._get(symbol)
+        self._check_timeframe(timeframe)
+        limit = _count("limit", limit)
+        now = self.now_ms()
+        end = now if end_ms is None else min(_time("startTime", end_ms), now)
+        if limit == 0:
+            return []
+        return wire.candles(symbol, timeframe, series.candles(timeframe, end, now, limit), self._infos[symbol].scale)
 
     def candle(self, symbol: str, timeframe: str, at_ms: int | None = None) -> dict[str, Any]:
-        step = self._check_timeframe(timeframe)
-        at = self.now_ms() if at_ms is None else at_ms
-        start = at - at % step
-        o, c = self._bid(symbol, start), self._bid(symbol, start + step - 1)
-        return {"symbol": symbol, "timeframe": timeframe, "time": iso_ms(start),
-                "brokerTime": self.broker_time(start), "open": o, "high": max(o, c), "low": min(o, c),
-                "close": c, "tickVolume": 60, "spread": 10, "volume": 0}  # fmt: skip
+        """The candle containing ``at_ms`` (None = now) made of the ticks up to then."""
+        series = self._get(symbol)
+        self._check_timeframe(timeframe)
+        at = self._at(at_ms)
+        bars = series.candles(timeframe, at, at, 1)
+        if len(bars.t) == 0:
+            raise NotFoundError(f"No {timeframe} candle of {symbol} at {clock.broker_time(at)}")
+        return wire.candles(symbol, timeframe, bars, self._infos[symbol].scale)[0]
 
     def ticks(self, symbol: str, start_ms: int, offset: int, limit: int) -> list[dict[str, Any]]:
-        self.specification(symbol)
-        now = self.now_ms()
-        times = [t for t in range(start_ms - start_ms % 1000, now, 1000) if t >= start_ms]
-        return [self.tick(symbol, t) for t in times[offset : offset + limit]]
+        """Ticks with time >= ``start_ms``, ascending, skipping the first ``offset``; never beyond now."""
+        series = self._get(symbol)
+        start, offset, limit = _time("startTime", start_ms), _count("offset", offset), _count("limit", limit)
+        if limit == 0:
+            return []
+        ticks, up = series.ticks(start, self.now_ms(), offset + limit)
+        return wire.ticks(symbol, ticks.take(slice(offset, None)), up[offset:], self._infos[symbol].scale)
 
     def ticks_between(self, symbol: str, after_ms: int, until_ms: int) -> list[dict[str, Any]]:
-        first = after_ms - after_ms % 1000 + 1000
-        return [self.tick(symbol, t) for t in range(first, until_ms + 1, 1000)]
+        """Ticks with after < time <= until (until capped at now), ascending."""
+        series = self._get(symbol)
+        until = min(_time("until", until_ms), self.now_ms())
+        ticks, up = series.ticks(_time("after", after_ms) + 1, until, MAX_COUNT)
+        return wire.ticks(symbol, ticks, up, self._infos[symbol].scale)
+
+    def _last(self, symbol: str, at_ms: int | None) -> tuple[Ticks, np.ndarray, int]:
+        at = self._at(at_ms)
+        found = self._get(symbol).last_tick(at)
+        if found is None:
+            raise NotFoundError(f"No quote of {symbol} at {clock.broker_time(at)}")
+        return found
+
+    def _quote(self, symbol: str, at_ms: int | None) -> tuple[int, int, int]:
+        ticks, _, i = self._last(symbol, at_ms)
+        return int(ticks.t[i]), int(ticks.bid[i]), int(ticks.ask[i])
 
     def tick(self, symbol: str, at_ms: int | None = None) -> dict[str, Any]:
-        at = self.now_ms() if at_ms is None else at_ms
-        at -= at % 1000
-        bid = self._bid(symbol, at)
-        return {"symbol": symbol, "time": iso_ms(at), "brokerTime": self.broker_time(at), "bid": bid,
-                "ask": round(bid + 0.0001, 5), "volume": 0, "side": "buy"}  # fmt: skip
-
-    def price(self, symbol: str, at_ms: int | None = None, account_currency: str = "USD") -> dict[str, Any]:
-        self.specification(symbol)
-        tick = self.tick(symbol, at_ms)
-        return {"symbol": symbol, "bid": tick["bid"], "ask": tick["ask"], "profitTickValue": 1.0,
-                "lossTickValue": 1.0, "accountCurrencyExchangeRate": 1.0, "time": tick["time"],
-                "brokerTime": tick["brokerTime"]}  # fmt: skip
+        """The last tick at or before ``at_ms`` (None = now)."""
+        ticks, up, i = self._last(symbol, at_ms)
+        return wire.ticks(symbol, ticks.take(slice(i, i + 1)), up[i : i + 1], self._infos[symbol].scale)[0]
 
     def book(self, symbol: str, at_ms: int | None = None) -> dict[str, Any]:
-        tick = self.tick(symbol, at_ms)
-        levels = [{"type": "BOOK_TYPE_SELL", "price": round(tick["ask"] + i * 0.00001, 5), "volume": 1.0}
-                  for i in range(5)]  # fmt: skip
-        levels += [{"type": "BOOK_TYPE_BUY", "price": round(tick["bid"] - i * 0.00001, 5), "volume": 1.0}
-                   for i in range(5)]  # fmt: skip
-        return {"symbol": symbol, "time": tick["time"], "brokerTime": tick["brokerTime"], "book": levels}
+        """The order book around the last quote at or before ``at_ms``."""
+        return wire.book(self._info(symbol), self.seed, *self._quote(symbol, at_ms))
 
-    def in_quote_session(self, symbol: str, ms: int) -> bool:
-        return True
+    # -- prices and currencies ------------------------------------------------------------------------
 
-    def in_trade_session(self, symbol: str, ms: int) -> bool:
-        return True
+    def price(self, symbol: str, at_ms: int | None = None, account_currency: str = "USD") -> dict[str, Any]:
+        """The wire symbol price: last quote plus tick values of one lot in the account currency."""
+        info = self._info(symbol)
+        t, bid, ask = self._quote(symbol, at_ms)
+        tick_value = info.point * info.contract_size * self.rate(info.profit, account_currency, t)
+        exchange = 1.0 if account_currency == "USD" else self.rate(account_currency, "USD", t)
+        return {"symbol": symbol, "bid": bid / info.scale, "ask": ask / info.scale,
+                "profitTickValue": round(tick_value, 8), "lossTickValue": round(tick_value, 8),
+                "accountCurrencyExchangeRate": exchange, "time": clock.iso_times(np.array([t]))[0],
+                "brokerTime": clock.broker_time(t)}  # fmt: skip
+
+    def _mid(self, symbol: str, at: int) -> float:
+        _, bid, ask = self._quote(symbol, at)
+        return (bid + ask) / 2 / self._infos[symbol].scale
 
     def rate(self, from_ccy: str, to_ccy: str, at_ms: int | None = None) -> float:
-        return 1.0
+        """How many ``to_ccy`` one ``from_ccy`` buys: a direct, inverse or through-USD quote of the universe."""
+        at = self._at(at_ms)
+        if from_ccy == to_ccy:
+            return 1.0
+        if (from_ccy, to_ccy) in self._pairs:
+            return self._mid(self._pairs[from_ccy, to_ccy], at)
+        if (to_ccy, from_ccy) in self._pairs:
+            return 1 / self._mid(self._pairs[to_ccy, from_ccy], at)
+        known = {ccy for pair in self._pairs for ccy in pair}
+        for name, ccy in (("from", from_ccy), ("to", to_ccy)):
+            if ccy not in known:
+                raise ValidationError.field(name, "is not a currency of the market", ccy)
+        return self.rate(from_ccy, "USD", at) * self.rate("USD", to_ccy, at)
+
+    # -- sessions ---------------------------------------------------------------------------------------
+
+    def _open(self, symbol: str, ms: int) -> bool:
+        table = self._tables.get(symbol)
+        if table is None:
+            table = self._tables[symbol] = session_table(self._info(symbol))
+        return bool(table[clock.weekday(clock.day_of(ms)), (ms + clock.offset(ms)) % clock.DAY // clock.MINUTE])
+
+    def in_quote_session(self, symbol: str, ms: int) -> bool:
+        """Whether the symbol quotes at ``ms`` (its ``quoteSessions``, broker time)."""
+        return self._open(symbol, ms)
+
+    def in_trade_session(self, symbol: str, ms: int) -> bool:
+        """Whether the symbol trades at ``ms`` (its ``tradeSessions``, the same as its quote sessions)."""
+        return self._open(symbol, ms)
+
+    # -- test hooks -------------------------------------------------------------------------------------
+
+    def force_path(self, symbol: str, points: Sequence[tuple[int, float, float]]) -> None:
+        """Replace the symbol's prices from ``points[0]``'s time on by exactly these (ms, bid, ask) ticks."""
+        self._get(symbol)
+        info = self._infos[symbol]
+        try:
+            rows = np.asarray(points, dtype=np.float64)
+        except (TypeError, ValueError):
+            rows = np.empty((0, 0))
+        if rows.ndim != 2 or rows.shape[1] != 3 or len(rows) == 0 or not np.isfinite(rows).all():
+            raise ValidationError.field("points", "must be a non-empty list of (ms, bid, ask)")
+        t, bid, ask = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+        if (np.diff(t) < 0).any() or (bid <= 0).any():
+            raise ValidationError.field("points", "must be ascending in time with positive prices")
+        bid_pts, ask_pts = np.rint(bid * info.scale).astype(np.int64), np.rint(ask * info.scale).astype(np.int64)
+        if (ask_pts < bid_pts).any():
+            raise ValidationError.field("points", "must have ask >= bid")
+        ticks = Ticks(t, bid_pts, ask_pts, np.zeros(len(t)))
+        process = ForcedProcess(self._base[symbol], ticks)
+        self._series[symbol] = SymbolSeries((symbol, next(self._versions)), process, *self._caches)
+
+    def clear_forced(self, symbol: str) -> None:
+        """Give the symbol back its own process."""
+        self._info(symbol)
+        self._series.pop(symbol, None)

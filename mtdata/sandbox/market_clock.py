@@ -1,0 +1,126 @@
+"""The broker clock: EET-like (UTC+2 in winter, UTC+3 in EU summer time), broker days and timeframe buckets.
+
+Summer time follows the EU rule: from the last Sunday of March 01:00 UTC to the last Sunday of October
+01:00 UTC. Broker day 0 is 2020-01-01 (broker time), the origin of the simulated history. Candles of a
+timeframe are grouped by broker wall-clock time: intraday ones from broker midnight, ``1d`` from broker
+midnight, ``1w`` from Monday 00:00 broker time, ``1mn`` from the 1st of the broker month.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+
+import numpy as np
+
+from ..timeframes import MT5_TIMEFRAMES
+
+MINUTE = 60_000
+HOUR = 3_600_000
+DAY = 86_400_000
+WINTER = 2 * HOUR
+#: Broker midnight of 2020-01-01 as if it were UTC (local ms) and as a real UTC instant.
+ORIGIN_LOCAL_MS = 1_577_836_800_000
+ORIGIN_MS = ORIGIN_LOCAL_MS - WINTER
+
+
+def _last_sunday(year: int, month: int) -> int:
+    last = calendar.monthrange(year, month)[1]
+    day = last - (calendar.weekday(year, month, last) + 1) % 7
+    return calendar.timegm((year, month, day, 1, 0, 0)) * 1000
+
+
+_TRANSITIONS = [ms for year in range(1970, 2200) for ms in (_last_sunday(year, 3), _last_sunday(year, 10))]
+_TRANSITIONS_NP = np.array(_TRANSITIONS, dtype=np.int64)
+
+
+def offset(ms: int) -> int:
+    """Broker offset from UTC in ms at a UTC instant."""
+    return WINTER + HOUR * (bisect.bisect_right(_TRANSITIONS, ms) % 2)
+
+
+def offsets(ms: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`offset`."""
+    return WINTER + HOUR * (np.searchsorted(_TRANSITIONS_NP, ms, side="right") % 2)
+
+
+def day_of(ms: int) -> int:
+    """Broker day index (0 = 2020-01-01) of a UTC instant."""
+    return (ms + offset(ms) - ORIGIN_LOCAL_MS) // DAY
+
+
+def day_start(day: int) -> int:
+    """UTC instant of broker midnight starting broker day ``day``."""
+    local = ORIGIN_LOCAL_MS + day * DAY
+    return local - offset(local - WINTER)
+
+
+def weekday(day: int) -> int:
+    """Weekday of a broker day, Sunday = 0 (2020-01-01 was a Wednesday)."""
+    return (3 + day) % 7
+
+
+def broker_time(ms: int) -> str:
+    """``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock."""
+    return str(np.datetime64(ms + offset(ms), "ms")).replace("T", " ")
+
+
+_CLOCK_ISO = [f"T{m // 60:02d}:{m % 60:02d}:" for m in range(1440)]
+_CLOCK_BROKER = [f" {m // 60:02d}:{m % 60:02d}:" for m in range(1440)]
+_SECONDS = [f"{i // 1000:02d}.{i % 1000:03d}" for i in range(MINUTE)]
+
+
+def _format(ms: np.ndarray, clocks: list[str], end: str) -> list[str]:
+    """Date + clock strings from lookup tables: several times faster than formatting each value."""
+    if len(ms) == 0:
+        return []
+    days = ms // DAY
+    first = int(days.min())
+    dates = np.datetime_as_string(np.arange(first, int(days.max()) + 1).astype("datetime64[D]")).tolist()
+    rest = ms - days * DAY
+    return [
+        dates[day] + clocks[minute] + _SECONDS[milli] + end
+        for day, minute, milli in zip((days - first).tolist(), (rest // MINUTE).tolist(), (rest % MINUTE).tolist(),
+                                      strict=True)
+    ]  # fmt: skip
+
+
+def broker_times(ms: np.ndarray) -> list[str]:
+    """Vectorised :func:`broker_time`."""
+    return _format(ms + offsets(ms), _CLOCK_BROKER, "")
+
+
+def iso_times(ms: np.ndarray) -> list[str]:
+    """Wire ISO strings (``2024-03-01T12:00:05.123Z``) for an array of epoch ms."""
+    return _format(ms, _CLOCK_ISO, "Z")
+
+
+def timeframe_ms(timeframe: str) -> int:
+    """Nominal length of a timeframe in ms (``1mn`` is 30 days; use :func:`bucket_keys` for grouping)."""
+    return MT5_TIMEFRAMES[timeframe] * MINUTE
+
+
+def bucket_keys(ms: np.ndarray, timeframe: str) -> np.ndarray:
+    """The broker-clock bucket of each UTC instant for a timeframe (equal keys = same candle)."""
+    local = ms + offsets(ms)
+    if timeframe == "1mn":
+        return local.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+    if timeframe == "1w":
+        return (local // DAY + 3) // 7  # 1970-01-01 was a Thursday: weeks start on Monday
+    return local // timeframe_ms(timeframe)
+
+
+def bucket_open(keys: np.ndarray, first_ms: np.ndarray, timeframe: str) -> np.ndarray:
+    """UTC open time of buckets given their keys and the UTC time of their first element."""
+    if timeframe == "1mn":
+        local = keys.astype("datetime64[M]").astype("datetime64[ms]").astype(np.int64)
+    elif timeframe == "1w":
+        local = (keys * 7 - 3) * DAY
+    else:
+        local = keys * timeframe_ms(timeframe)
+    return local - offsets(first_ms)
+
+
+def local_minutes(ms: np.ndarray) -> np.ndarray:
+    """Broker minute of day (0..1439) of UTC instants."""
+    return ((ms + offsets(ms)) % DAY) // MINUTE

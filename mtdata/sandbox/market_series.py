@@ -1,0 +1,141 @@
+"""Cached access to one symbol's prices: M1 per broker day, H1 per broker day, ticks per UTC hour, candles.
+
+Timeframes below one hour aggregate M1 bars, the others aggregate H1 bars (every such timeframe is a
+whole number of hours inside a broker day, week or month). Data after ``cut`` (the simulated now) does
+not exist yet: the minute containing ``cut`` is rebuilt from its ticks up to ``cut``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+
+from . import market_clock as clock
+from .market_forced import PriceProcess
+from .pricegen import Bars, Ticks, aggregate, bars_from_ticks, concat_bars, empty_bars, empty_ticks
+
+_SPAN = {"1w": 8 * clock.DAY, "1mn": 32 * clock.DAY}
+
+
+class LRU:
+    """A bounded least-recently-used cache."""
+
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = size
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The cached value of ``key``, computed by ``make`` on a miss."""
+        data = self._data
+        if key in data:
+            data.move_to_end(key)
+            return data[key]
+        value = data[key] = make()
+        if len(data) > self._size:
+            data.popitem(last=False)
+        return value
+
+
+def label(bars: Bars, timeframe: str) -> Bars:
+    """Aggregate bars into candles of ``timeframe`` with their broker-aligned UTC open times."""
+    if timeframe == "1m" or len(bars.t) == 0:
+        return bars
+    merged = aggregate(bars, clock.bucket_keys(bars.t, timeframe))
+    return merged._replace(t=clock.bucket_open(clock.bucket_keys(merged.t, timeframe), merged.t, timeframe))
+
+
+class SymbolSeries:
+    """One symbol's price process behind shared caches; ``key`` tells versions of the process apart."""
+
+    def __init__(self, key: Hashable, process: PriceProcess, days: LRU, hours: LRU, ticks: LRU) -> None:
+        self.key = key
+        self.process = process
+        self.first_day = process.first_day
+        self._days, self._hours, self._ticks = days, hours, ticks
+
+    def m1(self, day: int) -> Bars:
+        """Complete M1 bars of a broker day."""
+        return self._days.get((self.key, day), lambda: self.process.day_bars(day))
+
+    def h1(self, day: int) -> Bars:
+        """Complete H1 bars of a broker day."""
+        return self._hours.get((self.key, day), lambda: label(self.m1(day), "1h"))
+
+    def hour_ticks(self, hour: int) -> tuple[Ticks, np.ndarray]:
+        """Ticks of a UTC hour and whether each one's bid is up from the previous tick of the hour."""
+
+        def make() -> tuple[Ticks, np.ndarray]:
+            bars = self.m1(clock.day_of(hour * clock.HOUR))
+            i, j = np.searchsorted(bars.t, (hour * clock.HOUR, (hour + 1) * clock.HOUR))
+            ticks = self.process.hour_ticks(hour, bars.take(slice(i, j))) if j > i else empty_ticks()
+            return ticks, np.diff(ticks.bid, prepend=ticks.bid[:1]) >= 0
+
+        return self._ticks.get((self.key, hour), make)
+
+    def _day_rows(self, day: int, base: str, cut: int) -> Bars:
+        """M1 or H1 bars of a broker day that exist at time ``cut``."""
+        if day < self.first_day:
+            return empty_bars()
+        if clock.day_start(day + 1) <= cut:
+            return self.m1(day) if base == "1m" else self.h1(day)
+        bars = self.m1(day)
+        bars = bars.take(slice(0, np.searchsorted(bars.t, cut, side="right")))
+        if len(bars.t) and bars.t[-1] + clock.MINUTE - 1 > cut:
+            ticks, _ = self.hour_ticks(cut // clock.HOUR)
+            ticks = ticks.take((ticks.t >= bars.t[-1]) & (ticks.t <= cut))
+            bars = concat_bars([bars.take(slice(0, -1)), bars_from_ticks(ticks)])
+        return bars if base == "1m" else label(bars, "1h")
+
+    def candles(self, timeframe: str, end: int, cut: int, limit: int) -> Bars:
+        """Up to ``limit`` newest candles with open time <= ``end`` made of data up to ``cut``."""
+        step = clock.timeframe_ms(timeframe)
+        base = "1m" if step < clock.HOUR else "1h"
+        last = clock.day_of(min(cut, end + _SPAN.get(timeframe, step)))
+        batch = int(limit * step / clock.DAY * 1.6) + 2
+        rows: list[Bars] = []
+        low = last + 1
+        while True:
+            start = max(low - batch, self.first_day)
+            rows[:0] = [self._day_rows(day, base, cut) for day in range(start, low)]
+            low, batch = start, batch * 2
+            candles = label(concat_bars(rows), timeframe)
+            candles = candles.take(slice(0, np.searchsorted(candles.t, end, side="right")))
+            if len(candles.t) > limit or low <= self.first_day:
+                return candles.take(slice(max(len(candles.t) - limit, 0), None))
+
+    def ticks(self, lo: int, hi: int, limit: int) -> tuple[Ticks, np.ndarray]:
+        """Up to ``limit`` first ticks with lo <= time <= hi, and their up-flags."""
+        lo = max(lo, clock.day_start(self.first_day))
+        parts: list[tuple[Ticks, np.ndarray]] = []
+        count, hour = 0, lo // clock.HOUR
+        while count < limit and hour * clock.HOUR <= hi:
+            day = clock.day_of(hour * clock.HOUR)
+            if len(self.m1(day).t) == 0:
+                hour = clock.day_start(day + 1) // clock.HOUR
+                continue
+            ticks, up = self.hour_ticks(hour)
+            i, j = np.searchsorted(ticks.t, lo), np.searchsorted(ticks.t, hi, side="right")
+            if j > i:
+                parts.append((ticks.take(slice(i, j)), up[i:j]))
+                count += j - i
+            hour += 1
+        if not parts:
+            return empty_ticks(), np.empty(0, dtype=bool)
+        ticks = Ticks(*(np.concatenate(columns)[:limit] for columns in zip(*(part for part, _ in parts), strict=True)))
+        return ticks, np.concatenate([up for _, up in parts])[:limit]
+
+    def last_tick(self, at: int) -> tuple[Ticks, np.ndarray, int] | None:
+        """The hour block (ticks, up-flags) holding the last tick at or before ``at`` and its index."""
+        day = clock.day_of(at)
+        while day >= self.first_day:
+            bars = self.m1(day)
+            for row in range(np.searchsorted(bars.t, at, side="right") - 1, -1, -1):
+                ticks, up = self.hour_ticks(int(bars.t[row]) // clock.HOUR)
+                index = int(np.searchsorted(ticks.t, at, side="right")) - 1
+                if index >= 0:
+                    return ticks, up, index
+            day -= 1
+        return None

@@ -1,0 +1,183 @@
+"""Replay of user data: a CSV or Parquet file of ticks or M1 candles stands in for a symbol's simulated prices.
+
+The format is told from the columns: ``time,bid,ask[,last,volume]`` are ticks, ``time,open,high,low,close
+[,tick_volume,spread,volume]`` are M1 candles (bid prices; ``spread`` in points). Times are ISO strings (UTC
+unless they carry an offset) or epoch seconds / milliseconds. History of the symbol starts at the file's
+first time; after the file ends, the file **loops**: it repeats every P weeks (P = its length rounded up
+to whole weeks, so weekdays and sessions line up), so live prices keep playing through it. Replayed
+candles give ticks the way simulated ones do (at least 4 per minute; ``tickVolume`` is raised to 4 where
+lower); replayed ticks give candles by aggregation.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import market_clock as clock
+from .pricegen import Bars, Ticks, _rng, bars_from_ticks, concat_bars, concat_ticks, ticks_from_bars
+from .symbols import SymbolInfo
+
+WEEK = 7 * clock.DAY
+_TICK_COLUMNS = ("time", "bid", "ask")
+_BAR_COLUMNS = ("time", "open", "high", "low", "close")
+_ALIASES = {"tickvolume": "tick_volume", "timestamp": "time", "date": "time", "datetime": "time"}
+
+
+def _read_columns(path: Path) -> dict[str, np.ndarray]:
+    """Columns of a CSV or Parquet file by lower-case name."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:  # pragma: no cover - pyarrow is installed with the notebook extra
+            raise ValueError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+        table = pq.read_table(path)
+        return {name.strip().lower(): table.column(name).to_numpy() for name in table.column_names}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    header = [name.strip().lower() for name in rows[0]]
+    body = [row for row in rows[1:] if row]
+    if any(len(row) != len(header) for row in body):
+        raise ValueError(f"{path}: every row must have {len(header)} values like the header")
+    values = list(zip(*body, strict=True)) if body else [() for _ in header]
+    return {name: np.array(column, dtype=object) for name, column in zip(header, values, strict=True)}
+
+
+def _times(path: Path, values: np.ndarray) -> np.ndarray:
+    """Epoch ms from ISO strings, datetimes, epoch seconds or epoch milliseconds."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ms]").astype(np.int64)
+    try:
+        numbers = values.astype(np.float64)
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is not None and len(numbers) and np.isfinite(numbers).all():
+        return np.rint(numbers * (1000 if np.abs(numbers).max() < 1e11 else 1)).astype(np.int64)
+    out = np.empty(len(values), dtype=np.int64)
+    for i, text in enumerate(values.tolist()):
+        try:
+            parsed = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{path}: column 'time' has a bad value {text!r} in row {i + 1}") from None
+        if parsed.tzinfo is None:
+            out[i] = int((parsed - datetime(1970, 1, 1)).total_seconds() * 1000)
+        else:
+            out[i] = int(parsed.timestamp() * 1000)
+    return out
+
+
+def _prices(path: Path, columns: dict[str, np.ndarray], name: str, scale: int) -> np.ndarray:
+    """A positive price column in integer points."""
+    try:
+        values = columns[name].astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: column '{name}' must hold numbers") from None
+    if not np.isfinite(values).all() or (values <= 0).any():
+        raise ValueError(f"{path}: column '{name}' must hold positive numbers")
+    return np.rint(values * scale).astype(np.int64)
+
+
+def _optional(path: Path, columns: dict[str, np.ndarray], name: str, default: float) -> np.ndarray:
+    """A non-negative numeric column, or ``default`` everywhere when absent."""
+    length = len(columns["time"])
+    if name not in columns:
+        return np.full(length, default)
+    try:
+        values = columns[name].astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: column '{name}' must hold numbers") from None
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError(f"{path}: column '{name}' must hold non-negative numbers")
+    return values
+
+
+def infer_digits(path: Path) -> int:
+    """Decimal digits needed by a file's prices (for symbols outside the universe), at most 8."""
+    columns = _normalized(path)
+    names = _TICK_COLUMNS[1:] if "bid" in columns else _BAR_COLUMNS[1:]
+    values = np.concatenate([columns[name].astype(np.float64) for name in names])
+    for digits in range(9):
+        if np.allclose(values * 10**digits, np.rint(values * 10**digits), rtol=0, atol=1e-6):
+            return digits
+    return 8
+
+
+def _normalized(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise ValueError(f"{path}: replay file not found")
+    columns = {_ALIASES.get(name, name): values for name, values in _read_columns(path).items()}
+    if "time" not in columns:
+        raise ValueError(f"{path}: missing column 'time' (columns: {', '.join(columns)})")
+    if len(columns["time"]) == 0:
+        raise ValueError(f"{path}: the file has no rows")
+    if not {"bid", "ask"} <= columns.keys() and not set(_BAR_COLUMNS) <= columns.keys():
+        missing = [name for name in _BAR_COLUMNS if name not in columns]
+        raise ValueError(f"{path}: neither ticks (time,bid,ask) nor M1 candles (time,open,high,low,close); "
+                         f"missing column '{missing[0]}'")  # fmt: skip
+    return columns
+
+
+class ReplayProcess:
+    """A symbol's prices from a file, looped every ``period`` ms; same interface as :class:`SimProcess`."""
+
+    def __init__(self, info: SymbolInfo, path: Path, seed: int) -> None:
+        self.info = info
+        path = Path(path)
+        columns = _normalized(path)
+        t = _times(path, columns["time"])
+        self._key = (seed, 0x5E9A7, len(t))
+        if "bid" in columns:
+            if (np.diff(t) < 0).any():
+                raise ValueError(f"{path}: column 'time' must be in ascending order")
+            bid, ask = _prices(path, columns, "bid", info.scale), _prices(path, columns, "ask", info.scale)
+            if (ask < bid).any():
+                raise ValueError(f"{path}: column 'ask' must be >= bid on every row")
+            self._ticks: Ticks | None = Ticks(t, bid, ask, _optional(path, columns, "volume", 0.0))
+            self._bars = bars_from_ticks(self._ticks)
+        else:
+            if (t % clock.MINUTE != 0).any() or (np.diff(t) <= 0).any():
+                raise ValueError(f"{path}: column 'time' must hold strictly ascending whole minutes for M1 candles")
+            o, h, low, c = (_prices(path, columns, name, info.scale) for name in _BAR_COLUMNS[1:])
+            if (h < np.maximum(o, c)).any() or (low > np.minimum(o, c)).any():
+                raise ValueError(f"{path}: column 'high'/'low' must bound open and close on every row")
+            tv = np.maximum(np.rint(_optional(path, columns, "tick_volume", 4)), 4).astype(np.int64)
+            spread = np.maximum(np.rint(_optional(path, columns, "spread", info.spread)), 0).astype(np.int64)
+            self._ticks = None
+            self._bars = Bars(t, o, h, low, c, tv, spread, _optional(path, columns, "volume", 0.0))
+        self.start = int(self._bars.t[0])
+        self.period = (-(-(int(self._bars.t[-1]) + clock.MINUTE - self.start) // WEEK)) * WEEK
+        self.first_day = clock.day_of(self.start)
+
+    def _loops(self, lo: int, hi: int) -> range:
+        return range(max(0, (lo - self.start) // self.period), max(0, (hi - 1 - self.start) // self.period + 1))
+
+    def day_bars(self, day: int) -> Bars:
+        """M1 bars of a broker day."""
+        lo, hi = clock.day_start(day), clock.day_start(day + 1)
+        parts = []
+        for loop in self._loops(lo, hi):
+            shift = loop * self.period
+            i, j = np.searchsorted(self._bars.t, (lo - shift, hi - shift))
+            if j > i:
+                part = self._bars.take(slice(i, j))
+                parts.append(part._replace(t=part.t + shift))
+        return concat_bars(parts)
+
+    def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
+        """Ticks of a UTC hour: the file's own ticks, or ticks synthesized inside its candles."""
+        if self._ticks is None:
+            return ticks_from_bars(bars, _rng(*self._key, hour))
+        lo, hi = hour * clock.HOUR, (hour + 1) * clock.HOUR
+        parts = []
+        for loop in self._loops(lo, hi):
+            shift = loop * self.period
+            i, j = np.searchsorted(self._ticks.t, (lo - shift, hi - shift))
+            if j > i:
+                part = self._ticks.take(slice(i, j))
+                parts.append(part._replace(t=part.t + shift))
+        return concat_ticks(parts)
