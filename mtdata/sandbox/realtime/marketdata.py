@@ -163,7 +163,7 @@ class MarketFeed:
         changes = self._new_ticks({symbol for _, stream in streams for symbol in stream.market})
         if not streams:
             return
-        builder = _PacketBuilder(self.hub, time.monotonic())
+        builder = _PacketBuilder(self.hub, time.monotonic(), self.period * 500)
         for conn, stream in streams:
             if self.hub.backlog(conn.sid) > MAX_BACKLOG:
                 for symbol, subs in stream.market.items():
@@ -198,10 +198,11 @@ def _mark(subs: list[MarketSubscription], ticks: list[dict[str, Any]] | None) ->
 class _PacketBuilder:
     """Builds ``prices`` packets for one loop step, computing each price, candle, book and account figure once."""
 
-    def __init__(self, hub: Hub, wall: float) -> None:
+    def __init__(self, hub: Hub, wall: float, tolerance_ms: float = 0.0) -> None:
         self.hub = hub
         self.market = hub.server.market
         self.wall = wall
+        self.tolerance_ms = tolerance_ms
         self.started = iso_ms(now_ms())
         self._cache: dict[tuple[str, ...], Any] = {}
 
@@ -227,7 +228,7 @@ class _PacketBuilder:
         for symbol, subs in stream.market.items():
             _mark(subs, changes.get(symbol))
             for sub in subs:
-                if not sub.dirty or not sub.due(self.wall):
+                if not sub.dirty or not sub.due(self.wall, self.tolerance_ms):
                     continue
                 sub.dirty = False
                 sub.last_sent = self.wall

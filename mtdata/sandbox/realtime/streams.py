@@ -35,9 +35,13 @@ class MarketSubscription:
     dirty: bool = False
     pending_ticks: list[dict[str, Any]] = field(default_factory=list)
 
-    def due(self, wall: float) -> bool:
-        """Whether the subscription's interval has elapsed since its last packet."""
-        return (wall - self.last_sent) * 1000 >= self.interval_ms
+    def due(self, wall: float, tolerance_ms: float = 0.0) -> bool:
+        """Whether the subscription's interval has elapsed since its last packet (less ``tolerance_ms``).
+
+        The streaming loop passes half its period, so a 100 ms interval on a 20 ms loop averages
+        about 100 ms rather than rounding up to the next step every time.
+        """
+        return (wall - self.last_sent) * 1000 >= self.interval_ms - tolerance_ms
 
     def wire(self) -> dict[str, Any]:
         """The subscription as the client sent it."""
