@@ -31,6 +31,14 @@ def _random_id(length: int = 32) -> str:
     return "".join(random.choices(string.ascii_lowercase, k=length))
 
 
+class RequestFailed(RuntimeError):
+    """A ``processingError`` answer to a request; ``body`` is the error packet as sent."""
+
+    def __init__(self, body: dict) -> None:
+        super().__init__(f"{body.get('error')}: {body.get('message')}")
+        self.body = body
+
+
 class RawStream:
     """One streaming session over bare socket.io: subscribe, synchronize, then market data (spec §11.1)."""
 
@@ -54,7 +62,7 @@ class RawStream:
     async def _on_error(self, data: dict) -> None:
         future = self._waiting.pop(data.get("requestId"), None)
         if future and not future.done():
-            future.set_exception(RuntimeError(f"{data.get('error')}: {data.get('message')}"))
+            future.set_exception(RequestFailed(data))
 
     async def _on_packet(self, packet: Any) -> None:
         packet = json.loads(packet) if isinstance(packet, str) else packet
@@ -72,7 +80,7 @@ class RawStream:
         return future
 
     async def request(self, type: str, timeout: float = 30, **fields: Any) -> dict:
-        """Send a ``request`` packet and return its ``response`` (RuntimeError on ``processingError``)."""
+        """Send a ``request`` packet and return its ``response`` (:class:`RequestFailed` on ``processingError``)."""
         request_id = fields.pop("requestId", None) or _random_id()
         future = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from mtdata.cli import RawStream
+from mtdata.cli import RawStream, RequestFailed
 from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.auth import PROVISIONING_API
 
@@ -172,9 +172,15 @@ async def test_socket_delay_and_429(sandbox: SandboxHandle) -> None:
         await stream.request("getServerTime", application="RPC")
         assert time.perf_counter() - started >= 0.3
         sandbox.server.faults.add_rate_limit(1, 10, scope="socket", request_type="getServerTime")
-        with pytest.raises(RuntimeError, match="TooManyRequestsError"):
+        with pytest.raises(RequestFailed, match="TooManyRequestsError") as failure:
             await stream.request("getServerTime", application="RPC")
+        assert "recommendedRetryTime" in failure.value.body["metadata"]
         await stream.request("getServerTime", application="RPC")
+        limit = "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_USER"
+        sandbox.server.faults.add_rate_limit(1, 60, scope="socket", type=limit, request_type="subscribe")
+        with pytest.raises(RequestFailed) as failure:
+            await stream.request("subscribe", sessionId="s" * 32)
+        assert failure.value.body["metadata"]["type"] == limit
     finally:
         await stream.close()
 
