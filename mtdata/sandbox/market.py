@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,10 @@ from .replay import ReplayProcess, infer_digits
 from .symbols import UNIVERSE, SymbolInfo, session_table, specification
 
 MAX_COUNT = 1_000_000
+#: Caches shared by every market of the process: simulated prices depend only on (seed, symbol), so
+#: servers and tests with the same seed reuse each other's work. Other processes get unique keys.
+_CACHES = {"1m": LRU(768), "1h": LRU(8192), "1d": LRU(65536), "ticks": LRU(384)}
+_VERSIONS = itertools.count()
 
 
 def _count(name: str, value: object, maximum: int = MAX_COUNT) -> int:
@@ -75,9 +79,7 @@ class Market:
         self._wall = wall_clock
         self._origin_wall = wall_clock()
         self._infos: dict[str, SymbolInfo] = dict(UNIVERSE)
-        self._caches = (LRU(768), LRU(8192), LRU(384))
-        self._versions = itertools.count()
-        self._base: dict[str, PriceProcess] = {}
+        self._base: dict[str, tuple[Hashable, PriceProcess]] = {}
         self._series: dict[str, SymbolSeries] = {}
         self._tables: dict[str, np.ndarray] = {}
         for source in replay:
@@ -85,7 +87,7 @@ class Market:
                 source.symbol, "crypto", infer_digits(source.path), "USD", "USD", 1, 1.0, 0.0, 10, 1.0,
                 f"Replayed {source.symbol}", f"Replay\\{source.symbol}")  # fmt: skip
             self._infos[source.symbol] = info
-            self._base[source.symbol] = ReplayProcess(info, source.path, seed)
+            self._base[source.symbol] = (("replay", next(_VERSIONS)), ReplayProcess(info, source.path, seed))
         self._pairs = {(i.base, i.profit): i.name for i in UNIVERSE.values() if i.base != i.profit}
 
     # -- clock and universe -------------------------------------------------------------------------
@@ -117,8 +119,9 @@ class Market:
         series = self._series.get(symbol)
         if series is None:
             info = self._info(symbol)
-            process = self._base.setdefault(symbol, SimProcess(info, self.seed))
-            series = self._series[symbol] = SymbolSeries((symbol, next(self._versions)), process, *self._caches)
+            if symbol not in self._base:
+                self._base[symbol] = (("sim", self.seed, symbol), SimProcess(info, self.seed))
+            series = self._series[symbol] = SymbolSeries(*self._base[symbol], _CACHES)
         return series
 
     def _at(self, at_ms: int | None, name: str = "time") -> int:
@@ -256,8 +259,8 @@ class Market:
         if (ask_pts < bid_pts).any():
             raise ValidationError.field("points", "must have ask >= bid")
         ticks = Ticks(t, bid_pts, ask_pts, np.zeros(len(t)))
-        process = ForcedProcess(self._base[symbol], ticks)
-        self._series[symbol] = SymbolSeries((symbol, next(self._versions)), process, *self._caches)
+        process = ForcedProcess(self._base[symbol][1], ticks)
+        self._series[symbol] = SymbolSeries((symbol, next(_VERSIONS)), process, _CACHES)
 
     def clear_forced(self, symbol: str) -> None:
         """Give the symbol back its own process."""

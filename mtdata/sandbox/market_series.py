@@ -1,8 +1,8 @@
-"""Cached access to one symbol's prices: M1 per broker day, H1 per broker day, ticks per UTC hour, candles.
+"""Cached access to one symbol's prices: M1, H1 and D1 per broker day, ticks per UTC hour, candles.
 
-Timeframes below one hour aggregate M1 bars, the others aggregate H1 bars (every such timeframe is a
-whole number of hours inside a broker day, week or month). Data after ``cut`` (the simulated now) does
-not exist yet: the minute containing ``cut`` is rebuilt from its ticks up to ``cut``.
+Timeframes below one hour aggregate M1 bars, intraday ones of whole hours aggregate H1 bars, and
+``1d``/``1w``/``1mn`` aggregate D1 bars (each bucket is a whole number of the base bars). Data after
+``cut`` (the simulated now) does not exist yet: the minute containing ``cut`` is rebuilt from its ticks.
 """
 
 from __future__ import annotations
@@ -28,14 +28,20 @@ class LRU:
         self._size = size
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The cached value of ``key``, computed by ``make`` on a miss."""
+        """The cached value of ``key``, computed by ``make`` on a miss (safe to share between threads)."""
         data = self._data
-        if key in data:
+        try:
+            value = data[key]
             data.move_to_end(key)
-            return data[key]
+            return value
+        except KeyError:
+            pass
         value = data[key] = make()
-        if len(data) > self._size:
-            data.popitem(last=False)
+        while len(data) > self._size:
+            try:
+                data.popitem(last=False)
+            except KeyError:  # emptied by another thread meanwhile
+                break
         return value
 
 
@@ -50,19 +56,23 @@ def label(bars: Bars, timeframe: str) -> Bars:
 class SymbolSeries:
     """One symbol's price process behind shared caches; ``key`` tells versions of the process apart."""
 
-    def __init__(self, key: Hashable, process: PriceProcess, days: LRU, hours: LRU, ticks: LRU) -> None:
+    def __init__(self, key: Hashable, process: PriceProcess, caches: dict[str, LRU]) -> None:
         self.key = key
         self.process = process
         self.first_day = process.first_day
-        self._days, self._hours, self._ticks = days, hours, ticks
+        self._caches = caches
 
     def m1(self, day: int) -> Bars:
         """Complete M1 bars of a broker day."""
-        return self._days.get((self.key, day), lambda: self.process.day_bars(day))
+        return self._caches["1m"].get((self.key, day), lambda: self.process.day_bars(day))
 
-    def h1(self, day: int) -> Bars:
-        """Complete H1 bars of a broker day."""
-        return self._hours.get((self.key, day), lambda: label(self.m1(day), "1h"))
+    def day(self, day: int, base: str) -> Bars:
+        """Complete bars of a broker day at ``base`` (``1m``, ``1h`` or ``1d``)."""
+        if base == "1m":
+            return self.m1(day)
+        return self._caches[base].get(
+            (self.key, day), lambda: label(self.day(day, "1m" if base == "1h" else "1h"), base)
+        )
 
     def hour_ticks(self, hour: int) -> tuple[Ticks, np.ndarray]:
         """Ticks of a UTC hour and whether each one's bid is up from the previous tick of the hour."""
@@ -73,26 +83,26 @@ class SymbolSeries:
             ticks = self.process.hour_ticks(hour, bars.take(slice(i, j))) if j > i else empty_ticks()
             return ticks, np.diff(ticks.bid, prepend=ticks.bid[:1]) >= 0
 
-        return self._ticks.get((self.key, hour), make)
+        return self._caches["ticks"].get((self.key, hour), make)
 
     def _day_rows(self, day: int, base: str, cut: int) -> Bars:
         """M1 or H1 bars of a broker day that exist at time ``cut``."""
         if day < self.first_day:
             return empty_bars()
         if clock.day_start(day + 1) <= cut:
-            return self.m1(day) if base == "1m" else self.h1(day)
+            return self.day(day, base)
         bars = self.m1(day)
         bars = bars.take(slice(0, np.searchsorted(bars.t, cut, side="right")))
         if len(bars.t) and bars.t[-1] + clock.MINUTE - 1 > cut:
             ticks, _ = self.hour_ticks(cut // clock.HOUR)
             ticks = ticks.take((ticks.t >= bars.t[-1]) & (ticks.t <= cut))
             bars = concat_bars([bars.take(slice(0, -1)), bars_from_ticks(ticks)])
-        return bars if base == "1m" else label(bars, "1h")
+        return label(bars, base)
 
     def candles(self, timeframe: str, end: int, cut: int, limit: int) -> Bars:
         """Up to ``limit`` newest candles with open time <= ``end`` made of data up to ``cut``."""
         step = clock.timeframe_ms(timeframe)
-        base = "1m" if step < clock.HOUR else "1h"
+        base = "1m" if step < clock.HOUR else "1h" if step < clock.DAY else "1d"
         last = clock.day_of(min(cut, end + _SPAN.get(timeframe, step)))
         batch = int(limit * step / clock.DAY * 1.6) + 2
         rows: list[Bars] = []

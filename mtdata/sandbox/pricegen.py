@@ -164,6 +164,7 @@ class SimProcess:
         self._anchors: list[float] = [math.log(info.start)]
         profile = _FLAT if info.kind == "crypto" else _HOURLY
         self._weight = np.repeat(profile, 60)
+        self._layouts: dict[int, tuple[np.ndarray, ...]] = {}
 
     def _anchor(self, index: int) -> float:
         """Log close of broker day ``index - 1`` (index 0 is the origin price)."""
@@ -178,35 +179,48 @@ class SimProcess:
                 self._anchors.append(value)
         return self._anchors[index]
 
+    def _layout(self, day: int) -> tuple[np.ndarray, ...]:
+        """Open minutes of a broker day (offsets from its start), their weights and derived constants."""
+        start = clock.day_start(day)
+        length = clock.day_start(day + 1) - start
+        regular = length == clock.DAY
+        if regular and day % 7 in self._layouts:
+            return self._layouts[day % 7]
+        offsets = np.arange(0, length, clock.MINUTE, dtype=_I)
+        minute = clock.local_minutes(start + offsets)
+        mask = self._table[clock.weekday(day), minute]
+        offsets, minute = offsets[mask], minute[mask]
+        weight = self._weight[minute]
+        var = np.cumsum(weight**2)
+        layout = (offsets, weight, var / var[-1] if len(var) else var, var[-1:],
+                  self.info.spread * _ROLLOVER[minute], self.info.tick_rate * 60 * weight)  # fmt: skip
+        if regular:
+            self._layouts[day % 7] = layout
+        return layout
+
     def day_bars(self, day: int) -> Bars:
         """M1 bars of a broker day (only minutes inside the symbol's sessions)."""
         if day < 0:
             return empty_bars()
-        start, end = clock.day_start(day), clock.day_start(day + 1)
-        t = np.arange(start, end, clock.MINUTE, dtype=_I)
-        minute = clock.local_minutes(t)
-        mask = self._table[clock.weekday(day), minute]
-        t, minute = t[mask], minute[mask]
-        count = len(t)
+        offsets, weight, share, total, spread_base, tick_rate = self._layout(day)
+        count = len(offsets)
         if count == 0:
             return empty_bars()
         scale = self.info.scale
         first, last = math.exp(self._anchor(day)) * scale, math.exp(self._anchor(day + 1)) * scale
         rng = _rng(*self._key, 1, day)
-        weight = self._weight[minute]
-        var = np.cumsum(weight**2)
-        share = var / var[-1]
-        walk = np.cumsum(rng.standard_normal(count) * weight)
-        unit = first * self._daily_sigma / math.sqrt(var[-1])
+        noise = rng.standard_normal((2, count))
+        walk = np.cumsum(noise[0] * weight)
+        unit = first * self._daily_sigma / math.sqrt(total[0])
         close = np.rint(first + (last - first) * share + (walk - share * walk[-1]) * unit).astype(_I)
-        opens = np.concatenate(([round(first)], close[:-1]))
-        wick = unit * weight * 0.6
-        high = np.maximum(opens, close) + np.floor(rng.exponential(1.0, count) * wick).astype(_I)
-        low = np.maximum(np.minimum(opens, close) - np.floor(rng.exponential(1.0, count) * wick).astype(_I), 1)
-        ticks = np.maximum(rng.poisson(self.info.tick_rate * 60 * weight), 4).astype(_I)
-        noise = np.exp(0.25 * rng.standard_normal(count))
-        spread = np.maximum(np.rint(self.info.spread * _ROLLOVER[minute] * noise), 1).astype(_I)
-        return Bars(t, opens, high, low, close, ticks, spread, np.zeros(count))
+        opens = np.empty_like(close)
+        opens[0], opens[1:] = round(first), close[:-1]
+        wicks = np.floor(rng.exponential(1.0, (2, count)) * (unit * 0.6 * weight)).astype(_I)
+        high = np.maximum(opens, close) + wicks[0]
+        low = np.maximum(np.minimum(opens, close) - wicks[1], 1)
+        ticks = np.maximum(rng.poisson(tick_rate), 4).astype(_I)
+        spread = np.maximum(np.rint(spread_base * np.exp(0.25 * noise[1])), 1).astype(_I)
+        return Bars(clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
 
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of UTC hour ``hour`` (epoch hours) given that hour's M1 bars."""
