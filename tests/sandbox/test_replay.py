@@ -1,0 +1,149 @@
+"""Replay of user files (CSV / Parquet, ticks / M1 candles) in place of the simulated process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mtdata.sandbox.config import ReplaySource
+from mtdata.sandbox.market import Market
+
+START = int(datetime(2024, 3, 4, 9, 0, tzinfo=UTC).timestamp() * 1000)  # a Monday
+WEEK = 7 * 86_400_000
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def tick_file(tmp_path: Path, count: int = 3000) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    times = START + np.cumsum(rng.integers(50, 7000, count))
+    bid = np.round(1.08 + np.cumsum(rng.normal(0, 0.00003, count)), 5)
+    ask = np.round(bid + 0.00001 * rng.integers(0, 20, count), 5)
+    path = tmp_path / "eurusd_ticks.csv"
+    lines = ["time,bid,ask,volume"] + [f"{iso(t)},{b:.5f},{a:.5f},1.5" for t, b, a in zip(times, bid, ask, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, times, bid, ask
+
+
+def market_at(at_ms: int, *sources: ReplaySource) -> Market:
+    return Market(0, wall_clock=lambda: at_ms / 1000, replay=sources)
+
+
+def all_ticks(market: Market, symbol: str, start: int) -> list[dict]:
+    out: list[dict] = []
+    while page := market.ticks(symbol, start, len(out), 1000):
+        out += page
+    return out
+
+
+def test_tick_file_is_the_history_and_candles_aggregate_it(tmp_path: Path) -> None:
+    path, times, bid, ask = tick_file(tmp_path)
+    now = int(times[2000])
+    market = market_at(now, ReplaySource("EURUSD", path))
+    ticks = all_ticks(market, "EURUSD", 0)
+    assert [ms(t["time"]) for t in ticks] == times[:2001].tolist()
+    assert [t["bid"] for t in ticks] == bid[:2001].tolist() and [t["ask"] for t in ticks] == ask[:2001].tolist()
+    assert all(t["volume"] == 1.5 for t in ticks)
+    assert market.tick("EURUSD") == ticks[-1]
+    first_minute = market.candles("EURUSD", "1m", START + 59_999, 5)
+    assert len(first_minute) == 1 and first_minute[0]["time"] == iso(START)
+    in_minute = [t for t in ticks if ms(t["time"]) < START + 60_000]
+    candle = first_minute[0]
+    assert candle["open"] == in_minute[0]["bid"] and candle["close"] == in_minute[-1]["bid"]
+    assert candle["tickVolume"] == len(in_minute) and candle["volume"] == pytest.approx(1.5 * len(in_minute))
+    assert candle["spread"] == min(round((t["ask"] - t["bid"]) * 1e5) for t in in_minute)
+    assert market.candles("EURUSD", "1m", START - 1, 10) == []
+    hourly = market.candles("EURUSD", "1h", None, 10)
+    assert hourly[0]["time"] == iso(START) and hourly[0]["open"] == ticks[0]["bid"]
+    assert market.candles("GBPUSD", "1m", None, 1)  # other symbols keep their simulated prices
+
+
+def test_a_finished_file_loops_by_whole_weeks(tmp_path: Path) -> None:
+    path, times, bid, _ = tick_file(tmp_path)
+    later = int(times[-1]) + 5 * WEEK
+    market = market_at(later, ReplaySource("EURUSD", path))
+    looped = market.ticks("EURUSD", START + 5 * WEEK, 0, 100)
+    assert [ms(t["time"]) - 5 * WEEK for t in looped] == times[:100].tolist()
+    assert [t["bid"] for t in looped] == bid[:100].tolist()
+    assert market.tick("EURUSD")["bid"] == bid[-1]
+    assert market.tick("EURUSD", int(times[10]) + 2 * WEEK)["bid"] == bid[10]
+
+
+def test_m1_candles_from_epoch_seconds_csv(tmp_path: Path) -> None:
+    path = tmp_path / "xau.csv"
+    rows = ["timestamp,open,high,low,close,tick_volume,spread"]
+    for i in range(120):
+        base = 2000 + i * 0.1
+        rows.append(
+            f"{START // 1000 + 60 * i},{base:.2f},{base + 0.5:.2f},{base - 0.3:.2f},{base + 0.1:.2f},{i},{20 + i}"
+        )
+    path.write_text("\n".join(rows))
+    market = market_at(START + 2 * 3_600_000, ReplaySource("XAUUSD", path))
+    candles = market.candles("XAUUSD", "1m", None, 1000)
+    assert len(candles) == 120 and candles[0]["time"] == iso(START)
+    assert [c["tickVolume"] for c in candles[:6]] == [4, 4, 4, 4, 4, 5]
+    assert candles[7]["open"] == 2000.7 and candles[7]["high"] == 2001.2 and candles[7]["spread"] == 27
+    ticks = all_ticks(market, "XAUUSD", START + 7 * 60_000)
+    minute = [t for t in ticks if ms(t["time"]) < START + 8 * 60_000]
+    assert len(minute) == 7 and minute[0]["bid"] == 2000.7 and minute[-1]["bid"] == 2000.8
+    assert max(t["bid"] for t in minute) == 2001.2 and min(t["bid"] for t in minute) == 2000.4
+    hour = market.candles("XAUUSD", "1h", START + 1, 1)[0]
+    assert hour["high"] == max(c["high"] for c in candles[:60]) and hour["close"] == candles[59]["close"]
+
+
+def test_parquet_candles_with_datetimes_for_a_new_symbol(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    count = 30
+    times = (START + 60_000 * np.arange(count)).astype("datetime64[ms]")
+    close = 1234.5 + np.arange(count) * 0.5
+    table = pa.table({"time": times, "open": close - 0.5, "high": close + 1.0, "low": close - 1.0, "close": close,
+                      "volume": np.full(count, 2.0)})  # fmt: skip
+    path = tmp_path / "myidx.parquet"
+    pq.write_table(table, path)
+    market = market_at(START + 3_600_000, ReplaySource("MYIDX", path))
+    assert "MYIDX" in market.symbols()
+    spec = market.specification("MYIDX")
+    assert spec["digits"] == 1 and spec["tickSize"] == 0.1
+    candles = market.candles("MYIDX", "1m", None, 100)
+    assert [c["close"] for c in candles] == close.tolist()
+    assert candles[-1]["volume"] == 2.0
+    assert market.price("MYIDX")["bid"] == close[-1]
+
+
+@pytest.mark.parametrize(
+    ("content", "column"),
+    [
+        ("time,price\n2024-03-04T09:00:00Z,1.1\n", "open"),
+        ("time,bid,ask\nyesterday,1.1,1.2\n", "time"),
+        ("time,bid,ask\n2024-03-04T09:00:00Z,1.2,1.1\n", "ask"),
+        ("time,bid,ask\n2024-03-04T09:00:00Z,nan,1.1\n", "bid"),
+        ("time,bid,ask\n2024-03-04T09:00:00Z,abc,1.1\n", "bid"),
+        ("time,bid,ask\n2024-03-04T09:00:01Z,1.1,1.2\n2024-03-04T09:00:00Z,1.1,1.2\n", "time"),
+        ("time,open,high,low,close\n2024-03-04T09:00:00Z,1.1,1.0,1.0,1.1\n", "high"),
+        ("time,open,high,low,close\n2024-03-04T09:00:30Z,1.1,1.2,1.0,1.1\n", "time"),
+        ("time,open,high,low,close,tick_volume\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1,-3\n", "tick_volume"),
+        ("time,bid,ask\n", "rows"),
+        ("", "empty"),
+    ],
+)
+def test_bad_files_raise_value_errors_naming_file_and_column(tmp_path: Path, content: str, column: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError) as caught:
+        Market(0, replay=[ReplaySource("EURUSD", path)])
+    assert "bad.csv" in str(caught.value) and column in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not found"):
+        Market(0, replay=[ReplaySource("EURUSD", tmp_path / "nothing.csv")])
