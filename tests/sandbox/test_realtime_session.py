@@ -5,6 +5,7 @@ from __future__ import annotations
 import socketio
 from test_realtime_helpers import Wire, add_account, on_server
 
+from mtdata.sandbox.accounts import new_replica
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
 from mtdata.sandbox.realtime.hashing import collection_hash
 
@@ -170,3 +171,18 @@ async def test_hub_hooks_for_faults_and_broker(sandbox, sio_connect) -> None:
     assert "synchronizationId" not in update and update["sequenceNumber"] > packets[-1]["sequenceNumber"]
     assert await on_server(sandbox, hub.drop_sockets(sandbox.account_id)) == 1
     await wire.until(lambda: not wire.client.connected)
+
+
+async def test_replica_ids_stream_the_primary_account(sandbox, sio_connect) -> None:
+    server = sandbox.server
+    replica = new_replica(server.accounts.get(sandbox.account_id), {"region": "london"}, 0)
+    server.accounts.save_replica(replica)
+    wire = await Wire.connect(sio_connect, sandbox)
+    wire.account_id = replica["_id"]
+    assert (await wire.subscribe())["accountId"] == replica["_id"]
+    _, packets = await wire.synchronize()
+    assert all(p["accountId"] == replica["_id"] for p in packets)
+    info = (await wire.ok("getAccountInformation", application="RPC"))["accountInformation"]
+    assert info["balance"] == 10000
+    await on_server(sandbox, server.hub.publish_update(sandbox.account_id, {"updatedPositions": []}))
+    assert (await wire.until(lambda: wire.of_type("update")))[0]["accountId"] == replica["_id"]

@@ -110,10 +110,15 @@ class Hub:
         doc = self._cached_doc(account_id)
         return self.terminal.figures(doc) if doc else None
 
+    def primary_id(self, account_id: str) -> str:
+        """The primary account id of an account or replica id (itself when unknown)."""
+        doc = self._cached_doc(account_id)
+        return doc["_id"] if doc else account_id
+
     def broker_connected(self, account_id: str) -> bool:
-        """Whether the account's terminal is connected to its broker (faults may say no)."""
+        """Whether the account's terminal is connected to its broker (faults may say no, by primary id)."""
         hook = getattr(self.server.faults, "broker_connected", None)
-        return bool(hook(account_id)) if hook is not None else True
+        return bool(hook(self.primary_id(account_id))) if hook is not None else True
 
     # sockets -----------------------------------------------------------------------------------
 
@@ -228,8 +233,10 @@ class Hub:
         await self.emit(conn.sid, "synchronization", self._status(stream))
 
     def _subscribed(self, account_id: str | None = None) -> list[tuple[Connection, Stream]]:
+        """Subscribed streams: all, or those of an account (given by its own or its primary id)."""
         return [(conn, stream) for conn in list(self.connections.values()) for stream in list(conn.streams.values())
-                if stream.subscribed and account_id in (None, stream.account_id)]  # fmt: skip
+                if stream.subscribed and (account_id is None or account_id == stream.account_id
+                                          or account_id == self.primary_id(stream.account_id))]  # fmt: skip
 
     async def _status_loop(self) -> None:
         while True:
