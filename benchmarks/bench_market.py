@@ -1,0 +1,65 @@
+"""Throughput of the sandbox market alone: M1 candles/s and ticks/s in wire pages of 1000, cold and cached.
+
+Run: ``python benchmarks/bench_market.py`` (the REST layer must serve >= 200,000 M1 candles/s).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from mtdata.sandbox.market import Market
+
+NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC).timestamp()
+PAGES = 200
+
+
+def _iso_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def candle_pages(market: Market, symbol: str, timeframe: str = "1m") -> int:
+    """Page backwards through history as the SDK example does; returns the number of candles read."""
+    count, end = 0, None
+    for _ in range(PAGES):
+        page = market.candles(symbol, timeframe, end, 1000)
+        count += len(page)
+        end = _iso_ms(page[0]["time"]) - 1
+    return count
+
+
+def tick_pages(market: Market, symbol: str, start: int) -> int:
+    """Page forwards through ticks; returns the number of ticks read."""
+    count = 0
+    for _ in range(PAGES):
+        page = market.ticks(symbol, start, 0, 1000)
+        count += len(page)
+        start = _iso_ms(page[-1]["time"]) + 1
+    return count
+
+
+def rate(label: str, run) -> None:
+    began = time.perf_counter()
+    count = run()
+    elapsed = time.perf_counter() - began
+    print(f"{label:<34} {count / elapsed:>12,.0f} /s  ({count:,} in {elapsed * 1000:,.0f} ms)")
+
+
+def main() -> None:
+    start = int(NOW * 1000) - 30 * 86_400_000
+    for seed in (101, 102):  # a fresh seed: nothing cached yet
+        market = Market(seed, wall_clock=lambda: NOW)
+        state = "cold" if seed == 101 else "cold (2nd seed)"
+        rate(f"M1 candles, {state}", lambda m=market: candle_pages(m, "EURUSD"))
+        rate(f"ticks, {state}", lambda m=market: tick_pages(m, "EURUSD", start))
+    market = Market(101, wall_clock=lambda: NOW)
+    rate("M1 candles, cached", lambda: candle_pages(market, "EURUSD"))
+    rate("ticks, cached", lambda: tick_pages(market, "EURUSD", start))
+    began = time.perf_counter()
+    for _ in range(1000):
+        market.price("USDJPY")
+    print(f"{'price() calls':<34} {1000 / (time.perf_counter() - began):>12,.0f} /s")
+
+
+if __name__ == "__main__":
+    main()
