@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 
+import aiohttp
 import pytest
 from test_realtime_helpers import Wire
 
@@ -117,3 +119,25 @@ async def test_bad_subscriptions_are_validation_errors(wire: Wire, fields: dict,
     answer = await wire.error("subscribeToMarketData", instanceIndex=0, **fields)
     assert answer["error"] == "ValidationError" and answer["details"][0]["parameter"] == parameter
     assert not prices_of(wire, "EURUSD")
+
+
+async def test_a_stuck_client_does_not_stall_the_others(fast, sio_connect) -> None:
+    """A long-polling client that subscribes and then never polls again: the others keep streaming."""
+    base = f"{fast.url}/ws/?EIO=3&transport=polling&b64=1&auth-token={fast.token}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as opened:
+            handshake = await opened.text()
+        sid = json.loads(handshake[handshake.index("{") : handshake.rindex("}") + 1])["sid"]
+        for request_type, fields in (("subscribe", {"sessionId": "stuck"}),
+                                     ("subscribeToMarketData", {"symbol": "EURUSD",
+                                                                "subscriptions": [{"type": "ticks"}]})):  # fmt: skip
+            request = {"type": request_type, "requestId": request_type, "accountId": fast.account_id,
+                       "instanceIndex": 0, **fields}  # fmt: skip
+            message = "42" + json.dumps(["request", request])
+            async with http.post(f"{base}&sid={sid}", data=f"{len(message)}:{message}") as posted:
+                assert posted.status == 200
+        healthy = await Wire.connect(sio_connect, fast)
+        await healthy.subscribe()
+        await healthy.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
+        await healthy.until(lambda: len(prices_of(healthy, "EURUSD")) >= 20)
+        assert fast.server.hub.backlog(sid) >= 10  # the stuck client's prices pile up on its own queue
