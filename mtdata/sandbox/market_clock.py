@@ -3,7 +3,9 @@
 Summer time follows the EU rule: from the last Sunday of March 01:00 UTC to the last Sunday of October
 01:00 UTC. Broker day 0 is 2020-01-01 (broker time), the origin of the simulated history. Candles of a
 timeframe are grouped by broker wall-clock time: intraday ones from broker midnight, ``1d`` from broker
-midnight, ``1w`` from Monday 00:00 broker time, ``1mn`` from the 1st of the broker month.
+midnight, ``1w`` from Monday 00:00 broker time, ``1mn`` from the 1st of the broker month. Buckets follow
+the wall clock: on the autumn change the repeated broker hour 03:00 makes one two-hour ``1h`` candle
+(its M1 candles keep distinct UTC times), and on the spring change broker 03:00 does not exist.
 """
 
 from __future__ import annotations

@@ -48,14 +48,25 @@ def check_aggregate(parent: dict, children: list[dict]) -> None:
     end=st.integers(ms("2020-03-01T00:00:00Z"), int(NOW * 1000)),
 )
 def test_higher_timeframes_aggregate_lower_ones(seed: int, symbol: str, pair: tuple[str, str], end: int) -> None:
-    lower, higher = pair
-    market = frozen(seed)
+    assert_aggregates(frozen(seed), symbol, *pair, end)
+
+
+@pytest.mark.parametrize("end", ["2025-10-26T06:00:00Z", "2025-03-30T06:00:00Z"])
+@pytest.mark.parametrize("pair", [("1m", "5m"), ("5m", "1h"), ("1m", "1h"), ("1h", "4h"), ("1h", "1d"), ("1d", "1w")])
+def test_aggregation_holds_across_summer_time_changes(pair: tuple[str, str], end: str) -> None:
+    """At the autumn change the repeated broker hour is one two-hour H1 candle (buckets follow the wall clock)."""
+    assert_aggregates(frozen(), "BTCUSD", *pair, ms(end))
+
+
+def assert_aggregates(market: Market, symbol: str, lower: str, higher: str, end: int) -> None:
     parents = market.candles(symbol, higher, end, 3)
     assert 1 <= len(parents) <= 3
-    span = {"1w": 7 * DAY, "1mn": 31 * DAY}.get(higher, MT5_TIMEFRAMES[higher] * 60_000 + 3_600_000)
+    minutes = MT5_TIMEFRAMES[higher]
+    span = {"1w": 7 * DAY, "1mn": 31 * DAY}.get(higher, minutes * 60_000 + (3_600_000 if minutes >= 60 else 0))
     for parent in parents:
-        stop = ms(parent["time"]) + span
-        children = [c for c in market.candles(symbol, lower, stop, 1000) if bucket(c, higher) == bucket(parent, higher)]
+        start = ms(parent["time"])
+        children = [c for c in market.candles(symbol, lower, start + span - 1, 1000)
+                    if ms(c["time"]) >= start and bucket(c, higher) == bucket(parent, higher)]  # fmt: skip
         check_aggregate(parent, children)
 
 

@@ -147,3 +147,15 @@ def test_bad_files_raise_value_errors_naming_file_and_column(tmp_path: Path, con
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not found"):
         Market(0, replay=[ReplaySource("EURUSD", tmp_path / "nothing.csv")])
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2024-03-04T09:00:00.250Z", "2024-03-04 11:00:00.250+02:00", "2024-03-04 09:00:00.250", "1709542800250",
+     "1709542800.25"],
+)  # fmt: skip
+def test_time_formats(tmp_path: Path, stamp: str) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text(f"time,bid,ask\n{stamp},1.1,1.1001\n")
+    market = market_at(START + 60_000, ReplaySource("EURUSD", path))
+    assert market.tick("EURUSD")["time"] == "2024-03-04T09:00:00.250Z"
