@@ -76,19 +76,16 @@ async def subscribe_to_market_data(call: Call) -> None:
 @route("unsubscribeFromMarketData", STREAMING)
 async def unsubscribe_from_market_data(call: Call) -> None:
     """Drop the listed subscription types of a symbol, or all of them."""
-    symbol = fields.text(call.request, "symbol", max_length=64)
+    symbol = fields.symbol(call.request, call.market)
     raw = fields.array(call.request, "subscriptions", required=False, max_items=32)
     drops = [_subscription(item, f"subscriptions[{i}]") for i, item in enumerate(raw)]
     stream = call.stream
-    if not drops:
-        stream.market.pop(symbol, None)  # type: ignore[arg-type]
-        return
-    kept = [s for s in stream.market.get(symbol, []) if not any(
+    kept = [s for s in stream.market.get(symbol, []) if drops and not any(
         d.type == s.type and d.timeframe in (None, s.timeframe) for d in drops)]  # fmt: skip
     if kept:
-        stream.market[symbol] = kept  # type: ignore[index]
+        stream.market[symbol] = kept
     else:
-        stream.market.pop(symbol, None)  # type: ignore[arg-type]
+        stream.market.pop(symbol, None)
 
 
 @route("refreshMarketDataSubscriptions", STREAMING)
