@@ -1,7 +1,8 @@
 """The seeded price process: daily anchors, M1 bars per broker day, ticks per UTC hour, in integer points.
 
 Everything is a pure function of (seed, symbol, day or hour), so any range is computed on demand and the
-same seed gives the same prices on every machine. Daily closes follow a mean-reverting log walk; each
+same seed gives the same prices on every machine. Daily closes follow a mean-reverting log walk (crosses
+multiply the walks of their USD legs); each
 broker day's M1 closes are a Brownian bridge between two daily closes over the symbol's open minutes;
 ticks of a minute are a bridge from its open to its close that touches exactly its high and low.
 Candles are bid-based; a bar's ``spread`` is the minimum spread of its ticks and ``vol`` the sum of theirs.
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import market_clock as clock
-from .symbols import SymbolInfo, session_table
+from .symbols import UNIVERSE, SymbolInfo, session_table
 
 
 class Bars(NamedTuple):
@@ -162,12 +163,15 @@ class SimProcess:
         self._open_fraction = self._table.mean(axis=1)
         self._daily_sigma = info.vol / math.sqrt(self._open_fraction.sum() * 52.18)
         self._anchors: list[float] = [math.log(info.start)]
+        self._legs = [(SimProcess(UNIVERSE[leg], seed), sign) for leg, sign in info.legs]
         profile = _FLAT if info.kind == "crypto" else _HOURLY
         self._weight = np.repeat(profile, 60)
         self._layouts: dict[int, tuple[np.ndarray, ...]] = {}
 
     def _anchor(self, index: int) -> float:
         """Log close of broker day ``index - 1`` (index 0 is the origin price)."""
+        if self._legs:
+            return sum(sign * leg._anchor(index) for leg, sign in self._legs)
         while index >= len(self._anchors):
             chunk = (len(self._anchors) - 1) // _CHUNK
             shocks = _rng(*self._key, 0, chunk).standard_normal(_CHUNK)

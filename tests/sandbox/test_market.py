@@ -224,3 +224,14 @@ def test_empty_and_zero_limits() -> None:
     assert market.ticks("EURUSD", int(NOW * 1000) - 60_000, 0, 0) == []
     assert market.ticks("EURUSD", int(NOW * 1000) + 60_000, 0, 10) == []
     assert market.ticks_between("EURUSD", int(NOW * 1000), int(NOW * 1000) + DAY) == []
+
+
+def test_crosses_close_each_day_consistent_with_their_usd_legs() -> None:
+    market = frozen(5)
+    for cross, first, second, combine in (("EURJPY", "EURUSD", "USDJPY", lambda a, b: a * b),
+                                          ("EURGBP", "EURUSD", "GBPUSD", lambda a, b: a / b),
+                                          ("CADJPY", "USDJPY", "USDCAD", lambda a, b: a / b)):  # fmt: skip
+        closes = [[c["close"] for c in market.candles(name, "1d", int(NOW * 1000) - DAY, 30)]
+                  for name in (cross, first, second)]  # fmt: skip
+        for own, a, b in zip(*closes, strict=True):
+            assert own == pytest.approx(combine(a, b), rel=2e-4)
