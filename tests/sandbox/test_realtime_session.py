@@ -138,6 +138,22 @@ async def test_hash_indexes_skip_unchanged_collections(sandbox, sio_connect) -> 
     assert "specifications" not in types and "positions" not in types and "orders" in types
 
 
+async def test_specifications_precede_account_information_when_positions_and_orders_match(sandbox, sio_connect):
+    store = sandbox.server.store
+    store.put("positions", "5101", {"id": "5101", "type": "POSITION_TYPE_SELL", "symbol": "GBPUSD", "magic": 7,
+                                    "volume": 0.2, "openPrice": 1.3}, account_id=sandbox.account_id)  # fmt: skip
+    store.put("orders", "5102", {"id": "5102", "type": "ORDER_TYPE_BUY_LIMIT", "symbol": "GBPUSD", "magic": 7,
+                                 "volume": 0.2, "openPrice": 1.2}, account_id=sandbox.account_id)  # fmt: skip
+    wire = await Wire.connect(sio_connect, sandbox)
+    await wire.subscribe()
+    _, first = await wire.synchronize()
+    hashes = {kind: collection_hash(next(p for p in first if p["type"] == f"{kind}s")[f"{kind}s"], kind)
+              for kind in ("position", "order")}  # fmt: skip
+    _, second = await wire.synchronize(positionsHashes=[hashes["position"]], ordersHashes=[hashes["order"]])
+    assert [p["type"] for p in second][:3] == ["synchronizationStarted", "specifications", "accountInformation"]
+    assert second[0]["positionsHashIndex"] == 0 and second[0]["ordersHashIndex"] == 0
+
+
 def test_spec_example_hash() -> None:
     assert collection_hash([SPEC_EXAMPLE], "specification") == "211bc32a9e9ec7d24b834dfea366d148"
 

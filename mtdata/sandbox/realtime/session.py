@@ -131,8 +131,12 @@ async def _run_sync(
         {"accountInformation": call.account_information(), "_type": "accountInformation"},
     ]
     if indexes["specifications"] is None:
-        packets.append({"_type": "specifications", "specifications": collections["specifications"],
-                        "removedSymbols": []})  # fmt: skip
+        specifications = {"_type": "specifications", "specifications": collections["specifications"],
+                          "removedSymbols": []}  # fmt: skip
+        # with positions and orders both hash-matched, accountInformation completes the orders phase,
+        # so the specifications must come before it to be part of the initial state (§7.4)
+        matched = indexes["positions"] is not None and indexes["orders"] is not None
+        packets.insert(0 if matched else 1, specifications)
     for name in ("positions", "orders"):
         if indexes[name] is None:
             packets.append({"_type": name, name: collections[name]})
