@@ -145,3 +145,12 @@ async def test_bad_rpc_input_is_a_validation_error(wire: Wire, request_type: str
     assert answer["error"] == "ValidationError" and answer["id"] == 3
     assert answer["details"][0]["parameter"] == parameter
     assert (await wire.ok("getServerTime", **RPC))["serverTime"]  # the socket still works
+
+
+async def test_margin_is_converted_to_the_account_currency(wire: Wire) -> None:
+    if "USDJPY" not in (await wire.ok("getSymbols", **RPC))["symbols"]:
+        pytest.skip("the market has no USDJPY")
+    price = (await wire.ok("getSymbolPrice", symbol="USDJPY", **RPC))["price"]["ask"]
+    order = {"symbol": "USDJPY", "type": "ORDER_TYPE_BUY", "volume": 1, "openPrice": price}
+    margin = (await wire.ok("calculateMargin", order=order, **RPC))["margin"]["margin"]
+    assert margin == pytest.approx(1000, rel=0.01)  # 1 lot = 100,000 USD at leverage 100, in USD
