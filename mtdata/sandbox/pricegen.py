@@ -11,6 +11,7 @@ Candles are bid-based; a bar's ``spread`` is the minimum spread of its ticks and
 from __future__ import annotations
 
 import math
+import threading
 import zlib
 from typing import NamedTuple
 
@@ -167,20 +168,15 @@ class SimProcess:
         profile = _FLAT if info.kind == "crypto" else _HOURLY
         self._weight = np.repeat(profile, 60)
         self._layouts: dict[int, tuple[np.ndarray, ...]] = {}
+        self._lock = threading.Lock()
 
     def _anchor(self, index: int) -> float:
         """Log close of broker day ``index - 1`` (index 0 is the origin price)."""
         if self._legs:
             return sum(sign * leg._anchor(index) for leg, sign in self._legs)
-        while index >= len(self._anchors):
-            chunk = (len(self._anchors) - 1) // _CHUNK
-            shocks = _rng(*self._key, 0, chunk).standard_normal(_CHUNK)
-            mean, value = math.log(self.info.start), self._anchors[-1]
-            for i, shock in enumerate(shocks.tolist()):
-                day = chunk * _CHUNK + i
-                scale = math.sqrt(self._open_fraction[clock.weekday(day)] + 0.03) * self._daily_sigma
-                value = mean + _PHI * (value - mean) + shock * scale
-                self._anchors.append(value)
+        with self._lock:  # a server thread and a test thread may extend the walk at once
+            while index >= len(self._anchors):
+                self._extend()
         return self._anchors[index]
 
     def _layout(self, day: int) -> tuple[np.ndarray, ...]:
@@ -201,6 +197,16 @@ class SimProcess:
         if regular:
             self._layouts[day % 7] = layout
         return layout
+
+    def _extend(self) -> None:
+        """Append the next chunk of daily log closes (one seeded stream per chunk of days)."""
+        chunk = (len(self._anchors) - 1) // _CHUNK
+        shocks = _rng(*self._key, 0, chunk).standard_normal(_CHUNK)
+        mean, value = math.log(self.info.start), self._anchors[-1]
+        for i, shock in enumerate(shocks.tolist()):
+            scale = math.sqrt(self._open_fraction[clock.weekday(chunk * _CHUNK + i)] + 0.03) * self._daily_sigma
+            value = mean + _PHI * (value - mean) + shock * scale
+            self._anchors.append(value)
 
     def day_bars(self, day: int) -> Bars:
         """M1 bars of a broker day (only minutes inside the symbol's sessions)."""
