@@ -238,3 +238,17 @@ def test_crosses_close_each_day_consistent_with_their_usd_legs() -> None:
                   for name in (cross, first, second)]  # fmt: skip
         for own, a, b in zip(*closes, strict=True):
             assert own == pytest.approx(combine(a, b), rel=2e-4)
+
+
+def test_paging_semantics() -> None:
+    market = frozen()
+    start = int(NOW * 1000) - 3_600_000
+    full = market.ticks("EURUSD", start, 0, 700)
+    assert market.ticks("EURUSD", start, 200, 500) == full[200:]
+    assert market.ticks("EURUSD", ms(full[300]["time"]), 0, 10)[0]["time"] == full[300]["time"]
+    last = ms(full[-1]["time"])
+    assert market.ticks_between("EURUSD", start - 1, last) == full[: len(full)]
+    candles = market.candles("EURUSD", "5m", None, 20)
+    at_open = market.candles("EURUSD", "5m", ms(candles[10]["time"]), 3)
+    assert at_open == candles[8:11]
+    assert market.candles("EURUSD", "5m", ms(candles[10]["time"]) - 1, 3) == candles[7:10]
