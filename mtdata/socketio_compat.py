@@ -53,9 +53,13 @@ class GatherManager(socketio.AsyncManager):
 
 
 async def disconnect_all(eio: engineio.AsyncServer) -> None:
-    """Close every Engine.IO socket of ``eio`` (the library's own version is broken on 3.11+)."""
+    """Close every Engine.IO socket of ``eio`` (the library's own version is broken on 3.11+).
+
+    ``wait=False``: a socket whose peer is gone would otherwise wait forever for its send
+    queue to drain, and the server's shutdown with it.
+    """
     sockets = list(eio.sockets.values())
-    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    await asyncio.gather(*(s.close(wait=False) for s in sockets), return_exceptions=True)
     eio.sockets = {}
 
 
