@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import market_clock as clock
-from .pricegen import Bars, Ticks, _rng
+from .pricegen import Bars, Ticks, seeded_rng
 from .symbols import SymbolInfo
 
 BOOK_LEVELS = 10
@@ -43,7 +43,7 @@ def book(info: SymbolInfo, seed: int, time: int, bid: int, ask: int) -> dict[str
     Level gaps grow with depth and volumes (in lots, multiples of the volume step) grow with depth, both
     seeded by the quote's time so the same quote always gives the same book.
     """
-    rng = _rng(seed, zlib.crc32(info.name.encode()), 3, time)
+    rng = seeded_rng(seed, zlib.crc32(info.name.encode()), 3, time)
     step = max(1, (ask - bid) // 3)
     widths = np.maximum(1, np.rint(step * rng.uniform(0.5, 1.5, (2, BOOK_LEVELS)))).astype(np.int64)
     gaps = np.cumsum(widths, axis=1) - widths[:, :1]

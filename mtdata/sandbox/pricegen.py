@@ -137,7 +137,8 @@ def ticks_from_bars(bars: Bars, rng: np.random.Generator) -> Ticks:
     return Ticks(times, bid, bid + bars.spread[seg] + extra, vol)
 
 
-def _rng(*key: int) -> np.random.Generator:
+def seeded_rng(*key: int) -> np.random.Generator:
+    """A generator keyed by stable integers (seed, crc32 of the symbol, purpose, index): the same everywhere."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([k % 2**64 for k in key])))
 
 
@@ -201,7 +202,7 @@ class SimProcess:
     def _extend(self) -> None:
         """Append the next chunk of daily log closes (one seeded stream per chunk of days)."""
         chunk = (len(self._anchors) - 1) // _CHUNK
-        shocks = _rng(*self._key, 0, chunk).standard_normal(_CHUNK)
+        shocks = seeded_rng(*self._key, 0, chunk).standard_normal(_CHUNK)
         mean, value = math.log(self.info.start), self._anchors[-1]
         for i, shock in enumerate(shocks.tolist()):
             scale = math.sqrt(self._open_fraction[clock.weekday(chunk * _CHUNK + i)] + 0.03) * self._daily_sigma
@@ -218,7 +219,7 @@ class SimProcess:
             return empty_bars()
         scale = self.info.scale
         first, last = math.exp(self._anchor(day)) * scale, math.exp(self._anchor(day + 1)) * scale
-        rng = _rng(*self._key, 1, day)
+        rng = seeded_rng(*self._key, 1, day)
         noise = rng.standard_normal((2, count))
         walk = np.cumsum(noise[0] * weight)
         unit = first * self._daily_sigma / math.sqrt(total[0])
@@ -234,4 +235,4 @@ class SimProcess:
 
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of UTC hour ``hour`` (epoch hours) given that hour's M1 bars."""
-        return ticks_from_bars(bars, _rng(*self._key, 2, hour))
+        return ticks_from_bars(bars, seeded_rng(*self._key, 2, hour))

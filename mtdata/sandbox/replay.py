@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import market_clock as clock
-from .pricegen import Bars, Ticks, _rng, bars_from_ticks, concat_bars, concat_ticks, ticks_from_bars
+from .pricegen import Bars, Ticks, bars_from_ticks, concat_bars, concat_ticks, seeded_rng, ticks_from_bars
 from .symbols import SymbolInfo
 
 WEEK = 7 * clock.DAY
@@ -177,7 +177,7 @@ class ReplayProcess:
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of a UTC hour: the file's own ticks, or ticks synthesized inside its candles."""
         if self._ticks is None:
-            return ticks_from_bars(bars, _rng(*self._key, hour))
+            return ticks_from_bars(bars, seeded_rng(*self._key, hour))
         lo, hi = hour * clock.HOUR, (hour + 1) * clock.HOUR
         parts = []
         for loop in self._loops(lo, hi):
