@@ -12,6 +12,7 @@ lower); replayed ticks give candles by aggregation.
 from __future__ import annotations
 
 import csv
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -104,9 +105,12 @@ def _optional(path: Path, columns: dict[str, np.ndarray], name: str, default: fl
 
 def infer_digits(path: Path) -> int:
     """Decimal digits needed by a file's prices (for symbols outside the universe), at most 8."""
-    columns = _normalized(path)
+    columns = _normalized(Path(path))
     names = _TICK_COLUMNS[1:] if "bid" in columns else _BAR_COLUMNS[1:]
-    values = np.concatenate([columns[name].astype(np.float64) for name in names])
+    try:
+        values = np.concatenate([columns[name].astype(np.float64) for name in names])
+    except (TypeError, ValueError):
+        return 5  # the file is invalid: ReplayProcess reports which column
     for digits in range(9):
         if np.allclose(values * 10**digits, np.rint(values * 10**digits), rtol=0, atol=1e-6):
             return digits
@@ -122,7 +126,8 @@ def _normalized(path: Path) -> dict[str, np.ndarray]:
     if len(columns["time"]) == 0:
         raise ValueError(f"{path}: the file has no rows")
     if not {"bid", "ask"} <= columns.keys() and not set(_BAR_COLUMNS) <= columns.keys():
-        missing = [name for name in _BAR_COLUMNS if name not in columns]
+        wanted = _TICK_COLUMNS if "bid" in columns or "ask" in columns else _BAR_COLUMNS
+        missing = [name for name in wanted if name not in columns]
         raise ValueError(f"{path}: neither ticks (time,bid,ask) nor M1 candles (time,open,high,low,close); "
                          f"missing column '{missing[0]}'")  # fmt: skip
     return columns
@@ -136,7 +141,7 @@ class ReplayProcess:
         path = Path(path)
         columns = _normalized(path)
         t = _times(path, columns["time"])
-        self._key = (seed, 0x5E9A7, len(t))
+        self._key = (seed, zlib.crc32(info.name.encode()), 4, len(t))
         if "bid" in columns:
             if (np.diff(t) < 0).any():
                 raise ValueError(f"{path}: column 'time' must be in ascending order")

@@ -124,6 +124,7 @@ def test_parquet_candles_with_datetimes_for_a_new_symbol(tmp_path: Path) -> None
     ("content", "column"),
     [
         ("time,price\n2024-03-04T09:00:00Z,1.1\n", "open"),
+        ("time,bid\n2024-03-04T09:00:00Z,1.1\n", "'ask'"),
         ("time,bid,ask\nyesterday,1.1,1.2\n", "time"),
         ("time,bid,ask\n2024-03-04T09:00:00Z,1.2,1.1\n", "ask"),
         ("time,bid,ask\n2024-03-04T09:00:00Z,nan,1.1\n", "bid"),
@@ -142,6 +143,13 @@ def test_bad_files_raise_value_errors_naming_file_and_column(tmp_path: Path, con
     with pytest.raises(ValueError) as caught:
         Market(0, replay=[ReplaySource("EURUSD", path)])
     assert "bad.csv" in str(caught.value) and column in str(caught.value)
+
+
+def test_bad_file_for_a_new_symbol(tmp_path: Path) -> None:
+    path = tmp_path / "new.csv"
+    path.write_text("time,bid,ask\n2024-03-04T09:00:00Z,x,1.1\n")
+    with pytest.raises(ValueError, match=r"new\.csv: column 'bid'"):
+        Market(0, replay=[ReplaySource("NEWSYM", str(path))])  # type: ignore[arg-type]
 
 
 def test_missing_file(tmp_path: Path) -> None:
