@@ -252,3 +252,19 @@ def test_paging_semantics() -> None:
     at_open = market.candles("EURUSD", "5m", ms(candles[10]["time"]), 3)
     assert at_open == candles[8:11]
     assert market.candles("EURUSD", "5m", ms(candles[10]["time"]) - 1, 3) == candles[7:10]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32), symbol=st.sampled_from(SYMBOLS), timeframe=st.sampled_from(["1m", "2m", "3m"]),
+       at=st.integers(ms("2020-01-06T00:00:00Z"), int(NOW * 1000)))  # fmt: skip
+def test_candle_at_a_time_holds_the_ticks_up_to_it(seed: int, symbol: str, timeframe: str, at: int) -> None:
+    market = frozen(seed)
+    candle = market.candle(symbol, timeframe, at)
+    scale = 10 ** market.specification(symbol)["digits"]
+    assert ms(candle["time"]) <= at
+    ticks = [t for t in market.ticks(symbol, ms(candle["time"]), 0, 1000) if ms(t["time"]) <= at]
+    assert candle["tickVolume"] == len(ticks)
+    assert (candle["open"], candle["close"]) == (ticks[0]["bid"], ticks[-1]["bid"])
+    assert (candle["high"], candle["low"]) == (max(t["bid"] for t in ticks), min(t["bid"] for t in ticks))
+    assert candle["spread"] == min(round((t["ask"] - t["bid"]) * scale) for t in ticks)
+    assert market.tick(symbol, at) == ticks[-1]
