@@ -48,7 +48,7 @@ from .symbols import UNIVERSE, SymbolInfo, session_table, specification
 MAX_COUNT = 1_000_000
 #: Caches shared by every market of the process: simulated prices depend only on (seed, symbol), so
 #: servers and tests with the same seed reuse each other's work. Other processes get unique keys.
-_CACHES = {"1m": LRU(768), "1h": LRU(8192), "1d": LRU(32768), "ticks": LRU(256)}
+_CACHES = {"1m": LRU(768), "intraday": LRU(8192), "1d": LRU(32768), "ticks": LRU(256)}
 _VERSIONS = itertools.count()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import functools
 
 import numpy as np
 
@@ -87,14 +88,39 @@ def _format(ms: np.ndarray, clocks: list[str], end: str) -> list[str]:
     ]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=128)
+def _minute_table(utc_day: int, broker: bool) -> list[str]:
+    """The ISO (or broker) strings of the 1440 minutes of a UTC day."""
+    ms = utc_day * DAY + np.arange(0, DAY, MINUTE, dtype=np.int64)
+    return _format(ms + offsets(ms), _CLOCK_BROKER, "") if broker else _format(ms, _CLOCK_ISO, "Z")
+
+
+def _strings(ms: np.ndarray, broker: bool) -> list[str]:
+    """Strings of epoch ms; whole minutes (every candle) come from cached per-day tables, mostly as slices."""
+    days = ms // DAY
+    bounds = np.flatnonzero(np.diff(days)).tolist()
+    if len(ms) == 0 or len(bounds) >= len(ms) // 64 or (ms % MINUTE).any():  # sparse: format directly
+        return _format(ms + offsets(ms), _CLOCK_BROKER, "") if broker else _format(ms, _CLOCK_ISO, "Z")
+    out: list[str] = []
+    for lo, hi in zip([0, *(b + 1 for b in bounds)], [*(b + 1 for b in bounds), len(ms)], strict=True):
+        table = _minute_table(int(days[lo]), broker)
+        minutes = (ms[lo:hi] - days[lo] * DAY) // MINUTE
+        first, count = int(minutes[0]), hi - lo
+        if int(minutes[-1]) - first == count - 1:
+            out += table[first : first + count]
+        else:
+            out += [table[m] for m in minutes.tolist()]
+    return out
+
+
 def broker_times(ms: np.ndarray) -> list[str]:
     """Vectorised :func:`broker_time`."""
-    return _format(ms + offsets(ms), _CLOCK_BROKER, "")
+    return _strings(ms, True)
 
 
 def iso_times(ms: np.ndarray) -> list[str]:
     """Wire ISO strings (``2024-03-01T12:00:05.123Z``) for an array of epoch ms."""
-    return _format(ms, _CLOCK_ISO, "Z")
+    return _strings(ms, False)
 
 
 def timeframe_ms(timeframe: str) -> int:

@@ -1,7 +1,7 @@
 """Cached access to one symbol's prices: M1, H1 and D1 per broker day, ticks per UTC hour, candles.
 
-Timeframes below one hour aggregate M1 bars, intraday ones of whole hours aggregate H1 bars, and
-``1d``/``1w``/``1mn`` aggregate D1 bars (each bucket is a whole number of the base bars). Data after
+Intraday timeframes aggregate each broker day's M1 bars (their buckets never straddle broker midnight)
+and are cached per day; ``1d``/``1w``/``1mn`` aggregate D1 bars. Data after
 ``cut`` (the simulated now) does not exist yet: the minute containing ``cut`` is rebuilt from its ticks.
 """
 
@@ -18,6 +18,7 @@ from .market_forced import PriceProcess
 from .pricegen import Bars, Ticks, aggregate, bars_from_ticks, concat_bars, empty_bars, empty_ticks
 
 _SPAN = {"1w": 8 * clock.DAY, "1mn": 32 * clock.DAY}
+_BLOCK = 64  # days per cached block of D1 bars
 
 
 class LRU:
@@ -67,11 +68,11 @@ class SymbolSeries:
         return self._caches["1m"].get((self.key, day), lambda: self.process.day_bars(day))
 
     def day(self, day: int, base: str) -> Bars:
-        """Complete bars of a broker day at ``base`` (``1m``, ``1h`` or ``1d``)."""
+        """Complete candles of a broker day at ``base``: M1, an intraday timeframe (from M1) or D1 (from H1)."""
         if base == "1m":
             return self.m1(day)
-        return self._caches[base].get(
-            (self.key, day), lambda: label(self.day(day, "1m" if base == "1h" else "1h"), base)
+        return self._caches["1d" if base == "1d" else "intraday"].get(
+            (self.key, day, base), lambda: label(self.day(day, "1h") if base == "1d" else self.m1(day), base)
         )
 
     def hour_ticks(self, hour: int) -> tuple[Ticks, np.ndarray]:
@@ -86,7 +87,7 @@ class SymbolSeries:
         return self._caches["ticks"].get((self.key, hour), make)
 
     def _day_rows(self, day: int, base: str, cut: int) -> Bars:
-        """M1 or H1 bars of a broker day that exist at time ``cut``."""
+        """Candles at ``base`` of a broker day made of the data that exists at time ``cut``."""
         if day < self.first_day:
             return empty_bars()
         if clock.day_start(day + 1) <= cut:
@@ -99,19 +100,36 @@ class SymbolSeries:
             bars = concat_bars([bars.take(slice(0, -1)), bars_from_ticks(ticks)])
         return label(bars, base)
 
+    def _rows(self, first: int, stop: int, base: str, cut: int) -> list[Bars]:
+        """Candles at ``base`` of broker days [first, stop); complete D1 runs come in cached blocks of days."""
+        if base != "1d":
+            return [self._day_rows(day, base, cut) for day in range(first, stop)]
+        rows: list[Bars] = []
+        day = first
+        while day < stop:
+            end = min(day - day % _BLOCK + _BLOCK, stop)
+            if day % _BLOCK == 0 and end - day == _BLOCK and clock.day_start(end) <= cut and day >= self.first_day:
+                rows.append(self._caches["1d"].get((self.key, "block", day), lambda d=day: concat_bars(
+                    [self.day(x, "1d") for x in range(d, d + _BLOCK)])))  # fmt: skip
+            else:
+                rows += [self._day_rows(x, base, cut) for x in range(day, end)]
+            day = end
+        return rows
+
     def candles(self, timeframe: str, end: int, cut: int, limit: int) -> Bars:
         """Up to ``limit`` newest candles with open time <= ``end`` made of data up to ``cut``."""
         step = clock.timeframe_ms(timeframe)
-        base = "1m" if step < clock.HOUR else "1h" if step < clock.DAY else "1d"
+        base = timeframe if step < clock.DAY else "1d"
         last = clock.day_of(min(cut, end + _SPAN.get(timeframe, step)))
         batch = int(limit * step / clock.DAY * 1.6) + 2
         rows: list[Bars] = []
         low = last + 1
         while True:
             start = max(low - batch, self.first_day)
-            rows[:0] = [self._day_rows(day, base, cut) for day in range(start, low)]
+            rows[:0] = self._rows(start, low, base, cut)
             low, batch = start, batch * 2
-            candles = label(concat_bars(rows), timeframe)
+            candles = concat_bars(rows)
+            candles = candles if base == timeframe else label(candles, timeframe)
             candles = candles.take(slice(0, np.searchsorted(candles.t, end, side="right")))
             if len(candles.t) > limit or low <= self.first_day:
                 return candles.take(slice(max(len(candles.t) - limit, 0), None))
