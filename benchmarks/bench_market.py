@@ -55,6 +55,12 @@ def main() -> None:
     market = Market(101, wall_clock=lambda: NOW)
     rate("M1 candles, cached", lambda: candle_pages(market, "EURUSD"))
     rate("ticks, cached", lambda: tick_pages(market, "EURUSD", start))
+    for timeframe in ("5m", "1h", "4h", "1d", "1mn"):
+        market.candles("EURUSD", timeframe, None, 1000)
+        began = time.perf_counter()
+        for _ in range(50):
+            market.candles("EURUSD", timeframe, None, 1000)
+        print(f"{timeframe + ' page of 1000, cached':<34} {(time.perf_counter() - began) / 50 * 1000:>12.2f} ms")
     began = time.perf_counter()
     for _ in range(1000):
         market.price("USDJPY")
