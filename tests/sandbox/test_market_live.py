@@ -6,12 +6,15 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtdata.sandbox.errors import NotFoundError, ValidationError
 from mtdata.sandbox.market import Market
 
 NOW = datetime(2026, 3, 4, 15, 30, 12, 345000, tzinfo=UTC).timestamp()  # a Wednesday afternoon
 NOW_MS = int(NOW * 1000)
+DAY = 86_400_000
 
 
 class Clock:
@@ -172,3 +175,31 @@ def test_no_quote_before_the_origin() -> None:
     with pytest.raises(NotFoundError):
         market.tick("EURUSD", ms("2019-06-01T00:00:00Z"))
     assert market.ticks("EURUSD", ms("2019-12-31T00:00:00Z"), 0, 1)[0]["brokerTime"][:17] == "2020-01-01 00:00:"
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    symbol=st.sampled_from(["EURUSD", "BTCUSD", "US500"]),
+    t0=st.integers(ms("2025-01-01T00:00:00Z"), NOW_MS - DAY),
+    gaps=st.lists(st.integers(0, 200_000), min_size=1, max_size=30),
+    moves=st.data(),
+)
+def test_forced_ticks_are_exactly_the_history_after_t0(symbol: str, t0: int, gaps: list[int], moves) -> None:
+    market, reference = Market(1, wall_clock=lambda: NOW), Market(1, wall_clock=lambda: NOW)
+    base = market.tick(symbol, t0)["bid"]
+    times = [t0 + sum(gaps[: i + 1]) - gaps[0] for i in range(len(gaps))]
+    steps = moves.draw(st.lists(st.integers(-50, 50), min_size=len(times), max_size=len(times)))
+    digits = market.specification(symbol)["digits"]
+    points = [(t, round(base + s * 10**-digits, digits), round(base + (s + 3) * 10**-digits, digits))
+              for t, s in zip(times, steps, strict=True)]  # fmt: skip
+    market.force_path(symbol, points)
+    after = market.ticks(symbol, t0, 0, 1000)
+    assert [(ms(t["time"]), t["bid"], t["ask"]) for t in after] == points
+    minute = t0 - t0 % 60_000
+    assert market.candles(symbol, "1m", minute - 1, 30) == reference.candles(symbol, "1m", minute - 1, 30)
+    assert market.ticks_between(symbol, t0 - 600_000, t0 - 1) == reference.ticks_between(symbol, t0 - 600_000, t0 - 1)
+    last = market.candles(symbol, "1m", None, 1)[0]
+    assert last["close"] == points[-1][1] and ms(last["time"]) == points[-1][0] - points[-1][0] % 60_000
+    hour = market.candle(symbol, "1h", points[-1][0])
+    in_hour = [p for p in points if p[0] >= ms(hour["time"])]
+    assert hour["close"] == points[-1][1] and hour["high"] >= max(p[1] for p in in_hour)
