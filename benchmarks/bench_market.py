@@ -39,6 +39,7 @@ def tick_pages(market: Market, symbol: str, start: int) -> int:
 
 
 def rate(label: str, run) -> None:
+    """Print the items per second of one run."""
     began = time.perf_counter()
     count = run()
     elapsed = time.perf_counter() - began
@@ -46,6 +47,7 @@ def rate(label: str, run) -> None:
 
 
 def main() -> None:
+    """Cold and cached paging, page times per timeframe, price() calls."""
     start = int(NOW * 1000) - 30 * 86_400_000
     for seed in (101, 102):  # a fresh seed: nothing cached yet
         market = Market(seed, wall_clock=lambda: NOW)

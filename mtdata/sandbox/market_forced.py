@@ -20,9 +20,13 @@ class PriceProcess(Protocol):
 
     first_day: int
 
-    def day_bars(self, day: int) -> Bars: ...
+    def day_bars(self, day: int) -> Bars:
+        """M1 bars of a broker day."""
+        ...
 
-    def hour_ticks(self, hour: int, bars: Bars) -> Ticks: ...
+    def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
+        """Ticks of a UTC hour, given that hour's M1 bars."""
+        ...
 
 
 class ForcedProcess:
