@@ -8,6 +8,8 @@ which gets no upstream fixes. Two defects matter:
   ``asyncio.wait``, which Python 3.11 refuses; the error is lost in a background task and
   the peer waits forever. :class:`GatherManager` and :func:`disconnect_all` send with
   ``asyncio.gather`` instead.
+* Server: engineio's ping-timeout monitor task is started lazily and never stopped;
+  :func:`owned_service_task` hands it to the server that owns it.
 * Client: engineio's asyncio client installs a SIGINT handler on its first connect, after
   which "Interrupt kernel" kills a Jupyter kernel. :func:`disable_client_sigint_handler`
   marks the handler as already installed.
@@ -61,6 +63,16 @@ async def disconnect_all(eio: engineio.AsyncServer) -> None:
     sockets = list(eio.sockets.values())
     await asyncio.gather(*(s.close(wait=False) for s in sockets), return_exceptions=True)
     eio.sockets = {}
+
+
+def owned_service_task(eio: engineio.AsyncServer) -> asyncio.Task:
+    """Run engineio's ping-timeout monitor as a task the caller owns and cancels on stop.
+
+    engineio starts it on the first request and never stops it, so a stopped server
+    leaves a pending task behind ("Task was destroyed but it is pending").
+    """
+    eio.start_service_task = False
+    return asyncio.ensure_future(eio._service_task())
 
 
 def disable_client_sigint_handler() -> None:

@@ -9,7 +9,12 @@ import pytest
 import socketio
 from aiohttp import web
 
-from mtdata.socketio_compat import GatherManager, disable_client_sigint_handler, disconnect_all
+from mtdata.socketio_compat import (
+    GatherManager,
+    disable_client_sigint_handler,
+    disconnect_all,
+    owned_service_task,
+)
 
 
 async def _serve(manager: socketio.AsyncManager | None) -> tuple[socketio.AsyncServer, web.AppRunner, str]:
@@ -73,6 +78,20 @@ async def test_disconnect_all_closes_every_socket() -> None:
         assert sio.eio.sockets == {}
     finally:
         await runner.cleanup()
+
+
+async def test_owned_service_task_replaces_the_lazy_one() -> None:
+    sio, runner, url = await _serve(GatherManager())
+    task = owned_service_task(sio.eio)
+    try:
+        assert await _round_trip(url, timeout=5) == {"n": 1}
+        assert sio.eio.start_service_task is False  # engineio did not start a second, unowned monitor
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runner.cleanup()
+    assert task.cancelled()
 
 
 def test_client_sigint_handler_is_disabled() -> None:

@@ -21,7 +21,7 @@ import orjson
 import socketio
 from aiohttp import web
 
-from ..socketio_compat import GatherManager, disconnect_all
+from ..socketio_compat import GatherManager, disconnect_all, owned_service_task
 from .accounts import DEMO_SERVER, Accounts, new_account
 from .auth import Principal, TokenService, full_access_rules, redact
 from .config import SandboxConfig
@@ -101,6 +101,7 @@ class SandboxServer:
         self.user_id, self.token, self.account_id = self._bootstrap()
         self.sio: socketio.AsyncServer | None = None
         self._runner: web.AppRunner | None = None
+        self._eio_service: asyncio.Task | None = None
         self.port: int = self.config.port
 
     def _bootstrap(self) -> tuple[str, str, str]:
@@ -164,12 +165,16 @@ class SandboxServer:
         await site.start()
         sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
         self.port = sockets[0].getsockname()[1]
+        self._eio_service = owned_service_task(self.sio.eio)  # type: ignore[union-attr]
         await self.hub.start()
         log.info("sandbox listening on %s (token %s)", self.url, redact(self.token))
 
     async def stop(self, remove_temp: bool = True) -> None:
         """Stop serving, drop every socket, close the store (and remove a temporary data dir)."""
         await self.hub.stop()
+        if self._eio_service is not None:
+            self._eio_service.cancel()
+            await asyncio.gather(self._eio_service, return_exceptions=True)
         if self.sio is not None:
             await disconnect_all(self.sio.eio)
         if self._runner is not None:
