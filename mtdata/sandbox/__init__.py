@@ -11,6 +11,7 @@ command line: ``mtdata sandbox [--port N] [--data-dir D] [--seed S] [--speed X]`
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from .config import ReplaySource, SandboxConfig
@@ -24,10 +25,13 @@ def start(
     seed: int = 0,
     speed: float = 1.0,
     replay: dict[str, str | Path] | None = None,
+    start: datetime | str | None = None,
     **options: object,
 ) -> SandboxHandle:
     """Start a sandbox on a background thread; ``port=0`` picks a free port.
 
+    ``start`` pins the simulated market clock's starting time (a tz-aware datetime or an
+    ISO string; default: now), e.g. a weekday so FX quotes stream on a weekend too.
     ``replay`` maps symbols to CSV/Parquet files of ticks or M1 candles played instead
     of the simulated prices. Other keyword options are fields of :class:`SandboxConfig`.
     """
@@ -39,9 +43,20 @@ def start(
         seed=seed,
         speed=speed,
         replay=sources,
+        start_ms=_epoch_ms(start),
         **options,  # type: ignore[arg-type]
     )
     return SandboxHandle(config)
+
+
+def _epoch_ms(value: datetime | str | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("start must be timezone-aware (UTC), e.g. '2026-11-18T12:00:00Z'")
+    return int(value.timestamp() * 1000)
 
 
 __all__ = ["ReplaySource", "SandboxConfig", "SandboxHandle", "SandboxServer", "start"]

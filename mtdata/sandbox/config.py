@@ -19,7 +19,9 @@ class SandboxConfig:
     """Settings of a sandbox server; every field has a default that suits tests and notebooks.
 
     ``data_dir`` None means a fresh temporary directory removed when the server stops.
-    ``speed`` is simulated seconds per wall-clock second for live prices.
+    ``speed`` is simulated seconds per wall-clock second for live prices; ``start_ms`` pins
+    the simulated clock's starting time (epoch ms; None = the wall clock), e.g. a weekday
+    so that FX streams even when the sandbox runs on a weekend.
     ``deploy_delay`` is how long DEPLOYING/UNDEPLOYING last before the target state.
     ``status_interval`` is the period of ``status`` packets per connected stream (< 60 s).
     """
@@ -29,6 +31,7 @@ class SandboxConfig:
     data_dir: Path | None = None
     seed: int = 0
     speed: float = 1.0
+    start_ms: int | None = None
     deploy_delay: float = 0.5
     status_interval: float = 10.0
     region: str = "vint-hill"

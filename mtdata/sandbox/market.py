@@ -73,11 +73,13 @@ class Market:
         speed: float = 1.0,
         replay: Sequence[ReplaySource] = (),
         wall_clock: Callable[[], float] = time.time,
+        start_ms: int | None = None,
     ) -> None:
         self.seed = seed
         self.speed = speed
         self._wall = wall_clock
         self._origin_wall = wall_clock()
+        self._origin_ms = int(self._origin_wall * 1000) if start_ms is None else start_ms
         self._infos: dict[str, SymbolInfo] = dict(UNIVERSE)
         self._base: dict[str, tuple[Hashable, PriceProcess]] = {}
         self._series: dict[str, SymbolSeries] = {}
@@ -93,9 +95,9 @@ class Market:
     # -- clock and universe -------------------------------------------------------------------------
 
     def now_ms(self) -> int:
-        """Simulated now: start wall time + elapsed wall time x speed."""
+        """Simulated now: the start (``start_ms``, default the wall clock at start) + elapsed wall time x speed."""
         elapsed = (self._wall() - self._origin_wall) * self.speed
-        return int((self._origin_wall + elapsed) * 1000)
+        return self._origin_ms + int(elapsed * 1000)
 
     def broker_time(self, ms: int) -> str:
         """``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock (EET-like, see :mod:`market_clock`)."""

@@ -95,7 +95,7 @@ class SandboxServer:
         self.store = Store(self.data_dir)
         self.tokens = TokenService(self.store)
         self.accounts = Accounts(self.store)
-        self.market = Market(self.config.seed, self.config.speed, self.config.replay)
+        self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms)
         self.faults = Faults(self)
         self.hub = Hub(self)
         self.user_id, self.token, self.account_id = self._bootstrap()

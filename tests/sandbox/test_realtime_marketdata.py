@@ -14,8 +14,8 @@ from mtdata.sandbox.timeutil import parse_iso_ms
 
 @pytest.fixture
 def fast(mtdata_sandbox_factory):
-    """A sandbox whose market runs 1000 times faster than the wall clock."""
-    return mtdata_sandbox_factory(speed=1000)
+    """A sandbox whose market runs 1000 times faster than the wall clock, from a Wednesday (FX open on any day)."""
+    return mtdata_sandbox_factory(speed=1000, start="2026-11-18T09:00:00Z")
 
 
 @pytest.fixture
@@ -146,3 +146,20 @@ async def test_a_stuck_client_does_not_stall_the_others(fast, sio_connect) -> No
         await healthy.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
         await healthy.until(lambda: len(prices_of(healthy, "EURUSD")) >= 20)
         assert fast.server.hub.backlog(sid) >= 10  # the stuck client's prices pile up on its own queue
+
+
+async def test_unthrottled_quotes_send_every_tick_in_its_own_packet(wire: Wire, fast) -> None:
+    unthrottled = [{"type": "quotes", "intervalInMilliseconds": 0}]
+    await wire.ok("subscribeToMarketData", symbol="EURUSD", subscriptions=unthrottled, instanceIndex=0)
+    await wire.until(lambda: len(prices_of(wire, "EURUSD")) >= 30)
+    streamed = prices_of(wire, "EURUSD")[1:]  # the first is the price pushed on subscribe
+    assert all(len(p["prices"]) == 1 for p in streamed)
+    quotes = [p["prices"][0] for p in streamed]
+    stamps = [parse_iso_ms(q["time"], "time") for q in quotes]
+
+    async def market_ticks() -> list[dict]:
+        return fast.server.market.ticks_between("EURUSD", stamps[0] - 1, stamps[-1])
+
+    ticks = await on_server(fast, market_ticks())
+    assert [(q["bid"], q["ask"], q["time"]) for q in quotes] == [(t["bid"], t["ask"], t["time"]) for t in ticks]
+    assert all(q["timestamps"]["eventGenerated"] == q["time"] for q in quotes)
