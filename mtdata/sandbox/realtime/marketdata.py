@@ -1,9 +1,10 @@
 """Market-data subscriptions (§5.3) and the one loop that streams ``prices`` packets to every subscriber (§7.5).
 
 The loop wakes every ``period`` seconds, asks the market once per subscribed symbol for
-the ticks since its last wake-up, and builds at most one ``prices`` packet per stream
-(quotes, forming candles, ticks, books, account figures), honouring each subscription's
-``intervalInMilliseconds``. Emitting only queues the packet on the socket, so a slow
+the ticks since its last wake-up, and builds one ``prices`` packet per stream (quotes,
+forming candles, ticks, books, account figures), honouring each subscription's
+``intervalInMilliseconds``; quotes subscribed with ``intervalInMilliseconds: 0`` (no
+throttling) get one packet per tick instead, in tick order. Emitting only queues the packet on the socket, so a slow
 client never stalls the loop; a client whose queue is too long is skipped until it
 catches up (it then gets the newest data, ticks included).
 """
@@ -42,8 +43,8 @@ def _subscription(raw: Any, name: str) -> MarketSubscription:
         if kind not in MARKET_DATA_TYPES:
             raise ValidationError.field("type", f"must be one of {', '.join(MARKET_DATA_TYPES)}", kind)
         timeframe = fields.timeframe(raw) if kind == "candles" or raw.get("timeframe") is not None else None
-        interval = fields.integer(raw, "intervalInMilliseconds", 0, maximum=MAX_INTERVAL_MS)
-    return MarketSubscription(kind or "", timeframe, interval)
+        interval = fields.integer(raw, "intervalInMilliseconds", -1, maximum=MAX_INTERVAL_MS)
+    return MarketSubscription(kind or "", timeframe, None if interval < 0 else interval)
 
 
 def parse_subscriptions(request: dict[str, Any], name: str, required: bool) -> list[MarketSubscription] | None:
@@ -166,8 +167,7 @@ class MarketFeed:
                 for symbol, subs in stream.market.items():
                     _mark(subs, changes.get(symbol))
                 continue
-            packet = builder.build(stream, changes)
-            if packet is not None:
+            for packet in builder.build(stream, changes):
                 await self.hub.send(conn, stream, packet)
 
     async def push_prices(self, conn: Connection, streams: list[Stream], symbols: list[str]) -> None:
@@ -219,17 +219,28 @@ class _PacketBuilder:
 
         return self._cached(("price", symbol, currency), make)
 
-    def build(self, stream: Stream, changes: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
-        """The stream's packet for this step, or None when nothing is due."""
+    def tick_price(self, symbol: str, stream: Stream, tick: dict[str, Any]) -> dict[str, Any]:
+        """The price as of one tick (tick values from the current quote; they barely move between ticks)."""
+        price = {**self.price(symbol, stream), "bid": tick.get("bid"), "ask": tick.get("ask"), "time": tick["time"],
+                 "brokerTime": tick["brokerTime"]}  # fmt: skip
+        price["timestamps"] = {**price["timestamps"], "eventGenerated": tick["time"]}
+        return price
+
+    def build(self, stream: Stream, changes: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The stream's packets for this step: one per tick of unthrottled quotes, then one with the rest."""
         body: dict[str, list[Any]] = {}
+        tick_prices: list[dict[str, Any]] = []
         for symbol, subs in stream.market.items():
-            _mark(subs, changes.get(symbol))
+            ticks = changes.get(symbol)
+            _mark(subs, ticks)
             for sub in subs:
                 if not sub.dirty or not sub.due(self.wall, self.tolerance_ms):
                     continue
                 sub.dirty = False
                 sub.last_sent = self.wall
-                if sub.type == "quotes":
+                if sub.every_tick and ticks:
+                    tick_prices.extend(self.tick_price(symbol, stream, tick) for tick in ticks)
+                elif sub.type == "quotes":
                     body.setdefault("prices", []).append(self.price(symbol, stream))
                 elif sub.type == "candles":
                     timeframe = sub.timeframe or "1m"
@@ -242,10 +253,12 @@ class _PacketBuilder:
                 elif sub.type == "marketDepth":
                     book = self._cached(("book", symbol), lambda s=symbol: self.market.book(s))
                     body.setdefault("books", []).append(book)
-        if not body:
-            return None
-        body.setdefault("prices", [])
-        return self.finish(stream, body)
+        tick_prices.sort(key=lambda price: price["time"])
+        packets = [self.finish(stream, {"prices": [price]}) for price in tick_prices]
+        if body:
+            body.setdefault("prices", [])
+            packets.append(self.finish(stream, body))
+        return packets
 
     def finish(self, stream: Stream, body: dict[str, Any]) -> dict[str, Any]:
         """Header, data and the account's equity/margin figures."""

@@ -26,11 +26,16 @@ def host_of(instance_index: int) -> str:
 
 @dataclass
 class MarketSubscription:
-    """One market-data subscription of a stream: its type, timeframe, interval and delivery state."""
+    """One market-data subscription of a stream: its type, timeframe, interval and delivery state.
+
+    ``interval_ms`` None (not given): changes are coalesced to one packet per streaming-loop
+    step; N > 0: at most one packet per N ms; 0: no throttling, every tick of a quotes
+    subscription goes out as its own ``prices`` packet.
+    """
 
     type: str
     timeframe: str | None = None
-    interval_ms: int = 0
+    interval_ms: int | None = None
     last_sent: float = 0.0
     dirty: bool = False
     pending_ticks: list[dict[str, Any]] = field(default_factory=list)
@@ -41,14 +46,19 @@ class MarketSubscription:
         The streaming loop passes half its period, so a 100 ms interval on a 20 ms loop averages
         about 100 ms rather than rounding up to the next step every time.
         """
-        return (wall - self.last_sent) * 1000 >= self.interval_ms - tolerance_ms
+        return (wall - self.last_sent) * 1000 >= (self.interval_ms or 0) - tolerance_ms
+
+    @property
+    def every_tick(self) -> bool:
+        """A quotes subscription that asked for no throttling (``intervalInMilliseconds: 0``)."""
+        return self.type == "quotes" and self.interval_ms == 0
 
     def wire(self) -> dict[str, Any]:
         """The subscription as the client sent it."""
         out: dict[str, Any] = {"type": self.type}
         if self.timeframe:
             out["timeframe"] = self.timeframe
-        if self.interval_ms:
+        if self.interval_ms is not None:
             out["intervalInMilliseconds"] = self.interval_ms
         return out
 
