@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from benchmarks.common import SYMBOLS, epoch_seconds, report, sandbox_process
+from benchmarks.common import SYMBOLS, WEEKDAY, epoch_seconds, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -44,7 +44,7 @@ async def run() -> None:
             if finished:
                 latencies.append((now - epoch_seconds(finished)) * 1000)
 
-    with sandbox_process("--speed", "100") as box:
+    with sandbox_process("--speed", "100", "--start", WEEKDAY) as box:
         streams = [RawStream(box.url, box.token, box.account_id, on_packet=on_packet) for _ in range(CLIENTS)]
         for batch in range(0, CLIENTS, 10):
             await asyncio.gather(*(s.open(timeout=60) for s in streams[batch : batch + 10]))

@@ -16,7 +16,7 @@ import time
 
 import socketio
 
-from benchmarks.common import SYMBOLS, report, sandbox_process
+from benchmarks.common import SYMBOLS, WEEKDAY, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -52,7 +52,7 @@ async def raw_rate() -> float:
 
 async def sandbox_rates() -> dict[str, float]:
     """Packets and prices per second the sandbox delivers to one client subscribed to 10 symbols."""
-    with sandbox_process("--speed", "1000") as box:
+    with sandbox_process("--speed", "1000", "--start", WEEKDAY) as box:
         counts = {"packets": 0, "prices": 0}
 
         def on_packet(packet: dict) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 #: Ten symbols of the sandbox's universe that stream in every session (FX majors, gold, bitcoin).
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURJPY", "XAUUSD", "BTCUSD")
+#: A Wednesday noon to pin the simulated clock to, so FX symbols stream even when benchmarks run on a weekend.
+WEEKDAY = "2026-11-25T12:00:00.000Z"
 
 
 @dataclass(frozen=True)

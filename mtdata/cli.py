@@ -193,10 +193,20 @@ def _sandbox(args: argparse.Namespace) -> int:
             print(f"--replay expects SYMBOL=PATH, got {item!r}", file=sys.stderr)
             return 2
         replay.append(ReplaySource(symbol, Path(path)))
+    start_ms = None
+    if args.start:
+        from .sandbox.errors import ValidationError
+        from .sandbox.timeutil import parse_iso_ms
+
+        try:
+            start_ms = parse_iso_ms(args.start, "--start")
+        except ValidationError as error:
+            print(error.message, file=sys.stderr)
+            return 2
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="mtdata-sandbox-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = SandboxConfig(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed, speed=args.speed,
-                           replay=tuple(replay))  # fmt: skip
+                           start_ms=start_ms, replay=tuple(replay))  # fmt: skip
     try:
         asyncio.run(_serve(config, temporary=not args.data_dir))
     finally:
@@ -268,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--data-dir", help="where accounts and trading state persist (default: a temporary dir)")
     box.add_argument("--seed", type=int, default=0, help="seed of the simulated market")
     box.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall-clock second")
+    box.add_argument("--start", metavar="ISO", help="pin the simulated clock's start, e.g. a weekday (default: now)")
     box.add_argument("--replay", action="append", default=[], metavar="SYMBOL=PATH",
                      help="replay ticks or M1 candles from a CSV/Parquet file for SYMBOL (repeatable)")  # fmt: skip
     box.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")

@@ -45,6 +45,11 @@ def test_rejects_a_malformed_replay(capsys: pytest.CaptureFixture[str]) -> None:
     assert "SYMBOL=PATH" in capsys.readouterr().err
 
 
+def test_rejects_a_malformed_start(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--start", "Wednesday"]) == 2
+    assert "--start" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_sandbox_serves_until_signalled(tmp_path: Path, stop_signal: int) -> None:
     command = [sys.executable, "-m", "mtdata", "sandbox", "--data-dir", str(tmp_path)]
