@@ -19,7 +19,6 @@ import string
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +174,7 @@ async def _serve(config: Any, temporary: bool) -> None:
             (server.data_dir / SANDBOX_FILE).unlink(missing_ok=True)
             print("mtdata sandbox stopped", flush=True)
             return
-        config = replace(config, port=server.port)
+        config = server.restart_config()
         print("mtdata sandbox restarting", flush=True)
 
 

@@ -125,6 +125,10 @@ class SandboxServer:
             store.set_setting("demo_account_id", account_id)
         return user_id, token, account_id
 
+    def restart_config(self) -> SandboxConfig:
+        """The configuration to start this server again: same port and data dir, the market clock running on."""
+        return replace(self.config, port=self.port, start_ms=self.market.now_ms())
+
     @property
     def url(self) -> str:
         """Base URL of every REST endpoint and of the socket.io server (path ``/ws``)."""
@@ -206,6 +210,8 @@ class SandboxHandle:
     def _launch(self, config: SandboxConfig) -> SandboxServer:
         async def boot() -> SandboxServer:
             server = SandboxServer(config)
+            # restart() blocks on this loop, so a restart asked for over REST runs it from another thread
+            server.faults.restart_hook = lambda: threading.Thread(target=self.restart, daemon=True).start()
             await server.start()
             return server
 
@@ -241,10 +247,10 @@ class SandboxHandle:
         return f"{self.url}?auth-token={self.token}"
 
     def restart(self) -> None:
-        """Stop the server and start it again on the same port and data directory."""
-        port = self.server.port
+        """Stop the server and start it again on the same port and data directory (the market clock runs on)."""
+        config = self.server.restart_config()
         self.call(self.server.stop(remove_temp=False))
-        self.server = self._launch(replace(self.config, port=port))
+        self.server = self._launch(config)
 
     def stop(self) -> None:
         """Stop the server and its thread; a temporary data directory is removed."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -101,7 +100,7 @@ def test_delete_clears_every_fault(rest: httpx.Client) -> None:
     assert rest.get(PROBE).status_code == 429
     assert rest.delete(FAULTS).status_code == 204
     assert rest.get(FAULTS).json() == {"delays": [], "rateLimits": [], "brokerDisconnected": [],
-                                       "restartAvailable": False}  # fmt: skip
+                                       "restartAvailable": True}  # fmt: skip
     assert rest.get(PROBE).status_code != 429
 
 
@@ -124,21 +123,24 @@ def test_broker_outage_shows_on_the_account_and_survives_a_restart(sandbox: Sand
 
 
 def test_restart_over_rest_answers_then_restarts(sandbox: SandboxHandle, rest: httpx.Client) -> None:
-    assert rest.post(FAULTS + "/restart").status_code == 501
-    done = threading.Event()
-
-    def restart() -> None:
-        sandbox.restart()
-        done.set()
-
     old = sandbox.server
-    old.faults.restart_hook = lambda: threading.Thread(target=restart).start()
+    clock = old.market.now_ms()
     answer = rest.post(FAULTS + "/restart")
     assert answer.status_code == 202
     assert answer.json() == {"restarting": True}
-    assert done.wait(30)
+    deadline = time.monotonic() + 30
+    while sandbox.server is old and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sandbox.server is not old
     assert httpx.get(sandbox.url + "/").status_code == 200
+    assert sandbox.server.market.now_ms() >= clock  # the market clock runs on across the restart
+
+
+def test_restart_without_a_hook_is_501(sandbox: SandboxHandle, rest: httpx.Client) -> None:
+    sandbox.server.faults.restart_hook = None
+    answer = rest.post(FAULTS + "/restart")
+    assert answer.status_code == 501
+    assert answer.json()["error"] == "NotImplementedError"
 
 
 # -- socket faults (need the hub) ---------------------------------------------------------------
