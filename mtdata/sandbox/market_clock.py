@@ -88,11 +88,30 @@ def _format(ms: np.ndarray, clocks: list[str], end: str) -> list[str]:
     ]  # fmt: skip
 
 
+_MINUTES_ISO = [f"{clock}00.000Z" for clock in _CLOCK_ISO]
+_MINUTES_BROKER = [f"{clock}00.000" for clock in _CLOCK_BROKER]
+
+
+def _date(utc_day: int) -> str:
+    return str(np.datetime64(utc_day, "D"))
+
+
 @functools.lru_cache(maxsize=128)
 def _minute_table(utc_day: int, broker: bool) -> list[str]:
-    """The ISO (or broker) strings of the 1440 minutes of a UTC day."""
-    ms = utc_day * DAY + np.arange(0, DAY, MINUTE, dtype=np.int64)
-    return _format(ms + offsets(ms), _CLOCK_BROKER, "") if broker else _format(ms, _CLOCK_ISO, "Z")
+    """The ISO (or broker) strings of the 1440 minutes of a UTC day: a date prefix on precomputed clocks."""
+    start = utc_day * DAY
+    if not broker:
+        date = _date(utc_day)
+        return [date + clock for clock in _MINUTES_ISO]
+    shift = offset(start)
+    if shift != offset(start + DAY - MINUTE):  # a clock change inside the day: format each minute
+        ms = start + np.arange(0, DAY, MINUTE, dtype=np.int64)
+        return _format(ms + offsets(ms), _CLOCK_BROKER, "")
+    first = shift // MINUTE  # the broker clock's minute at 00:00 UTC; the broker date turns at 1440 - first
+    today, tomorrow = _date(utc_day), _date(utc_day + 1)
+    return [today + clock for clock in _MINUTES_BROKER[first:]] + [
+        tomorrow + clock for clock in _MINUTES_BROKER[:first]
+    ]
 
 
 def _strings(ms: np.ndarray, broker: bool) -> list[str]:
