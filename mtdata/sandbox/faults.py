@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .appkeys import PRINCIPAL
 from .auth import PROVISIONING_API
 from .errors import ApiError, TooManyRequestsError, ValidationError
 from .timeutil import iso_ms, now_ms
@@ -268,7 +269,7 @@ def _guarded(handler: Callable[..., Any]) -> Callable[[web.Request], Any]:
     """Wrap a control handler: writer access to the provisioning API, and a JSON object body for POSTs."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        request["principal"].require(PROVISIONING_API, write=True)
+        request[PRINCIPAL].require(PROVISIONING_API, write=True)
         body: Any = {}
         if request.method == "POST" and request.can_read_body:
             try:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from ..socketio_compat import GatherManager, disconnect_all, owned_service_task
 from .accounts import DEMO_SERVER, Accounts, new_account
+from .appkeys import PRINCIPAL, SANDBOX
 from .auth import Principal, TokenService, full_access_rules, redact
 from .config import SandboxConfig
 from .errors import ApiError, NotFoundError, ValidationError
@@ -76,9 +77,9 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
 async def _authenticate(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path in _OPEN_PATHS or request.path == "/":
         return await handler(request)
-    server: SandboxServer = request.app["sandbox"]
+    server: SandboxServer = request.app[SANDBOX]
     await server.faults.before_request(request)
-    request["principal"] = server.tokens.verify(request.headers.get("auth-token"))
+    request[PRINCIPAL] = server.tokens.verify(request.headers.get("auth-token"))
     return await handler(request)
 
 
@@ -141,7 +142,7 @@ class SandboxServer:
     def build_app(self) -> web.Application:
         """The aiohttp application with socket.io attached and every route registered."""
         app = web.Application(middlewares=[_errors, _authenticate], client_max_size=16 * 1024 * 1024)
-        app["sandbox"] = self
+        app[SANDBOX] = self
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             client_manager=GatherManager(),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from ..appkeys import PRINCIPAL, SANDBOX
 from ..auth import Principal
 from ..errors import ValidationError
 
@@ -34,12 +35,12 @@ def accepted(message: str) -> web.Response:
 
 def sandbox(request: web.Request) -> SandboxServer:
     """The sandbox server handling ``request``."""
-    return request.app["sandbox"]
+    return request.app[SANDBOX]
 
 
 def principal(request: web.Request) -> Principal:
     """The verified caller of ``request`` (set by the server's authentication middleware)."""
-    return request["principal"]
+    return request[PRINCIPAL]
 
 
 #: Header a client sends (with ``api-version: 2``) to get classic pagination as ``{count, items}``.
