@@ -26,14 +26,19 @@ async def get_positions(call: Call) -> dict[str, Any]:
     return {"positions": call.terminal.positions(call.doc)}
 
 
+def _one(call: Call, kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``{kind: item}`` answer for the item whose id the request names in ``{kind}Id``."""
+    wanted = fields.ticket(call.request, f"{kind}Id")
+    fields.flag(call.request, "refreshTerminalState")
+    for item in items:
+        if str(item.get("id")) == wanted:
+            return {kind: item}
+    raise NotFoundError(f"{kind.capitalize()} {wanted} not found")
+
+
 @route("getPosition", RPC)
 async def get_position(call: Call) -> dict[str, Any]:
-    position_id = fields.ticket(call.request, "positionId")
-    fields.flag(call.request, "refreshTerminalState")
-    for position in call.terminal.positions(call.doc):
-        if str(position.get("id")) == position_id:
-            return {"position": position}
-    raise NotFoundError(f"Position {position_id} not found")
+    return _one(call, "position", call.terminal.positions(call.doc))
 
 
 @route("getOrders", RPC)
@@ -44,12 +49,7 @@ async def get_orders(call: Call) -> dict[str, Any]:
 
 @route("getOrder", RPC)
 async def get_order(call: Call) -> dict[str, Any]:
-    order_id = fields.ticket(call.request, "orderId")
-    fields.flag(call.request, "refreshTerminalState")
-    for order in call.terminal.orders(call.doc):
-        if str(order.get("id")) == order_id:
-            return {"order": order}
-    raise NotFoundError(f"Order {order_id} not found")
+    return _one(call, "order", call.terminal.orders(call.doc))
 
 
 def _page(call: Call) -> tuple[int, int, int, int]:
