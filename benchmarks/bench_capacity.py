@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from benchmarks.common import SYMBOLS, WEEKDAY, epoch_seconds, pin_client, report, sandbox_process
+from benchmarks.common import SYMBOLS, WEEKDAY, epoch_seconds, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -65,7 +65,6 @@ async def run() -> None:
 
 def main() -> None:
     """Run the benchmark."""
-    pin_client()
     asyncio.run(run())
 
 

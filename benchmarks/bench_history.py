@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 
-from benchmarks.common import pin_client, report, sandbox_process
+from benchmarks.common import report, sandbox_process
 
 PAGES = 100
 PAGE = 1000
@@ -38,7 +38,6 @@ def fetch(client: httpx.Client, path: str, pages: int) -> tuple[int, float, set[
 
 def main() -> None:
     """Run the benchmark and print candles/s with its target."""
-    pin_client()
     with sandbox_process() as box, httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as client:
         path = f"/users/current/accounts/{box.account_id}/historical-market-data/symbols/EURUSD/timeframes/1m/candles"
         fetch(client, path, 2)  # warm up the connection and the code paths

@@ -16,7 +16,7 @@ import time
 
 import socketio
 
-from benchmarks.common import SYMBOLS, WEEKDAY, pin_client, report, sandbox_process, server_process
+from benchmarks.common import SYMBOLS, WEEKDAY, report, sandbox_process
 from mtdata.cli import RawStream
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -27,7 +27,7 @@ TARGET = 0.70
 
 async def raw_rate() -> float:
     """Packets/s a bare python-socketio 4.x server delivers to one client."""
-    proc = server_process([sys.executable, "-m", "benchmarks.raw_emitter"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.raw_emitter"], stdout=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline().split()[1])  # type: ignore[union-attr]
         client = socketio.AsyncClient(reconnection=False)
@@ -86,7 +86,6 @@ async def run() -> None:
 
 def main() -> None:
     """Run the benchmark."""
-    pin_client()
     asyncio.run(run())
 
 

@@ -1,15 +1,8 @@
-"""Helpers shared by the benchmarks: a server in its own process on its own core, timing, one-line reports.
-
-On a machine with two or more cores, servers (the sandbox, the bare emitter) run pinned to
-core 0 and the measuring client to core 1, as they would on two machines. Left to the
-scheduler, both sometimes share one core and every figure drops by about a third
-(history: 143k vs 220-297k candles/s over five runs each on the 2-core CI machine).
-"""
+"""Helpers shared by the benchmarks: a sandbox in its own process, timing, and one-line reports."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,32 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 #: Ten symbols of the sandbox's universe that stream in every session (FX majors, gold, bitcoin).
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURJPY", "XAUUSD", "BTCUSD")
 #: A Wednesday noon to pin the simulated clock to, so FX symbols stream even when benchmarks run on a weekend.
 WEEKDAY = "2026-11-25T12:00:00.000Z"
-
-
-SERVER_CORE, CLIENT_CORE = 0, 1
-
-
-def _pinnable() -> bool:
-    return hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
-
-
-def pin_client() -> None:
-    """Pin the calling (measuring) process to the client core, when there are two cores to separate."""
-    if _pinnable():
-        os.sched_setaffinity(0, {CLIENT_CORE})
-
-
-def server_process(command: list[str], **popen: Any) -> subprocess.Popen:
-    """Start a server process pinned to the server core (when there are two cores to separate)."""
-    if _pinnable():
-        popen["preexec_fn"] = lambda: os.sched_setaffinity(0, {SERVER_CORE})
-    return subprocess.Popen(command, **popen)
 
 
 @dataclass(frozen=True)
@@ -61,7 +33,7 @@ def sandbox_process(*options: str) -> Iterator[SandboxInfo]:
     """Run ``mtdata sandbox`` in a child process (its own interpreter and core), stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="mtdata-bench-") as data_dir:
         command = [sys.executable, "-m", "mtdata", "sandbox", "--port", "0", "--data-dir", data_dir, *options]
-        proc = server_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             info = json.loads(_wait_for(Path(data_dir) / "sandbox.json", proc))
             yield SandboxInfo(info["url"], info["token"], info["accountId"])
