@@ -113,6 +113,10 @@ class Market:
         except (KeyError, TypeError):
             raise NotFoundError(f"Symbol {symbol} not found") from None
 
+    def revision(self, symbol: str) -> Hashable:
+        """Identifies the symbol's current price process; changes when a path is forced or cleared."""
+        return self._get(symbol).key
+
     def specification(self, symbol: str) -> dict[str, Any]:
         """The wire specification of a symbol (a fresh dict)."""
         return specification(self._info(symbol))

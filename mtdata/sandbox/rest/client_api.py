@@ -2,7 +2,8 @@
 
 Historical market data is the hot path (hundreds of 1000-candle pages per second): a
 handler does one token check, one account lookup and one orjson encoding of what the
-market returns, with no per-item Python work.
+market returns, with no per-item Python work; backwards candle downloads are read ahead
+(:mod:`.readahead`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from aiohttp import web
 
 from ...timeframes import MT5_TIMEFRAMES
 from ..accounts import REGIONS
+from ..appkeys import SANDBOX
 from ..auth import REST_API
 from ..errors import NotFoundError, ValidationError
 from ..realtime.hashing import IGNORED_FIELDS
 from ..validation import Checker
+from .readahead import CandlePages
 from .responses import json_response, principal, sandbox
+
+CANDLE_PAGES: web.AppKey[CandlePages] = web.AppKey("candle_pages", CandlePages)
 
 #: Host labels of the cloud's services; stripped from the request's Host to find the sandbox's domain.
 _SERVICE_LABELS = ("mt-provisioning-api-v1.", "profile-api-v1.", "mt-client-api-v1.")
@@ -66,8 +71,16 @@ async def historical_candles(request: web.Request) -> web.Response:
     end_ms = check.date("startTime")
     limit = check.integer("limit", default=1000, minimum=1, maximum=1000)
     check.done()
-    market = sandbox(request).market
-    return json_response(market.candles(request.match_info["symbol"], timeframe, end_ms, limit))
+    symbol = request.match_info["symbol"]
+    pages = request.app[CANDLE_PAGES]
+    body, next_end = pages.page(symbol, timeframe, end_ms, limit)
+    response = web.Response(body=body, content_type="application/json")
+    if next_end is None:
+        return response
+    await response.prepare(request)  # send this page first, then build the next older one while the client parses
+    await response.write_eof()
+    pages.read_ahead(symbol, timeframe, next_end, limit)
+    return response
 
 
 async def historical_ticks(request: web.Request) -> web.Response:
@@ -86,6 +99,7 @@ async def historical_ticks(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Register the client-API routes."""
+    app[CANDLE_PAGES] = CandlePages(app[SANDBOX].market)
     router = app.router
     router.add_get("/users/current/servers/mt-client-api", domain_settings)
     router.add_get("/users/current/regions", regions)
