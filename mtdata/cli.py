@@ -223,7 +223,8 @@ def _show_quote(packet: dict, seen: list[int]) -> None:
     for price in packet.get("prices", []):
         seen.append(1)
         if len(seen) <= 12:
-            print(f"  {price['time'][11:23]}  {price['symbol']:<7} bid {price['bid']:<10} ask {price['ask']}")
+            # both demo symbols are 5-digit FX pairs, like the candles printed above
+            print(f"  {price['time'][11:23]}  {price['symbol']:<7} bid {price['bid']:.5f}  ask {price['ask']:.5f}")
 
 
 async def _stream_quotes(url: str, token: str, account_id: str, seconds: float) -> int:
