@@ -41,7 +41,7 @@ BROKER_DOWN = "DISCONNECTED_FROM_BROKER"
 
 
 class UnavailableError(ApiError):
-    """501: the fault needs a part of the sandbox that is not available in this server."""
+    """501: the fault needs something this server does not have (a restart hook)."""
 
     status = 501
     name = "NotImplementedError"
@@ -138,17 +138,11 @@ class Faults:
         self.rate_limits.append(rule)
         return rule
 
-    def _hub(self, name: str) -> Callable[..., Any]:
-        method = getattr(self.server.hub, name, None)
-        if method is None:
-            raise UnavailableError(f"The socket hub of this sandbox has no {name}(); fault not available")
-        return method
-
     async def drop_sockets(self, account_id: str | None = None) -> int:
         """Close client sockets (all, or those subscribed to ``account_id``); returns how many."""
         if account_id is not None:
             self.server.accounts.get(account_id)
-        return await self._hub("drop_sockets")(account_id=account_id)
+        return await self.server.hub.drop_sockets(account_id=account_id)
 
     async def set_broker(self, account_id: str, connected: bool) -> None:
         """Disconnect (or reconnect) the simulated broker of an account and tell its streams."""
@@ -161,15 +155,14 @@ class Faults:
             self._broker_down.add(account_id)
             if doc.get("connectionStatus") == "CONNECTED":
                 self.server.accounts.save({**doc, "connectionStatus": BROKER_DOWN})
-        notify = getattr(self.server.hub, "broker_connection_changed", None)
-        if notify is not None:
-            await notify(account_id, connected)
+        await self.server.hub.broker_connection_changed(account_id, connected)
 
     async def downgrade(self, account_id: str, symbol: str, updates: list[Any], unsubscriptions: list[Any]) -> None:
         """Send a ``downgradeSubscription`` packet to the streams of an account."""
         self.server.accounts.get(account_id)
-        send = self._hub("send_downgrade")
-        await send(account_id=account_id, symbol=symbol, updates=updates, unsubscriptions=unsubscriptions)
+        await self.server.hub.send_downgrade(
+            account_id=account_id, symbol=symbol, updates=updates, unsubscriptions=unsubscriptions
+        )
 
     def request_restart(self, delay: float = 0.1) -> None:
         """Restart the server after ``delay`` seconds (so a REST answer can reach its client first)."""

@@ -18,14 +18,6 @@ FAULTS = "/sandbox/faults"
 PROBE = "/users/current/accounts"
 
 
-def hub_has(*names: str) -> pytest.MarkDecorator:
-    """Skip unless the socket hub implements ``names`` (the hub is written in parallel with the faults)."""
-    from mtdata.sandbox.realtime import Hub
-
-    missing = [n for n in names if not hasattr(Hub, n)]
-    return pytest.mark.skipif(bool(missing), reason=f"the socket hub has no {', '.join(missing)} yet")
-
-
 def test_control_api_needs_a_writer_token(sandbox: SandboxHandle) -> None:
     assert httpx.get(sandbox.url + FAULTS).status_code == 401
     rules = [{"id": PROVISIONING_API, "methods": ["*"], "roles": ["reader"], "resources": ["*:$USER_ID$:*"]}]
@@ -153,7 +145,6 @@ async def _stream(sandbox: SandboxHandle, packets: list[dict] | None = None) -> 
     return stream
 
 
-@hub_has("drop_sockets")
 async def test_dropped_sockets_get_a_disconnect(sandbox: SandboxHandle) -> None:
     stream = await _stream(sandbox)
     gone = asyncio.Event()
@@ -165,7 +156,6 @@ async def test_dropped_sockets_get_a_disconnect(sandbox: SandboxHandle) -> None:
     await asyncio.wait_for(gone.wait(), 10)
 
 
-@hub_has("drop_sockets")
 async def test_socket_delay_and_429(sandbox: SandboxHandle) -> None:
     stream = await _stream(sandbox)
     try:
@@ -187,7 +177,6 @@ async def test_socket_delay_and_429(sandbox: SandboxHandle) -> None:
         await stream.close()
 
 
-@hub_has("broker_connection_changed")
 async def test_broker_outage_shows_in_status_packets(sandbox: SandboxHandle) -> None:
     packets: list[dict] = []
     stream = await _stream(sandbox, packets)
@@ -203,7 +192,6 @@ async def test_broker_outage_shows_in_status_packets(sandbox: SandboxHandle) -> 
         await stream.close()
 
 
-@hub_has("send_downgrade")
 async def test_downgrade_arrives_as_a_synchronization_packet(sandbox: SandboxHandle) -> None:
     stream = await _stream(sandbox)
     try:

@@ -65,29 +65,18 @@ class Hub:
         self._tasks = [asyncio.create_task(self.feed.run()), asyncio.create_task(self._status_loop())]
 
     async def stop(self) -> None:
-        """Stop background loops and close every socket without waiting for unsent packets.
-
-        (Waiting, as engineio's ``close()`` does by default, hangs forever when the peer is
-        already gone and its queue still holds packets.)
-        """
+        """Stop background loops and forget the connections (the server then closes the sockets)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self.sio is not None:
-            sockets = list(self.sio.eio.sockets.values())
-            await asyncio.gather(*(s.close(wait=False) for s in sockets), return_exceptions=True)
         self.connections.clear()
 
     # accounts ----------------------------------------------------------------------------------
 
     def account(self, account_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The primary account document and the replica document for an account or replica id."""
-        accounts = self.server.accounts
-        primary_of = getattr(accounts, "primary_of", None)
-        if primary_of is not None:
-            return primary_of(account_id)
-        return accounts.get(account_id), None
+        return self.server.accounts.primary_of(account_id)
 
     def _cached_doc(self, account_id: str) -> dict[str, Any] | None:
         now = time.monotonic()
@@ -117,8 +106,7 @@ class Hub:
 
     def broker_connected(self, account_id: str) -> bool:
         """Whether the account's terminal is connected to its broker (faults may say no, by primary id)."""
-        hook = getattr(self.server.faults, "broker_connected", None)
-        return bool(hook(self.primary_id(account_id))) if hook is not None else True
+        return self.server.faults.broker_connected(self.primary_id(account_id))
 
     # sockets -----------------------------------------------------------------------------------
 
@@ -186,9 +174,8 @@ class Hub:
             request_id = None
         account_id = data.get("accountId") if isinstance(data, dict) else None
         try:
-            hook = getattr(self.server.faults, "before_socket_request", None)
-            if hook is not None and isinstance(data, dict):
-                await hook(sid, data)
+            if isinstance(data, dict):
+                await self.server.faults.before_socket_request(sid, data)
             call, route = self._parse(conn, data)
             result = await route.handler(call) or {}
         except ApiError as error:
