@@ -1,0 +1,306 @@
+"""Trading accounts over REST (spec §2.1): ``MetatraderAccountApi`` and the ``MetatraderAccount`` model."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import NotFoundException
+from . import account_dtos, checks
+from .account_dtos import account_dto
+from .context import ClientContext
+from .experts import ExpertAdvisor, ExpertAdvisorClient
+from .history_api import HistoricalMarketDataClient
+from .http import transaction_id
+from .models import WireModel, poll_until, wire, wire_time
+from .replicas import MetatraderAccountReplica
+
+ACCOUNTS_PATH = "/users/current/accounts"
+#: Header asking the sandbox for classic pagination as ``{count, items}`` (spec §2.1; the cloud documents that shape).
+CLASSIC_SHAPE = {"mtdata-pagination": "count-items"}
+
+
+@dataclass
+class MetatraderAccountList:
+    """One page of classic pagination: ``count`` accounts match the filter, ``items`` is this page."""
+
+    count: int
+    items: list[MetatraderAccount] = field(default_factory=list)
+
+
+class MetatraderAccount(WireModel):
+    """A trading account (DTO of spec §9.10) with its REST actions; actions reload the DTO afterwards."""
+
+    def __init__(self, data: dict[str, Any], context: ClientContext, history: HistoricalMarketDataClient) -> None:
+        self._data = data
+        self._context = context
+        self._history = history
+        self._experts = ExpertAdvisorClient(context)
+
+    def __repr__(self) -> str:
+        return f"MetatraderAccount(id={self.id!r}, name={self.name!r}, state={self.state!r})"
+
+    id = wire("_id", "Account id.")
+    state = wire("state", "Deployment state (spec §9.11).")
+    magic = wire("magic")
+    connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
+    quote_streaming_interval_in_seconds = wire("quoteStreamingIntervalInSeconds")
+    symbol = wire("symbol")
+    reliability = wire("reliability")
+    region = wire("region")
+    name = wire("name")
+    login = wire("login")
+    server = wire("server")
+    type = wire("type", "cloud-g1 or cloud-g2.")
+    version = wire("version", "MetaTrader version, 4 or 5.")
+    hash = wire("hash")
+    base_currency = wire("baseCurrency")
+    provisioning_profile_id = wire("provisioningProfileId")
+    application = wire("application")
+    tags = wire("tags")
+    metadata = wire("metadata")
+    resource_slots = wire("resourceSlots")
+    copy_factory_resource_slots = wire("copyFactoryResourceSlots")
+    copy_factory_roles = wire("copyFactoryRoles")
+    manual_trades = wire("manualTrades")
+    slippage = wire("slippage")
+    risk_management_api_enabled = wire("riskManagementApiEnabled")
+    metastats_api_enabled = wire("metastatsApiEnabled")
+    allocate_dedicated_ip = wire("allocateDedicatedIp")
+    connections = wire("connections")
+    primary_replica = wire("primaryReplica")
+    user_id = wire("userId")
+    account_replicas = wire("accountReplicas", "The replica DTOs as sent.")
+    created_at = wire_time("createdAt")
+
+    @property
+    def replicas(self) -> list[MetatraderAccountReplica]:
+        """The account's replicas (from the last reload)."""
+        return [MetatraderAccountReplica(data, self) for data in self._data.get("accountReplicas") or ()]
+
+    @property
+    def context(self) -> ClientContext:
+        """The shared plumbing of the ``MetaApi`` this account came from."""
+        return self._context
+
+    @property
+    def url(self) -> str:
+        """The account's REST URL."""
+        return f"{self._context.hosts.provisioning}{ACCOUNTS_PATH}/{quote(self.id)}"
+
+    async def _send(self, method: str, path: str = "", *, reload: bool = True, **kwargs: Any) -> Any:
+        self._context.require_api_token(f"MetatraderAccount.{path.strip('/') or method.lower()}")
+        result = await self._context.http.request(method, self.url + path, **kwargs)
+        if reload:
+            await self.reload()
+        return result
+
+    async def reload(self) -> None:
+        """Fetch the account again."""
+        self._data = await self._context.http.request("GET", self.url)
+
+    async def deploy(self) -> None:
+        """Start the account in the cloud (state DEPLOYING, then DEPLOYED)."""
+        await self._send("POST", "/deploy")
+
+    async def undeploy(self) -> None:
+        """Stop the account (state UNDEPLOYING, then UNDEPLOYED)."""
+        await self._send("POST", "/undeploy")
+
+    async def redeploy(self) -> None:
+        """Restart the account."""
+        await self._send("POST", "/redeploy")
+
+    async def increase_reliability(self) -> None:
+        """Switch the account to high reliability (two instances)."""
+        await self._send("POST", "/increase-reliability")
+
+    async def enable_risk_management_api(self) -> None:
+        """Enable the risk management API for the account."""
+        await self._send("POST", "/enable-risk-management-api")
+
+    async def enable_metastats_api(self) -> None:
+        """Enable the MetaStats API for the account."""
+        await self._send("POST", "/enable-metastats-api")
+
+    async def update(self, account: dict[str, Any]) -> None:
+        """Change the account (account-update DTO of spec §9.10)."""
+        await self._send("PUT", json=account_dto("account", account))
+
+    async def remove(self) -> None:
+        """Delete the account; a 404 on the reload that follows means it is already gone."""
+        await self._send("DELETE", reload=False)
+        with contextlib.suppress(NotFoundException):
+            await self.reload()
+
+    async def create_configuration_link(self, ttl_in_days: int | None = None) -> str:
+        """A link where the user enters the account password, valid ``ttl_in_days`` days."""
+        params = {"ttlInDays": checks.integer("ttl_in_days", ttl_in_days, 1, optional=True)}
+        params = {key: value for key, value in params.items() if value is not None}
+        answer = await self._send("PUT", "/configuration-link", reload=False, params=params)
+        return answer["configurationLink"]
+
+    async def wait_deployed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
+        """Reload until the state is DEPLOYED (:class:`TimeoutException` after ``timeout_in_seconds``)."""
+        await self._wait_state("DEPLOYED", timeout_in_seconds, interval_in_milliseconds)
+
+    async def wait_undeployed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
+        """Reload until the state is UNDEPLOYED."""
+        await self._wait_state("UNDEPLOYED", timeout_in_seconds, interval_in_milliseconds)
+
+    async def _wait_state(self, state: str, timeout: float, interval: float) -> None:
+        async def done() -> bool:
+            await self.reload()
+            return self.state == state
+
+        await poll_until(done, f"account {self.id} to be {state}", timeout, interval)
+
+    async def wait_removed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
+        """Reload until the account is gone (404)."""
+
+        async def done() -> bool:
+            try:
+                await self.reload()
+            except NotFoundException:
+                return True
+            return False
+
+        await poll_until(done, f"account {self.id} to be removed", timeout_in_seconds, interval_in_milliseconds)
+
+    async def wait_connected(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
+        """Reload until the account or any replica is CONNECTED to its broker."""
+
+        async def done() -> bool:
+            await self.reload()
+            statuses = [self.connection_status, *(r.get("connectionStatus") for r in self.account_replicas or ())]
+            return "CONNECTED" in statuses
+
+        await poll_until(done, f"account {self.id} to connect", timeout_in_seconds, interval_in_milliseconds)
+
+    # replicas ---------------------------------------------------------------------------------
+
+    async def create_replica(self, replica: dict[str, Any]) -> MetatraderAccountReplica:
+        """Create a replica in ``replica['region']`` and return it (from the reloaded account)."""
+        dto = account_dto("replica", replica, required=("region",))
+        await self._send("POST", "/replicas", json=dto, headers={"transaction-id": transaction_id()})
+        return next(r for r in self.replicas if r.region == dto["region"])
+
+    async def get_replica(self, replica_id: str) -> MetatraderAccountReplica:
+        """One replica of this account, fetched from the server."""
+        checks.text("replica_id", replica_id)
+        data = await self._context.http.request("GET", f"{self.url}/replicas/{quote(replica_id)}")
+        return MetatraderAccountReplica(data, self)
+
+    async def get_replicas(self) -> list[MetatraderAccountReplica]:
+        """Every replica of this account, fetched from the server (a plain array or ``{items}``)."""
+        data = await self._context.http.request("GET", f"{self.url}/replicas")
+        items = data.get("items", []) if isinstance(data, dict) else data
+        return [MetatraderAccountReplica(item, self) for item in items]
+
+    # expert advisors --------------------------------------------------------------------------
+
+    async def get_expert_advisors(self) -> list[ExpertAdvisor]:
+        """The account's expert advisors (MT4 cloud-g1 accounts only)."""
+        self._check_expert_advisor_allowed()
+        return await self._experts.get_expert_advisors(self.id)
+
+    async def get_expert_advisor(self, expert_id: str) -> ExpertAdvisor:
+        """One expert advisor of the account."""
+        self._check_expert_advisor_allowed()
+        return await self._experts.get_expert_advisor(self.id, expert_id)
+
+    async def create_expert_advisor(self, expert_id: str, expert: dict[str, Any]) -> ExpertAdvisor:
+        """Create an expert advisor (``{period, symbol, preset}``; preset is base64) and return it."""
+        self._check_expert_advisor_allowed()
+        await self._experts.update_expert_advisor(self.id, expert_id, expert)
+        return await self._experts.get_expert_advisor(self.id, expert_id)
+
+    def _check_expert_advisor_allowed(self) -> None:
+        if self.version != 4 or self.type != "cloud-g1":
+            raise checks.fail("account", "must be an MT4 cloud-g1 account to use expert advisors", self.id)
+
+    # historical market data -------------------------------------------------------------------
+
+    async def get_historical_candles(
+        self, symbol: str, timeframe: str, start_time: datetime | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: newest), oldest first."""
+        return await self._history.get_historical_candles(self.id, self.region, symbol, timeframe, start_time, limit)
+
+    async def get_historical_ticks(
+        self, symbol: str, start_time: datetime | None = None, offset: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset``."""
+        return await self._history.get_historical_ticks(self.id, self.region, symbol, start_time, offset, limit)
+
+    # connections (issue 5) --------------------------------------------------------------------
+
+    def get_streaming_connection(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available yet: streaming connections come with the socket layer (issue 5)."""
+        raise NotImplementedError("streaming connections are not implemented yet (mtdata issue 5: socket layer)")
+
+    def get_rpc_connection(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available yet: RPC connections come with the socket layer (issue 5)."""
+        raise NotImplementedError("RPC connections are not implemented yet (mtdata issue 5: socket layer)")
+
+
+class MetatraderAccountApi:
+    """Lists, fetches and creates trading accounts (``MetaApi.metatrader_account_api``)."""
+
+    def __init__(self, context: ClientContext, history: HistoricalMarketDataClient) -> None:
+        self._context = context
+        self._history = history
+
+    @property
+    def _base(self) -> str:
+        return self._context.hosts.provisioning + ACCOUNTS_PATH
+
+    def _account(self, data: dict[str, Any]) -> MetatraderAccount:
+        return MetatraderAccount(data, self._context, self._history)
+
+    async def get_accounts_with_infinite_scroll_pagination(
+        self, accounts_filter: dict[str, Any] | None = None
+    ) -> list[MetatraderAccount]:
+        """Accounts matching the filter (spec §2.1.1), one ``offset``/``limit`` page."""
+        self._context.require_api_token("get_accounts_with_infinite_scroll_pagination")
+        params = account_dtos.accounts_filter(accounts_filter)
+        items = await self._context.http.request("GET", self._base, params=params, headers={"api-version": "1"})
+        return [self._account(item) for item in items]
+
+    async def get_accounts_with_classic_scroll_pagination(
+        self, accounts_filter: dict[str, Any] | None = None
+    ) -> MetatraderAccountList:
+        """One page of accounts and the total ``count`` matching the filter."""
+        self._context.require_api_token("get_accounts_with_classic_scroll_pagination")
+        params = account_dtos.accounts_filter(accounts_filter)
+        headers = {"api-version": "2", **CLASSIC_SHAPE}
+        answer = await self._context.http.request("GET", self._base, params=params, headers=headers)
+        if isinstance(answer, list):  # a server without the {count, items} shape
+            return MetatraderAccountList(len(answer), [self._account(item) for item in answer])
+        return MetatraderAccountList(answer["count"], [self._account(item) for item in answer["items"]])
+
+    async def get_account(self, account_id: str) -> MetatraderAccount:
+        """One account by id (:class:`NotFoundException` if there is none)."""
+        checks.text("account_id", account_id)
+        return self._account(await self._context.http.request("GET", f"{self._base}/{quote(account_id)}"))
+
+    async def get_account_replica(self, account_id: str, replica_id: str) -> MetatraderAccountReplica:
+        """One replica of an account."""
+        account = await self.get_account(account_id)
+        return await account.get_replica(replica_id)
+
+    async def get_account_replicas(self, account_id: str) -> list[MetatraderAccountReplica]:
+        """Every replica of an account."""
+        account = await self.get_account(account_id)
+        return await account.get_replicas()
+
+    async def create_account(self, account: dict[str, Any]) -> MetatraderAccount:
+        """Create an account (new-account DTO of spec §9.10); 202 answers are repeated until it exists."""
+        self._context.require_api_token("create_account")
+        dto = account_dto("account", account, required=("name", "server"))
+        headers = {"transaction-id": transaction_id()}
+        created = await self._context.http.request("POST", self._base, json=dto, headers=headers)
+        return await self.get_account(created["id"])

@@ -1,0 +1,143 @@
+"""``MetaApi``: the client's entry point; one token, one option set, one HTTP connection pool.
+
+api = MetaApi(token)                               # the cloud (https hosts of spec §1.2)
+api = MetaApi.sandbox("http://127.0.0.1:8080", token)  # a local sandbox (every host is that URL)
+account = await api.metatrader_account_api.get_account(account_id)
+await api.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import httpx
+
+from ..errors import MetaApiException, ValidationException, redact
+from . import checks
+from .accounts import MetatraderAccountApi
+from .context import ClientContext
+from .generator import MetatraderAccountGeneratorApi
+from .history_api import HistoricalMarketDataClient
+from .hosts import Hosts
+from .http import HttpClient
+from .latency_monitor import LatencyMonitor
+from .options import MetaApiOptions, parse_options
+from .profiles import ProvisioningProfileApi
+from .tokens import TokenManagementApi
+
+
+class MetaApi:
+    """The MetaApi client: the REST APIs as properties; ``await close()`` when done (or ``async with``).
+
+    Nothing runs in the constructor: no task, no request; the first request opens a connection.
+    ``transport`` is an httpx transport seam for tests.
+    """
+
+    def __init__(
+        self, token: str, opts: dict[str, Any] | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise checks.fail("token", "must be a non-empty string", "<redacted>" if token else token)
+        self._token = token
+        self._options = parse_options(opts)
+        options = self._options
+        http = HttpClient(token, options.retry_opts, options.request_timeout, transport)
+        hosts = Hosts(http, options.domain, options.url)
+        self._context = ClientContext(http, hosts, options, token)
+        history = HistoricalMarketDataClient(self._context)
+        self._history = history
+        self._accounts = MetatraderAccountApi(self._context, history)
+        self._profiles = ProvisioningProfileApi(self._context)
+        self._generator = MetatraderAccountGeneratorApi(self._context)
+        self._tokens = TokenManagementApi(self._context)
+        self._latency = LatencyMonitor()
+
+    @classmethod
+    def sandbox(cls, url: str, token: str, opts: dict[str, Any] | None = None, **kwargs: Any) -> MetaApi:
+        """A client of a local sandbox at ``url`` (plain http on loopback is fine; the sandbox routes by path)."""
+        return cls(token, {**(opts or {}), "url": url}, **kwargs)
+
+    def __repr__(self) -> str:
+        target = self._options.url or self._options.domain
+        return f"MetaApi(token={redact(self._token)}, target={target!r})"
+
+    async def __aenter__(self) -> MetaApi:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def options(self) -> MetaApiOptions:
+        """The validated options."""
+        return self._options
+
+    @property
+    def context(self) -> ClientContext:
+        """Shared plumbing for the socket layer (HTTP client, hosts, options)."""
+        return self._context
+
+    @property
+    def historical_market_data_client(self) -> HistoricalMarketDataClient:
+        """The market-data REST client both connections use."""
+        return self._history
+
+    @property
+    def metatrader_account_api(self) -> MetatraderAccountApi:
+        """Trading accounts and their replicas."""
+        return self._accounts
+
+    @property
+    def provisioning_profile_api(self) -> ProvisioningProfileApi:
+        """Provisioning profiles."""
+        return self._profiles
+
+    @property
+    def metatrader_account_generator_api(self) -> MetatraderAccountGeneratorApi:
+        """The demo-account generator."""
+        return self._generator
+
+    @property
+    def token_management_api(self) -> TokenManagementApi:
+        """Narrowed-down tokens."""
+        return self._tokens
+
+    @property
+    def latency_monitor(self) -> LatencyMonitor:
+        """Latency statistics (filled by the socket layer once latency tracking is on)."""
+        return self._latency
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._context.http.closed
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool (idempotent)."""
+        await self._context.http.close()
+
+    @staticmethod
+    def enable_logging(level: int = logging.DEBUG) -> None:
+        """Log the client's requests, retries and waits (logger ``mtdata.client``) to stderr."""
+        logger = logging.getLogger("mtdata.client")
+        logger.setLevel(level)
+        if not any(getattr(h, "_mtdata", False) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler._mtdata = True  # type: ignore[attr-defined]
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+            logger.addHandler(handler)
+
+    @staticmethod
+    def format_error(err: BaseException) -> dict[str, Any]:
+        """A dict describing ``err`` for logs: name, message, status, URL, details / metadata / codes."""
+        info: dict[str, Any] = {"name": type(err).__name__, "message": str(err)}
+        if isinstance(err, MetaApiException):
+            for key in ("status_code", "url", "details", "metadata", "numeric_code", "string_code"):
+                value = getattr(err, key, None)
+                if value is not None:
+                    info[key] = value
+        if err.__traceback__ is not None and not isinstance(err, ValidationException):
+            info["trace"] = "".join(traceback.format_tb(err.__traceback__))
+        return info
