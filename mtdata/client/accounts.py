@@ -289,6 +289,7 @@ class MetatraderAccountApi:
 
     async def get_account_replica(self, account_id: str, replica_id: str) -> MetatraderAccountReplica:
         """One replica of an account."""
+        checks.text("replica_id", replica_id)
         account = await self.get_account(account_id)
         return await account.get_replica(replica_id)
 
