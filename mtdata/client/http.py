@@ -42,6 +42,8 @@ _NOT_RETRIED: dict[int, type[MetaApiException]] = {
     404: NotFoundException,
 }
 _RETRIED: dict[int, type[MetaApiException]] = {409: ConflictException, 500: InternalException}
+#: Connections per ``MetaApi`` (see ``HttpClient.__init__`` for why so few).
+MAX_CONNECTIONS = 10
 
 
 def transaction_id() -> str:
@@ -110,7 +112,9 @@ class HttpClient:
         self._token = token
         self._retry = retry
         self._timeout = timeout
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        # A small pool is faster: httpcore scans every pooled connection for every queued request, so 100
+        # concurrent calls on loopback ran at ~70 calls/s with 100 connections and ~600-900 with 4-10.
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
         self._client = httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout)
 
     def __repr__(self) -> str:
