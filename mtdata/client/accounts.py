@@ -91,8 +91,9 @@ class MetatraderAccount(WireModel):
         """The account's REST URL."""
         return f"{self._context.hosts.provisioning}{ACCOUNTS_PATH}/{quote(self.id)}"
 
-    async def _send(self, method: str, path: str = "", *, reload: bool = True, **kwargs: Any) -> Any:
-        self._context.require_api_token(f"MetatraderAccount.{path.strip('/') or method.lower()}")
+    async def _send(self, name: str, method: str, path: str = "", *, reload: bool = True, **kwargs: Any) -> Any:
+        """``method`` on the account URL + ``path`` (API tokens only), then reload unless told not to."""
+        self._context.require_api_token(f"MetatraderAccount.{name}")
         result = await self._context.http.request(method, self.url + path, **kwargs)
         if reload:
             await self.reload()
@@ -104,35 +105,35 @@ class MetatraderAccount(WireModel):
 
     async def deploy(self) -> None:
         """Start the account in the cloud (state DEPLOYING, then DEPLOYED)."""
-        await self._send("POST", "/deploy")
+        await self._send("deploy", "POST", "/deploy")
 
     async def undeploy(self) -> None:
         """Stop the account (state UNDEPLOYING, then UNDEPLOYED)."""
-        await self._send("POST", "/undeploy")
+        await self._send("undeploy", "POST", "/undeploy")
 
     async def redeploy(self) -> None:
         """Restart the account."""
-        await self._send("POST", "/redeploy")
+        await self._send("redeploy", "POST", "/redeploy")
 
     async def increase_reliability(self) -> None:
         """Switch the account to high reliability (two instances)."""
-        await self._send("POST", "/increase-reliability")
+        await self._send("increase_reliability", "POST", "/increase-reliability")
 
     async def enable_risk_management_api(self) -> None:
         """Enable the risk management API for the account."""
-        await self._send("POST", "/enable-risk-management-api")
+        await self._send("enable_risk_management_api", "POST", "/enable-risk-management-api")
 
     async def enable_metastats_api(self) -> None:
         """Enable the MetaStats API for the account."""
-        await self._send("POST", "/enable-metastats-api")
+        await self._send("enable_metastats_api", "POST", "/enable-metastats-api")
 
     async def update(self, account: dict[str, Any]) -> None:
         """Change the account (account-update DTO of spec §9.10)."""
-        await self._send("PUT", json=account_dto("account", account))
+        await self._send("update", "PUT", json=account_dto("account", account))
 
     async def remove(self) -> None:
         """Delete the account; a 404 on the reload that follows means it is already gone."""
-        await self._send("DELETE", reload=False)
+        await self._send("remove", "DELETE", reload=False)
         with contextlib.suppress(NotFoundException):
             await self.reload()
 
@@ -140,7 +141,9 @@ class MetatraderAccount(WireModel):
         """A link where the user enters the account password, valid ``ttl_in_days`` days."""
         params = {"ttlInDays": checks.integer("ttl_in_days", ttl_in_days, 1, optional=True)}
         params = {key: value for key, value in params.items() if value is not None}
-        answer = await self._send("PUT", "/configuration-link", reload=False, params=params)
+        answer = await self._send(
+            "create_configuration_link", "PUT", "/configuration-link", reload=False, params=params
+        )
         return answer["configurationLink"]
 
     async def wait_deployed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
@@ -185,7 +188,7 @@ class MetatraderAccount(WireModel):
     async def create_replica(self, replica: dict[str, Any]) -> MetatraderAccountReplica:
         """Create a replica in ``replica['region']`` and return it (from the reloaded account)."""
         dto = account_dto("replica", replica, required=("region",))
-        await self._send("POST", "/replicas", json=dto, headers={"transaction-id": transaction_id()})
+        await self._send("create_replica", "POST", "/replicas", json=dto, headers={"transaction-id": transaction_id()})
         return next(r for r in self.replicas if r.region == dto["region"])
 
     async def get_replica(self, replica_id: str) -> MetatraderAccountReplica:

@@ -83,12 +83,12 @@ async def test_429_beyond_the_deadline_is_raised(api: MetaApi, sandbox: SandboxH
 
 
 async def test_read_timeouts_are_retried_with_backoff(make_api: Callable[..., MetaApi], sandbox: SandboxHandle) -> None:
-    api = make_api(requestTimeout=0.2)
-    fault(sandbox, "delay", {"seconds": 1.0, "scope": "rest", "count": 2})
+    api = make_api(requestTimeout=0.5)
+    fault(sandbox, "delay", {"seconds": 3.0, "scope": "rest", "count": 2})
     started = time.monotonic()
     account = await api.metatrader_account_api.get_account(sandbox.account_id)
     assert account.id == sandbox.account_id
-    assert time.monotonic() - started >= 2 * 0.2 + 0.05 + 0.1  # two timeouts, backoff 0.05 then 0.1
+    assert time.monotonic() - started >= 2 * 0.5 + 0.05 + 0.1  # two timeouts, backoff 0.05 then 0.1
 
 
 async def test_connection_errors_give_up_after_the_retries(make_api: Callable[..., MetaApi]) -> None:

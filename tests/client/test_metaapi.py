@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from mtdata.client import MetaApi
 from mtdata.client.http import parse_retry_after
-from mtdata.errors import MetaApiException, ValidationException, redact
+from mtdata.errors import InternalException, MetaApiException, ValidationException, redact
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhY2Nlc3NSdWxlcyI6W119.c2lnbmF0dXJlLXNlY3JldA"
 CLOUD = "agiliumtrade.agiliumtrade.ai"
@@ -47,6 +48,7 @@ async def test_default_configuration_targets_the_cloud_hosts() -> None:
         ):
             with pytest.raises(MetaApiException):
                 await call
+        assert await api.context.hosts.client_api("london") == "https://mt-client-api-v1.london.agiliumtrade.ai"
     assert cloud.urls() == [
         f"https://mt-provisioning-api-v1.{CLOUD}/users/current/accounts/acc1",
         f"https://mt-provisioning-api-v1.{CLOUD}/users/current/accounts?state=DEPLOYED",
@@ -157,3 +159,42 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 
 def test_constructor_starts_nothing() -> None:
     MetaApi(TOKEN)  # no running loop needed: no task, no request
+
+
+async def test_retry_policy_on_cloud_answers_the_sandbox_cannot_give() -> None:
+    """5xx and 409 are retried with backoff; 202 with an HTTP-date repeats the same transaction (mocked cloud)."""
+    answers = [
+        httpx.Response(500, json={"message": "boom"}),
+        httpx.Response(409, json={"message": "busy"}),
+        httpx.Response(503),
+        httpx.Response(202, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, json={"message": "wait"}),
+        httpx.Response(201, json={"id": "acc1", "state": "DEPLOYED"}),
+        httpx.Response(200, json={"_id": "acc1", "name": "n"}),
+    ]
+    sent: list[httpx.Request] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answers.pop(0)
+
+    retry = {"retries": 3, "minDelayInSeconds": 0.05, "maxDelayInSeconds": 1}
+    async with MetaApi(TOKEN, {"retryOpts": retry}, transport=httpx.MockTransport(cloud)) as api:
+        started = time.monotonic()
+        account = await api.metatrader_account_api.create_account({"name": "n", "server": "s"})
+        assert time.monotonic() - started >= 0.05 + 0.1 + 0.2
+    assert account.id == "acc1" and [r.method for r in sent] == ["POST"] * 5 + ["GET"]
+    assert len({r.headers["transaction-id"] for r in sent[:5]}) == 1
+
+
+async def test_retries_run_out() -> None:
+    sent: list[httpx.Request] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500, json={"message": "still broken"})
+
+    retry = {"retries": 2, "minDelayInSeconds": 0.01, "maxDelayInSeconds": 0.02}
+    async with MetaApi(TOKEN, {"retryOpts": retry}, transport=httpx.MockTransport(cloud)) as api:
+        with pytest.raises(InternalException, match="still broken"):
+            await api.metatrader_account_api.get_account("x")
+    assert len(sent) == 3  # the first try and two retries
