@@ -25,6 +25,7 @@ from ..socketio_compat import GatherManager, disconnect_all, owned_service_task
 from .accounts import DEMO_SERVER, Accounts, new_account
 from .appkeys import PRINCIPAL, SANDBOX
 from .auth import Principal, TokenService, full_access_rules, redact
+from .broker.engine import Broker
 from .config import SandboxConfig
 from .errors import ApiError, NotFoundError, ValidationError
 from .faults import Faults
@@ -99,6 +100,8 @@ class SandboxServer:
         self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms)
         self.faults = Faults(self)
         self.hub = Hub(self)
+        self.broker = Broker(self)
+        self.hub.trade_executor = self.broker.execute
         self.user_id, self.token, self.account_id = self._bootstrap()
         self.sio: socketio.AsyncServer | None = None
         self._runner: web.AppRunner | None = None
@@ -172,10 +175,12 @@ class SandboxServer:
         self.port = sockets[0].getsockname()[1]
         self._eio_service = owned_service_task(self.sio.eio)  # type: ignore[union-attr]
         await self.hub.start()
+        self.broker.start()
         log.info("sandbox listening on %s (token %s)", self.url, redact(self.token))
 
     async def stop(self, remove_temp: bool = True) -> None:
         """Stop serving, drop every socket, close the store (and remove a temporary data dir)."""
+        await self.broker.stop()
         await self.hub.stop()
         if self._eio_service is not None:
             self._eio_service.cancel()

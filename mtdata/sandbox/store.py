@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS deals (
     key TEXT PRIMARY KEY, account_id TEXT NOT NULL, time_ms INTEGER NOT NULL,
     position_id TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS deals_time ON deals(account_id, time_ms);
+CREATE TABLE IF NOT EXISTS trade_requests (
+    key TEXT PRIMARY KEY, account_id TEXT NOT NULL, doc TEXT NOT NULL);
 """
 
 #: Tables that hold documents, with the extra columns each one requires on insert.
@@ -71,6 +73,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "orders": ("account_id",),
     "history_orders": ("account_id", "time_ms", "position_id"),
     "deals": ("account_id", "time_ms", "position_id"),
+    "trade_requests": ("account_id",),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .broker.money import margin_for, mark
 from .timeutil import iso_ms, parse_iso_ms
 
 if TYPE_CHECKING:
@@ -21,17 +22,6 @@ if TYPE_CHECKING:
 #: Counter of position, order and deal tickets (shared with the broker engine).
 TICKET_COUNTER = "ticket"
 TICKET_START = 1000
-
-
-def margin_for(
-    market: Market, spec: dict[str, Any], volume: float, price: float, leverage: float, currency: str
-) -> float:
-    """Margin of ``volume`` lots at ``price``: volume × contract size × price / leverage, in ``currency``."""
-    contract = float(spec.get("contractSize") or 1)
-    in_profit_ccy = volume * contract * price / max(float(leverage or 1), 1e-9)
-    profit_ccy = spec.get("profitCurrency") or currency
-    rate = 1.0 if profit_ccy == currency else market.rate(profit_ccy, currency)
-    return round(in_profit_ccy * rate, 2)
 
 
 class Terminal:
@@ -111,12 +101,20 @@ class Terminal:
     # open state --------------------------------------------------------------------------------
 
     def positions(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
-        """Open positions of the account."""
-        return self.store.select("positions", "account_id = ?", (doc["_id"],))
+        """Open positions of the account, marked to the current market (price, tick value, profits)."""
+        currency = doc.get("_trading", {}).get("currency", "USD")
+        return [mark(self.market, p, currency) for p in self.store.select("positions", "account_id = ?", (doc["_id"],))]
 
     def orders(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
-        """Pending orders of the account."""
-        return self.store.select("orders", "account_id = ?", (doc["_id"],))
+        """Pending orders of the account, ``currentPrice`` = ask for buy types and bid for sell types."""
+        orders = self.store.select("orders", "account_id = ?", (doc["_id"],))
+        for order in orders:
+            try:
+                quote = self.market.price(order["symbol"])
+            except Exception:  # no quote: keep the stored current price
+                continue
+            order["currentPrice"] = quote["ask"] if order["type"].startswith("ORDER_TYPE_BUY") else quote["bid"]
+        return orders
 
     def figures(self, doc: dict[str, Any], positions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """``balance``, ``equity``, ``margin``, ``freeMargin``, ``marginLevel`` from the open positions."""

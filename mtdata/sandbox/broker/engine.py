@@ -1,0 +1,205 @@
+"""The broker engine: the hub's trade executor (dispatch, idempotency, margin, one transaction, update packets)
+and the trigger loop that fills pending orders and closes positions at SL/TP as prices move."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import TradeError
+from ..timeutil import parse_iso_ms
+from . import pending, trades
+from .codes import reject
+from .ledger import Changes, Ledger
+from .money import mark
+from .positions import Context
+
+if TYPE_CHECKING:
+    from ..realtime import Call
+    from ..server import SandboxServer
+
+log = logging.getLogger("mtdata.sandbox.broker")
+
+Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
+
+#: actionType -> handler; the ones that can add margin are checked for free margin.
+ACTIONS: dict[str, Handler] = {
+    "ORDER_TYPE_BUY": lambda ctx, t: trades.market_order(ctx, t, True),
+    "ORDER_TYPE_SELL": lambda ctx, t: trades.market_order(ctx, t, False),
+    "POSITION_CLOSE_ID": lambda ctx, t: trades.close_position(ctx, t, False),
+    "POSITION_PARTIAL": lambda ctx, t: trades.close_position(ctx, t, True),
+    "POSITIONS_CLOSE_SYMBOL": trades.close_symbol,
+    "POSITION_MODIFY": trades.modify_position,
+    "POSITION_CLOSE_BY": trades.close_by,
+    "ORDER_MODIFY": pending.modify,
+    "ORDER_CANCEL": pending.cancel,
+    **{kind: (lambda k: lambda ctx, t: pending.place(ctx, t, k))(kind) for kind in pending.PENDING},
+}
+_OPENING = frozenset({"ORDER_TYPE_BUY", "ORDER_TYPE_SELL"})
+
+#: Trades remembered by request id (the same requestId arrives on instance 0 and 1 with high reliability).
+_RECENT = 10_000
+#: Seconds between two passes of the trigger loop.
+TRIGGER_INTERVAL = 0.05
+
+
+class Broker:
+    """Executes the trades of one sandbox server against its market and store."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        self.market = server.market
+        self.store = server.store
+        self.ledger = Ledger(server.store)
+        self.hub = server.hub
+        self._recent: OrderedDict[tuple[str, str], dict[str, Any] | TradeError] = OrderedDict()
+        self._checked: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    # trades --------------------------------------------------------------------------------------
+
+    async def execute(self, call: Call, trade: dict[str, Any]) -> dict[str, Any]:
+        """Execute one validated trade request; returns its §6.3 response or raises TradeError/ValidationError."""
+        account_id = call.doc["_id"]
+        key = (account_id, call.request_id)
+        if key in self._recent:
+            return self._answer(self._recent[key])
+        try:
+            response, changes = self._run(call.doc, trade, call.account_id)
+        except TradeError as error:
+            self._keep(key, error)
+            raise
+        self._keep(key, response)
+        if changes:
+            await self.publish(changes)
+        return response
+
+    def _answer(self, kept: dict[str, Any] | TradeError) -> dict[str, Any]:
+        if isinstance(kept, TradeError):
+            raise kept
+        return kept
+
+    def _keep(self, key: tuple[str, str], result: dict[str, Any] | TradeError) -> None:
+        self._recent[key] = result
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _run(self, doc: dict[str, Any], trade: dict[str, Any], requested_id: str) -> tuple[dict[str, Any], Changes]:
+        """Run the handler and commit its changes in one transaction (a rejection rolls everything back)."""
+        account_id = doc["_id"]
+        client_id = trade.get("clientId") if isinstance(trade.get("clientId"), str) else None
+        if client_id is not None and (prior := self.ledger.recalled(account_id, client_id)) is not None:
+            return prior, Changes(account_id)
+        if not self.hub.broker_connected(requested_id):
+            raise reject("TRADE_RETCODE_CONNECTION", "No connection to the trade server")
+        action = trade["actionType"]
+        handler = ACTIONS.get(action)
+        if handler is None:
+            raise reject("TRADE_RETCODE_INVALID", f"{action} is not supported by the sandbox")
+        changes = Changes(account_id)
+        ctx = Context(self.market, self.ledger, doc, self.market.now_ms(), changes)
+        with self.store.transaction():
+            response = handler(ctx, trade)
+            if action in _OPENING:
+                self._check_margin(ctx)
+            if client_id is not None:
+                changes.remember = (client_id, response)
+            self.ledger.commit(changes)
+        return response, changes
+
+    def _check_margin(self, ctx: Context) -> None:
+        """Reject (10019) a trade after which the free margin would be negative."""
+        trading = {**ctx.trading, "balance": float(ctx.trading.get("balance", 0.0)) + ctx.changes.balance}
+        positions = [mark(self.market, p, ctx.currency) for p in ctx.positions()]
+        figures = self.hub.terminal.figures({**ctx.doc, "_trading": trading}, positions)
+        if figures["freeMargin"] < 0:
+            raise reject("TRADE_RETCODE_NO_MONEY", f"Not enough money: free margin would be {figures['freeMargin']}")
+
+    async def publish(self, changes: Changes) -> None:
+        """Send the change set as one ``update`` packet (full objects) to the account's streams."""
+        account_id = changes.account_id
+        doc = self.server.accounts.find(account_id)
+        if doc is None:
+            return
+        terminal = self.hub.terminal
+        info = terminal.account_information(doc)
+        info["connected"] = self.hub.broker_connected(account_id)
+        currency = info["currency"]
+        update = {"accountInformation": info,
+                  "updatedPositions": [mark(self.market, p, currency) for p in changes.positions.values()],
+                  "removedPositionIds": changes.removed_positions, "updatedOrders": list(changes.orders.values()),
+                  "completedOrderIds": changes.completed_orders, "historyOrders": changes.history_orders,
+                  "deals": changes.deals}  # fmt: skip
+        await self.hub.publish_update(account_id, update)
+
+    # triggers ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the trigger loop (runs whether or not a client is connected)."""
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop the trigger loop."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(TRIGGER_INTERVAL)
+            try:
+                for changes in self.check_triggers():
+                    await self.publish(changes)
+            except Exception:
+                log.exception("trigger pass failed")
+
+    def check_triggers(self) -> list[Changes]:
+        """One pass: walk the ticks since the last pass of every symbol with pending orders or stops."""
+        watched: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        for account_id, order in self.ledger.all_orders():
+            watched.setdefault(order["symbol"], []).append((account_id, "order", order))
+        for account_id, position in self.ledger.all_positions():
+            if position.get("stopLoss") is not None or position.get("takeProfit") is not None:
+                watched.setdefault(position["symbol"], []).append((account_id, "position", position))
+        now = self.market.now_ms()
+        out: list[Changes] = []
+        for symbol, items in watched.items():
+            born = {id(item): parse_iso_ms(item.get("updateTime") or item["time"], "time") for _, _, item in items}
+            after = self._checked.get(symbol, min(born.values()))
+            self._checked[symbol] = now
+            done: set[str] = set()
+            for tick in self.market.ticks_between(symbol, after, now):
+                at = parse_iso_ms(tick["time"], "time")
+                for account_id, kind, item in items:
+                    if item["id"] in done or born[id(item)] >= at:
+                        continue
+                    changes = self._trigger(account_id, kind, item, at, tick["bid"], tick["ask"])
+                    if changes:
+                        done.add(item["id"])
+                        out.append(changes)
+        for symbol in set(self._checked) - set(watched):
+            del self._checked[symbol]
+        return out
+
+    def _trigger(self, account_id: str, kind: str, item: dict[str, Any], at: int, bid: float, ask: float) -> Changes:
+        doc = self.store.get("accounts", account_id)
+        changes = Changes(account_id)
+        if doc is None:
+            return changes
+        ctx = Context(self.market, self.ledger, doc, at, changes)
+        with self.store.transaction():
+            if kind == "order" and pending.expired(item, at):
+                pending.finish(ctx, item, "ORDER_STATE_EXPIRED")
+            elif kind == "order" and pending.order_due(item, bid, ask):
+                pending.fill(ctx, item, bid, ask)
+            elif kind == "position" and (reason := pending.stop_hit(item, bid, ask)) is not None:
+                pending.close_at_stop(ctx, item, reason, bid, ask)
+            self.ledger.commit(changes)
+        return changes
+
+
+__all__ = ["Broker"]

@@ -1,0 +1,63 @@
+"""Margin, profit and mark-to-market maths of the sandbox broker, in the account currency.
+
+Profit of ``volume`` lots moving from ``open`` to ``close`` is ``±(close − open) × contract
+size × volume`` in the symbol's profit currency, converted with :meth:`Market.rate` — the
+same figure the client's terminal state derives from ``profitTickValue / tickSize``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..market import Market
+
+BUY_TYPES = frozenset({"POSITION_TYPE_BUY", "ORDER_TYPE_BUY", "DEAL_TYPE_BUY"})
+
+
+def margin_for(
+    market: Market, spec: dict[str, Any], volume: float, price: float, leverage: float, currency: str
+) -> float:
+    """Margin of ``volume`` lots at ``price``: volume × contract size × price / leverage, in ``currency``."""
+    contract = float(spec.get("contractSize") or 1)
+    in_profit_ccy = volume * contract * price / max(float(leverage or 1), 1e-9)
+    profit_ccy = spec.get("profitCurrency") or currency
+    rate = 1.0 if profit_ccy == currency else market.rate(profit_ccy, currency)
+    return round(in_profit_ccy * rate, 2)
+
+
+def profit(
+    market: Market, spec: dict[str, Any], buy: bool, volume: float, open_price: float, close_price: float, currency: str
+) -> float:
+    """Profit in ``currency`` of ``volume`` lots (bought if ``buy``) from ``open_price`` to ``close_price``."""
+    move = (close_price - open_price) if buy else (open_price - close_price)
+    profit_ccy = spec.get("profitCurrency") or currency
+    rate = 1.0 if profit_ccy == currency else market.rate(profit_ccy, currency)
+    return round(move * float(spec.get("contractSize") or 1) * volume * rate, 2)
+
+
+def close_price(quote: dict[str, Any], buy: bool) -> float:
+    """The price a position closes at: bid for a buy, ask for a sell."""
+    return float(quote["bid"] if buy else quote["ask"])
+
+
+def mark(market: Market, position: dict[str, Any], currency: str) -> dict[str, Any]:
+    """``position`` with ``currentPrice``, ``currentTickValue``, ``unrealizedProfit`` and ``profit`` as of now.
+
+    A position stored without a ``currentPrice`` was not opened by the broker (seeded state) and is kept as stored.
+    """
+    symbol = position["symbol"]
+    if "currentPrice" not in position:
+        return position
+    try:
+        spec = market.specification(symbol)
+        quote = market.price(symbol, None, currency)
+    except Exception:  # a symbol the market no longer quotes keeps its last marked figures
+        return position
+    buy = position["type"] in BUY_TYPES
+    current = close_price(quote, buy)
+    unrealized = profit(market, spec, buy, float(position["volume"]), float(position["openPrice"]), current, currency)
+    realized = float(position.get("realizedProfit", 0.0))
+    tick_value = quote["profitTickValue"] if unrealized >= 0 else quote["lossTickValue"]
+    return {**position, "currentPrice": current, "currentTickValue": tick_value, "unrealizedProfit": unrealized,
+            "profit": round(unrealized + realized, 2)}  # fmt: skip

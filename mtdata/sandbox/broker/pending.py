@@ -1,0 +1,186 @@
+"""Pending orders: limit/stop placement, modification, cancelation, expiration, and their triggers with SL/TP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ValidationError
+from ..realtime import fields
+from ..timeutil import iso_ms, parse_iso_ms
+from . import validation
+from .codes import done, reject
+from .positions import Context, history_order, open_position
+from .trades import close_volume, quote, symbol_of, ticket_field
+from .validation import check_stops, stop
+
+#: Pending order types: buy side, and whether the order waits for the price to fall (buy limit, sell stop).
+PENDING = {
+    "ORDER_TYPE_BUY_LIMIT": (True, "below"),
+    "ORDER_TYPE_SELL_LIMIT": (False, "above"),
+    "ORDER_TYPE_BUY_STOP": (True, "above"),
+    "ORDER_TYPE_SELL_STOP": (False, "below"),
+}
+_EXPIRATIONS = ("ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY")
+_DAY = 86_400_000
+
+
+def _check_price(spec: dict[str, Any], kind: str, open_price: float, prices: dict[str, Any]) -> None:
+    """Reject (10015) a pending price on the wrong side of the market, or closer than ``stopsLevel``."""
+    buy, where = PENDING[kind]
+    reference = float(prices["ask"] if buy else prices["bid"])
+    gap = float(spec.get("stopsLevel") or 0) * float(spec["point"])
+    ok = open_price < reference - gap if where == "below" else open_price > reference + gap
+    if not ok:
+        raise reject("TRADE_RETCODE_INVALID_PRICE", f"Invalid {kind} price {open_price} for market {reference}")
+
+
+def _stops(
+    trade: dict[str, Any], spec: dict[str, Any], buy: bool, open_price: float, current: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """Stops of a pending order relative to its open price (absent keeps ``current``'s, 0 removes)."""
+    stops = {n: current[n] for n in ("stopLoss", "takeProfit") if current and current.get(n) is not None}
+    for name in ("stopLoss", "takeProfit"):
+        if name in trade:
+            stops.pop(name, None)
+            value = stop(trade, name, spec, buy, open_price)
+            if value is not None:
+                stops[name] = value
+    check_stops(spec, buy, stops.get("stopLoss"), stops.get("takeProfit"), open_price, open_price)
+    return stops
+
+
+def _expiration(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
+    """``expirationType`` (GTC default) and ``expirationTime`` of a pending order (10022 if in the past)."""
+    if trade.get("expiration") is None:
+        return {"expirationType": "ORDER_TIME_GTC"}
+    with fields.nested("trade"):
+        expiration = fields.obj(trade, "expiration")
+        with fields.nested("expiration"):
+            kind = fields.text(expiration, "type", max_length=32)
+            if kind not in _EXPIRATIONS:
+                raise ValidationError.field("type", "is not a known expiration type", kind)
+            at = fields.date_ms(expiration, "time", required=kind.startswith("ORDER_TIME_SPECIFIED"))
+    if kind == "ORDER_TIME_DAY":
+        at = (ctx.now_ms // _DAY + 1) * _DAY
+    elif kind == "ORDER_TIME_SPECIFIED_DAY":
+        at = (at // _DAY + 1) * _DAY  # type: ignore[operator]
+    if at is not None and at <= ctx.now_ms:
+        raise reject("TRADE_RETCODE_INVALID_EXPIRATION", f"Expiration {iso_ms(at)} is in the past")
+    out: dict[str, Any] = {"expirationType": kind}
+    if at is not None:
+        out["expirationTime"] = iso_ms(at)
+    return out
+
+
+def place(ctx: Context, trade: dict[str, Any], kind: str) -> dict[str, Any]:
+    """BUY/SELL LIMIT/STOP: validate and put the order on the book."""
+    symbol, spec = symbol_of(ctx, trade)
+    volume = validation.volume(trade, spec)
+    extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
+    open_price = validation.price(trade, "openPrice")
+    if (trade.get("openPriceUnits") or "ABSOLUTE_PRICE") != "ABSOLUTE_PRICE":
+        raise reject("TRADE_RETCODE_INVALID", "Only absolute open prices are supported by the sandbox")
+    prices = quote(ctx, symbol, spec)
+    _check_price(spec, kind, open_price, prices)
+    buy = PENDING[kind][0]
+    stops = _stops(trade, spec, buy, open_price)
+    expiration = _expiration(ctx, trade)
+    order_id = ctx.ledger.ticket()
+    order = {"id": order_id, **ctx.common(), "type": kind, "state": "ORDER_STATE_PLACED", "symbol": symbol,
+             "magic": extras["magic"], **ctx.stamp(), "openPrice": open_price,
+             "currentPrice": float(prices["ask"] if buy else prices["bid"]), "volume": volume,
+             "currentVolume": volume, "reason": f"ORDER_REASON_{ctx.reason}", "fillingMode": "ORDER_FILLING_RETURN",
+             **expiration, **stops, **{k: v for k, v in extras.items() if k in ("comment", "clientId")}}  # fmt: skip
+    ctx.changes.orders[order_id] = order
+    return done(order_id=order_id)
+
+
+def _order(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
+    order_id = ticket_field(trade, "orderId")
+    for order in ctx.changes.overlay(ctx.ledger.orders(ctx.doc["_id"]), "orders"):
+        if order["id"] == order_id:
+            return order
+    raise reject("ERR_TRADE_ORDER_NOT_FOUND", f"Order {order_id} not found")
+
+
+def modify(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
+    """ORDER_MODIFY: new open price, stops and expiration of a pending order."""
+    order = _order(ctx, trade)
+    spec = ctx.market.specification(order["symbol"])
+    open_price = validation.price(trade, "openPrice")
+    _check_price(spec, order["type"], open_price, quote(ctx, order["symbol"], spec))
+    stops = _stops(trade, spec, PENDING[order["type"]][0], open_price, order)
+    updated = {k: v for k, v in order.items() if k not in ("stopLoss", "takeProfit")}
+    updated.update(openPrice=open_price, **stops)
+    if "expiration" in trade:
+        updated.pop("expirationTime", None)
+        updated.update(_expiration(ctx, trade))
+    if updated == order:
+        return done("TRADE_RETCODE_NO_CHANGES", order_id=order["id"])
+    ctx.changes.orders[order["id"]] = updated
+    return done(order_id=order["id"])
+
+
+def finish(ctx: Context, order: dict[str, Any], state: str) -> None:
+    """Move a pending order to the history as canceled or expired."""
+    now = ctx.stamp()
+    ctx.changes.complete_order(order["id"])
+    ctx.changes.history_orders.append({**order, "state": state, "doneTime": now["time"],
+                                       "doneBrokerTime": now["brokerTime"]})  # fmt: skip
+
+
+def cancel(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
+    """ORDER_CANCEL: the order goes to the history as ORDER_STATE_CANCELED."""
+    order = _order(ctx, trade)
+    finish(ctx, order, "ORDER_STATE_CANCELED")
+    return done(order_id=order["id"])
+
+
+# triggers ------------------------------------------------------------------------------------------
+
+
+def order_due(order: dict[str, Any], bid: float, ask: float) -> bool:
+    """Whether a pending order triggers at this quote."""
+    buy, where = PENDING[order["type"]]
+    price = ask if buy else bid
+    return price <= order["openPrice"] if where == "below" else price >= order["openPrice"]
+
+
+def fill(ctx: Context, order: dict[str, Any], bid: float, ask: float) -> None:
+    """Fill a triggered pending order at the quote: a position with the order's ticket, the order FILLED."""
+    buy = PENDING[order["type"]][0]
+    price = ask if buy else bid
+    extras = {k: order[k] for k in ("magic", "comment", "clientId") if k in order}
+    stops = {k: order[k] for k in ("stopLoss", "takeProfit") if k in order}
+    position = open_position(ctx, order["id"], order["symbol"], buy, float(order["volume"]), price, stops, extras)
+    ctx.changes.complete_order(order["id"])
+    filled = history_order(ctx, order["id"], buy, order["symbol"], float(order["volume"]), order["openPrice"],
+                           position["id"], extras)  # fmt: skip
+    filled.update(type=order["type"], time=order["time"], brokerTime=order["brokerTime"])
+    ctx.changes.history_orders.append(filled)
+
+
+def stop_hit(position: dict[str, Any], bid: float, ask: float) -> str | None:
+    """``SL`` or ``TP`` when the quote reaches the position's stop loss or take profit, else None."""
+    buy = position["type"] == "POSITION_TYPE_BUY"
+    price = bid if buy else ask
+    sl, tp = position.get("stopLoss"), position.get("takeProfit")
+    if sl is not None and (price <= sl if buy else price >= sl):
+        return "SL"
+    if tp is not None and (price >= tp if buy else price <= tp):
+        return "TP"
+    return None
+
+
+def close_at_stop(ctx: Context, position: dict[str, Any], reason: str, bid: float, ask: float) -> None:
+    """Close a position whose SL/TP was reached, at the quote, with reason SL/TP on its order and deal."""
+    price = bid if position["type"] == "POSITION_TYPE_BUY" else ask
+    extras = {k: position[k] for k in ("magic", "clientId") if k in position}
+    close_volume(ctx, position, float(position["volume"]), {**extras, "comment": f"[{reason.lower()} {price}]"},
+                 reason, price)  # fmt: skip
+
+
+def expired(order: dict[str, Any], at_ms: int) -> bool:
+    """Whether a pending order's expiration time has passed at ``at_ms``."""
+    when = order.get("expirationTime")
+    return when is not None and parse_iso_ms(when, "expirationTime") <= at_ms
