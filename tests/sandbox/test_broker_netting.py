@@ -1,0 +1,70 @@
+"""Netting accounts (merge, partial close, reverse) and close-by on hedging accounts."""
+
+from __future__ import annotations
+
+import pytest
+from test_broker_market import WEEKDAY, assert_books_balance, state, trade
+from test_realtime_helpers import Wire, add_account
+
+from mtdata.sandbox import SandboxHandle
+
+
+@pytest.fixture
+def box(mtdata_sandbox_factory) -> SandboxHandle:
+    return mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
+
+
+@pytest.fixture
+async def netting(box: SandboxHandle, sio_connect) -> Wire:
+    """A wire on a fresh netting account."""
+    wire = await Wire.connect(sio_connect, box)
+    wire.account_id = add_account(box)
+    doc = box.server.store.get("accounts", wire.account_id)
+    doc["_trading"]["marginMode"] = "ACCOUNT_MARGIN_MODE_RETAIL_NETTING"
+    box.server.store.put("accounts", wire.account_id, doc)
+    return wire
+
+
+async def test_netting_merges_reduces_and_reverses(netting: Wire) -> None:
+    wire = netting
+    first = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1)
+    second = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.2)
+    assert second["positionId"] == first["positionId"]
+    (position,) = (await state(wire))["positions"]
+    assert position["volume"] == pytest.approx(0.3) and position["type"] == "POSITION_TYPE_BUY"
+    await trade(wire, actionType="ORDER_TYPE_SELL", symbol="EURUSD", volume=0.1)
+    (position,) = (await state(wire))["positions"]
+    assert position["volume"] == pytest.approx(0.2)
+    await trade(wire, actionType="ORDER_TYPE_SELL", symbol="EURUSD", volume=0.5)
+    now = await state(wire)
+    (position,) = now["positions"]
+    assert position["type"] == "POSITION_TYPE_SELL" and position["volume"] == pytest.approx(0.3)
+    assert position["id"] == first["positionId"]
+    entries = [d["entryType"] for d in now["deals"] if "entryType" in d]
+    assert entries == ["DEAL_ENTRY_IN", "DEAL_ENTRY_IN", "DEAL_ENTRY_OUT", "DEAL_ENTRY_INOUT"]
+    assert_books_balance(now)
+    await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.3)
+    now = await state(wire)
+    assert now["positions"] == []
+    assert_books_balance(now)
+
+
+async def test_close_by_on_hedging(box: SandboxHandle, sio_connect) -> None:
+    wire = await Wire.connect(sio_connect, box)
+    buy = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.3)
+    sell = await trade(wire, actionType="ORDER_TYPE_SELL", symbol="EURUSD", volume=0.1)
+    other = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="GBPUSD", volume=0.1)
+    same_side = await wire.error("trade", trade={"actionType": "POSITION_CLOSE_BY", "positionId": buy["positionId"],
+                                                 "closeByPositionId": other["positionId"]})  # fmt: skip
+    assert same_side["numericCode"] == 10013
+    await trade(
+        wire, actionType="POSITION_CLOSE_BY", positionId=buy["positionId"], closeByPositionId=sell["positionId"]
+    )
+    now = await state(wire)
+    left = {p["id"]: p["volume"] for p in now["positions"]}
+    assert left == {buy["positionId"]: pytest.approx(0.2), other["positionId"]: 0.1}
+    assert [d["entryType"] for d in now["deals"] if d.get("entryType") == "DEAL_ENTRY_OUT_BY"] == [
+        "DEAL_ENTRY_OUT_BY"
+    ] * 2
+    assert any(o["type"] == "ORDER_TYPE_CLOSE_BY" for o in now["history"])
+    assert_books_balance(now)
