@@ -14,13 +14,11 @@ from .account_dtos import account_dto
 from .context import ClientContext
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .history_api import HistoricalMarketDataClient
-from .http import transaction_id
+from .http import CLASSIC_PAGINATION, transaction_id
 from .models import WireModel, poll_until, wire, wire_time
 from .replicas import MetatraderAccountReplica
 
 ACCOUNTS_PATH = "/users/current/accounts"
-#: Header asking the sandbox for classic pagination as ``{count, items}`` (spec §2.1; the cloud documents that shape).
-CLASSIC_SHAPE = {"mtdata-pagination": "count-items"}
 
 
 @dataclass
@@ -279,8 +277,7 @@ class MetatraderAccountApi:
         """One page of accounts and the total ``count`` matching the filter."""
         self._context.require_api_token("get_accounts_with_classic_scroll_pagination")
         params = account_dtos.accounts_filter(accounts_filter)
-        headers = {"api-version": "2", **CLASSIC_SHAPE}
-        answer = await self._context.http.request("GET", self._base, params=params, headers=headers)
+        answer = await self._context.http.request("GET", self._base, params=params, headers=CLASSIC_PAGINATION)
         if isinstance(answer, list):  # a server without the {count, items} shape
             return MetatraderAccountList(len(answer), [self._account(item) for item in answer])
         return MetatraderAccountList(answer["count"], [self._account(item) for item in answer["items"]])

@@ -42,6 +42,9 @@ _NOT_RETRIED: dict[int, type[MetaApiException]] = {
     404: NotFoundException,
 }
 _RETRIED: dict[int, type[MetaApiException]] = {409: ConflictException, 500: InternalException}
+#: Headers of classic pagination: ``api-version: 2``, and the sandbox's opt-in to the documented ``{count, items}``
+#: shape (spec §2.1: SDK 29.1.1 needs a plain array, so the sandbox only sends ``{count, items}`` when asked).
+CLASSIC_PAGINATION = {"api-version": "2", "mtdata-pagination": "count-items"}
 #: Connections per ``MetaApi`` (see ``HttpClient.__init__`` for why so few).
 MAX_CONNECTIONS = 10
 

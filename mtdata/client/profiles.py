@@ -8,10 +8,10 @@ from urllib.parse import quote
 from . import checks
 from .account_dtos import profiles_filter
 from .context import ClientContext
+from .http import CLASSIC_PAGINATION
 from .models import WireModel, upload_files, wire
 
 PROFILES_PATH = "/users/current/provisioning-profiles"
-_CLASSIC_SHAPE = {"mtdata-pagination": "count-items"}
 
 
 class ProvisioningProfile(WireModel):
@@ -87,8 +87,7 @@ class ProvisioningProfileApi:
         self, filter: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """``{"count": total matches, "items": [ProvisioningProfile, ...]}`` for one page."""
-        headers = {"api-version": "2", **_CLASSIC_SHAPE}
-        answer = await self._list("get_provisioning_profiles_with_classic_pagination", filter, headers)
+        answer = await self._list("get_provisioning_profiles_with_classic_pagination", filter, CLASSIC_PAGINATION)
         items = answer if isinstance(answer, list) else answer["items"]
         count = len(answer) if isinstance(answer, list) else answer["count"]
         return {"count": count, "items": [ProvisioningProfile(item, self._context) for item in items]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -124,8 +125,7 @@ def _established(port: int) -> int:
     return count
 
 
-@pytest.mark.skipif(not hasattr(socket, "AF_UNIX") or not __import__("os").path.exists("/proc/net/tcp"),
-                    reason="needs /proc/net/tcp")  # fmt: skip
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="counts sockets in /proc/net/tcp (Linux)")
 async def test_close_leaves_no_sockets_or_tasks(sandbox: SandboxHandle) -> None:
     before = _established(sandbox.port)
     api = MetaApi.sandbox(sandbox.url, sandbox.token)
