@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .broker.money import margin_for, mark
+from .broker.money import Quotes, margin_for, mark
 from .timeutil import iso_ms, parse_iso_ms
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class Terminal:
     def __init__(self, store: Store, market: Market) -> None:
         self.store = store
         self.market = market
+        self.quotes = Quotes(market)
         self._initialized: set[str] = set()
 
     # history -----------------------------------------------------------------------------------
@@ -103,14 +104,14 @@ class Terminal:
     def positions(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
         """Open positions of the account, marked to the current market (price, tick value, profits)."""
         currency = doc.get("_trading", {}).get("currency", "USD")
-        return [mark(self.market, p, currency) for p in self.store.select("positions", "account_id = ?", (doc["_id"],))]
+        return [mark(self.quotes, p, currency) for p in self.store.select("positions", "account_id = ?", (doc["_id"],))]
 
     def orders(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
         """Pending orders of the account, ``currentPrice`` = ask for buy types and bid for sell types."""
         orders = self.store.select("orders", "account_id = ?", (doc["_id"],))
         for order in orders:
             try:
-                quote = self.market.price(order["symbol"])
+                quote = self.quotes.price(order["symbol"], None, "USD")
             except Exception:  # no quote: keep the stored current price
                 continue
             order["currentPrice"] = quote["ask"] if order["type"].startswith("ORDER_TYPE_BUY") else quote["bid"]
@@ -130,7 +131,7 @@ class Terminal:
             floating += round(float(position.get("unrealizedProfit", position.get("profit", 0.0)) or 0.0), 2)
             floating += round(float(position.get("swap", 0.0) or 0.0), 2)
             try:
-                spec = self.market.specification(position["symbol"])
+                spec = self.quotes.specification(position["symbol"])
             except Exception:  # a position on a symbol the market no longer lists keeps no margin
                 continue
             price = float(position.get("openPrice") or 0.0)

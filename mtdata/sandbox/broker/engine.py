@@ -100,7 +100,7 @@ class Broker:
         if handler is None:
             raise reject("TRADE_RETCODE_INVALID", f"{action} is not supported by the sandbox")
         changes = Changes(account_id)
-        ctx = Context(self.market, self.ledger, doc, self.market.now_ms(), changes)
+        ctx = Context(self.market, self.ledger, doc, self.market.now_ms(), changes, self.hub.terminal.quotes)
         with self.store.transaction():
             response = handler(ctx, trade)
             if action in _OPENING:
@@ -113,7 +113,7 @@ class Broker:
     def _check_margin(self, ctx: Context) -> None:
         """Reject (10019) a trade after which the free margin would be negative."""
         trading = {**ctx.trading, "balance": float(ctx.trading.get("balance", 0.0)) + ctx.changes.balance}
-        positions = [mark(self.market, p, ctx.currency) for p in ctx.positions()]
+        positions = [mark(self.hub.terminal.quotes, p, ctx.currency) for p in ctx.positions()]
         figures = self.hub.terminal.figures({**ctx.doc, "_trading": trading}, positions)
         if figures["freeMargin"] < 0:
             raise reject("TRADE_RETCODE_NO_MONEY", f"Not enough money: free margin would be {figures['freeMargin']}")
@@ -129,7 +129,7 @@ class Broker:
         info["connected"] = self.hub.broker_connected(account_id)
         currency = info["currency"]
         update = {"accountInformation": info,
-                  "updatedPositions": [mark(self.market, p, currency) for p in changes.positions.values()],
+                  "updatedPositions": [mark(terminal.quotes, p, currency) for p in changes.positions.values()],
                   "removedPositionIds": changes.removed_positions, "updatedOrders": list(changes.orders.values()),
                   "completedOrderIds": changes.completed_orders, "historyOrders": changes.history_orders,
                   "deals": changes.deals}  # fmt: skip
@@ -190,7 +190,7 @@ class Broker:
         changes = Changes(account_id)
         if doc is None:
             return changes
-        ctx = Context(self.market, self.ledger, doc, at, changes)
+        ctx = Context(self.market, self.ledger, doc, at, changes, self.hub.terminal.quotes)
         with self.store.transaction():
             if kind == "order" and pending.expired(item, at):
                 pending.finish(ctx, item, "ORDER_STATE_EXPIRED")

@@ -13,6 +13,39 @@ if TYPE_CHECKING:
     from ..market import Market
 
 BUY_TYPES = frozenset({"POSITION_TYPE_BUY", "ORDER_TYPE_BUY", "DEAL_TYPE_BUY"})
+#: Quotes a :class:`Quotes` keeps (one trade or one figures pass needs a handful).
+_KEPT = 256
+
+
+class Quotes:
+    """Memoized specifications and prices of a market: a trade and its update packet ask for the same ones often.
+
+    Specifications are static per symbol; a price is keyed by symbol, time, currency and the symbol's
+    price-process revision (a forced path changes it).
+    """
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self._specs: dict[str, dict[str, Any]] = {}
+        self._prices: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def specification(self, symbol: str) -> dict[str, Any]:
+        """The symbol's specification (shared: do not modify it)."""
+        spec = self._specs.get(symbol)
+        if spec is None:
+            spec = self._specs[symbol] = self.market.specification(symbol)
+        return spec
+
+    def price(self, symbol: str, at_ms: int | None, currency: str) -> dict[str, Any]:
+        """The symbol price at ``at_ms`` (None = now) in ``currency`` (shared: do not modify it)."""
+        at = self.market.now_ms() if at_ms is None else at_ms
+        key = (symbol, at, currency, self.market.revision(symbol))
+        price = self._prices.get(key)
+        if price is None:
+            if len(self._prices) >= _KEPT:
+                self._prices.clear()
+            price = self._prices[key] = self.market.price(symbol, at, currency)
+        return price
 
 
 def margin_for(
@@ -41,7 +74,7 @@ def close_price(quote: dict[str, Any], buy: bool) -> float:
     return float(quote["bid"] if buy else quote["ask"])
 
 
-def mark(market: Market, position: dict[str, Any], currency: str) -> dict[str, Any]:
+def mark(quotes: Quotes, position: dict[str, Any], currency: str) -> dict[str, Any]:
     """``position`` with ``currentPrice``, ``currentTickValue``, ``unrealizedProfit`` and ``profit`` as of now.
 
     A position stored without a ``currentPrice`` was not opened by the broker (seeded state) and is kept as stored.
@@ -50,13 +83,15 @@ def mark(market: Market, position: dict[str, Any], currency: str) -> dict[str, A
     if "currentPrice" not in position:
         return position
     try:
-        spec = market.specification(symbol)
-        quote = market.price(symbol, None, currency)
+        spec = quotes.specification(symbol)
+        quote = quotes.price(symbol, None, currency)
     except Exception:  # a symbol the market no longer quotes keeps its last marked figures
         return position
     buy = position["type"] in BUY_TYPES
     current = close_price(quote, buy)
-    unrealized = profit(market, spec, buy, float(position["volume"]), float(position["openPrice"]), current, currency)
+    unrealized = profit(
+        quotes.market, spec, buy, float(position["volume"]), float(position["openPrice"]), current, currency
+    )
     realized = float(position.get("realizedProfit", 0.0))
     tick_value = quote["profitTickValue"] if unrealized >= 0 else quote["lossTickValue"]
     return {**position, "currentPrice": current, "currentTickValue": tick_value, "unrealizedProfit": unrealized,

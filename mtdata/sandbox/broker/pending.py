@@ -106,7 +106,7 @@ def _order(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
 def modify(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
     """ORDER_MODIFY: new open price, stops and expiration of a pending order."""
     order = _order(ctx, trade)
-    spec = ctx.market.specification(order["symbol"])
+    spec = ctx.quotes.specification(order["symbol"])
     open_price = validation.price(trade, "openPrice")
     _check_price(spec, order["type"], open_price, quote(ctx, order["symbol"], spec))
     stops = _stops(trade, spec, PENDING[order["type"]][0], open_price, order)

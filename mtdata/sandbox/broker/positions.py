@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..timeutil import iso_ms
 from .codes import reject
 from .ledger import Changes, Ledger
-from .money import profit
+from .money import Quotes, profit
 
 if TYPE_CHECKING:
     from ..market import Market
@@ -25,6 +25,7 @@ class Context:
     doc: dict[str, Any]
     now_ms: int
     changes: Changes
+    quotes: Quotes
     reason: str = "EXPERT"  # MetaApi trades reach the terminal as an expert's
 
     @property
@@ -152,7 +153,7 @@ def _net(
     held = float(existing["volume"])
     if held_buy == buy:
         total = round(held + volume, 8)
-        spec = ctx.market.specification(existing["symbol"])
+        spec = ctx.quotes.specification(existing["symbol"])
         average = round((float(existing["openPrice"]) * held + price * volume) / total, int(spec["digits"]))
         merged = {**existing, "volume": total, "openPrice": average, "updateTime": iso_ms(ctx.now_ms), **stops}
         ctx.changes.put_position(merged)
@@ -173,7 +174,7 @@ def _net(
 
 
 def _realized(ctx: Context, position: dict[str, Any], volume: float, price: float) -> float:
-    spec = ctx.market.specification(position["symbol"])
+    spec = ctx.quotes.specification(position["symbol"])
     buy = position["type"] == "POSITION_TYPE_BUY"
     return profit(ctx.market, spec, buy, volume, float(position["openPrice"]), price, ctx.currency)
 

@@ -16,7 +16,7 @@ def symbol_of(ctx: Context, trade: dict[str, Any]) -> tuple[str, dict[str, Any]]
     """The trade's ``symbol`` (a symbol of the market) and its specification."""
     with fields.nested("trade"):
         symbol = fields.symbol(trade, ctx.market)
-    return symbol, ctx.market.specification(symbol)
+    return symbol, ctx.quotes.specification(symbol)
 
 
 def quote(ctx: Context, symbol: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def quote(ctx: Context, symbol: str, spec: dict[str, Any]) -> dict[str, Any]:
         raise reject("TRADE_RETCODE_TRADE_DISABLED", f"Trading {symbol} is disabled")
     if not ctx.market.in_trade_session(symbol, ctx.now_ms):
         raise reject("TRADE_RETCODE_MARKET_CLOSED", f"Market of {symbol} is closed")
-    return ctx.market.price(symbol, ctx.now_ms, ctx.currency)
+    return ctx.quotes.price(symbol, ctx.now_ms, ctx.currency)
 
 
 def ticket_field(trade: dict[str, Any], name: str) -> str:
@@ -61,7 +61,7 @@ def close_volume(
     """Close ``volume`` of ``position`` with a market order (at the current price unless ``price``); its ticket."""
     buy = position["type"] == "POSITION_TYPE_BUY"
     if price is None:
-        spec = ctx.market.specification(position["symbol"])
+        spec = ctx.quotes.specification(position["symbol"])
         prices = quote(ctx, position["symbol"], spec)
         price = float(prices["bid"] if buy else prices["ask"])
     order_id = ctx.ledger.ticket()
@@ -77,7 +77,7 @@ def close_position(ctx: Context, trade: dict[str, Any], partial: bool) -> dict[s
     extras = validation.extras(trade, int(position.get("magic", 0)))
     volume = float(position["volume"])
     if partial:
-        volume = validation.volume(trade, ctx.market.specification(position["symbol"]))
+        volume = validation.volume(trade, ctx.quotes.specification(position["symbol"]))
     order_id = close_volume(ctx, position, volume, extras)
     return done(order_id=order_id, position_id=position["id"])
 
@@ -97,7 +97,7 @@ def modify_position(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
     """POSITION_MODIFY: new absolute (or relative to ``stopPriceBase``) stop loss / take profit; 0 removes one."""
     position = ctx.position(ticket_field(trade, "positionId"))
     symbol = position["symbol"]
-    spec = ctx.market.specification(symbol)
+    spec = ctx.quotes.specification(symbol)
     buy = position["type"] == "POSITION_TYPE_BUY"
     prices = quote(ctx, symbol, spec)
     with fields.nested("trade"):
@@ -135,7 +135,7 @@ def close_by(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
         or first["type"] == second["type"]
     ):
         raise reject("TRADE_RETCODE_INVALID", "Close by needs an opposite position on the same symbol (hedging)")
-    quote(ctx, first["symbol"], ctx.market.specification(first["symbol"]))
+    quote(ctx, first["symbol"], ctx.quotes.specification(first["symbol"]))
     extras = validation.extras(trade, int(first.get("magic", 0)))
     volume = min(float(first["volume"]), float(second["volume"]))
     order_id = ctx.ledger.ticket()
