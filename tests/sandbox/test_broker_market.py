@@ -13,10 +13,21 @@ RPC = {"application": "RPC"}
 WEEKDAY = "2026-11-18T09:00:00Z"
 
 
+def freeze(box: SandboxHandle, symbols: tuple[str, ...] = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")) -> None:
+    """Hold the symbols' prices still, so figures read by separate requests agree to the cent."""
+    market = box.server.market
+    now = market.now_ms()
+    for symbol in symbols:
+        price = market.price(symbol)
+        market.force_path(symbol, [(now - 1000, price["bid"], price["ask"]), (now + 10**9, price["bid"], price["ask"])])
+
+
 @pytest.fixture
 def box(mtdata_sandbox_factory) -> SandboxHandle:
-    """A sandbox whose market clock runs from a Wednesday morning (FX trades)."""
-    return mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
+    """A sandbox whose market clock runs from a Wednesday morning (FX trades), prices held still."""
+    handle = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
+    freeze(handle)
+    return handle
 
 
 @pytest.fixture

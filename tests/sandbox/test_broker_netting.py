@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_broker_market import WEEKDAY, assert_books_balance, state, trade
+from test_broker_market import WEEKDAY, assert_books_balance, freeze, state, trade
 from test_realtime_helpers import Wire, add_account
 
 from mtdata.sandbox import SandboxHandle
@@ -11,7 +11,9 @@ from mtdata.sandbox import SandboxHandle
 
 @pytest.fixture
 def box(mtdata_sandbox_factory) -> SandboxHandle:
-    return mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
+    handle = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
+    freeze(handle)
+    return handle
 
 
 @pytest.fixture
