@@ -217,3 +217,24 @@ async def test_market_closed_on_saturday(saturday: SandboxHandle, sio_connect) -
 
 async def _positions(box: SandboxHandle) -> list[Any]:
     return box.server.store.select("positions")
+
+
+async def test_pending_order_expires(wire: Wire, box: SandboxHandle) -> None:
+    market = box.server.market
+    price = market.price("EURUSD")
+    soon = market.now_ms() + 300
+    from mtdata.sandbox.timeutil import iso_ms
+
+    expiration = {"type": "ORDER_TIME_SPECIFIED", "time": iso_ms(soon)}
+    placed = await trade(wire, actionType="ORDER_TYPE_BUY_LIMIT", symbol="EURUSD", volume=0.1,
+                         openPrice=round(price["ask"] - 0.01, 5), expiration=expiration)  # fmt: skip
+    past = {"type": "ORDER_TIME_SPECIFIED", "time": iso_ms(market.now_ms() - 60_000)}
+    late = await rejected(wire, actionType="ORDER_TYPE_BUY_LIMIT", symbol="EURUSD", volume=0.1,
+                          openPrice=round(price["ask"] - 0.01, 5), expiration=past)  # fmt: skip
+    assert late["numericCode"] == 10022
+    market.force_path("EURUSD", [(soon + 100, price["bid"], price["ask"]), (soon + 10**9, price["bid"], price["ask"])])
+    await wire.until(
+        lambda: placed["orderId"] in [i for p in wire.of_type("update") for i in p.get("completedOrderIds", [])]
+    )
+    now = await state(wire)
+    assert [o["state"] for o in now["history"] if o["id"] == placed["orderId"]] == ["ORDER_STATE_EXPIRED"]

@@ -121,7 +121,7 @@ class Broker:
     async def publish(self, changes: Changes) -> None:
         """Send the change set as one ``update`` packet (full objects) to the account's streams."""
         account_id = changes.account_id
-        doc = self.server.accounts.find(account_id)
+        doc = self.store.get("accounts", account_id)
         if doc is None:
             return
         terminal = self.hub.terminal
@@ -181,6 +181,9 @@ class Broker:
                     if changes:
                         done.add(item["id"])
                         out.append(changes)
+            for account_id, kind, item in items:  # orders expire without a tick too
+                if kind == "order" and item["id"] not in done and pending.expired(item, now):
+                    out.append(self._trigger(account_id, kind, item, now, 0.0, 0.0))
         for symbol in set(self._checked) - set(watched):
             del self._checked[symbol]
         return out
