@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from test_broker_market import WEEKDAY, assert_books_balance, freeze, state, trade
 from test_realtime_helpers import Wire, add_account
@@ -69,4 +71,28 @@ async def test_close_by_on_hedging(box: SandboxHandle, sio_connect) -> None:
         "DEAL_ENTRY_OUT_BY"
     ] * 2
     assert any(o["type"] == "ORDER_TYPE_CLOSE_BY" for o in now["history"])
+    assert_books_balance(now)
+
+
+async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_connect) -> None:
+    wire = await Wire.connect(sio_connect, box)
+    wire.account_id = add_account(box)
+    doc = box.server.store.get("accounts", wire.account_id)
+    doc["_trading"]["balance"] = 1000.0
+    box.server.store.put("accounts", wire.account_id, doc)
+    opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.9)
+    market = box.server.market
+    price, start = market.price("EURUSD"), market.now_ms() + 200
+    bid, ask = price["bid"] - 0.01, price["ask"] - 0.01
+    market.force_path("EURUSD", [(start, bid, ask), (start + 10**9, bid, ask)])
+
+    for _ in range(200):  # the trigger loop runs every 50 ms
+        now = await state(wire)
+        if not now["positions"]:
+            break
+        await asyncio.sleep(0.05)
+    assert now["positions"] == []
+    (so,) = [d for d in now["deals"] if d.get("reason") == "DEAL_REASON_SO"]
+    assert so["positionId"] == opened["positionId"] and so["profit"] < -800
+    assert now["info"]["balance"] == pytest.approx(1000 + so["profit"], abs=0.011)
     assert_books_balance(now)

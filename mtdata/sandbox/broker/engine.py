@@ -1,5 +1,6 @@
 """The broker engine: the hub's trade executor (dispatch, idempotency, margin, one transaction, update packets)
-and the trigger loop that fills pending orders and closes positions at SL/TP as prices move."""
+and the trigger loop that fills pending orders, expires them, closes positions at SL/TP as prices move and
+stops out accounts whose margin level falls below the stop-out level."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ _OPENING = frozenset({"ORDER_TYPE_BUY", "ORDER_TYPE_SELL"})
 
 #: Trades remembered by request id (the same requestId arrives on instance 0 and 1 with high reliability).
 _RECENT = 10_000
+#: Margin level (%) below which positions are stopped out, unless the account's ``_trading.stopOutLevel`` says.
+STOP_OUT_LEVEL = 50.0
 #: Seconds between two passes of the trigger loop.
 TRIGGER_INTERVAL = 0.05
 
@@ -186,6 +189,33 @@ class Broker:
                     out.append(self._trigger(account_id, kind, item, now, 0.0, 0.0))
         for symbol in set(self._checked) - set(watched):
             del self._checked[symbol]
+        return out + self._stop_outs(now)
+
+    def _stop_outs(self, now: int) -> list[Changes]:
+        """Close the most losing position of every account whose margin level fell below its stop-out level."""
+        out: list[Changes] = []
+        for account_id in {account_id for account_id, _ in self.ledger.all_positions()}:
+            doc = self.store.get("accounts", account_id)
+            if doc is None:
+                continue
+            level = float(doc.get("_trading", {}).get("stopOutLevel", STOP_OUT_LEVEL))
+            positions = self.hub.terminal.positions(doc)
+            figures = self.hub.terminal.figures(doc, positions)
+            if figures["marginLevel"] is None or figures["marginLevel"] >= level:
+                continue
+            worst = min(positions, key=lambda p: float(p.get("unrealizedProfit", 0)))
+            changes = Changes(account_id)
+            ctx = Context(self.market, self.ledger, doc, now, changes, self.hub.terminal.quotes)
+            comment = f"[so {figures['marginLevel']:.2f}%]"
+            extras = {"magic": worst.get("magic", 0), "comment": comment}
+            try:
+                with self.store.transaction():
+                    trades.close_volume(ctx, worst, float(worst["volume"]), extras, "SO", worst.get("currentPrice"))
+                    self.ledger.commit(changes)
+            except TradeError as error:  # e.g. the market of the position is closed: try again next pass
+                log.debug("stop-out of %s deferred: %s", account_id, error)
+                continue
+            out.append(changes)
         return out
 
     def _trigger(self, account_id: str, kind: str, item: dict[str, Any], at: int, bid: float, ask: float) -> Changes:
