@@ -238,3 +238,24 @@ async def test_pending_order_expires(wire: Wire, box: SandboxHandle) -> None:
     )
     now = await state(wire)
     assert [o["state"] for o in now["history"] if o["id"] == placed["orderId"]] == ["ORDER_STATE_EXPIRED"]
+
+
+async def test_stop_limit_becomes_a_limit_then_fills(wire: Wire, box: SandboxHandle) -> None:
+    market = box.server.market
+    now = market.now_ms()
+    market.force_path("EURUSD", [(now - 1000, 1.10000, 1.10010), (now + 600_000, 1.10000, 1.10010)])
+    bad = await rejected(wire, actionType="ORDER_TYPE_BUY_STOP_LIMIT", symbol="EURUSD", volume=0.1, openPrice=1.102,
+                         stopLimitPrice=1.103)  # fmt: skip
+    assert bad["numericCode"] == 10015
+    placed = await trade(wire, actionType="ORDER_TYPE_BUY_STOP_LIMIT", symbol="EURUSD", volume=0.1, openPrice=1.102,
+                         stopLimitPrice=1.101)  # fmt: skip
+    start = market.now_ms() + 200
+    path = [(start, 1.1025, 1.1026), (start + 400, 1.1005, 1.1006), (start + 10**7, 1.1005, 1.1006)]
+    market.force_path("EURUSD", path)
+    await wire.until(lambda: any(p["id"] == placed["orderId"] for u in wire.of_type("update")
+                                 for p in u.get("updatedPositions", [])))  # fmt: skip
+    now_state = await state(wire)
+    assert [p["openPrice"] for p in now_state["positions"]] == [1.1006]
+    (filled,) = [o for o in now_state["history"] if o["id"] == placed["orderId"]]
+    assert filled["type"] == "ORDER_TYPE_BUY_LIMIT" and filled["state"] == "ORDER_STATE_FILLED"
+    assert_books_balance(now_state)

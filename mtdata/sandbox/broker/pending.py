@@ -19,7 +19,11 @@ PENDING = {
     "ORDER_TYPE_SELL_LIMIT": (False, "above"),
     "ORDER_TYPE_BUY_STOP": (True, "above"),
     "ORDER_TYPE_SELL_STOP": (False, "below"),
+    "ORDER_TYPE_BUY_STOP_LIMIT": (True, "above"),
+    "ORDER_TYPE_SELL_STOP_LIMIT": (False, "below"),
 }
+#: The limit order a triggered stop-limit order becomes.
+_LIMIT_OF = {"ORDER_TYPE_BUY_STOP_LIMIT": "ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_SELL_STOP_LIMIT": "ORDER_TYPE_SELL_LIMIT"}
 _EXPIRATIONS = ("ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY")
 _DAY = 86_400_000
 
@@ -73,7 +77,7 @@ def _expiration(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
 
 
 def place(ctx: Context, trade: dict[str, Any], kind: str) -> dict[str, Any]:
-    """BUY/SELL LIMIT/STOP: validate and put the order on the book."""
+    """BUY/SELL LIMIT/STOP/STOP_LIMIT: validate and put the order on the book."""
     symbol, spec = symbol_of(ctx, trade)
     volume = validation.volume(trade, spec)
     extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
@@ -83,14 +87,23 @@ def place(ctx: Context, trade: dict[str, Any], kind: str) -> dict[str, Any]:
     prices = quote(ctx, symbol, spec)
     _check_price(spec, kind, open_price, prices)
     buy = PENDING[kind][0]
-    stops = _stops(trade, spec, buy, open_price)
+    fill_price, limit = open_price, {}
+    if kind in _LIMIT_OF:
+        fill_price = validation.price(trade, "stopLimitPrice")
+        if (fill_price >= open_price) if buy else (fill_price <= open_price):
+            raise reject(
+                "TRADE_RETCODE_INVALID_PRICE", f"Stop limit price {fill_price} is beyond stop price {open_price}"
+            )
+        limit = {"stopLimitPrice": fill_price}
+    stops = _stops(trade, spec, buy, fill_price)
     expiration = _expiration(ctx, trade)
     order_id = ctx.ledger.ticket()
     order = {"id": order_id, **ctx.common(), "type": kind, "state": "ORDER_STATE_PLACED", "symbol": symbol,
              "magic": extras["magic"], **ctx.stamp(), "openPrice": open_price,
              "currentPrice": float(prices["ask"] if buy else prices["bid"]), "volume": volume,
              "currentVolume": volume, "reason": f"ORDER_REASON_{ctx.reason}", "fillingMode": "ORDER_FILLING_RETURN",
-             **expiration, **stops, **{k: v for k, v in extras.items() if k in ("comment", "clientId")}}  # fmt: skip
+             **limit, **expiration, **stops}  # fmt: skip
+    order.update({k: v for k, v in extras.items() if k in ("comment", "clientId")})
     ctx.changes.orders[order_id] = order
     return done(order_id=order_id)
 
@@ -147,7 +160,15 @@ def order_due(order: dict[str, Any], bid: float, ask: float) -> bool:
 
 
 def fill(ctx: Context, order: dict[str, Any], bid: float, ask: float) -> None:
-    """Fill a triggered pending order at the quote: a position with the order's ticket, the order FILLED."""
+    """Fill a triggered pending order at the quote: a position with the order's ticket, the order FILLED.
+
+    A triggered stop-limit order becomes a limit order at its ``stopLimitPrice`` instead (same ticket).
+    """
+    if order["type"] in _LIMIT_OF:
+        limit = {k: v for k, v in order.items() if k != "stopLimitPrice"}
+        limit.update(type=_LIMIT_OF[order["type"]], openPrice=order["stopLimitPrice"], updateTime=ctx.stamp()["time"])
+        ctx.changes.orders[order["id"]] = limit
+        return
     buy = PENDING[order["type"]][0]
     price = ask if buy else bid
     extras = {k: order[k] for k in ("magic", "comment", "clientId") if k in order}
