@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -259,3 +260,27 @@ async def test_stop_limit_becomes_a_limit_then_fills(wire: Wire, box: SandboxHan
     (filled,) = [o for o in now_state["history"] if o["id"] == placed["orderId"]]
     assert filled["type"] == "ORDER_TYPE_BUY_LIMIT" and filled["state"] == "ORDER_STATE_FILLED"
     assert_books_balance(now_state)
+
+
+async def test_trailing_stop_follows_the_price(mtdata_sandbox_factory, sio_connect) -> None:
+    box = mtdata_sandbox_factory(speed=100.0, start=WEEKDAY)  # 15 simulated seconds between moves pass quickly
+    market = box.server.market
+    now = market.now_ms()
+    market.force_path("EURUSD", [(now - 1000, 1.10000, 1.10010), (now + 10**9, 1.10000, 1.10010)])
+    wire = await Wire.connect(sio_connect, box)
+    trailing = {"distance": {"distance": 100, "units": "RELATIVE_POINTS"}}
+    bad = await rejected(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1,
+                         trailingStopLoss={"distance": {"distance": -1}})  # fmt: skip
+    assert bad["error"] == "ValidationError" and "trailingStopLoss.distance.distance" in str(bad)
+    opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1, trailingStopLoss=trailing)
+    start = market.now_ms() + 20_000
+    market.force_path(
+        "EURUSD", [(now - 1000, 1.10000, 1.10010), (start, 1.10500, 1.10510), (start + 10**9, 1.105, 1.1051)]
+    )
+    for _ in range(200):
+        (position,) = (await state(wire))["positions"]
+        if position.get("stopLoss") == 1.104:
+            break
+        await asyncio.sleep(0.05)
+    assert position["id"] == opened["positionId"] and position["stopLoss"] == 1.104
+    assert position["trailingStopLoss"] == trailing

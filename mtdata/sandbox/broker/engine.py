@@ -45,6 +45,8 @@ _OPENING = frozenset({"ORDER_TYPE_BUY", "ORDER_TYPE_SELL"})
 _RECENT = 10_000
 #: Margin level (%) below which positions are stopped out, unless the account's ``_trading.stopOutLevel`` says.
 STOP_OUT_LEVEL = 50.0
+#: A trailing stop loss moves at most this often (simulated ms), as MetaApi's server-side trailing does.
+TRAIL_EVERY_MS = 15_000
 #: Seconds between two passes of the trigger loop.
 TRIGGER_INTERVAL = 0.05
 
@@ -166,7 +168,7 @@ class Broker:
         for account_id, order in self.ledger.all_orders():
             watched.setdefault(order["symbol"], []).append((account_id, "order", order))
         for account_id, position in self.ledger.all_positions():
-            if position.get("stopLoss") is not None or position.get("takeProfit") is not None:
+            if any(position.get(n) is not None for n in ("stopLoss", "takeProfit", "trailingStopLoss")):
                 watched.setdefault(position["symbol"], []).append((account_id, "position", position))
         now = self.market.now_ms()
         out: list[Changes] = []
@@ -175,7 +177,8 @@ class Broker:
             after = self._checked.get(symbol, min(born.values()))
             self._checked[symbol] = now
             done: set[str] = set()
-            for tick in self.market.ticks_between(symbol, after, now):
+            ticks = self.market.ticks_between(symbol, after, now)
+            for tick in ticks:
                 at = parse_iso_ms(tick["time"], "time")
                 for account_id, kind, item in items:
                     if item["id"] in done or born[id(item)] >= at:
@@ -187,6 +190,9 @@ class Broker:
             for account_id, kind, item in items:  # orders expire without a tick too
                 if kind == "order" and item["id"] not in done and pending.expired(item, now):
                     out.append(self._trigger(account_id, kind, item, now, 0.0, 0.0))
+                trails = kind == "position" and "trailingStopLoss" in item and item["id"] not in done
+                if trails and ticks and born[id(item)] + TRAIL_EVERY_MS <= now:
+                    out.append(self._trigger(account_id, "trail", item, now, ticks[-1]["bid"], ticks[-1]["ask"]))
         for symbol in set(self._checked) - set(watched):
             del self._checked[symbol]
         return out + self._stop_outs(now)
@@ -231,6 +237,8 @@ class Broker:
                 pending.fill(ctx, item, bid, ask)
             elif kind == "position" and (reason := pending.stop_hit(item, bid, ask)) is not None:
                 pending.close_at_stop(ctx, item, reason, bid, ask)
+            elif kind == "trail":
+                pending.trail(ctx, item, bid, ask)
             self.ledger.commit(changes)
         return changes
 

@@ -205,3 +205,16 @@ def expired(order: dict[str, Any], at_ms: int) -> bool:
     """Whether a pending order's expiration time has passed at ``at_ms``."""
     when = order.get("expirationTime")
     return when is not None and parse_iso_ms(when, "expirationTime") <= at_ms
+
+
+def trail(ctx: Context, position: dict[str, Any], bid: float, ask: float) -> None:
+    """Move a trailing stop loss to the distance behind the price when that is an improvement."""
+    spec = ctx.quotes.specification(position["symbol"])
+    found = validation.trailing(position, spec)
+    if found is None:
+        return
+    buy = position["type"] == "POSITION_TYPE_BUY"
+    level = round(bid - found[1] if buy else ask + found[1], int(spec["digits"]))
+    current = position.get("stopLoss")
+    if current is None or (level > current if buy else level < current):
+        ctx.changes.put_position({**position, "stopLoss": level, "updateTime": ctx.stamp()["time"]})

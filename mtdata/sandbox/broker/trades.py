@@ -44,6 +44,8 @@ def market_order(ctx: Context, trade: dict[str, Any], buy: bool) -> dict[str, An
     stops = {name: value for name in ("stopLoss", "takeProfit")
              if (value := stop(trade, name, spec, buy, price)) is not None}  # fmt: skip
     check_stops(spec, buy, stops.get("stopLoss"), stops.get("takeProfit"), prices["bid"], prices["ask"])
+    if (trail := validation.trailing(trade, spec)) is not None:
+        stops["trailingStopLoss"] = trail[0]  # type: ignore[assignment]
     order_id = ctx.ledger.ticket()
     position = open_position(ctx, order_id, symbol, buy, volume, price, stops, extras)
     ctx.changes.history_orders.append(history_order(ctx, order_id, buy, symbol, volume, price, position["id"], extras))
@@ -117,7 +119,12 @@ def modify_position(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
             if value is not None:
                 updated[name] = value
     check_stops(spec, buy, updated.get("stopLoss"), updated.get("takeProfit"), prices["bid"], prices["ask"])
-    if all(updated.get(n) == position.get(n) for n in ("stopLoss", "takeProfit")):
+    if "trailingStopLoss" in trade:
+        trail = validation.trailing(trade, spec)
+        updated.pop("trailingStopLoss", None)
+        if trail is not None:
+            updated["trailingStopLoss"] = trail[0]
+    if all(updated.get(n) == position.get(n) for n in ("stopLoss", "takeProfit", "trailingStopLoss")):
         return done("TRADE_RETCODE_NO_CHANGES", position_id=position["id"])
     updated["updateTime"] = ctx.stamp()["time"]
     ctx.changes.put_position(updated)

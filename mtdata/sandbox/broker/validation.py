@@ -81,3 +81,26 @@ def extras(trade: dict[str, Any], default_magic: int) -> dict[str, Any]:
     if client_id:
         out["clientId"] = client_id
     return out
+
+
+def trailing(trade: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], float] | None:
+    """A distance ``trailingStopLoss`` and its distance in price units (None = absent); thresholds are refused."""
+    if trade.get("trailingStopLoss") is None:
+        return None
+    with fields.nested("trade"):
+        value = fields.obj(trade, "trailingStopLoss")
+        if value.get("threshold") is not None:
+            raise reject("TRADE_RETCODE_INVALID", "Threshold trailing stops are not supported by the sandbox")
+        with fields.nested("trailingStopLoss"):
+            distance = fields.obj(value, "distance")
+            with fields.nested("distance"):
+                size = fields.number(distance, "distance", positive=True)
+                units = fields.text(distance, "units", required=False, max_length=64) or "RELATIVE_PRICE"
+    if units not in _DISTANCE_UNITS:
+        raise reject("TRADE_RETCODE_INVALID", f"Trailing stop units {units} are not supported by the sandbox")
+    return {"distance": {"distance": size, "units": units}}, size * _scale(spec)[units]
+
+
+def _scale(spec: dict[str, Any]) -> dict[str, float]:
+    """Price units of one relative unit."""
+    return {"RELATIVE_PRICE": 1.0, "RELATIVE_POINTS": float(spec["point"]), "RELATIVE_PIPS": float(spec["pipSize"])}
