@@ -277,7 +277,7 @@ async def test_trailing_stop_follows_the_price(mtdata_sandbox_factory, sio_conne
     market.force_path(
         "EURUSD", [(now - 1000, 1.10000, 1.10010), (start, 1.10500, 1.10510), (start + 10**9, 1.105, 1.1051)]
     )
-    for _ in range(200):
+    for _ in range(600):
         (position,) = (await state(wire))["positions"]
         if position.get("stopLoss") == 1.104:
             break

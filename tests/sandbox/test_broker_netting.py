@@ -86,7 +86,7 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
     bid, ask = price["bid"] - 0.01, price["ask"] - 0.01
     market.force_path("EURUSD", [(start, bid, ask), (start + 10**9, bid, ask)])
 
-    for _ in range(200):  # the trigger loop runs every 50 ms
+    for _ in range(600):  # the trigger loop runs every 50 ms
         now = await state(wire)
         if not now["positions"]:
             break

@@ -104,6 +104,7 @@ class Broker:
         handler = ACTIONS.get(action)
         if handler is None:
             raise reject("TRADE_RETCODE_INVALID", f"{action} is not supported by the sandbox")
+        self.hub.terminal.ensure_initial_deposit(doc)  # the deposit deal records the balance before any trade
         changes = Changes(account_id)
         ctx = Context(self.market, self.ledger, doc, self.market.now_ms(), changes, self.hub.terminal.quotes)
         with self.store.transaction():
