@@ -96,3 +96,22 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
     assert so["positionId"] == opened["positionId"] and so["profit"] < -800
     assert now["info"]["balance"] == pytest.approx(1000 + so["profit"], abs=0.011)
     assert_books_balance(now)
+
+
+async def test_swap_at_rollover(mtdata_sandbox_factory, sio_connect) -> None:
+    # Wednesday 23:59:30 broker time (UTC+2 in November); EURUSD rolls over three nights on Wednesday
+    box = mtdata_sandbox_factory(speed=100.0, start="2026-11-18T21:59:30Z")
+    freeze(box, ("EURUSD",))
+    wire = await Wire.connect(sio_connect, box)
+    opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=1.0)
+    for _ in range(600):
+        (position,) = (await state(wire))["positions"]
+        if position["swap"]:
+            break
+        await asyncio.sleep(0.05)
+    assert position["swap"] == -15.0  # swapLong -5 points x 1e-5 x 100000 x 1 lot x 3 nights
+    await trade(wire, actionType="POSITION_PARTIAL", positionId=opened["positionId"], volume=0.4)
+    await trade(wire, actionType="POSITION_CLOSE_ID", positionId=opened["positionId"])
+    now = await state(wire)
+    assert [d["swap"] for d in now["deals"] if d.get("entryType") == "DEAL_ENTRY_OUT"] == [-6.0, -9.0]
+    assert_books_balance(now)

@@ -1,6 +1,6 @@
 """The broker engine: the hub's trade executor (dispatch, idempotency, margin, one transaction, update packets)
-and the trigger loop that fills pending orders, expires them, closes positions at SL/TP as prices move and
-stops out accounts whose margin level falls below the stop-out level."""
+and the trigger loop that fills pending orders, expires them, closes positions at SL/TP as prices move,
+charges swap at rollover and stops out accounts whose margin level falls below the stop-out level."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import market_clock as clock
 from ..errors import TradeError
 from ..timeutil import parse_iso_ms
-from . import pending, trades
+from . import pending, swap, trades
 from .codes import reject
 from .ledger import Changes, Ledger
 from .money import mark
@@ -62,6 +63,7 @@ class Broker:
         self.hub = server.hub
         self._recent: OrderedDict[tuple[str, str], dict[str, Any] | TradeError] = OrderedDict()
         self._checked: dict[str, int] = {}
+        self._day = clock.day_of(self.market.now_ms())
         self._task: asyncio.Task[None] | None = None
 
     # trades --------------------------------------------------------------------------------------
@@ -196,7 +198,28 @@ class Broker:
                     out.append(self._trigger(account_id, "trail", item, now, ticks[-1]["bid"], ticks[-1]["ask"]))
         for symbol in set(self._checked) - set(watched):
             del self._checked[symbol]
-        return out + self._stop_outs(now)
+        return out + self._rollover(now) + self._stop_outs(now)
+
+    def _rollover(self, now: int) -> list[Changes]:
+        """Charge swap for every broker midnight passed since the last pass."""
+        day, self._day = self._day, clock.day_of(now)
+        out: list[Changes] = []
+        by_account: dict[str, list[dict[str, Any]]] = {}
+        for account_id, position in self.ledger.all_positions() if self._day != day else ():
+            by_account.setdefault(account_id, []).append(position)
+        for account_id, positions in by_account.items():
+            doc = self.store.get("accounts", account_id)
+            if doc is None:
+                continue
+            changes = Changes(account_id)
+            ctx = Context(self.market, self.ledger, doc, now, changes, self.hub.terminal.quotes)
+            for ended in range(day, self._day):
+                for position in positions:
+                    swap.charge(ctx, changes.positions.get(position["id"], position), ended)
+            with self.store.transaction():
+                self.ledger.commit(changes)
+            out.append(changes)
+        return out
 
     def _stop_outs(self, now: int) -> list[Changes]:
         """Close the most losing position of every account whose margin level fell below its stop-out level."""

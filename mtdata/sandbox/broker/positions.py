@@ -195,12 +195,19 @@ def close(
         raise reject("TRADE_RETCODE_INVALID_CLOSE_VOLUME", f"Volume {volume} exceeds position volume {held}")
     result = _realized(ctx, position, volume, price)
     buy = position["type"] == "POSITION_TYPE_BUY"
-    ctx.changes.deal(deal(ctx, not buy, entry, position, order_id, volume, price, result, extras, reason))
+    swap = float(position.get("swap", 0))
+    swap_part = round(swap * volume / held, 2)  # the closed part's share of the accumulated swap
+    closing = deal(ctx, not buy, entry, position, order_id, volume, price, result, extras, reason)
+    closing["swap"] = swap_part
+    ctx.changes.deal(closing)
     remaining = round(held - volume, 8)
     if remaining <= 1e-9:
         ctx.changes.remove_position(position["id"])
         return {**position, "volume": 0}
     realized = round(float(position.get("realizedProfit", 0)) + result, 2)
-    after = {**position, "volume": remaining, "realizedProfit": realized, "updateTime": iso_ms(ctx.now_ms)}
+    left = round(swap - swap_part, 2)
+    after = {**position, "volume": remaining, "realizedProfit": realized, "updateTime": iso_ms(ctx.now_ms),
+             "swap": left, "unrealizedSwap": left,
+             "realizedSwap": round(float(position.get("realizedSwap", 0)) + swap_part, 2)}  # fmt: skip
     ctx.changes.put_position(after)
     return after
