@@ -1,4 +1,4 @@
-"""Netting accounts (merge, partial close, reverse) and close-by on hedging accounts."""
+"""Netting accounts (merge, partial close, reverse), close-by on hedging accounts, stop-out and swap at rollover."""
 
 from __future__ import annotations
 

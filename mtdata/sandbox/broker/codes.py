@@ -6,7 +6,6 @@ from ..errors import TradeError
 
 #: stringCode -> numericCode of the codes the sandbox broker answers with.
 CODES: dict[str, int] = {
-    "TRADE_RETCODE_PLACED": 10008,
     "TRADE_RETCODE_DONE": 10009,
     "TRADE_RETCODE_NO_CHANGES": 10025,
     "TRADE_RETCODE_INVALID": 10013,
@@ -21,13 +20,11 @@ CODES: dict[str, int] = {
     "TRADE_RETCODE_INVALID_CLOSE_VOLUME": 10038,
     "ERR_TRADE_POSITION_NOT_FOUND": 4753,
     "ERR_TRADE_ORDER_NOT_FOUND": 4754,
-    "ERR_NO_QUOTES": -6,
 }
 
 #: Messages of the success codes.
 _DONE_MESSAGES = {
     "TRADE_RETCODE_DONE": "Request completed",
-    "TRADE_RETCODE_PLACED": "Order placed",
     "TRADE_RETCODE_NO_CHANGES": "No changes",
 }
 
