@@ -283,3 +283,11 @@ async def test_trailing_stop_follows_the_price(mtdata_sandbox_factory, sio_conne
         await asyncio.sleep(0.05)
     assert position["id"] == opened["positionId"] and position["stopLoss"] == 1.104
     assert position["trailingStopLoss"] == trailing
+
+
+async def test_trade_response_carries_the_trade_timestamps(wire: Wire) -> None:
+    answer = await wire.ok("trade", trade={"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.01})
+    stamps = answer["timestamps"]
+    assert list(stamps) == ["serverProcessingStarted", "tradeStarted", "tradeExecuted", "serverProcessingFinished"]
+    assert stamps["serverProcessingStarted"] <= stamps["tradeStarted"] <= stamps["tradeExecuted"]
+    assert stamps["tradeExecuted"] <= stamps["serverProcessingFinished"]

@@ -186,7 +186,9 @@ class Hub:
             failure = ApiError("Internal error while processing the request")
             await self.emit(sid, "processingError", {**failure.body(), "requestId": request_id})
             return
-        timestamps = {"serverProcessingStarted": started, "serverProcessingFinished": iso_now()}
+        # a handler may add its own timestamps (a trade's tradeStarted/tradeExecuted, spec §8)
+        timestamps = {"serverProcessingStarted": started, **result.pop("timestamps", {}),
+                      "serverProcessingFinished": iso_now()}  # fmt: skip
         response = {"type": "response", "accountId": account_id, "requestId": request_id, **result,
                     "timestamps": timestamps}  # fmt: skip
         await self.emit(sid, "response", response)
@@ -263,6 +265,8 @@ class Hub:
 
     async def publish_update(self, account_id: str, update: dict[str, Any]) -> None:
         """Emit an ``update`` packet (numbered) to every synchronizing or synchronized stream of the account."""
+        # the account changed: streamed prices must not show figures of the cached document
+        self._docs = {key: hit for key, hit in self._docs.items() if hit[1].get("_id") != account_id}
         now = iso_now()
         for conn, stream in self._subscribed(account_id):
             if stream.sync_id is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFoundError, TradeError, ValidationError
+from ..errors import NotFoundError, ValidationError
+from ..timeutil import iso_now
 from . import fields
 from .calls import EITHER, STREAMING, Call, route
 from .hashing import collection_hash, generation_of, hash_index
@@ -80,9 +81,10 @@ async def trade(call: Call) -> dict[str, Any]:
     if action not in ACTION_TYPES:
         raise ValidationError.field("trade.actionType", "is not a known action type", action)
     executor = call.hub.trade_executor
-    if executor is None:
-        raise TradeError("Trading arrives with the sandbox broker engine", -4, "TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED")
-    return {"response": await executor(call, order)}
+    assert executor is not None, "the server plugs the broker engine in before serving"
+    started = iso_now()
+    response = await executor(call, order)
+    return {"response": response, "timestamps": {"tradeStarted": started, "tradeExecuted": iso_now()}}
 
 
 def _hashes(request: dict[str, Any], name: str) -> list[str]:
