@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_broker_market import WEEKDAY, assert_books_balance, freeze, state
-from test_realtime_helpers import Wire
+from test_broker_market import WEEKDAY, assert_books_balance, state
+from test_realtime_helpers import Wire, freeze
 
 from mtdata.sandbox import SandboxHandle
 

@@ -6,22 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from test_realtime_helpers import Wire, on_server
+from test_realtime_helpers import Wire, freeze, on_server
 
 from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.timeutil import iso_ms
 
 RPC = {"application": "RPC"}
 WEEKDAY = "2026-11-18T09:00:00Z"
-
-
-def freeze(box: SandboxHandle, symbols: tuple[str, ...] = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")) -> None:
-    """Hold the symbols' prices still, so figures read by separate requests agree to the cent."""
-    market = box.server.market
-    now = market.now_ms()
-    for symbol in symbols:
-        price = market.price(symbol)
-        market.force_path(symbol, [(now - 1000, price["bid"], price["ask"]), (now + 10**9, price["bid"], price["ask"])])
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_broker_market import WEEKDAY, assert_books_balance, freeze, state, trade
-from test_realtime_helpers import Wire, add_account
+from test_broker_market import WEEKDAY, assert_books_balance, state, trade
+from test_realtime_helpers import Wire, add_account, freeze
 
 from mtdata.sandbox import SandboxHandle
 

@@ -16,6 +16,15 @@ from mtdata.sandbox.accounts import new_account
 TIMEOUT = 10.0
 
 
+def freeze(box: SandboxHandle, symbols: tuple[str, ...] = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")) -> None:
+    """Hold the symbols' prices still, so figures read by separate requests agree to the cent."""
+    market = box.server.market
+    now = market.now_ms()
+    for symbol in symbols:
+        price = market.price(symbol)
+        market.force_path(symbol, [(now - 1000, price["bid"], price["ask"]), (now + 10**9, price["bid"], price["ask"])])
+
+
 def request_id() -> str:
     """A fresh request id in the SDK's shape (32 lowercase letters)."""
     return uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))

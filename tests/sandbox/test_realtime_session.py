@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socketio
-from test_realtime_helpers import Wire, add_account, on_server
+from test_realtime_helpers import Wire, add_account, freeze, on_server
 
 from mtdata.sandbox.accounts import new_replica
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
@@ -118,6 +118,7 @@ async def test_synchronization_sequence(sandbox, sio_connect) -> None:
 
 
 async def test_hash_indexes_skip_unchanged_collections(sandbox, sio_connect) -> None:
+    freeze(sandbox, ("EURUSD",))  # positions and orders are reported at the live price, which hashes change with
     sandbox.server.store.put("positions", "5001", {
         "id": "5001", "platform": "mt5", "type": "POSITION_TYPE_BUY", "symbol": "EURUSD", "magic": 0,
         "time": "2026-01-01T00:00:00.000Z", "brokerTime": "2026-01-01 02:00:00.000", "openPrice": 1.1,
@@ -139,6 +140,7 @@ async def test_hash_indexes_skip_unchanged_collections(sandbox, sio_connect) -> 
 
 
 async def test_specifications_precede_account_information_when_positions_and_orders_match(sandbox, sio_connect):
+    freeze(sandbox, ("GBPUSD",))  # the pending order is reported at the live price: hold it still between syncs
     store = sandbox.server.store
     store.put("positions", "5101", {"id": "5101", "type": "POSITION_TYPE_SELL", "symbol": "GBPUSD", "magic": 7,
                                     "volume": 0.2, "openPrice": 1.3}, account_id=sandbox.account_id)  # fmt: skip
