@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import checks
@@ -20,55 +21,52 @@ _ENUMS: dict[str, tuple[Any, ...]] = {
 }
 
 
+Rule = Callable[[str, Any], Any]
+
+
+def _offset(name: str, value: Any) -> Any:
+    return checks.integer(name, value, minimum=0)
+
+
+def _limit(name: str, value: Any) -> Any:
+    return checks.integer(name, value, minimum=1, maximum=1000)
+
+
+def _one_of(choices: tuple[Any, ...]) -> Rule:
+    return lambda name, value: checks.choice(name, value, choices)
+
+
+def _any_of(choices: tuple[Any, ...] | None) -> Rule:
+    return lambda name, value: checks.one_or_many(name, value, choices)
+
+
+_ACCOUNTS_FILTER: dict[str, Rule] = {
+    "offset": _offset, "limit": _limit, "version": _any_of((4, 5)), "type": _any_of(TYPES),
+    "state": _any_of(STATES), "connectionStatus": _any_of(CONNECTION_STATUSES), "query": checks.text,
+    "provisioningProfileId": checks.text, "sortOrder": _one_of(("asc", "desc")), "region": _any_of(None),
+    "copyFactoryRoles": _any_of(COPYFACTORY_ROLES),
+}  # fmt: skip
+_PROFILES_FILTER: dict[str, Rule] = {
+    "offset": _offset, "limit": _limit, "version": _one_of((4, 5)), "type": _one_of(("mkTerminal", "managerApi")),
+    "status": _one_of(("new", "active")), "query": checks.text,
+}  # fmt: skip
+
+
+def _query(name: str, value: Any, rules: dict[str, Rule]) -> dict[str, Any]:
+    """A filter dict checked key by key into query parameters (None values are left out)."""
+    raw = checks.mapping(name, value, optional=True) or {}
+    checks.known_keys(name, raw, rules)
+    return {key: rules[key](f"{name}.{key}", item) for key, item in raw.items() if item is not None}
+
+
 def accounts_filter(value: Any) -> dict[str, Any]:
     """Validate an ``AccountsFilter`` dict into query parameters (lists become repeated keys)."""
-    raw = checks.mapping("accounts_filter", value, optional=True) or {}
-    allowed = {
-        "offset": None, "limit": None, "version": (4, 5), "type": TYPES, "state": STATES,
-        "connectionStatus": CONNECTION_STATUSES, "query": None, "provisioningProfileId": None,
-        "sortOrder": ("asc", "desc"), "region": None, "copyFactoryRoles": COPYFACTORY_ROLES,
-    }  # fmt: skip
-    checks.known_keys("accounts_filter", raw, allowed)
-    params: dict[str, Any] = {}
-    for key, item in raw.items():
-        name = f"accounts_filter.{key}"
-        if item is None:
-            continue
-        if key == "offset":
-            params[key] = checks.integer(name, item, minimum=0)
-        elif key == "limit":
-            params[key] = checks.integer(name, item, minimum=1, maximum=1000)
-        elif key in ("query", "provisioningProfileId"):
-            params[key] = checks.text(name, item)
-        elif key == "sortOrder":
-            params[key] = checks.choice(name, item, allowed[key])
-        else:
-            params[key] = checks.one_or_many(name, item, allowed[key])
-    return params
+    return _query("accounts_filter", value, _ACCOUNTS_FILTER)
 
 
 def profiles_filter(value: Any) -> dict[str, Any]:
     """Validate a ``ProvisioningProfilesFilter`` dict into query parameters (spec §2.2)."""
-    raw = checks.mapping("filter", value, optional=True) or {}
-    checks.known_keys("filter", raw, ("offset", "limit", "version", "type", "status", "query"))
-    params: dict[str, Any] = {}
-    for key, item in raw.items():
-        name = f"filter.{key}"
-        if item is None:
-            continue
-        if key == "offset":
-            params[key] = checks.integer(name, item, minimum=0)
-        elif key == "limit":
-            params[key] = checks.integer(name, item, minimum=1, maximum=1000)
-        elif key == "version":
-            params[key] = checks.choice(name, item, (4, 5))
-        elif key == "type":
-            params[key] = checks.choice(name, item, ("mkTerminal", "managerApi"))
-        elif key == "status":
-            params[key] = checks.choice(name, item, ("new", "active"))
-        else:
-            params[key] = checks.text(name, item)
-    return params
+    return _query("filter", value, _PROFILES_FILTER)
 
 
 def account_dto(name: str, value: Any, required: tuple[str, ...] = ()) -> dict[str, Any]:

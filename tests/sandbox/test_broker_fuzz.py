@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_broker_market import WEEKDAY, assert_books_balance, state
-from test_realtime_helpers import Wire, freeze
+from test_broker_market import assert_books_balance, state
+from test_realtime_helpers import Wire
 
 from mtdata.sandbox import SandboxHandle
 
@@ -35,13 +35,6 @@ trades = st.one_of(
     _trade("ORDER_TYPE_SELL_STOP", symbol=symbols, volume=volumes, openPrice=st.sampled_from([0.5, 1.0, 5.0])),
     _trade("ORDER_CANCEL", orderId=tickets),
 )
-
-
-@pytest.fixture
-def box(mtdata_sandbox_factory) -> SandboxHandle:
-    handle = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
-    freeze(handle)
-    return handle
 
 
 @pytest.fixture

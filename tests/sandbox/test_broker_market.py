@@ -6,21 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from test_realtime_helpers import Wire, freeze, on_server
+from test_realtime_helpers import WEEKDAY, Wire, on_server
 
 from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.timeutil import iso_ms
 
 RPC = {"application": "RPC"}
-WEEKDAY = "2026-11-18T09:00:00Z"
-
-
-@pytest.fixture
-def box(mtdata_sandbox_factory) -> SandboxHandle:
-    """A sandbox whose market clock runs from a Wednesday morning (FX trades), prices held still."""
-    handle = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
-    freeze(handle)
-    return handle
 
 
 @pytest.fixture

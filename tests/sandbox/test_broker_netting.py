@@ -5,17 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_broker_market import WEEKDAY, assert_books_balance, state, trade
+from test_broker_market import assert_books_balance, state, trade
 from test_realtime_helpers import Wire, add_account, freeze
 
 from mtdata.sandbox import SandboxHandle
-
-
-@pytest.fixture
-def box(mtdata_sandbox_factory) -> SandboxHandle:
-    handle = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY)
-    freeze(handle)
-    return handle
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.accounts import new_account
 
 TIMEOUT = 10.0
+#: A Wednesday morning: FX trades there, whatever day the tests run on.
+WEEKDAY = "2026-11-18T09:00:00Z"
 
 
 def freeze(box: SandboxHandle, symbols: tuple[str, ...] = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")) -> None:
