@@ -107,24 +107,12 @@ class Ledger:
                 store.put("orders", key, order, account_id=account_id)
             for key in changes.completed_orders:
                 store.delete("orders", key)
-            for order in changes.history_orders:
-                store.put(
-                    "history_orders",
-                    order["id"],
-                    order,
-                    account_id=account_id,
-                    time_ms=parse_iso_ms(order["doneTime"], "doneTime"),
-                    position_id=order.get("positionId"),
-                )
-            for deal in changes.deals:
-                store.put(
-                    "deals",
-                    deal["id"],
-                    deal,
-                    account_id=account_id,
-                    time_ms=parse_iso_ms(deal["time"], "time"),
-                    position_id=deal.get("positionId"),
-                )
+            history = (("history_orders", changes.history_orders, "doneTime"), ("deals", changes.deals, "time"))
+            for table, rows, time_field in history:
+                for row in rows:
+                    time_ms = parse_iso_ms(row[time_field], time_field)
+                    store.put(table, row["id"], row, account_id=account_id, time_ms=time_ms,
+                              position_id=row.get("positionId"))  # fmt: skip
             if changes.balance:
                 doc = store.get("accounts", account_id)
                 if doc is not None:

@@ -60,6 +60,11 @@ class Context:
         return {"platform": self.trading.get("platform", self.doc.get("platform", "mt5"))}
 
 
+def _echoed(extras: dict[str, Any]) -> dict[str, Any]:
+    """The trade fields echoed on resulting orders, deals and positions (§6.2)."""
+    return {k: v for k, v in extras.items() if k in ("comment", "clientId")}
+
+
 def _side(buy: bool, kind: str) -> str:
     return f"{kind}_TYPE_{'BUY' if buy else 'SELL'}"
 
@@ -82,7 +87,7 @@ def history_order(
             "doneBrokerTime": now["brokerTime"], "openPrice": price, "volume": volume, "currentVolume": 0,
             "positionId": position_id, "reason": f"ORDER_REASON_{reason or ctx.reason}",
             "fillingMode": "ORDER_FILLING_FOK", "expirationType": "ORDER_TIME_GTC",
-            **{k: v for k, v in extras.items() if k in ("comment", "clientId")}}  # fmt: skip
+            **_echoed(extras)}  # fmt: skip
 
 
 def deal(
@@ -102,7 +107,7 @@ def deal(
            "symbol": position["symbol"], "magic": extras.get("magic", position.get("magic", 0)), **ctx.stamp(),
            "volume": volume, "price": price, "commission": 0, "swap": 0, "profit": result,
            "positionId": position["id"], "orderId": order_id, "reason": f"DEAL_REASON_{reason or ctx.reason}",
-           **{k: v for k, v in extras.items() if k in ("comment", "clientId")}}  # fmt: skip
+           **_echoed(extras)}  # fmt: skip
     for name in ("stopLoss", "takeProfit"):
         if position.get(name) is not None:
             out[name] = position[name]
@@ -131,7 +136,7 @@ def open_position(
                 "swap": 0, "realizedSwap": 0, "unrealizedSwap": 0, "commission": 0, "realizedCommission": 0,
                 "unrealizedCommission": 0, "profit": 0, "realizedProfit": 0, "unrealizedProfit": 0,
                 "reason": f"POSITION_REASON_{reason or ctx.reason}", **stops,
-                **{k: v for k, v in extras.items() if k in ("comment", "clientId")}}  # fmt: skip
+                **_echoed(extras)}  # fmt: skip
     ctx.changes.put_position(position)
     ctx.changes.deal(deal(ctx, buy, "DEAL_ENTRY_IN", position, order_id, volume, price, 0.0, extras, reason))
     return position
