@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from ..hashing import iso_ms
 from ..timeframes import MT5_TIMEFRAMES
 from . import checks
 from .context import ClientContext
 from .http import parse_time
 
 MAX_LIMIT = 1000
-
-
-def iso_ms(value: datetime) -> str:
-    """A datetime as the wire's ISO form with milliseconds and ``Z`` (naive datetimes are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _start_time(value: Any) -> str | None:

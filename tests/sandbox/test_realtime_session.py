@@ -5,9 +5,9 @@ from __future__ import annotations
 import socketio
 from test_realtime_helpers import Wire, add_account, freeze, on_server
 
+from mtdata.hashing import collection_hash
 from mtdata.sandbox.accounts import new_replica
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
-from mtdata.sandbox.realtime.hashing import collection_hash
 
 SPEC_EXAMPLE = {
     "symbol": "EURUSD", "tickSize": 0.00001, "minVolume": 0.01, "maxVolume": 100, "volumeStep": 0.01, "digits": 5,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...hashing import collection_hash, generation_of, hash_index
 from ..errors import NotFoundError, ValidationError
 from ..timeutil import iso_now
 from . import fields
 from .calls import EITHER, STREAMING, Call, route
-from .hashing import collection_hash, generation_of, hash_index
 from .streams import Stream
 
 #: Items per ``historyOrders`` / ``deals`` packet during synchronization.

@@ -15,7 +15,6 @@ from ..accounts import REGIONS
 from ..appkeys import SANDBOX
 from ..auth import REST_API
 from ..errors import NotFoundError, ValidationError
-from ..realtime.hashing import IGNORED_FIELDS
 from ..validation import Checker
 from .readahead import CandlePages
 from .responses import json_response, principal, sandbox
@@ -28,6 +27,10 @@ HISTORY = "/users/current/accounts/{id}/historical-market-data/symbols/{symbol:.
 #: Without ``startTime``, ticks are served forward from this long before the market's now.
 DEFAULT_TICKS_LOOKBACK_MS = 3_600_000
 MAX_TICKS_OFFSET = 100_000
+#: The ``/hashing-ignored-field-lists`` the sandbox serves: nothing is ignored (its hashes use no ignored fields).
+IGNORED_FIELDS: dict[str, dict[str, list[str]]] = {
+    generation: {"specification": [], "position": [], "order": []} for generation in ("g1", "g2")
+}
 
 
 async def domain_settings(request: web.Request) -> web.Response:

@@ -1,25 +1,21 @@
-"""Hashes of specifications, positions and orders (spec §7.8), as the client's terminal hash manager computes them.
+"""Hashes of specifications, positions and orders (spec §7.8), shared by the sandbox and the client.
 
-Pure functions, identical on client and server. They belong in a module shared with
-the client SDK; they live here until that module exists.
+Pure functions, identical on both sides: the server compares the client's offered collection hashes
+with its own to skip unchanged collections; the client's terminal hash manager computes them from what it
+holds (datetimes already parsed, spec §9.1). Pinned to the spec's worked example in the tests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 Generation = Literal["g1", "g2"]
 Kind = Literal["specification", "position", "order"]
-
-#: The ``/hashing-ignored-field-lists`` the sandbox serves: nothing is ignored.
-IGNORED_FIELDS: dict[str, dict[str, list[str]]] = {
-    generation: {"specification": [], "position": [], "order": []} for generation in ("g1", "g2")
-}
 
 #: Keys whose values are written as plain integers, per item kind.
 _INTEGER_KEYS: dict[str, frozenset[str]] = {
@@ -43,16 +39,21 @@ def _is_time_key(key: str) -> bool:
     )
 
 
+def iso_ms(value: datetime) -> str:
+    """A datetime as the wire writes it: UTC, milliseconds, ``Z`` (naive datetimes are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 def _iso(value: str) -> str:
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return value
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+    return iso_ms(parsed)
 
 
 def _number(value: float, generation: Generation) -> str:
@@ -79,6 +80,8 @@ def _serialize(value: Any, key: str, generation: Generation, integer_keys: froze
     if isinstance(value, str):
         text = _iso(value) if _is_time_key(key) else value
         return json.dumps(text, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return f'"{iso_ms(value)}"'
     if isinstance(value, Mapping):
         parts = (f'"{k}":{_serialize(v, k, generation, integer_keys)}' for k, v in value.items())
         return "{" + ",".join(parts) + "}"
@@ -87,25 +90,33 @@ def _serialize(value: Any, key: str, generation: Generation, integer_keys: froze
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def serialize_item(item: Mapping[str, Any], kind: Kind, generation: Generation = "g2") -> str:
-    """The compact JSON the hash is taken of, keeping the item's own key order."""
-    ignored = set(IGNORED_FIELDS[generation][kind])
-    kept = {k: v for k, v in item.items() if k not in ignored}
+def serialize_item(
+    item: Mapping[str, Any], kind: Kind, generation: Generation = "g2", ignored: Collection[str] = ()
+) -> str:
+    """The compact JSON the hash is taken of, keeping the item's own key order, without the ``ignored`` fields."""
+    kept = {k: v for k, v in item.items() if k not in ignored} if ignored else item
     return _serialize(kept, "", generation, _INTEGER_KEYS[kind])
 
 
-def item_hash(item: Mapping[str, Any], kind: Kind, generation: Generation = "g2") -> str:
+def item_hash(item: Mapping[str, Any], kind: Kind, generation: Generation = "g2", ignored: Collection[str] = ()) -> str:
     """Lowercase hex MD5 of :func:`serialize_item`."""
-    return hashlib.md5(serialize_item(item, kind, generation).encode()).hexdigest()
+    return hashlib.md5(serialize_item(item, kind, generation, ignored).encode()).hexdigest()
 
 
-def collection_hash(items: Iterable[Mapping[str, Any]], kind: Kind, generation: Generation = "g2") -> str | None:
-    """Byte-wise XOR of the item hashes; None for an empty collection (never offered by clients)."""
+def xor_hashes(hashes: Iterable[str]) -> str | None:
+    """Byte-wise XOR of 32-hex item hashes: the collection hash; None for none."""
     acc: int | None = None
-    for item in items:
-        value = int(item_hash(item, kind, generation), 16)
+    for text in hashes:
+        value = int(text, 16)
         acc = value if acc is None else acc ^ value
     return None if acc is None else f"{acc:032x}"
+
+
+def collection_hash(
+    items: Iterable[Mapping[str, Any]], kind: Kind, generation: Generation = "g2", ignored: Collection[str] = ()
+) -> str | None:
+    """Byte-wise XOR of the item hashes; None for an empty collection (never offered by clients)."""
+    return xor_hashes(item_hash(item, kind, generation, ignored) for item in items)
 
 
 def hash_index(offered: Sequence[Any], current: str | None) -> int | None:
