@@ -7,10 +7,11 @@ from typing import Any
 from ..errors import ValidationError
 from ..realtime import fields
 from ..timeutil import iso_ms, parse_iso_ms
-from . import validation
+from . import trailing, validation
 from .codes import done, reject
 from .positions import Context, history_order, open_position
 from .trades import close_volume, quote, symbol_of, ticket_field
+from .units import ABSOLUTE, Scale, base_of, units_of
 from .validation import check_stops, stop
 
 #: Pending order types: buy side, and whether the order waits for the price to fall (buy limit, sell stop).
@@ -26,6 +27,8 @@ PENDING = {
 _LIMIT_OF = {"ORDER_TYPE_BUY_STOP_LIMIT": "ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_SELL_STOP_LIMIT": "ORDER_TYPE_SELL_LIMIT"}
 _EXPIRATIONS = ("ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY")
 _DAY = 86_400_000
+#: Stop fields a pending order carries over to its position.
+_STOPS = ("stopLoss", "takeProfit", "trailingStopLoss")
 
 
 def _check_price(spec: dict[str, Any], kind: str, open_price: float, prices: dict[str, Any]) -> None:
@@ -39,18 +42,76 @@ def _check_price(spec: dict[str, Any], kind: str, open_price: float, prices: dic
 
 
 def _stops(
-    trade: dict[str, Any], spec: dict[str, Any], buy: bool, open_price: float, current: dict[str, Any] | None = None
-) -> dict[str, float]:
-    """Stops of a pending order relative to its open price (absent keeps ``current``'s, 0 removes)."""
-    stops = {n: current[n] for n in ("stopLoss", "takeProfit") if current and current.get(n) is not None}
+    trade: dict[str, Any],
+    spec: dict[str, Any],
+    buy: bool,
+    scale: Scale,
+    bases: dict[str, float | None],
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Stops and trailing stop of a pending order (absent keeps ``current``'s, 0 or null removes); relative stops
+    are measured from ``stopPriceBase`` (``OPEN_PRICE``, the price the position will open at, by default)."""
+    stops = {n: current[n] for n in _STOPS if current and current.get(n) is not None}
+    with fields.nested("trade"):
+        base = base_of(trade, "stopPriceBase", bases, "OPEN_PRICE")
     for name in ("stopLoss", "takeProfit"):
         if name in trade:
             stops.pop(name, None)
-            value = stop(trade, name, spec, buy, open_price)
+            value = stop(trade, name, buy, base, scale)
             if value is not None:
                 stops[name] = value
-    check_stops(spec, buy, stops.get("stopLoss"), stops.get("takeProfit"), open_price, open_price)
+    opens_at = bases["OPEN_PRICE"]
+    check_stops(spec, buy, stops.get("stopLoss"), stops.get("takeProfit"), opens_at, opens_at)  # type: ignore[arg-type]
+    if "trailingStopLoss" in trade:
+        stops.pop("trailingStopLoss", None)
+        trail = trailing.parse(trade, buy, scale, {k: bases[k] for k in ("OPEN_PRICE", "CURRENT_PRICE")})
+        if trail is not None:
+            stops["trailingStopLoss"] = trail
     return stops
+
+
+def _price_field(trade: dict[str, Any], name: str, scale: Scale, bases: dict[str, float | None]) -> float:
+    """A price field: absolute (positive), or a signed distance in ``{name}Units`` from ``{name}Base``."""
+    with fields.nested("trade"):
+        units = units_of(trade, f"{name}Units")
+        if units == ABSOLUTE:
+            return fields.number(trade, name, positive=True)
+        value = fields.number(trade, name)
+        base = base_of(trade, f"{name}Base", bases, "CURRENT_PRICE")
+    level = scale.price(base, scale.distance(value, units))
+    if level <= 0:
+        raise reject("TRADE_RETCODE_INVALID_PRICE", f"{name} {value} {units} from {base} is not a price")
+    return level
+
+
+def _levels(
+    trade: dict[str, Any], kind: str, prices: dict[str, Any], scale: Scale, order: dict[str, Any] | None = None
+) -> tuple[float, float | None]:
+    """The open price and (stop-limit orders) stop-limit price of a placed or modified (``order``) pending order,
+    checked against the market (10015)."""
+    buy = PENDING[kind][0]
+    current = float(prices["ask"] if buy else prices["bid"])
+    stop_limit = None
+    if kind in _LIMIT_OF:
+        if order is None or trade.get("stopLimitPrice") is not None:
+            kept = order["stopLimitPrice"] if order else None
+            stop_limit = _price_field(trade, "stopLimitPrice", scale, {"CURRENT_PRICE": current,
+                                                                       "STOP_LIMIT_PRICE": kept})  # fmt: skip
+        else:
+            stop_limit = float(order["stopLimitPrice"])
+    bases = {"CURRENT_PRICE": current, "OPEN_PRICE": order["openPrice"] if order else None,
+             "STOP_LIMIT_PRICE": stop_limit}  # fmt: skip
+    open_price = _price_field(trade, "openPrice", scale, bases)
+    _check_price(scale.spec, kind, open_price, prices)
+    if stop_limit is not None and ((stop_limit >= open_price) if buy else (stop_limit <= open_price)):
+        raise reject("TRADE_RETCODE_INVALID_PRICE", f"Stop limit price {stop_limit} is beyond stop price {open_price}")
+    return open_price, stop_limit
+
+
+def _stop_bases(open_price: float, stop_limit: float | None, current: float) -> dict[str, float | None]:
+    """Prices relative stops of a pending order are measured from: the fill price, the stop price, the market."""
+    return {"OPEN_PRICE": open_price if stop_limit is None else stop_limit, "STOP_PRICE": open_price,
+            "CURRENT_PRICE": current}  # fmt: skip
 
 
 def _expiration(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
@@ -81,28 +142,20 @@ def place(ctx: Context, trade: dict[str, Any], kind: str) -> dict[str, Any]:
     symbol, spec = symbol_of(ctx, trade)
     volume = validation.volume(trade, spec)
     extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
-    open_price = validation.price(trade, "openPrice")
-    if (trade.get("openPriceUnits") or "ABSOLUTE_PRICE") != "ABSOLUTE_PRICE":
-        raise reject("TRADE_RETCODE_INVALID", "Only absolute open prices are supported by the sandbox")
     prices = quote(ctx, symbol, spec)
-    _check_price(spec, kind, open_price, prices)
+    scale = ctx.scale(spec, volume)
+    open_price, stop_limit = _levels(trade, kind, prices, scale)
     buy = PENDING[kind][0]
-    fill_price, limit = open_price, {}
-    if kind in _LIMIT_OF:
-        fill_price = validation.price(trade, "stopLimitPrice")
-        if (fill_price >= open_price) if buy else (fill_price <= open_price):
-            raise reject(
-                "TRADE_RETCODE_INVALID_PRICE", f"Stop limit price {fill_price} is beyond stop price {open_price}"
-            )
-        limit = {"stopLimitPrice": fill_price}
-    stops = _stops(trade, spec, buy, fill_price)
+    current = float(prices["ask"] if buy else prices["bid"])
+    stops = _stops(trade, spec, buy, scale, _stop_bases(open_price, stop_limit, current))
+    limit = {} if stop_limit is None else {"stopLimitPrice": stop_limit}
     expiration = _expiration(ctx, trade)
+    filling = validation.filling(trade, spec)
     order_id = ctx.ledger.ticket()
     order = {"id": order_id, **ctx.common(), "type": kind, "state": "ORDER_STATE_PLACED", "symbol": symbol,
-             "magic": extras["magic"], **ctx.stamp(), "openPrice": open_price,
-             "currentPrice": float(prices["ask"] if buy else prices["bid"]), "volume": volume,
-             "currentVolume": volume, "reason": f"ORDER_REASON_{ctx.reason}", "fillingMode": "ORDER_FILLING_RETURN",
-             **limit, **expiration, **stops}  # fmt: skip
+             "magic": extras["magic"], **ctx.stamp(), "openPrice": open_price, "currentPrice": current,
+             "volume": volume, "currentVolume": volume, "reason": f"ORDER_REASON_{ctx.reason}",
+             "fillingMode": filling, **limit, **expiration, **stops}  # fmt: skip
     order.update({k: v for k, v in extras.items() if k in ("comment", "clientId")})
     ctx.changes.orders[order_id] = order
     return done(order_id=order_id)
@@ -117,14 +170,19 @@ def _order(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
 
 
 def modify(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
-    """ORDER_MODIFY: new open price, stops and expiration of a pending order."""
+    """ORDER_MODIFY: new open price, stop-limit price, stops, trailing stop and expiration of a pending order."""
     order = _order(ctx, trade)
     spec = ctx.quotes.specification(order["symbol"])
-    open_price = validation.price(trade, "openPrice")
-    _check_price(spec, order["type"], open_price, quote(ctx, order["symbol"], spec))
-    stops = _stops(trade, spec, PENDING[order["type"]][0], open_price, order)
-    updated = {k: v for k, v in order.items() if k not in ("stopLoss", "takeProfit")}
+    prices = quote(ctx, order["symbol"], spec)
+    scale = ctx.scale(spec, float(order["volume"]))
+    open_price, stop_limit = _levels(trade, order["type"], prices, scale, order)
+    buy = PENDING[order["type"]][0]
+    current = float(prices["ask"] if buy else prices["bid"])
+    stops = _stops(trade, spec, buy, scale, _stop_bases(open_price, stop_limit, current), order)
+    updated = {k: v for k, v in order.items() if k not in _STOPS}
     updated.update(openPrice=open_price, **stops)
+    if stop_limit is not None:
+        updated["stopLimitPrice"] = stop_limit
     if "expiration" in trade:
         updated.pop("expirationTime", None)
         updated.update(_expiration(ctx, trade))
@@ -172,7 +230,7 @@ def fill(ctx: Context, order: dict[str, Any], bid: float, ask: float) -> None:
     buy = PENDING[order["type"]][0]
     price = ask if buy else bid
     extras = {k: order[k] for k in ("magic", "comment", "clientId") if k in order}
-    stops = {k: order[k] for k in ("stopLoss", "takeProfit") if k in order}
+    stops = {k: order[k] for k in _STOPS if k in order}
     position = open_position(ctx, order["id"], order["symbol"], buy, float(order["volume"]), price, stops, extras)
     ctx.changes.complete_order(order["id"])
     filled = history_order(ctx, order["id"], buy, order["symbol"], float(order["volume"]), order["openPrice"],
@@ -208,13 +266,10 @@ def expired(order: dict[str, Any], at_ms: int) -> bool:
 
 
 def trail(ctx: Context, position: dict[str, Any], bid: float, ask: float) -> None:
-    """Move a trailing stop loss to the distance behind the price when that is an improvement."""
+    """Move the stop loss to where the trailing stop asks for, when that is closer to the price."""
     spec = ctx.quotes.specification(position["symbol"])
-    found = validation.trailing(position, spec)
-    if found is None:
-        return
     buy = position["type"] == "POSITION_TYPE_BUY"
-    level = round(bid - found[1] if buy else ask + found[1], int(spec["digits"]))
+    wanted = trailing.level(position["trailingStopLoss"], buy, bid, ask, ctx.scale(spec, float(position["volume"])))
     current = position.get("stopLoss")
-    if current is None or (level > current if buy else level < current):
-        ctx.changes.put_position({**position, "stopLoss": level, "updateTime": ctx.stamp()["time"]})
+    if wanted is not None and (current is None or (wanted > current if buy else wanted < current)):
+        ctx.changes.put_position({**position, "stopLoss": wanted, "updateTime": ctx.stamp()["time"]})

@@ -9,6 +9,7 @@ from ..timeutil import iso_ms
 from .codes import reject
 from .ledger import Changes, Ledger
 from .money import Quotes, profit
+from .units import Scale
 
 if TYPE_CHECKING:
     from ..market import Market
@@ -51,6 +52,11 @@ class Context:
                 return position
         raise reject("ERR_TRADE_POSITION_NOT_FOUND", f"Position {position_id} not found")
 
+    def scale(self, spec: dict[str, Any], volume: float) -> Scale:
+        """What converts relative units of a trade of ``volume`` lots on the symbol of ``spec`` to prices, now."""
+        tick_value = self.quotes.price(spec["symbol"], self.now_ms, self.currency)["profitTickValue"]
+        return Scale(spec, volume, float(self.trading.get("balance", 0.0)), float(tick_value))
+
     def stamp(self) -> dict[str, str]:
         """``time`` and ``brokerTime`` of now."""
         return {"time": iso_ms(self.now_ms), "brokerTime": self.market.broker_time(self.now_ms)}
@@ -86,7 +92,7 @@ def history_order(
             "symbol": symbol, "magic": extras.get("magic", 0), **now, "doneTime": now["time"],
             "doneBrokerTime": now["brokerTime"], "openPrice": price, "volume": volume, "currentVolume": 0,
             "positionId": position_id, "reason": f"ORDER_REASON_{reason or ctx.reason}",
-            "fillingMode": "ORDER_FILLING_FOK", "expirationType": "ORDER_TIME_GTC",
+            "fillingMode": extras.get("fillingMode", "ORDER_FILLING_FOK"), "expirationType": "ORDER_TIME_GTC",
             **_echoed(extras)}  # fmt: skip
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ValidationError
 from ..realtime import fields
-from . import validation
+from . import trailing, validation
 from .codes import done, reject
+from .money import close_price
 from .positions import Context, close, history_order, open_position
+from .units import base_of
 from .validation import check_stops, stop
 
 
@@ -35,17 +36,21 @@ def ticket_field(trade: dict[str, Any], name: str) -> str:
 
 
 def market_order(ctx: Context, trade: dict[str, Any], buy: bool) -> dict[str, Any]:
-    """ORDER_TYPE_BUY / ORDER_TYPE_SELL: fill at ask / bid."""
+    """ORDER_TYPE_BUY / ORDER_TYPE_SELL: fill at ask / bid; relative stops are measured from the fill price."""
     symbol, spec = symbol_of(ctx, trade)
     volume = validation.volume(trade, spec)
     extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
+    extras["fillingMode"] = validation.filling(trade, spec, pending=False)
     prices = quote(ctx, symbol, spec)
     price = float(prices["ask"] if buy else prices["bid"])
-    stops = {name: value for name in ("stopLoss", "takeProfit")
-             if (value := stop(trade, name, spec, buy, price)) is not None}  # fmt: skip
+    scale = ctx.scale(spec, volume)
+    with fields.nested("trade"):
+        base_of(trade, "stopPriceBase", {"CURRENT_PRICE": price}, "CURRENT_PRICE")
+    stops: dict[str, Any] = {name: value for name in ("stopLoss", "takeProfit")
+                             if (value := stop(trade, name, buy, price, scale)) is not None}  # fmt: skip
     check_stops(spec, buy, stops.get("stopLoss"), stops.get("takeProfit"), prices["bid"], prices["ask"])
-    if (trail := validation.trailing(trade, spec)) is not None:
-        stops["trailingStopLoss"] = trail[0]  # type: ignore[assignment]
+    if (trail := trailing.parse(trade, buy, scale, {"OPEN_PRICE": price, "CURRENT_PRICE": price})) is not None:
+        stops["trailingStopLoss"] = trail
     order_id = ctx.ledger.ticket()
     position = open_position(ctx, order_id, symbol, buy, volume, price, stops, extras)
     ctx.changes.history_orders.append(history_order(ctx, order_id, buy, symbol, volume, price, position["id"], extras))
@@ -77,17 +82,18 @@ def close_position(ctx: Context, trade: dict[str, Any], partial: bool) -> dict[s
     """POSITION_CLOSE_ID (whole position) / POSITION_PARTIAL (``volume`` of it)."""
     position = ctx.position(ticket_field(trade, "positionId"))
     extras = validation.extras(trade, int(position.get("magic", 0)))
-    volume = float(position["volume"])
-    if partial:
-        volume = validation.volume(trade, ctx.quotes.specification(position["symbol"]))
+    spec = ctx.quotes.specification(position["symbol"])
+    extras["fillingMode"] = validation.filling(trade, spec, pending=False)
+    volume = validation.volume(trade, spec) if partial else float(position["volume"])
     order_id = close_volume(ctx, position, volume, extras)
     return done(order_id=order_id, position_id=position["id"])
 
 
 def close_symbol(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
     """POSITIONS_CLOSE_SYMBOL: close every position on the symbol."""
-    symbol, _ = symbol_of(ctx, trade)
+    symbol, spec = symbol_of(ctx, trade)
     extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
+    extras["fillingMode"] = validation.filling(trade, spec, pending=False)
     positions = [p for p in ctx.positions() if p["symbol"] == symbol]
     if not positions:
         raise reject("ERR_TRADE_POSITION_NOT_FOUND", f"No open position on {symbol}")
@@ -96,34 +102,32 @@ def close_symbol(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
 
 
 def modify_position(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
-    """POSITION_MODIFY: new absolute (or relative to ``stopPriceBase``) stop loss / take profit; 0 removes one."""
+    """POSITION_MODIFY: new stop loss / take profit (absolute, or relative to ``stopPriceBase``; 0 removes one)
+    and trailing stop loss (null removes it)."""
     position = ctx.position(ticket_field(trade, "positionId"))
     symbol = position["symbol"]
     spec = ctx.quotes.specification(symbol)
     buy = position["type"] == "POSITION_TYPE_BUY"
     prices = quote(ctx, symbol, spec)
+    opened = float(position["openPrice"])
+    bases: dict[str, float | None] = {"OPEN_PRICE": opened, "CURRENT_PRICE": close_price(prices, buy),
+                                      "STOP_PRICE": opened}  # fmt: skip
     with fields.nested("trade"):
-        base_name = fields.text(trade, "stopPriceBase", required=False, max_length=32) or "OPEN_PRICE"
-    bases = {
-        "OPEN_PRICE": float(position["openPrice"]),
-        "CURRENT_PRICE": float(prices["bid"] if buy else prices["ask"]),
-        "STOP_PRICE": float(position["openPrice"]),
-    }
-    if base_name not in bases:
-        raise ValidationError.field("trade.stopPriceBase", "is not a known price base", base_name)
+        base = base_of(trade, "stopPriceBase", bases, "OPEN_PRICE")
+    scale = ctx.scale(spec, float(position["volume"]))
     updated = dict(position)
     for name in ("stopLoss", "takeProfit"):
         if name in trade:
-            value = stop(trade, name, spec, buy, bases[base_name])
+            value = stop(trade, name, buy, base, scale)
             updated.pop(name, None)
             if value is not None:
                 updated[name] = value
     check_stops(spec, buy, updated.get("stopLoss"), updated.get("takeProfit"), prices["bid"], prices["ask"])
     if "trailingStopLoss" in trade:
-        trail = validation.trailing(trade, spec)
+        trail = trailing.parse(trade, buy, scale, bases)
         updated.pop("trailingStopLoss", None)
         if trail is not None:
-            updated["trailingStopLoss"] = trail[0]
+            updated["trailingStopLoss"] = trail
     if all(updated.get(n) == position.get(n) for n in ("stopLoss", "takeProfit", "trailingStopLoss")):
         return done("TRADE_RETCODE_NO_CHANGES", position_id=position["id"])
     updated["updateTime"] = ctx.stamp()["time"]

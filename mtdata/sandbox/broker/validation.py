@@ -8,10 +8,9 @@ from typing import Any
 from ..errors import ValidationError
 from ..realtime import fields
 from .codes import reject
+from .units import ABSOLUTE, Scale, units_of
 
-#: Units of relative stops the sandbox converts to prices (currency and balance-percentage units are not supported).
-_DISTANCE_UNITS = frozenset({"RELATIVE_PRICE", "RELATIVE_POINTS", "RELATIVE_PIPS"})
-_UNITS = frozenset({"ABSOLUTE_PRICE", *_DISTANCE_UNITS, "RELATIVE_CURRENCY", "RELATIVE_BALANCE_PERCENTAGE"})
+_FILLINGS = frozenset({"ORDER_FILLING_FOK", "ORDER_FILLING_IOC", "ORDER_FILLING_RETURN"})
 
 
 def volume(trade: dict[str, Any], spec: dict[str, Any]) -> float:
@@ -31,28 +30,25 @@ def price(trade: dict[str, Any], name: str) -> float:
         return fields.number(trade, name, positive=True)
 
 
-def stop(trade: dict[str, Any], name: str, spec: dict[str, Any], buy: bool, base: float) -> float | None:
-    """``stopLoss``/``takeProfit`` as an absolute price (None = absent or 0), relative units converted from ``base``."""
+def stop(trade: dict[str, Any], name: str, buy: bool, base: float, scale: Scale) -> float | None:
+    """``stopLoss``/``takeProfit`` as an absolute price (None = absent or 0); relative units are measured from
+    ``base`` on the side the stop belongs to (below a buy's price for its stop loss, ...)."""
     if trade.get(name) is None:
         return None
     with fields.nested("trade"):
         value = fields.number(trade, name)
-        units = fields.text(trade, f"{name}Units", required=False, max_length=64) or "ABSOLUTE_PRICE"
+        units = units_of(trade, f"{name}Units")
     if value < 0:
         raise ValidationError.field(f"trade.{name}", "must not be negative", value)
-    if units not in _UNITS:
-        raise ValidationError.field(f"trade.{name}Units", "is not a known unit", units)
     if value == 0:
         return None
-    if units == "ABSOLUTE_PRICE":
+    if units == ABSOLUTE:
         return value
-    if units not in _DISTANCE_UNITS:
-        raise reject("TRADE_RETCODE_INVALID", f"{name}Units {units} is not supported by the sandbox")
-    distance = (
-        value * {"RELATIVE_PRICE": 1.0, "RELATIVE_POINTS": spec["point"], "RELATIVE_PIPS": spec["pipSize"]}[units]
-    )
-    above = buy == (name == "takeProfit")
-    return round(base + distance if above else base - distance, int(spec["digits"]))
+    distance = scale.distance(value, units)
+    level = scale.price(base, distance if buy == (name == "takeProfit") else -distance)
+    if level <= 0:
+        raise reject("TRADE_RETCODE_INVALID_STOPS", f"{name} {value} {units} from {base} is not a price")
+    return level
 
 
 def check_stops(spec: dict[str, Any], buy: bool, sl: float | None, tp: float | None, bid: float, ask: float) -> None:
@@ -83,24 +79,21 @@ def extras(trade: dict[str, Any], default_magic: int) -> dict[str, Any]:
     return out
 
 
-def trailing(trade: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], float] | None:
-    """A distance ``trailingStopLoss`` and its distance in price units (None = absent); thresholds are refused."""
-    if trade.get("trailingStopLoss") is None:
-        return None
+def filling(trade: dict[str, Any], spec: dict[str, Any], pending: bool = True) -> str:
+    """The filling mode of an order: the first of ``fillingModes`` the symbol allows (10030 if none does).
+
+    A market-execution symbol fills market orders FOK or IOC as its ``fillingModes`` say; pending orders
+    may also RETURN (their default).
+    """
+    allowed = [mode.replace("SYMBOL_", "ORDER_") for mode in spec.get("fillingModes", ())]
+    if pending:
+        allowed.insert(0, "ORDER_FILLING_RETURN")
     with fields.nested("trade"):
-        value = fields.obj(trade, "trailingStopLoss")
-        if value.get("threshold") is not None:
-            raise reject("TRADE_RETCODE_INVALID", "Threshold trailing stops are not supported by the sandbox")
-        with fields.nested("trailingStopLoss"):
-            distance = fields.obj(value, "distance")
-            with fields.nested("distance"):
-                size = fields.number(distance, "distance", positive=True)
-                units = fields.text(distance, "units", required=False, max_length=64) or "RELATIVE_PRICE"
-    if units not in _DISTANCE_UNITS:
-        raise reject("TRADE_RETCODE_INVALID", f"Trailing stop units {units} are not supported by the sandbox")
-    return {"distance": {"distance": size, "units": units}}, size * _scale(spec)[units]
-
-
-def _scale(spec: dict[str, Any]) -> dict[str, float]:
-    """Price units of one relative unit."""
-    return {"RELATIVE_PRICE": 1.0, "RELATIVE_POINTS": float(spec["point"]), "RELATIVE_PIPS": float(spec["pipSize"])}
+        wanted = fields.array(trade, "fillingModes", required=False, max_items=8)
+    for i, mode in enumerate(wanted):
+        if mode not in _FILLINGS:
+            raise ValidationError.field(f"trade.fillingModes[{i}]", "is not a known filling mode", mode)
+    for mode in wanted or allowed:
+        if mode in allowed:
+            return mode
+    raise reject("TRADE_RETCODE_INVALID_FILL", f"Filling modes {wanted} are not allowed for {spec['symbol']}")
