@@ -1,64 +1,124 @@
-"""A minimal latency monitor: the listener interface of spec §8 and running averages.
+"""``LatencyMonitor``: request, price, update and trade latencies from the wire timestamps (spec §8).
 
-Part 2 of the client (the socket layer, issue 5) feeds it from response, price, update and
-trade timestamps; until then nothing calls the ``on_*`` hooks and every statistic is empty.
+The socket layer calls the four ``on_*`` hooks (when latency tracking is on) with the ``timestamps``
+object of a response, price, update packet or trade, converted to datetimes. Each metric is a whole
+number of milliseconds, recorded only when both of its timestamps exist, into three windows (``1h``,
+``1d``, ``1w``); each window reports ``p50 p75 p90 p95 p98`` (a 1000-measurement random sample) and
+``avg count min max`` (60 buckets of running statistics). Hooks are O(1): they run for every price.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from .listeners import LatencyListener
+from .reservoir import Clock, ReservoirStatistics, WindowedMetric
 
-class LatencyMonitor:
-    """Collects latencies (milliseconds) per category and key; the statistics are ``{key: {count, average}}``."""
+#: Window name -> length in milliseconds.
+WINDOWS = {"1h": 3_600_000, "1d": 86_400_000, "1w": 604_800_000}
+PERCENTILES = (50, 75, 90, 95, 98)
+SAMPLE_SIZE = 1000
+BUCKETS = 60
 
-    def __init__(self) -> None:
-        self._samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+Stats = dict[str, float | int | None]
 
-    def record(self, category: str, key: str, milliseconds: float) -> None:
-        """Add one latency sample (the hooks below call this)."""
-        self._samples[category][key].append(milliseconds)
+
+def _metric(clock: Clock, random_number_gen: Callable[[], float] | None) -> WindowedMetric:
+    return WindowedMetric(WINDOWS, SAMPLE_SIZE, BUCKETS, random_number_gen, clock=clock)
+
+
+def _window_report(percentiles: list[float | None], figures: ReservoirStatistics) -> Stats:
+    window: Stats = {f"p{p}": value for p, value in zip(PERCENTILES, percentiles, strict=True)}
+    window.update(avg=figures["average"], count=figures["count"], min=figures["min"], max=figures["max"])
+    return window
+
+
+def _span(timestamps: dict[str, Any], start: str, end: str) -> int | None:
+    """``end - start`` in whole milliseconds, or None unless both are datetimes."""
+    first, last = timestamps.get(start), timestamps.get(end)
+    if isinstance(first, datetime) and isinstance(last, datetime):
+        return round((last - first).total_seconds() * 1000)
+    return None
+
+
+class LatencyMonitor(LatencyListener):
+    """Latency statistics per spec §8; read them with :meth:`request_latencies`, :meth:`price_latencies`,
+    :meth:`update_latencies` and :meth:`trade_latencies`.
+
+    ``clock`` (seconds) and ``random_number_gen`` are seams for tests.
+    """
+
+    def __init__(self, *, clock: Clock | None = None, random_number_gen: Callable[[], float] | None = None) -> None:
+        self._clock = clock or time.monotonic
+        self._random = random_number_gen
+        self._requests: dict[str, dict[str, WindowedMetric]] = {}
+        self._price = self._group("brokerLatency", "serverLatency", "clientLatency")
+        self._update = self._group("brokerLatency", "serverLatency", "clientLatency")
+        self._trade = self._group("clientLatency", "serverLatency", "brokerLatency")
+
+    def _group(self, *names: str) -> dict[str, WindowedMetric]:
+        return {name: _metric(self._clock, self._random) for name in names}
 
     async def on_response(self, account_id: str, type: str, timestamps: dict[str, Any]) -> None:
-        """A response arrived: client processing latency of request ``type``."""
-        self._record_span("request", type, timestamps, "clientProcessingStarted", "clientProcessingFinished")
+        """A response: serverLatency = server window, clientLatency = round trip minus server window."""
+        server = _span(timestamps, "serverProcessingStarted", "serverProcessingFinished")
+        if server is None:
+            return
+        metrics = self._requests.get(type)
+        if metrics is None:
+            metrics = self._requests[type] = self._group("clientLatency", "serverLatency")
+        metrics["serverLatency"].push(server)
+        round_trip = _span(timestamps, "clientProcessingStarted", "clientProcessingFinished")
+        if round_trip is not None:
+            metrics["clientLatency"].push(round_trip - server)
 
     async def on_symbol_price(self, account_id: str, symbol: str, timestamps: dict[str, Any]) -> None:
-        """A price arrived: broker-to-client latency."""
-        self._record_span("price", symbol, timestamps, "brokerTime", "clientProcessingFinished")
+        """A price: broker (tick to server), server (server window) and client (server to client) latencies."""
+        self._stream(self._price, timestamps)
 
     async def on_update(self, account_id: str, timestamps: dict[str, Any]) -> None:
-        """A terminal update arrived: broker-to-client latency."""
-        self._record_span("update", account_id, timestamps, "brokerTime", "clientProcessingFinished")
+        """An ``update`` packet: the same three latencies as a price."""
+        self._stream(self._update, timestamps)
 
     async def on_trade(self, account_id: str, timestamps: dict[str, Any]) -> None:
-        """A trade finished: client round-trip latency."""
-        self._record_span("trade", account_id, timestamps, "clientProcessingStarted", "clientProcessingFinished")
+        """A trade: client (request to server), server (server to trade start), broker (start to execution)."""
+        self._record(self._trade["clientLatency"], timestamps, "clientProcessingStarted", "serverProcessingStarted")
+        self._record(self._trade["serverLatency"], timestamps, "serverProcessingStarted", "tradeStarted")
+        self._record(self._trade["brokerLatency"], timestamps, "tradeStarted", "tradeExecuted")
 
-    def _record_span(self, category: str, key: str, timestamps: dict[str, Any], start: str, end: str) -> None:
-        first, last = timestamps.get(start), timestamps.get(end)
-        if first is not None and last is not None:
-            self.record(category, key, (last - first).total_seconds() * 1000)
+    def _stream(self, metrics: dict[str, WindowedMetric], timestamps: dict[str, Any]) -> None:
+        self._record(metrics["brokerLatency"], timestamps, "eventGenerated", "serverProcessingStarted")
+        self._record(metrics["serverLatency"], timestamps, "serverProcessingStarted", "serverProcessingFinished")
+        self._record(metrics["clientLatency"], timestamps, "serverProcessingFinished", "clientProcessingFinished")
 
-    def _stats(self, category: str) -> dict[str, dict[str, float]]:
-        return {
-            key: {"count": len(values), "average": sum(values) / len(values)}
-            for key, values in self._samples[category].items()
-        }
+    @staticmethod
+    def _record(metric: WindowedMetric, timestamps: dict[str, Any], start: str, end: str) -> None:
+        value = _span(timestamps, start, end)
+        if value is not None:
+            metric.push(value)
 
-    def request_latencies(self) -> dict[str, dict[str, float]]:
-        """Request processing latencies by request type."""
-        return self._stats("request")
+    def request_latencies(self) -> dict[str, dict[str, dict[str, Stats]]]:
+        """``{request type: {clientLatency|serverLatency: {window: stats}}}`` for the types seen so far."""
+        return {type: _report(metrics) for type, metrics in self._requests.items()}
 
-    def price_latencies(self) -> dict[str, dict[str, float]]:
-        """Price streaming latencies by symbol."""
-        return self._stats("price")
+    def price_latencies(self) -> dict[str, dict[str, Stats]]:
+        """``{brokerLatency|serverLatency|clientLatency: {window: stats}}`` of streamed prices."""
+        return _report(self._price)
 
-    def update_latencies(self) -> dict[str, dict[str, float]]:
-        """Update streaming latencies by account."""
-        return self._stats("update")
+    def update_latencies(self) -> dict[str, dict[str, Stats]]:
+        """``{brokerLatency|serverLatency|clientLatency: {window: stats}}`` of ``update`` packets."""
+        return _report(self._update)
 
-    def trade_latencies(self) -> dict[str, dict[str, float]]:
-        """Trade latencies by account."""
-        return self._stats("trade")
+    def trade_latencies(self) -> dict[str, dict[str, Stats]]:
+        """``{clientLatency|serverLatency|brokerLatency: {window: stats}}`` of trades."""
+        return _report(self._trade)
+
+
+def _report(metrics: dict[str, WindowedMetric]) -> dict[str, dict[str, Stats]]:
+    return {
+        name: {window: _window_report(*figures) for window, figures in metric.statistics(PERCENTILES).items()}
+        for name, metric in metrics.items()
+    }
