@@ -1,0 +1,113 @@
+"""Coalescing of updates: any number of pokes from any thread become at most ``rate`` flushes per second.
+
+A producer (a streaming-connection listener on the session's loop thread, a test's thread, a cell) stores
+its latest data wherever the panel keeps it and calls :meth:`Throttle.poke`; the flush callback then runs
+on the thread of the loop captured when the throttle was made (in a notebook, the kernel's loop, the only
+thread allowed to touch widgets and Bokeh models). Pokes between two flushes cost a lock and a flag; the
+first poke after a flush costs one ``call_soon_threadsafe``. A poke is shown at the latest ``1 / rate``
+seconds later (100 ms at the default 10 per second), and nothing runs while nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from ..client import checks
+
+log = logging.getLogger("mtdata.live")
+
+DEFAULT_RATE = 10.0
+
+
+def kernel_loop() -> asyncio.AbstractEventLoop:
+    """The running loop of the calling thread (a Jupyter kernel's, in a cell); panels need one to flush on."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "live panels need a running asyncio event loop on the calling thread (create them in a Jupyter "
+            "kernel, or inside a coroutine)"
+        ) from None
+
+
+class Throttle:
+    """Runs ``flush`` on ``loop``'s thread at most ``rate`` times per second, once after any burst of pokes."""
+
+    def __init__(
+        self, flush: Callable[[], None], rate: float = DEFAULT_RATE, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        checks.number("rate", rate, minimum=0.1, maximum=1000)
+        self._flush = flush
+        self._interval = 1.0 / rate
+        self._loop = loop or kernel_loop()
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._scheduled = False
+        self._closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._last = float("-inf")
+        self.flushes = 0
+        """How many times ``flush`` ran (for tests and benchmarks)."""
+
+    @property
+    def rate(self) -> float:
+        """The most flushes per second."""
+        return 1.0 / self._interval
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran: pokes are ignored."""
+        return self._closed
+
+    def poke(self) -> None:
+        """Mark the data changed (thread-safe); a flush follows within ``1 / rate`` seconds."""
+        with self._lock:
+            if self._closed:
+                return
+            self._dirty = True
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._arm)
+        except RuntimeError:  # the loop is closed: the kernel is gone, nothing is left to draw on
+            self.close()
+
+    def flush_now(self) -> None:
+        """Run a pending flush at once; call it on the loop's thread (snapshots, tests)."""
+        self._run()
+
+    def close(self) -> None:
+        """Stop: cancel the pending flush, ignore later pokes. Idempotent; call on the loop's thread."""
+        with self._lock:
+            self._closed = True
+            self._dirty = False
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _arm(self) -> None:
+        with self._lock:
+            if self._closed or self._timer is not None:
+                return
+            delay = max(0.0, self._last + self._interval - self._loop.time())
+            self._timer = self._loop.call_later(delay, self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._scheduled = False
+            if self._closed or not self._dirty:
+                return
+            self._dirty = False
+            self._last = self._loop.time()
+        self.flushes += 1
+        try:
+            self._flush()
+        except Exception:
+            log.exception("live panel update failed")

@@ -1,0 +1,126 @@
+"""A bounded window of columns that producers fill from any thread and a panel shows through Bokeh.
+
+The window is ``rollover`` closed rows (oldest dropped first) plus, optionally, one *forming* row at the
+end: the candle still being built, patched in place on every price. :meth:`Window.stream` appends closed
+rows (a closed bar supersedes the one that was forming), :meth:`Window.patch` replaces the forming row.
+:meth:`Window.apply`, on the kernel's thread, moves what changed since the last call into
+:attr:`Window.source` as at most one ``patch`` and one ``stream`` message, so a browser receives only the
+new rows whatever the tick rate; when more rows arrived than the window holds, the data is replaced whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bokeh.models import ColumnDataSource
+
+from ..client import checks
+
+
+class Window:
+    """Bounded columns (closed rows + one forming row) mirrored into a Bokeh ``ColumnDataSource``."""
+
+    def __init__(self, columns: Sequence[str], rollover: int = 1000) -> None:
+        if isinstance(columns, str) or not columns or not all(isinstance(c, str) and c for c in columns):
+            raise checks.fail("columns", "must be a non-empty sequence of column names", columns)
+        if len(set(columns)) != len(columns):
+            raise checks.fail("columns", "must not repeat a name", columns)
+        checks.integer("rollover", rollover, minimum=1)
+        self.columns: tuple[str, ...] = tuple(columns)
+        self._rollover = rollover
+        self._closed: dict[str, deque[Any]] = {c: deque(maxlen=rollover) for c in self.columns}
+        self._forming: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._new_closed = 0
+        self._forming_changed = False
+        self._shown_forming = False
+        self._shown_rows = 0
+        self.source = ColumnDataSource(data={c: [] for c in self.columns})
+        """The Bokeh data source glyphs draw from; only :meth:`apply` changes it."""
+
+    @property
+    def rollover(self) -> int:
+        """The most closed rows kept (the forming row comes on top)."""
+        return self._rollover
+
+    def __len__(self) -> int:
+        """Rows in the window now, the forming one included (the source catches up on :meth:`apply`)."""
+        with self._lock:
+            return len(self._closed[self.columns[0]]) + (self._forming is not None)
+
+    def stream(self, rows: Mapping[str, Sequence[Any]]) -> None:
+        """Append closed rows, given as equal-length columns (thread-safe); they replace the forming row."""
+        self._check_keys("rows", rows)
+        lengths = {len(rows[c]) for c in self.columns}
+        if len(lengths) != 1:
+            raise checks.fail("rows", "must have columns of equal length", {c: len(rows[c]) for c in self.columns})
+        count = lengths.pop()
+        if count == 0:
+            return
+        with self._lock:
+            for c in self.columns:
+                self._closed[c].extend(rows[c])
+            self._new_closed += count
+            if self._forming is not None:
+                self._forming = None
+                self._forming_changed = True
+
+    def patch(self, row: Mapping[str, Any]) -> None:
+        """Set the forming row (thread-safe): the one row at the end that later prices change in place."""
+        self._check_keys("row", row)
+        with self._lock:
+            self._forming = {c: row[c] for c in self.columns}
+            self._forming_changed = True
+
+    def data(self) -> dict[str, list[Any]]:
+        """A copy of the window's columns now, the forming row last (for snapshots and tests)."""
+        with self._lock:
+            return self._columns_locked()
+
+    def apply(self) -> bool:
+        """Move the changes since the last call into :attr:`source`; False when there were none.
+
+        Call it on the thread that owns the Bokeh document (the kernel's), e.g. from a panel's flush.
+        """
+        with self._lock:
+            if not self._new_closed and not self._forming_changed:
+                return False
+            new_closed, forming = self._new_closed, self._forming
+            was_forming, shown_rows = self._shown_forming, self._shown_rows
+            full = new_closed >= self._rollover or (was_forming and forming is None and not new_closed)
+            if full:
+                data = self._columns_locked()
+            else:
+                data = {c: [self._closed[c][i] for i in range(-new_closed, 0)] for c in self.columns}
+                if forming is not None:
+                    for c in self.columns:
+                        data[c].append(forming[c])
+            self._new_closed = 0
+            self._forming_changed = False
+            self._shown_forming = forming is not None
+            self._shown_rows = len(self._closed[self.columns[0]]) + self._shown_forming
+        if full:
+            self.source.data = data
+            return True
+        if was_forming:  # the row on screen that was forming becomes the first new row
+            last = shown_rows - 1
+            self.source.patch({c: [(last, data[c][0])] for c in self.columns})
+            data = {c: v[1:] for c, v in data.items()}
+        if data[self.columns[0]]:
+            self.source.stream(data, rollover=self._rollover + (forming is not None))
+        return True
+
+    def _columns_locked(self) -> dict[str, list[Any]]:
+        data = {c: list(self._closed[c]) for c in self.columns}
+        if self._forming is not None:
+            for c in self.columns:
+                data[c].append(self._forming[c])
+        return data
+
+    def _check_keys(self, name: str, given: Mapping[str, Any]) -> None:
+        if not isinstance(given, Mapping) or set(given) != set(self.columns):
+            keys = sorted(given) if isinstance(given, Mapping) else given
+            raise checks.fail(name, f"must have exactly the columns {list(self.columns)}", keys)
