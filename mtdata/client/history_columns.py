@@ -1,0 +1,353 @@
+"""A compact column store for history records (deals, history orders): a million deals in well under 300 MB.
+
+Records are flat wire dicts. Each field is one typed column (``array`` of ints, floats or epoch microseconds,
+digit-string ids as ints, repeated strings as category codes, other strings in one UTF-8 heap); each row keeps
+the tuple of its keys (its *shape*), so a record comes back with exactly its keys, key order and value types.
+A column that meets a value its encoding cannot hold is widened (int -> float, category -> text, else -> object).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+#: Shape code of a deleted row.
+DEAD = 0xFFFF
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_EXACT_FLOAT_INT = 2**53
+#: A category column holding more distinct values than this becomes a text column.
+_MAX_CATEGORIES = 4096
+
+
+def to_us(value: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch (exact)."""
+    return (value - EPOCH) // _ONE_US
+
+
+def from_us(value: int) -> datetime:
+    """Integer epoch microseconds as an aware UTC datetime."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+def is_digit_id(value: Any) -> bool:
+    """True for canonical ASCII digit strings (no leading zero) that fit a signed 64-bit int."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and value.isascii()
+        and value.isdigit()
+        and (value[0] != "0" or value == "0")
+    )
+
+
+class Column:
+    """One field's values by row number; ``append`` returns False when a value does not fit the encoding."""
+
+    def append(self, value: Any) -> bool:
+        """Store ``value`` for the next row, or return False (the table then widens the column)."""
+        raise NotImplementedError
+
+    def filler(self) -> None:
+        """Store a placeholder for a row that lacks this field (never read back)."""
+        raise NotImplementedError
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        """The values of ``rows``, in that order."""
+        raise NotImplementedError
+
+
+class IntColumn(Column):
+    """Python ints (not bools) in a signed 64-bit array."""
+
+    def __init__(self) -> None:
+        self.data = array("q")
+
+    def append(self, value: Any) -> bool:
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+            self.data.append(value)
+            return True
+        return False
+
+    def filler(self) -> None:
+        self.data.append(0)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        data = self.data
+        return [data[r] for r in rows]
+
+
+class FloatColumn(Column):
+    """Floats in a double array; ints mixed in (``"commission": 0``) are flagged and come back as ints."""
+
+    def __init__(self) -> None:
+        self.data = array("d")
+        self.ints: bytearray | None = None
+
+    def append(self, value: Any) -> bool:
+        kind = type(value)
+        if kind is float:
+            self.data.append(value)
+            if self.ints is not None:
+                self.ints.append(0)
+            return True
+        if kind is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+            if self.ints is None:
+                self.ints = bytearray(len(self.data))
+            self.data.append(value)
+            self.ints.append(1)
+            return True
+        return False
+
+    def filler(self) -> None:
+        self.append(0.0)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        data, ints = self.data, self.ints
+        if ints is None:
+            return [data[r] for r in rows]
+        return [int(data[r]) if ints[r] else data[r] for r in rows]
+
+
+class DigitsColumn(Column):
+    """Digit-string ids (``"1234567"``) as 64-bit ints."""
+
+    def __init__(self) -> None:
+        self.data = array("q")
+
+    def append(self, value: Any) -> bool:
+        if is_digit_id(value):
+            self.data.append(int(value))
+            return True
+        return False
+
+    def filler(self) -> None:
+        self.data.append(0)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        data = self.data
+        return [str(data[r]) for r in rows]
+
+
+class CategoryColumn(Column):
+    """Few distinct strings, bools or None (types, reasons, symbols) as 16-bit codes."""
+
+    def __init__(self) -> None:
+        self.codes = array("H")
+        self.values: list[Any] = []
+        self.index: dict[Any, int] = {}
+
+    def append(self, value: Any) -> bool:
+        if value is not None and type(value) is not str and type(value) is not bool:
+            return False
+        code = self.index.get(value)
+        if code is None:
+            if len(self.values) >= _MAX_CATEGORIES:
+                return False
+            code = self.index[value] = len(self.values)
+            self.values.append(value)
+        self.codes.append(code)
+        return True
+
+    def filler(self) -> None:
+        self.codes.append(0)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        codes, values = self.codes, self.values
+        return [values[codes[r]] for r in rows]
+
+
+class TextColumn(Column):
+    """Strings of any variety (broker times, comments) in one UTF-8 heap with end offsets."""
+
+    def __init__(self) -> None:
+        self.heap = bytearray()
+        self.ends = array("q", [0])
+
+    def append(self, value: Any) -> bool:
+        if type(value) is not str:
+            return False
+        self.heap += value.encode()
+        self.ends.append(len(self.heap))
+        return True
+
+    def filler(self) -> None:
+        self.ends.append(len(self.heap))
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        heap, ends = self.heap, self.ends
+        return [heap[ends[r] : ends[r + 1]].decode() for r in rows]
+
+
+class DateColumn(Column):
+    """Aware datetimes as epoch microseconds (read back in UTC)."""
+
+    def __init__(self) -> None:
+        self.data = array("q")
+
+    def append(self, value: Any) -> bool:
+        if type(value) is datetime and value.tzinfo is not None:
+            self.data.append(to_us(value))
+            return True
+        return False
+
+    def filler(self) -> None:
+        self.data.append(0)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        data = self.data
+        return [EPOCH + timedelta(microseconds=data[r]) for r in rows]
+
+
+class ObjectColumn(Column):
+    """Anything else (nested objects, lists, odd types): a plain list."""
+
+    def __init__(self) -> None:
+        self.data: list[Any] = []
+
+    def append(self, value: Any) -> bool:
+        self.data.append(value)
+        return True
+
+    def filler(self) -> None:
+        self.data.append(None)
+
+    def take(self, rows: Sequence[int]) -> list[Any]:
+        data = self.data
+        return [data[r] for r in rows]
+
+
+def column_for(value: Any) -> Column:
+    """The most compact column that can start with ``value``."""
+    kind = type(value)
+    if kind is str:
+        return DigitsColumn() if is_digit_id(value) else CategoryColumn()
+    if value is None or kind is bool:
+        return CategoryColumn()
+    if kind is int:
+        return IntColumn()
+    if kind is float:
+        return FloatColumn()
+    if kind is datetime and value.tzinfo is not None:
+        return DateColumn()
+    return ObjectColumn()
+
+
+def _wider(column: Column, value: Any) -> Column:
+    """The column a full ``column`` becomes to also hold ``value``."""
+    if isinstance(column, IntColumn) and type(value) is float:
+        return FloatColumn()
+    if isinstance(column, DigitsColumn | CategoryColumn) and type(value) is str:
+        return TextColumn()
+    return ObjectColumn()
+
+
+class ColumnTable:
+    """Rows of flat records in typed columns; rows are numbered in insertion order and never move."""
+
+    def __init__(self) -> None:
+        self._columns: list[Column] = []
+        self._column_of: dict[str, int] = {}
+        self._shape_of: dict[tuple[str, ...], int] = {}
+        self._shapes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+        self._absent: list[list[int]] = []
+        self._row_shape = array("H")
+        self.dead = 0
+
+    def __len__(self) -> int:
+        return len(self._row_shape)
+
+    def append(self, item: dict[str, Any]) -> int:
+        """Store ``item`` as a new row; returns its row number."""
+        keys = tuple(item)
+        shape = self._shape_of.get(keys)
+        if shape is None:
+            shape = self._new_shape(keys, item)
+        columns = self._columns
+        for index, value in zip(self._shapes[shape][1], item.values(), strict=True):
+            if not columns[index].append(value):
+                self._widen(index, value)
+        for index in self._absent[shape]:
+            columns[index].filler()
+        row = len(self._row_shape)
+        self._row_shape.append(shape)
+        return row
+
+    def kill(self, row: int) -> None:
+        """Mark ``row`` deleted (its space is kept until the table is cleared)."""
+        self._row_shape[row] = DEAD
+        self.dead += 1
+
+    def alive(self, row: int) -> bool:
+        """False once ``row`` was deleted."""
+        return self._row_shape[row] != DEAD
+
+    def value(self, row: int, field: str) -> Any:
+        """One field of one row (None when the row lacks it)."""
+        index = self._column_of.get(field)
+        shape = self._row_shape[row]
+        if index is None or shape == DEAD or index not in self._shapes[shape][1]:
+            return None
+        return self._columns[index].take((row,))[0]
+
+    def take(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """The records of ``rows`` (new dicts), in that order; read column by column for speed."""
+        if not rows:
+            return []
+        row_shape = self._row_shape
+        first = row_shape[rows[0]]
+        if all(row_shape[r] == first for r in rows):
+            return self._take_shape(first, rows)
+        groups: dict[int, list[int]] = {}
+        for position, row in enumerate(rows):
+            groups.setdefault(row_shape[row], []).append(position)
+        out: list[dict[str, Any]] = [{}] * len(rows)
+        for shape, positions in groups.items():
+            for position, record in zip(positions, self._take_shape(shape, [rows[p] for p in positions]), strict=True):
+                out[position] = record
+        return out
+
+    def _take_shape(self, shape: int, rows: Sequence[int]) -> list[dict[str, Any]]:
+        keys, indexes = self._shapes[shape]
+        columns = self._columns
+        values = [columns[index].take(rows) for index in indexes]
+        return [dict(zip(keys, record, strict=True)) for record in zip(*values, strict=True)]
+
+    def _new_shape(self, keys: tuple[str, ...], item: dict[str, Any]) -> int:
+        if len(self._shapes) >= DEAD:
+            raise OverflowError("too many distinct record shapes")
+        for key in keys:
+            if key not in self._column_of:
+                column = column_for(item[key])
+                for _ in range(len(self._row_shape)):
+                    column.filler()
+                self._column_of[key] = len(self._columns)
+                for absent in self._absent:
+                    absent.append(len(self._columns))
+                self._columns.append(column)
+        indexes = tuple(self._column_of[key] for key in keys)
+        present = set(indexes)
+        self._shapes.append((keys, indexes))
+        self._absent.append([i for i in range(len(self._columns)) if i not in present])
+        self._shape_of[keys] = len(self._shapes) - 1
+        return len(self._shapes) - 1
+
+    def _widen(self, index: int, value: Any) -> None:
+        """Re-encode column ``index`` so it also holds ``value`` (appended as the current row's value)."""
+        old = self._columns[index]
+        rows = range(len(self._row_shape))
+        column = _wider(old, value)
+        for existing in old.take(rows):
+            if not column.append(existing):
+                column = ObjectColumn()
+                column.data = old.take(rows)
+                break
+        if not column.append(value):
+            fallback = ObjectColumn()
+            fallback.data = column.take(rows)
+            fallback.append(value)
+            column = fallback
+        self._columns[index] = column
