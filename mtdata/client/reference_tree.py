@@ -301,7 +301,7 @@ class ReferenceTree:
             return 0
         deadline = self._clock() - RECORD_EXPIRATION_SECONDS
         dropped = 0
-        for hash in list(self._entries):
+        for hash in reversed(list(self._entries)):  # children (created later) before their parents
             entry = self._entries[hash]
             if entry.references or entry.last_used > deadline or len(entry.children) > 1:
                 continue
