@@ -1,0 +1,207 @@
+"""History on disk (spec §7.9): one JSON-lines file per account, application and kind, appended crash-safely.
+
+Files are ``{directory}/{accountId}-{application}-deals.bin`` and ``...-historyOrders.bin``, one wire record
+(ISO dates) per line. A flush only appends complete lines and fsyncs; earlier bytes are never rewritten. A flush
+interrupted by a crash can only leave a torn last line: loading ignores it (and any unreadable line), the next
+flush cuts it off before appending. Later lines with an id replace earlier ones. Loading reads the file in large
+blocks and parses each block with one ``orjson`` call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..hashing import iso_ms
+from . import checks
+from .dates import convert_dates
+
+log = logging.getLogger("mtdata.client")
+
+Record = dict[str, Any]
+#: The two kinds of history, as named in file names and in ``load_history``'s answer.
+KINDS = ("historyOrders", "deals")
+_BLOCK = 8 << 20
+_WRITE_PIECE = 1 << 20
+
+
+def _encode_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return iso_ms(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the history database")
+
+
+def encode_lines(records: list[Record]) -> bytes:
+    """Records as JSON lines, datetimes as wire ISO strings (``2024-03-01T12:00:05.123Z``)."""
+    dumps, option = orjson.dumps, orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE
+    return b"".join(dumps(record, default=_encode_default, option=option) for record in records)
+
+
+def _parse_lines(lines: list[bytes], path: Path) -> list[Record]:
+    """Parse complete lines (one ``orjson`` call when all are valid; else line by line, skipping bad ones)."""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return []
+    try:
+        records = orjson.loads(b"[" + b",".join(lines) + b"]")
+        if all(type(record) is dict for record in records):
+            return records
+    except orjson.JSONDecodeError:
+        pass
+    records, bad = [], 0
+    for line in lines:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            bad += 1
+            continue
+        if type(record) is dict:
+            records.append(record)
+        else:
+            bad += 1
+    if bad:
+        log.warning("history database %s: %d unreadable line(s) skipped", path, bad)
+    return records
+
+
+def read_records(path: Path, chunk_lines: int = 50_000) -> Iterator[list[Record]]:
+    """The records of a history file in chunks, dates restored; a torn (unterminated) last line is ignored."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        rest = b""
+        while block := handle.read(_BLOCK):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for start in range(0, len(lines), chunk_lines):
+                records = _parse_lines(lines[start : start + chunk_lines], path)
+                for record in records:
+                    convert_dates(record)
+                yield records
+        if rest.strip():
+            log.warning("history database %s: torn last line (interrupted flush) ignored", path)
+
+
+def _cut_torn_tail(handle: BinaryIO, size: int) -> None:
+    """Truncate an unterminated last line (left by an interrupted flush) so appends start on a line boundary."""
+    position = size
+    while position > 0:
+        start = max(0, position - 65536)
+        handle.seek(start)
+        block = handle.read(position - start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            handle.truncate(start + newline + 1)
+            return
+        position = start
+    handle.truncate(0)
+
+
+def append_lines(path: Path, data: bytes) -> None:
+    """Append complete lines to ``path`` durably (write, fsync; fsync the directory when the file is new)."""
+    if not data:
+        return
+    created = not path.exists()
+    with path.open("ab+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                log.warning("history database %s: cutting a torn last line before appending", path)
+                _cut_torn_tail(handle, size)
+            handle.seek(0, os.SEEK_END)
+        view = memoryview(data)
+        for start in range(0, len(view), _WRITE_PIECE):
+            handle.write(view[start : start + _WRITE_PIECE])
+        handle.flush()
+        os.fsync(handle.fileno())
+    if created:
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not supported on this platform
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _name_part(name: str, value: Any) -> str:
+    """A non-empty string usable inside a file name (no path separators, not a dot name)."""
+    checks.text(name, value)
+    if "/" in value or "\\" in value or "\0" in value or value.startswith("."):
+        raise checks.fail(name, "must not contain path separators or start with a dot", value)
+    return value
+
+
+class FilesystemHistoryDatabase:
+    """History files under ``directory`` (default ``.metaapi``, relative to the working directory when used)."""
+
+    def __init__(self, directory: str | os.PathLike[str] = ".metaapi") -> None:
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+
+    def path(self, account_id: str, application: str, kind: str) -> Path:
+        """The file of one kind (``deals`` / ``historyOrders``) of history."""
+        checks.choice("kind", kind, KINDS)
+        account = _name_part("account_id", account_id)
+        app = _name_part("application", application)
+        return self.directory / f"{account}-{app}-{kind}.bin"
+
+    async def iter_history(
+        self, account_id: str, application: str, kind: str, chunk_lines: int = 50_000
+    ) -> AsyncIterator[list[Record]]:
+        """The stored records of one kind in chunks (file order: later records replace earlier ones by id)."""
+        path = self.path(account_id, application, kind)
+        chunks = read_records(path, chunk_lines)
+        done = object()
+        while (chunk := await asyncio.to_thread(next, chunks, done)) is not done:
+            yield chunk  # type: ignore[misc]
+
+    async def load_history(self, account_id: str, application: str) -> dict[str, list[Record]]:
+        """``{"historyOrders": [...], "deals": [...]}`` as stored, dates as datetimes."""
+        history: dict[str, list[Record]] = {}
+        for kind in KINDS:
+            history[kind] = [
+                record async for chunk in self.iter_history(account_id, application, kind) for record in chunk
+            ]
+        return history
+
+    async def flush(
+        self, account_id: str, application: str, new_history_orders: list[Record], new_deals: list[Record]
+    ) -> None:
+        """Append new (or changed) history orders and deals; returns once they are on disk."""
+        paths = {kind: self.path(account_id, application, kind) for kind in KINDS}
+        batches = {"historyOrders": new_history_orders, "deals": new_deals}
+        if not any(batches.values()):
+            return
+        await asyncio.to_thread(self._write, {paths[kind]: encode_lines(records) for kind, records in batches.items()})
+
+    def _write(self, data: dict[Path, bytes]) -> None:
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for path, lines in data.items():
+                append_lines(path, lines)
+
+    async def clear(self, account_id: str, application: str) -> None:
+        """Delete the account's history files of this application."""
+        paths = [self.path(account_id, application, kind) for kind in KINDS]
+        with self._lock:
+            for path in paths:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,340 @@
+"""History storages: what a streaming connection keeps of an account's history orders and deals (spec §7.9).
+
+:class:`HistoryStorage` is the base (a synchronization listener with the synchronization flags);
+:class:`MemoryHistoryStorage` keeps the history in compact indexed columns (:mod:`.history_index`) and, given
+a database (such as :class:`~.history_database.FilesystemHistoryDatabase`), loads it in ``initialize()`` and
+saves new records 5 s after they arrive (a task started on the first new record, never in the constructor).
+Its newest times drive the next incremental synchronization (``startingHistoryOrderTime`` / ``startingDealTime``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from . import checks
+from .history_index import HistoryCollection, instance_number
+from .listeners import SynchronizationListener
+
+log = logging.getLogger("mtdata.client")
+
+Record = dict[str, Any]
+#: Seconds between a new record and its flush to the database.
+FLUSH_DELAY = 5.0
+#: Seconds before retrying a flush that failed.
+FLUSH_RETRY_DELAY = 15.0
+
+
+class HistoryDatabase(Protocol):
+    """What :class:`MemoryHistoryStorage` needs of a database (``iter_history`` is used when present)."""
+
+    async def load_history(self, account_id: str, application: str) -> dict[str, list[Record]]: ...
+
+    async def flush(
+        self, account_id: str, application: str, new_history_orders: list[Record], new_deals: list[Record]
+    ) -> None: ...
+
+    async def clear(self, account_id: str, application: str) -> None: ...
+
+
+class HistoryStorage(SynchronizationListener):
+    """Base of history storages: the account it serves and per-stream "history synchronized" flags."""
+
+    def __init__(self) -> None:
+        self._account_id: str | None = None
+        self._application: str | None = None
+        self._orders_finished: dict[str, bool] = {}
+        self._deals_finished: dict[str, bool] = {}
+
+    async def initialize(self, account_id: str, application: str) -> None:
+        """Attach the storage to an account and application (subclasses load persisted history here)."""
+        self._account_id = checks.text("account_id", account_id)
+        self._application = checks.text("application", application)
+
+    @property
+    def order_synchronization_finished(self) -> bool:
+        """True when some stream finished synchronizing history orders (and has not restarted since)."""
+        return any(self._orders_finished.values())
+
+    @property
+    def deal_synchronization_finished(self) -> bool:
+        """True when some stream finished synchronizing deals (and has not restarted since)."""
+        return any(self._deals_finished.values())
+
+    def is_order_synchronization_finished(self, instance_index: str) -> bool:
+        """Whether the stream ``instance_index`` finished synchronizing history orders."""
+        return self._orders_finished.get(instance_index, False)
+
+    def is_deal_synchronization_finished(self, instance_index: str) -> bool:
+        """Whether the stream ``instance_index`` finished synchronizing deals."""
+        return self._deals_finished.get(instance_index, False)
+
+    def _reset_flags(self, instance_index: str) -> None:
+        self._orders_finished[instance_index] = False
+        self._deals_finished[instance_index] = False
+
+    async def on_connected(self, instance_index: str, replicas: int) -> None:
+        self._reset_flags(instance_index)
+
+    async def on_synchronization_started(
+        self,
+        instance_index: str,
+        specifications_hash: str | None,
+        positions_hash: str | None,
+        orders_hash: str | None,
+        synchronization_id: str,
+    ) -> None:
+        self._reset_flags(instance_index)
+
+    async def on_disconnected(self, instance_index: str) -> None:
+        self._reset_flags(instance_index)
+
+    async def on_stream_closed(self, instance_index: str) -> None:
+        self._reset_flags(instance_index)
+
+    async def on_history_orders_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        self._orders_finished[instance_index] = True
+
+    async def on_deals_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        self._deals_finished[instance_index] = True
+
+    async def clear(self) -> None:
+        """Forget all history, persisted copies included."""
+        raise NotImplementedError
+
+    async def last_history_order_time(self, instance_number: int | str | None = None) -> datetime | None:
+        """The newest history order ``doneTime`` held (for one instance number or index, or overall)."""
+        raise NotImplementedError
+
+    async def last_deal_time(self, instance_number: int | str | None = None) -> datetime | None:
+        """The newest deal ``time`` held (for one instance number or index, or overall)."""
+        raise NotImplementedError
+
+    @property
+    def deals(self) -> list[Record]:
+        """All deals, oldest first."""
+        raise NotImplementedError
+
+    @property
+    def history_orders(self) -> list[Record]:
+        """All history orders, oldest (by ``doneTime``) first."""
+        raise NotImplementedError
+
+    def get_deals_by_ticket(self, id: str) -> list[Record]:
+        """Deals with this ticket (id)."""
+        raise NotImplementedError
+
+    def get_deals_by_position(self, position_id: str) -> list[Record]:
+        """Deals of this position, oldest first."""
+        raise NotImplementedError
+
+    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+        """Deals with ``start_time <= time <= end_time``, oldest first."""
+        raise NotImplementedError
+
+    def get_history_orders_by_ticket(self, id: str) -> list[Record]:
+        """History orders with this ticket (id)."""
+        raise NotImplementedError
+
+    def get_history_orders_by_position(self, position_id: str) -> list[Record]:
+        """History orders of this position, oldest first."""
+        raise NotImplementedError
+
+    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+        """History orders with ``start_time <= doneTime <= end_time``, oldest first."""
+        raise NotImplementedError
+
+
+def _moment(name: str, value: Any) -> datetime:
+    """A datetime argument (naive ones are taken as UTC)."""
+    if not isinstance(value, datetime):
+        raise checks.fail(name, "must be a datetime", value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class MemoryHistoryStorage(HistoryStorage):
+    """History in memory (compact, indexed by ticket, position and time), optionally persisted to a database.
+
+    ``flush_delay``: seconds between a new record and its save (the spec's 5 s).
+    """
+
+    def __init__(self, database: HistoryDatabase | None = None, flush_delay: float = FLUSH_DELAY) -> None:
+        super().__init__()
+        self._database = database
+        self._flush_delay = checks.number("flush_delay", flush_delay, minimum=0)
+        self._orders = HistoryCollection(("doneTime", "time"))
+        self._deals = HistoryCollection(("time",))
+        self._failed: tuple[list[Record], list[Record]] = ([], [])
+        self._flush_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._flush_due = 0.0
+        self._wake: asyncio.Event | None = None
+        self._closing = False
+
+    @property
+    def database(self) -> HistoryDatabase | None:
+        """The database history is loaded from and saved to (None: memory only)."""
+        return self._database
+
+    async def initialize(self, account_id: str, application: str) -> None:
+        """Attach to the account and load its persisted history (replacing whatever was held)."""
+        if self._account_id is not None:
+            await self.flush()
+        await super().initialize(account_id, application)
+        self._reset()
+        if self._database is None:
+            return
+        for kind, collection in (("historyOrders", self._orders), ("deals", self._deals)):
+            async for chunk in self._chunks(kind):
+                for record in chunk:
+                    collection.add(record, loaded=True)
+                await asyncio.sleep(0)
+
+    async def _chunks(self, kind: str) -> Any:
+        assert self._account_id is not None and self._application is not None
+        chunks = getattr(self._database, "iter_history", None)
+        if chunks is not None:
+            async for chunk in chunks(self._account_id, self._application, kind):
+                yield chunk
+        else:
+            history = await self._database.load_history(self._account_id, self._application)  # type: ignore[union-attr]
+            yield history.get(kind) or []
+
+    def _reset(self) -> None:
+        self._orders = HistoryCollection(("doneTime", "time"))
+        self._deals = HistoryCollection(("time",))
+        self._failed = ([], [])
+
+    async def clear(self) -> None:
+        """Forget all history, in memory and in the database."""
+        self._reset()
+        if self._database is not None and self._account_id is not None and self._application is not None:
+            async with self._flush_lock:
+                await self._database.clear(self._account_id, self._application)
+
+    # listener events ----------------------------------------------------------------------------
+
+    async def on_history_order_added(self, instance_index: str, history_order: Record) -> None:
+        if self._orders.add(history_order, instance_number(instance_index)):
+            self._schedule_flush(self._flush_delay)
+
+    async def on_deal_added(self, instance_index: str, deal: Record) -> None:
+        if self._deals.add(deal, instance_number(instance_index)):
+            self._schedule_flush(self._flush_delay)
+
+    async def on_deals_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        await super().on_deals_synchronized(instance_index, synchronization_id)
+        if self._orders.has_unsaved or self._deals.has_unsaved:
+            self._schedule_flush(0.0)
+
+    # queries ------------------------------------------------------------------------------------
+
+    async def last_history_order_time(self, instance_number: int | str | None = None) -> datetime | None:
+        return self._orders.last_time(_instance(instance_number))
+
+    async def last_deal_time(self, instance_number: int | str | None = None) -> datetime | None:
+        return self._deals.last_time(_instance(instance_number))
+
+    @property
+    def deals(self) -> list[Record]:
+        return self._deals.all()
+
+    @property
+    def history_orders(self) -> list[Record]:
+        return self._orders.all()
+
+    def get_deals_by_ticket(self, id: str) -> list[Record]:
+        return self._deals.by_id(checks.text("id", id))  # type: ignore[arg-type]
+
+    def get_deals_by_position(self, position_id: str) -> list[Record]:
+        return self._deals.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
+
+    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+        return self._deals.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
+
+    def get_history_orders_by_ticket(self, id: str) -> list[Record]:
+        return self._orders.by_id(checks.text("id", id))  # type: ignore[arg-type]
+
+    def get_history_orders_by_position(self, position_id: str) -> list[Record]:
+        return self._orders.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
+
+    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+        return self._orders.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
+
+    # persistence --------------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Save the records not saved yet (no-op without a database or before ``initialize``)."""
+        if self._database is None or self._account_id is None or self._application is None:
+            return
+        async with self._flush_lock:
+            orders = self._failed[0] + self._orders.take_unsaved()
+            deals = self._failed[1] + self._deals.take_unsaved()
+            self._failed = ([], [])
+            if not orders and not deals:
+                return
+            try:
+                await self._database.flush(self._account_id, self._application, orders, deals)
+            except BaseException:
+                self._failed = (orders, deals)
+                raise
+
+    async def close(self) -> None:
+        """Stop the flush task and save what is pending; the storage stays usable (a new task starts on demand)."""
+        task = self._flush_task
+        if task is not None:
+            self._closing = True
+            if self._wake is not None:
+                self._wake.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._closing = False
+        await self.flush()
+
+    def _schedule_flush(self, delay: float) -> None:
+        """Flush within ``delay`` seconds: starts the flush task if needed (only when a database is set)."""
+        if self._database is None:
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        task = self._flush_task
+        if task is None or task.done():
+            self._flush_due = due
+            self._wake = asyncio.Event()
+            self._flush_task = loop.create_task(self._flush_loop(), name="mtdata-history-flush")
+        elif due < self._flush_due:
+            self._flush_due = due
+            assert self._wake is not None
+            self._wake.set()
+
+    async def _flush_loop(self) -> None:
+        """Sleep until the flush is due (or close() asks), flush, repeat while records keep arriving."""
+        loop = asyncio.get_running_loop()
+        wake = self._wake
+        assert wake is not None
+        while not self._closing:
+            remaining = self._flush_due - loop.time()
+            if remaining > 0:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), remaining)
+                continue
+            try:
+                await self.flush()
+            except Exception as error:  # disk full, permissions: keep the records and retry later
+                log.warning("history storage %s: flush failed (%s), retrying", self._account_id, error)
+                self._flush_due = loop.time() + FLUSH_RETRY_DELAY
+                continue
+            if not (self._orders.has_unsaved or self._deals.has_unsaved):
+                break
+            self._flush_due = loop.time() + self._flush_delay
+        self._flush_task = None
+
+
+def _instance(value: int | str | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | str)):
+        raise checks.fail("instance_number", "must be an instance number or an instance index", value)
+    return instance_number(value)
