@@ -1,0 +1,412 @@
+"""``WebsocketClient``: the client's socket layer (spec §4-§7), one per ``MetaApi``, shared by every connection.
+
+Sockets (:mod:`.transport_socket`) are grouped per (region, instance number), up to 100 accounts
+each. Requests are correlated with their ``response`` / ``processingError`` by ``requestId``
+(§5), with per-request timeouts and the retry policy of §5.4. Synchronization packets are
+checked (subscribed account, socket instance), then ordered and turned into listener calls by
+:mod:`.packets`; subscribe loops live in :mod:`.subscriptions`. Nothing runs before the first
+``ensure_subscribe``; ``close()`` leaves no socket and no task behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import (
+    InternalException,
+    MetaApiException,
+    NotConnectedException,
+    NotSynchronizedException,
+    TimeoutException,
+    TooManyRequestsException,
+)
+from ..socketio_compat import disable_client_sigint_handler
+from . import checks
+from .context import ClientContext
+from .dates import convert_dates, iso_ms
+from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
+from .packets import UNSUBSCRIBED_TYPES, PacketProcessor
+from .subscriptions import DEFAULT_TIMERS, SubscriptionManager, Timers, _seconds_until
+from .transport_errors import error_from_processing, trade_result
+from .transport_socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id
+
+log = logging.getLogger("mtdata.client.transport")
+
+#: Request types sent on an instance's socket without waiting for the account to be connected (spec §5.1).
+_DIRECT_TYPES = frozenset({"subscribe", "synchronize", "unsubscribe", "refreshMarketDataSubscriptions"})
+#: Request types never retried (spec §5.4).
+_NO_RETRY_TYPES = frozenset({"trade", "subscribe"})
+_RETRIED = (NotSynchronizedException, TimeoutException, InternalException)
+_DEFAULT: Any = object()
+Response = dict[str, Any]
+
+
+class WebsocketClient:
+    """The socket layer of one ``MetaApi``: subscriptions, requests, packets to listeners, reconnection."""
+
+    def __init__(
+        self, context: ClientContext, latency_listener: LatencyListener | None = None, *, timers: Timers | None = None
+    ) -> None:
+        self._context = context
+        self._options = context.options
+        self.timers = timers or DEFAULT_TIMERS
+        self.subscriptions = SubscriptionManager(self._send_subscribe, self.timers)
+        self._packets = PacketProcessor(self.subscriptions, self.timers, self._options.packet_ordering_timeout,
+                                        self._session_of, latency_listener)  # fmt: skip
+        self._latency = latency_listener
+        self._sockets: dict[tuple[str, int], list[SocketConnection]] = {}
+        self._socket_of: dict[tuple[str, int], SocketConnection] = {}
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._reconnect_listeners: dict[str, list[ReconnectListener]] = {}
+        self._stray_unsubscribed: dict[str, float] = {}
+        self._closed = False
+
+    # -- listeners ---------------------------------------------------------------------------------
+
+    def add_synchronization_listener(self, account_id: str, listener: SynchronizationListener) -> None:
+        """Add a listener of an account's packets (called in registration order)."""
+        self._packets.add_listener(account_id, listener)
+
+    def remove_synchronization_listener(self, account_id: str, listener: SynchronizationListener) -> None:
+        """Remove a synchronization listener."""
+        self._packets.remove_listener(account_id, listener)
+
+    def add_reconnect_listener(self, account_id: str, listener: ReconnectListener) -> None:
+        """Add a listener told when the socket of the account reconnects."""
+        self._reconnect_listeners.setdefault(account_id, []).append(listener)
+
+    def remove_reconnect_listener(self, account_id: str, listener: ReconnectListener) -> None:
+        """Remove a reconnect listener."""
+        listeners = self._reconnect_listeners.get(account_id, [])
+        if listener in listeners:
+            listeners.remove(listener)
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    @property
+    def latency_listener(self) -> LatencyListener | None:
+        """The listener fed with request, price, update and trade timestamps."""
+        return self._latency
+
+    @latency_listener.setter
+    def latency_listener(self, listener: LatencyListener | None) -> None:
+        self._latency = listener
+        self._packets.latency_listener = listener
+
+    def connected_instances(self, account_id: str) -> list[str]:
+        """``region:instance:host`` keys of the account's streams that are authenticated and not lost."""
+        return list(self._packets.connected.get(account_id, {}))
+
+    def is_subscribed(self, account_id: str) -> bool:
+        """Whether the account is subscribed (``ensure_subscribe`` called and no ``unsubscribe`` since)."""
+        return self._packets.tracked(account_id) is not None
+
+    def socket_count(self) -> int:
+        """Sockets the client holds (connected or reconnecting)."""
+        return sum(len(group) for group in self._sockets.values())
+
+    # -- subscription --------------------------------------------------------------------------
+
+    async def ensure_subscribe(self, account_id: str, region: str, instance_number: int | None = None) -> None:
+        """Subscribe an account in ``region`` on instances 0 and 1 (or one): loops run until ``authenticated``."""
+        checks.text("account_id", account_id)
+        checks.text("region", region)
+        checks.choice("instance_number", instance_number, (0, 1), optional=True)
+        self._check_open()
+        disable_client_sigint_handler()
+        instances = (0, 1) if instance_number is None else (instance_number,)
+        tracked = self._packets.tracked(account_id)
+        known = tracked[1] if tracked is not None and tracked[0] == region else ()
+        self._packets.track(account_id, region, tuple(sorted({*known, *instances})))
+        for number in instances:
+            self._assign_socket(account_id, region, number)
+            if not any(n == number for n in self._packets.connected.get(account_id, {}).values()):
+                self.subscriptions.schedule_subscribe(account_id, number)
+
+    def _assign_socket(self, account_id: str, region: str, instance_number: int) -> SocketConnection:
+        socket = self._socket_of.get((account_id, instance_number))
+        if socket is not None and socket.region == region:
+            return socket
+        if socket is not None:
+            socket.accounts.discard(account_id)
+        group = self._sockets.setdefault((region, instance_number), [])
+        socket = next((s for s in group if len(s.accounts) < MAX_ACCOUNTS_PER_SOCKET), None)
+        if socket is None:
+            socket = SocketConnection(self, self._context.token, region, instance_number,
+                                      self._options.connect_timeout,
+                                      (self.timers.reconnect_start, self.timers.reconnect_max))  # fmt: skip
+            group.append(socket)
+        socket.accounts.add(account_id)
+        self._socket_of[(account_id, instance_number)] = socket
+        socket.start()
+        return socket
+
+    def _session_of(self, account_id: str, instance_number: int) -> str | None:
+        socket = self._socket_of.get((account_id, instance_number))
+        return socket.session_id if socket else None
+
+    async def _send_subscribe(self, account_id: str, instance_number: int) -> None:
+        socket = self._socket_of.get((account_id, instance_number))
+        if socket is None:
+            raise NotConnectedException(f"Account {account_id} has no socket on instance {instance_number}")
+        await socket.wait_connected(self._options.connect_timeout)
+        payload = {"type": "subscribe", "sessionId": socket.session_id}
+        await self.request(account_id, payload, instance_number=instance_number, retry=False)
+
+    async def unsubscribe(self, account_id: str) -> None:
+        """Stop following an account: its loops stop, ``unsubscribe`` is sent on its sockets, its state is dropped."""
+        tracked = self._packets.tracked(account_id)
+        self.subscriptions.cancel_account(account_id)
+        if tracked is None:
+            return
+        region, instances = tracked
+        sends = [self._unsubscribe_instance(account_id, number) for number in instances]
+        await asyncio.gather(*sends)
+        await self._packets.emit(account_id, "on_unsubscribe_region", region)
+        self._packets.untrack(account_id)
+        for number in instances:
+            socket = self._socket_of.pop((account_id, number), None)
+            if socket is not None:
+                socket.accounts.discard(account_id)
+
+    async def _unsubscribe_instance(self, account_id: str, instance_number: int) -> None:
+        socket = self._socket_of.get((account_id, instance_number))
+        if socket is None or not socket.connected or self._closed:
+            return
+        try:
+            await self.request(account_id, {"type": "unsubscribe"}, instance_number=instance_number, retry=False)
+        except MetaApiException as error:  # NotFound, timeouts: the server forgets the account anyway
+            log.debug("unsubscribe of %s:%s failed: %s", account_id, instance_number, error)
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        account_id: str,
+        payload: dict[str, Any],
+        *,
+        instance_number: int | None = None,
+        application: str | None = _DEFAULT,
+        timeout: float | None = None,
+        retry: bool = True,
+    ) -> dict[str, Any]:
+        """Send a request and return its response (dates converted); see the contract in the module docstring."""
+        checks.text("account_id", account_id)
+        checks.mapping("payload", payload)
+        request_type = checks.text("payload.type", payload.get("type"))
+        checks.choice("instance_number", instance_number, (0, 1), optional=True)
+        checks.number("timeout", timeout, minimum=0.001, optional=True)
+        request = dict(payload)
+        request.setdefault("requestId", random_id())
+        request["accountId"] = account_id
+        request["application"] = self._options.application if application is _DEFAULT else application
+        if instance_number is not None:
+            request["instanceIndex"] = instance_number
+        wait = self._options.request_timeout if timeout is None else timeout
+        if not retry or request_type in _NO_RETRY_TYPES:
+            return await self._request_once(request, instance_number, wait)
+        return await self._with_retries(request, instance_number, wait)
+
+    async def _with_retries(
+        self, request: dict[str, Any], instance_number: int | None, timeout: float
+    ) -> dict[str, Any]:
+        opts = self._options.retry_opts
+        delays = [min(opts.min_delay_in_seconds * 2**i, opts.max_delay_in_seconds) for i in range(opts.retries)]
+        for attempt in range(opts.retries + 1):
+            try:
+                return await self._request_once(dict(request), instance_number, timeout)
+            except _RETRIED:
+                if attempt == opts.retries or not self.is_subscribed(request["accountId"]):
+                    raise
+                await asyncio.sleep(delays[attempt])
+            except TooManyRequestsException as error:
+                wait = _seconds_until(error.metadata.get("recommendedRetryTime"))
+                if attempt == opts.retries or wait > sum(delays[attempt:]):
+                    raise
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _request_once(
+        self, request: dict[str, Any], instance_number: int | None, timeout: float
+    ) -> dict[str, Any]:
+        self._check_open()
+        account_id, request_type = request["accountId"], request["type"]
+        if self._packets.tracked(account_id) is None and request_type != "unsubscribe":
+            raise NotConnectedException(f"Account {account_id} is not subscribed: connect it first")
+        if request_type in _DIRECT_TYPES:
+            number = instance_number or 0
+        else:
+            number = await self._wait_connected_instance(account_id, instance_number)
+        socket = self._socket_of.get((account_id, number))
+        if socket is None:
+            raise NotConnectedException(f"Account {account_id} is not subscribed on instance {number}")
+        await socket.wait_connected(self._options.connect_timeout)
+        if request_type == "synchronize":
+            self._packets.start_synchronization(account_id, number, request.get("host"), request)
+        request_id = request["requestId"]
+        request["timestamps"] = {"clientProcessingStarted": iso_ms(datetime.now(UTC))}
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        socket.pending.add(request_id)
+        try:
+            await socket.emit(request)
+            response = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TimeoutException(
+                f"MetaApi websocket client request {request_id} of type {request_type} timed out. "
+                "Please make sure your account is connected to broker before retrying request"
+            ) from None
+        except ConnectionError:
+            raise TimeoutException(f"The socket of {account_id} was lost before {request_type} was sent") from None
+        finally:
+            if self._pending.get(request_id) is future:
+                del self._pending[request_id]
+            socket.pending.discard(request_id)
+        timestamps = response.get("timestamps")
+        if isinstance(timestamps, dict) and self._latency is not None:
+            timestamps["clientProcessingFinished"] = datetime.now(UTC)
+            try:
+                await self._latency.on_response(account_id, request_type, timestamps)
+            except Exception:
+                log.exception("latency listener failed")
+        return response
+
+    async def _wait_connected_instance(self, account_id: str, instance_number: int | None) -> int:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._options.connect_timeout
+        while True:
+            hosts = self._packets.connected.get(account_id, {})
+            numbers = sorted(set(hosts.values()))
+            if instance_number is None and numbers:
+                return numbers[0]
+            if instance_number is not None and instance_number in numbers:
+                return instance_number
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutException(f"Account {account_id} is not connected (no authenticated stream)")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._packets.changed(account_id)), remaining)
+            self._check_open()
+            if self._packets.tracked(account_id) is None:
+                raise NotConnectedException(f"Account {account_id} was unsubscribed")
+
+    async def trade(
+        self, account_id: str, trade: dict[str, Any], *, application: str | None = _DEFAULT,
+        instance_number: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Execute a trade (never retried); the inner ``response``, or TradeException when it failed (§6.4)."""
+        checks.mapping("trade", trade)
+        response = await self.request(account_id, {"type": "trade", "trade": trade}, application=application,
+                                      instance_number=instance_number, retry=False)  # fmt: skip
+        timestamps = response.get("timestamps")
+        if isinstance(timestamps, dict) and self._latency is not None:
+            try:
+                await self._latency.on_trade(account_id, timestamps)
+            except Exception:
+                log.exception("latency listener failed")
+        return trade_result(response)
+
+    # -- socket callbacks ------------------------------------------------------------------------
+
+    async def socket_base_url(self, region: str, instance_number: int) -> str:
+        """The socket URL of a region and instance (spec §1.2), or the ``url`` option for a sandbox."""
+        if self._options.url:
+            return self._options.url
+        settings = await self._context.hosts.domain_settings()
+        host = "mt-client-api-v1" if self._options.use_shared_client_api else settings["hostname"]
+        return f"https://{host}.{region}-{chr(97 + instance_number)}.{settings['domain']}"
+
+    def on_answer(self, kind: str, data: Any) -> None:
+        """A ``response`` or ``processingError`` arrived: resolve the request it answers."""
+        if isinstance(data, str) and kind == "response":
+            try:
+                data = json.loads(data)
+            except ValueError:
+                return
+        if not isinstance(data, dict):
+            return
+        future = self._pending.get(data.get("requestId"))  # type: ignore[arg-type]
+        if future is None or future.done():
+            return
+        if kind == "response":
+            future.set_result(convert_dates(data))
+        else:
+            future.set_exception(error_from_processing(data))
+
+    async def on_packet(self, socket: SocketConnection, packet: dict[str, Any]) -> None:
+        """A ``synchronization`` packet arrived on ``socket``: checked, then handed to the packet processor."""
+        if (packet.get("instanceIndex") or 0) != socket.instance_number:
+            return
+        account_id = packet.get("accountId")
+        if self._packets.tracked(account_id) is None:  # type: ignore[arg-type]
+            if packet.get("type") not in UNSUBSCRIBED_TYPES and isinstance(account_id, str):
+                self._unsubscribe_stray(socket, account_id)
+            return
+        await self._packets.receive(packet)
+
+    def _unsubscribe_stray(self, socket: SocketConnection, account_id: str) -> None:
+        now = time.monotonic()
+        if now - self._stray_unsubscribed.get(account_id, -1e9) < self.timers.stray_unsubscribe_interval:
+            return
+        self._stray_unsubscribed[account_id] = now
+        request = {"type": "unsubscribe", "requestId": random_id(), "accountId": account_id,
+                   "application": self._options.application, "instanceIndex": socket.instance_number,
+                   "timestamps": {"clientProcessingStarted": iso_ms(datetime.now(UTC))}}  # fmt: skip
+        self._packets.spawn(socket.emit(request))
+
+    def on_socket_lost(self, socket: SocketConnection) -> None:
+        """A socket dropped: its streams are lost and its pending requests fail with TimeoutException."""
+        for request_id in list(socket.pending):
+            future = self._pending.get(request_id)
+            if future is not None and not future.done():
+                future.set_exception(TimeoutException(f"The socket was lost before request {request_id} was answered"))
+        for account_id in list(socket.accounts):
+            self._packets.spawn(self._packets.socket_lost(account_id, socket.instance_number))
+
+    async def on_socket_reconnected(self, socket: SocketConnection) -> None:
+        """A socket came back: reconnect listeners are told, then every account on it resubscribes."""
+        for account_id in list(socket.accounts):
+            for listener in list(self._reconnect_listeners.get(account_id, [])):
+                try:
+                    await listener.on_reconnected(socket.region, socket.instance_number)
+                except Exception:
+                    log.exception("reconnect listener failed")
+            if self.is_subscribed(account_id):
+                self.subscriptions.resubscribe_later(account_id, (socket.instance_number,),
+                                                     self.timers.reconnect_resubscribe)  # fmt: skip
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise NotConnectedException("The websocket client is closed")
+
+    async def close(self) -> None:
+        """Disconnect every socket, cancel every task and fail pending requests with NotConnectedException."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.subscriptions.close()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(NotConnectedException("The websocket client was closed"))
+        self._pending.clear()
+        sockets = [socket for group in self._sockets.values() for socket in group]
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+        self._sockets.clear()
+        self._socket_of.clear()
+        await self._packets.close()
+
+
+__all__ = ["Timers", "WebsocketClient"]

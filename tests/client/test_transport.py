@@ -1,0 +1,160 @@
+"""WebsocketClient against the sandbox: subscription, requests, errors, timeouts, listeners, close()."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, ws_fixture  # noqa: F401
+
+from mtdata.client.transport import WebsocketClient
+from mtdata.errors import (
+    NotConnectedException,
+    TimeoutException,
+    TradeException,
+    ValidationException,
+)
+from mtdata.sandbox import SandboxHandle
+
+SYNC_ORDER = ["on_synchronization_started", "on_account_information_updated", "on_symbol_specifications_updated",
+              "on_positions_replaced", "on_positions_synchronized", "on_pending_orders_replaced",
+              "on_pending_orders_synchronized", "on_history_orders_synchronized", "on_deals_synchronized"]  # fmt: skip
+
+
+async def test_subscribe_connects_and_rpc_answers(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    recorder = await subscribed(ws, sandbox.account_id)
+    assert ws.is_subscribed(sandbox.account_id)
+    assert ws.connected_instances(sandbox.account_id) == [f"{REGION}:0:ps-mpa-0"]
+    assert recorder.of("on_connected")[0] == (f"{REGION}:0:ps-mpa-0", 1)
+    info = await ws.request(sandbox.account_id, {"type": "getAccountInformation"}, application="RPC")
+    assert info["accountInformation"]["balance"] > 0
+    assert isinstance(info["timestamps"]["serverProcessingStarted"], datetime)  # dates converted
+    await recorder.wait_for("on_broker_connection_status_changed")
+    assert recorder.of("on_broker_connection_status_changed")[0] == (f"{REGION}:0:ps-mpa-0", True)
+
+
+async def test_synchronization_reaches_listeners_in_order(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    recorder = await subscribed(ws, sandbox.account_id)
+    await ws.trade(sandbox.account_id, {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.01})
+    sync_id = await synchronize(ws, sandbox.account_id, recorder)
+    names = [n for n in recorder.names() if n in SYNC_ORDER]
+    assert [n for i, n in enumerate(names) if n not in names[:i]] == SYNC_ORDER
+    assert recorder.of("on_synchronization_started")[-1] == (f"{REGION}:0:ps-mpa-0", None, None, None, sync_id)
+    (positions,) = [args[1] for args in recorder.of("on_positions_replaced")]
+    assert len(positions) == 1 and positions[0]["symbol"] == "EURUSD"
+    assert isinstance(positions[0]["time"], datetime)
+    assert len(recorder.of("on_deal_added")) >= 2  # the deposit and the buy
+    assert len(recorder.of("on_symbol_specification_updated")) == len(
+        recorder.of("on_symbol_specifications_updated")[0][1]
+    )
+
+
+async def test_prices_and_updates_reach_listeners(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    recorder = await subscribed(ws, sandbox.account_id)
+    await synchronize(ws, sandbox.account_id, recorder)
+    await ws.request(sandbox.account_id, {"type": "subscribeToMarketData", "symbol": "EURUSD",
+                                          "subscriptions": [{"type": "quotes"}, {"type": "candles", "timeframe": "1m"},
+                                                            {"type": "ticks"}, {"type": "marketDepth"}]},
+                     instance_number=0)  # fmt: skip
+    for name in ("on_symbol_prices_updated", "on_symbol_price_updated", "on_candles_updated", "on_books_updated",
+                 "on_ticks_updated"):  # fmt: skip
+        await recorder.wait_for(name)
+    _, prices, equity, *_ = recorder.of("on_symbol_prices_updated")[0]
+    assert prices[0]["symbol"] == "EURUSD" and equity > 0
+    response = await ws.trade(sandbox.account_id, {"actionType": "ORDER_TYPE_SELL", "symbol": "EURUSD", "volume": 0.02})
+    position = await recorder.until(lambda: [a[1] for a in recorder.of("on_position_updated")
+                                             if a[1]["id"] == response["positionId"]])  # fmt: skip
+    assert position[0]["type"] == "POSITION_TYPE_SELL"
+    await recorder.until(lambda: [a for a in recorder.of("on_positions_updated") if a[1]])
+    await recorder.until(
+        lambda: [a for a in recorder.of("on_deal_added") if a[1].get("positionId") == response["positionId"]]
+    )
+
+
+async def test_processing_errors_are_mapped(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    await subscribed(ws, sandbox.account_id)
+    with pytest.raises(ValidationException) as caught:
+        await ws.request(sandbox.account_id, {"type": "getSymbolSpecification", "symbol": "NOPE"}, application="RPC")
+    assert caught.value.details
+    with pytest.raises(ValidationException):
+        await ws.request(sandbox.account_id, {"type": "noSuchRequest"}, application="RPC")
+
+
+async def test_failed_trade_raises_trade_exception(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    await subscribed(ws, sandbox.account_id)
+    with pytest.raises(TradeException) as caught:
+        await ws.trade(sandbox.account_id, {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.001},
+                       application="RPC")  # fmt: skip
+    assert caught.value.string_code and caught.value.numeric_code
+    done = await ws.trade(sandbox.account_id, {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.01},
+                          application="RPC")  # fmt: skip
+    assert done["stringCode"] == "TRADE_RETCODE_DONE"
+
+
+async def test_request_timeout(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    await subscribed(ws, sandbox.account_id)
+    delay = sandbox.server.faults.add_delay(1.0, scope="socket")
+    started = time.monotonic()
+    with pytest.raises(TimeoutException):
+        await ws.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC", timeout=0.2, retry=False)
+    assert time.monotonic() - started >= 0.2
+    delay.count = 0
+
+
+async def test_not_connected_errors(make_client: Callable[..., WebsocketClient], sandbox: SandboxHandle) -> None:
+    client = make_client()
+    with pytest.raises(NotConnectedException):
+        await client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC")
+    await subscribed(client, sandbox.account_id)
+    await client.unsubscribe(sandbox.account_id)
+    assert not client.is_subscribed(sandbox.account_id) and client.connected_instances(sandbox.account_id) == []
+    with pytest.raises(NotConnectedException):
+        await client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC")
+    await client.close()
+    with pytest.raises(NotConnectedException):
+        await client.ensure_subscribe(sandbox.account_id, REGION)
+    with pytest.raises(NotConnectedException):
+        await client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC")
+
+
+async def test_bad_arguments_fail_before_sending(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    for call in (ws.request("", {"type": "x"}), ws.request(sandbox.account_id, {}),
+                 ws.request(sandbox.account_id, {"type": "x"}, instance_number=7),
+                 ws.ensure_subscribe(sandbox.account_id, ""), ws.trade(sandbox.account_id, "buy")):  # type: ignore[arg-type]  # fmt: skip
+        with pytest.raises(ValidationException):
+            await call
+
+
+async def test_raising_listener_does_not_break_the_stream(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    class Broken(Recorder):
+        async def on_account_information_updated(self, instance_index: str, info: dict) -> None:
+            raise RuntimeError("listener bug")
+
+    broken = Broken()
+    ws.add_synchronization_listener(sandbox.account_id, broken)
+    recorder = await subscribed(ws, sandbox.account_id)
+    await synchronize(ws, sandbox.account_id, recorder)
+    assert recorder.of("on_account_information_updated") and broken.of("on_deals_synchronized")
+
+
+async def test_close_leaves_no_task_and_no_socket(make_client: Callable[..., WebsocketClient],
+                                                   sandbox: SandboxHandle) -> None:  # fmt: skip
+    before = asyncio.all_tasks()
+    client = make_client()
+    recorder = await subscribed(client, sandbox.account_id)
+    await synchronize(client, sandbox.account_id, recorder)
+    pending = asyncio.ensure_future(client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC"))
+    delay = sandbox.server.faults.add_delay(5.0, scope="socket")
+    await asyncio.sleep(0.05)
+    await client.close()
+    await client.close()  # idempotent
+    with pytest.raises(NotConnectedException):
+        await pending
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() - before == set()
+    assert client.socket_count() == 0
+    delay.count = 0
+    await recorder.until(lambda: not sandbox.server.hub.connections)
