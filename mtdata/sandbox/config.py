@@ -24,6 +24,7 @@ class SandboxConfig:
     so that FX streams even when the sandbox runs on a weekend.
     ``deploy_delay`` is how long DEPLOYING/UNDEPLOYING last before the target state.
     ``status_interval`` is the period of ``status`` packets per connected stream (< 60 s).
+    ``commission_per_lot`` is what the broker charges per lot of every deal, in the account currency.
     """
 
     host: str = "127.0.0.1"
@@ -36,3 +37,4 @@ class SandboxConfig:
     status_interval: float = 10.0
     region: str = "vint-hill"
     replay: tuple[ReplaySource, ...] = field(default_factory=tuple)
+    commission_per_lot: float = 0.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .broker.money import Quotes, margin_for, mark
+from .broker.money import Quotes, account_margin, mark
 from .timeutil import iso_ms, parse_iso_ms
 
 if TYPE_CHECKING:
@@ -126,18 +126,11 @@ class Terminal:
         credit = float(trading.get("credit", 0.0))
         positions = self.positions(doc) if positions is None else positions
         floating = 0.0
-        margin = 0.0
         for position in positions:
             floating += round(float(position.get("unrealizedProfit", position.get("profit", 0.0)) or 0.0), 2)
             floating += round(float(position.get("swap", 0.0) or 0.0), 2)
-            try:
-                spec = self.quotes.specification(position["symbol"])
-            except Exception:  # a position on a symbol the market no longer lists keeps no margin
-                continue
-            price = float(position.get("openPrice") or 0.0)
-            margin += margin_for(self.market, spec, float(position.get("volume", 0.0)), price, leverage, currency)
         equity = round(balance + credit + floating, 2)
-        margin = round(margin, 2)
+        margin = account_margin(self.quotes, positions, leverage, currency)
         return {
             "balance": balance,
             "equity": equity,

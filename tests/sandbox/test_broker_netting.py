@@ -73,17 +73,19 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
     doc = box.server.store.get("accounts", wire.account_id)
     doc["_trading"]["balance"] = 1000.0
     box.server.store.put("accounts", wire.account_id, doc)
+    await wire.subscribe()
+    await wire.synchronize()
     opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.9)
     market = box.server.market
     price, start = market.price("EURUSD"), market.now_ms() + 200
     bid, ask = price["bid"] - 0.01, price["ask"] - 0.01
-    market.force_path("EURUSD", [(start, bid, ask), (start + 10**9, bid, ask)])
-
-    for _ in range(600):  # the trigger loop runs every 50 ms
-        now = await state(wire)
-        if not now["positions"]:
-            break
-        await asyncio.sleep(0.05)
+    market.force_path(
+        "EURUSD", [(start - 1000, price["bid"], price["ask"]), (start, bid, ask), (start + 10**9, bid, ask)]
+    )
+    stopped_out = lambda: [d for u in wire.of_type("update") for d in u.get("deals", [])  # noqa: E731
+                           if d.get("reason") == "DEAL_REASON_SO"]  # fmt: skip
+    await wire.until(stopped_out, timeout=60)  # the stop-out packet is sent after its transaction commits
+    now = await state(wire)
     assert now["positions"] == []
     (so,) = [d for d in now["deals"] if d.get("reason") == "DEAL_REASON_SO"]
     assert so["positionId"] == opened["positionId"] and so["profit"] < -800

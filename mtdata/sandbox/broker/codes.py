@@ -19,6 +19,7 @@ CODES: dict[str, int] = {
     "TRADE_RETCODE_INVALID_FILL": 10030,
     "TRADE_RETCODE_CONNECTION": 10031,
     "TRADE_RETCODE_INVALID_CLOSE_VOLUME": 10038,
+    "TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED": -4,
     "ERR_PIP_SIZE_NOT_DEFINED": -9,
     "ERR_TRADE_POSITION_NOT_FOUND": 4753,
     "ERR_TRADE_ORDER_NOT_FOUND": 4754,
@@ -47,3 +48,36 @@ def done(
     if position_id is not None:
         response["positionId"] = position_id
     return response
+
+
+#: MT5 stringCode -> the MQL4 code an MT4 account answers with instead (spec §6.5, MT4 table); codes
+#: without an MT4 counterpart (not found, pip size, order type) are MetaApi's and stay as they are.
+_MT4: dict[str, tuple[str, int]] = {
+    "TRADE_RETCODE_DONE": ("ERR_NO_ERROR", 0),
+    "TRADE_RETCODE_NO_CHANGES": ("ERR_NO_ERROR", 0),
+    "TRADE_RETCODE_INVALID": ("ERR_INVALID_TRADE_PARAMETERS", 3),
+    "TRADE_RETCODE_INVALID_FILL": ("ERR_INVALID_TRADE_PARAMETERS", 3),
+    "TRADE_RETCODE_INVALID_VOLUME": ("ERR_INVALID_TRADE_VOLUME", 131),
+    "TRADE_RETCODE_INVALID_CLOSE_VOLUME": ("ERR_INVALID_TRADE_VOLUME", 131),
+    "TRADE_RETCODE_INVALID_PRICE": ("ERR_INVALID_PRICE", 129),
+    "TRADE_RETCODE_INVALID_STOPS": ("ERR_INVALID_STOPS", 130),
+    "TRADE_RETCODE_MARKET_CLOSED": ("ERR_MARKET_CLOSED", 132),
+    "TRADE_RETCODE_TRADE_DISABLED": ("ERR_TRADE_DISABLED", 133),
+    "TRADE_RETCODE_NO_MONEY": ("ERR_NOT_ENOUGH_MONEY", 134),
+    "TRADE_RETCODE_INVALID_EXPIRATION": ("ERR_TRADE_EXPIRATION_DENIED", 147),
+    "TRADE_RETCODE_CONNECTION": ("ERR_NO_CONNECTION", 6),
+}
+
+
+def mt4_response(response: dict[str, object]) -> dict[str, object]:
+    """A success response as an MT4 account answers it (``ERR_NO_ERROR``, 0)."""
+    found = _MT4.get(str(response["stringCode"]))
+    if found is None:
+        return response
+    return {**response, "numericCode": found[1], "stringCode": found[0], "message": "No error"}
+
+
+def mt4_error(error: TradeError) -> TradeError:
+    """A rejection as an MT4 account answers it (e.g. 131 ``ERR_INVALID_TRADE_VOLUME``)."""
+    found = _MT4.get(str(error.extra["stringCode"]))
+    return error if found is None else TradeError(error.message, found[1], found[0])

@@ -14,10 +14,10 @@ from .. import market_clock as clock
 from ..errors import TradeError
 from ..timeutil import parse_iso_ms
 from . import pending, swap, trades
-from .codes import reject
+from .codes import mt4_error, mt4_response, reject
 from .ledger import Changes, Ledger
 from .money import mark
-from .positions import Context
+from .positions import Context, platform_of
 
 if TYPE_CHECKING:
     from ..realtime import Call
@@ -74,11 +74,14 @@ class Broker:
         key = (account_id, call.request_id)
         if key in self._recent:
             return self._answer(self._recent[key])
+        mt4 = platform_of(call.doc) == "mt4"
         try:
             response, changes = self._run(call.doc, trade, call.account_id)
         except TradeError as error:
+            error = mt4_error(error) if mt4 else error
             self._keep(key, error)
-            raise
+            raise error from None
+        response = mt4_response(response) if mt4 else response
         self._keep(key, response)
         if changes:
             await self.publish(changes)
@@ -108,7 +111,7 @@ class Broker:
             raise reject("TRADE_RETCODE_INVALID", f"{action} is not supported by the sandbox")
         self.hub.terminal.ensure_initial_deposit(doc)  # the deposit deal records the balance before any trade
         changes = Changes(account_id)
-        ctx = Context(self.market, self.ledger, doc, self.market.now_ms(), changes, self.hub.terminal.quotes)
+        ctx = self._context(doc, self.market.now_ms(), changes)
         with self.store.transaction():
             response = handler(ctx, trade)
             if action in _OPENING:
@@ -118,13 +121,29 @@ class Broker:
             self.ledger.commit(changes)
         return response, changes
 
-    def _check_margin(self, ctx: Context) -> None:
-        """Reject (10019) a trade after which the free margin would be negative."""
+    def _context(self, doc: dict[str, Any], at_ms: int, changes: Changes) -> Context:
+        """The context a trade or trigger of account ``doc`` runs in at ``at_ms``."""
+        commission = float(self.server.config.commission_per_lot)
+        return Context(self.market, self.ledger, doc, at_ms, changes, self.hub.terminal.quotes,
+                       commission_per_lot=commission)  # fmt: skip
+
+    def _lacks_money(self, ctx: Context) -> str | None:
+        """Why the change set cannot be afforded (the free margin after it is negative and its margin grew), or None."""
+        terminal = self.hub.terminal
         trading = {**ctx.trading, "balance": float(ctx.trading.get("balance", 0.0)) + ctx.changes.balance}
-        positions = [mark(self.hub.terminal.quotes, p, ctx.currency) for p in ctx.positions()]
-        figures = self.hub.terminal.figures({**ctx.doc, "_trading": trading}, positions)
-        if figures["freeMargin"] < 0:
-            raise reject("TRADE_RETCODE_NO_MONEY", f"Not enough money: free margin would be {figures['freeMargin']}")
+        after = terminal.figures({**ctx.doc, "_trading": trading},
+                                 [mark(terminal.quotes, p, ctx.currency) for p in ctx.positions()])  # fmt: skip
+        if after["freeMargin"] >= 0:
+            return None
+        before = terminal.figures(ctx.doc, [mark(terminal.quotes, p, ctx.currency) for p in ctx.stored_positions()])
+        if after["margin"] <= before["margin"]:
+            return None
+        return f"Not enough money: free margin would be {after['freeMargin']}"
+
+    def _check_margin(self, ctx: Context) -> None:
+        """Reject (10019) a trade after which the free margin would be negative with more margin used."""
+        if (why := self._lacks_money(ctx)) is not None:
+            raise reject("TRADE_RETCODE_NO_MONEY", why)
 
     async def publish(self, changes: Changes) -> None:
         """Send the change set as one ``update`` packet (full objects) to the account's streams."""
@@ -212,7 +231,7 @@ class Broker:
             if doc is None:
                 continue
             changes = Changes(account_id)
-            ctx = Context(self.market, self.ledger, doc, now, changes, self.hub.terminal.quotes)
+            ctx = self._context(doc, now, changes)
             for ended in range(day, self._day):
                 for position in positions:
                     swap.charge(ctx, changes.positions.get(position["id"], position), ended)
@@ -235,7 +254,7 @@ class Broker:
                 continue
             worst = min(positions, key=lambda p: float(p.get("unrealizedProfit", 0)))
             changes = Changes(account_id)
-            ctx = Context(self.market, self.ledger, doc, now, changes, self.hub.terminal.quotes)
+            ctx = self._context(doc, now, changes)
             comment = f"[so {figures['marginLevel']:.2f}%]"
             extras = {"magic": worst.get("magic", 0), "comment": comment}
             try:
@@ -253,12 +272,16 @@ class Broker:
         changes = Changes(account_id)
         if doc is None:
             return changes
-        ctx = Context(self.market, self.ledger, doc, at, changes, self.hub.terminal.quotes)
+        ctx = self._context(doc, at, changes)
         with self.store.transaction():
             if kind == "order" and pending.expired(item, at):
                 pending.finish(ctx, item, "ORDER_STATE_EXPIRED")
             elif kind == "order" and pending.order_due(item, bid, ask):
                 pending.fill(ctx, item, bid, ask)
+                if ctx.changes.deals and self._lacks_money(ctx) is not None:  # the order is canceled instead
+                    ctx = self._context(doc, at, Changes(account_id))
+                    pending.finish(ctx, item, "ORDER_STATE_CANCELED", "[no money]")
+                    changes = ctx.changes
             elif kind == "position" and (reason := pending.stop_hit(item, bid, ask)) is not None:
                 pending.close_at_stop(ctx, item, reason, bid, ask)
             elif kind == "trail":

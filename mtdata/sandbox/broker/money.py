@@ -96,3 +96,19 @@ def mark(quotes: Quotes, position: dict[str, Any], currency: str) -> dict[str, A
     tick_value = quote["profitTickValue"] if unrealized >= 0 else quote["lossTickValue"]
     return {**position, "currentPrice": current, "currentTickValue": tick_value, "unrealizedProfit": unrealized,
             "profit": round(unrealized + realized, 2)}  # fmt: skip
+
+
+def account_margin(quotes: Quotes, positions: list[dict[str, Any]], leverage: float, currency: str) -> float:
+    """Margin of open positions in ``currency``: per symbol the larger of its buy and sell sides (opposite
+    positions of a hedging account margin only their larger leg)."""
+    sides: dict[tuple[str, bool], float] = {}
+    for position in positions:
+        try:
+            spec = quotes.specification(position["symbol"])
+        except Exception:  # a position on a symbol the market no longer lists keeps no margin
+            continue
+        price, volume = float(position.get("openPrice") or 0.0), float(position.get("volume", 0.0))
+        key = (position["symbol"], position["type"] in BUY_TYPES)
+        sides[key] = sides.get(key, 0.0) + margin_for(quotes.market, spec, volume, price, leverage, currency)
+    symbols = {symbol for symbol, _ in sides}
+    return round(sum(max(sides.get((s, True), 0.0), sides.get((s, False), 0.0)) for s in symbols), 2)

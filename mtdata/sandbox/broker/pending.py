@@ -125,6 +125,8 @@ def _expiration(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
             if kind not in _EXPIRATIONS:
                 raise ValidationError.field("type", "is not a known expiration type", kind)
             at = fields.date_ms(expiration, "time", required=kind.startswith("ORDER_TIME_SPECIFIED"))
+    if ctx.platform == "mt4" and kind.endswith("_DAY"):
+        raise reject("TRADE_RETCODE_INVALID_EXPIRATION", f"MT4 accounts take no {kind} expiration")
     if kind == "ORDER_TIME_DAY":
         at = (ctx.now_ms // _DAY + 1) * _DAY
     elif kind == "ORDER_TIME_SPECIFIED_DAY":
@@ -139,6 +141,8 @@ def _expiration(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
 
 def place(ctx: Context, trade: dict[str, Any], kind: str) -> dict[str, Any]:
     """BUY/SELL LIMIT/STOP/STOP_LIMIT: validate and put the order on the book."""
+    if ctx.platform == "mt4" and kind in _LIMIT_OF:
+        raise reject("TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED", f"MT4 accounts have no {kind} orders")
     symbol, spec = symbol_of(ctx, trade)
     volume = validation.volume(trade, spec)
     extras = validation.extras(trade, int(ctx.doc.get("magic", 0)))
@@ -192,12 +196,14 @@ def modify(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:
     return done(order_id=order["id"])
 
 
-def finish(ctx: Context, order: dict[str, Any], state: str) -> None:
-    """Move a pending order to the history as canceled or expired."""
+def finish(ctx: Context, order: dict[str, Any], state: str, comment: str | None = None) -> None:
+    """Move a pending order to the history as canceled or expired (with the broker's ``comment`` if given)."""
     now = ctx.stamp()
     ctx.changes.complete_order(order["id"])
-    ctx.changes.history_orders.append({**order, "state": state, "doneTime": now["time"],
-                                       "doneBrokerTime": now["brokerTime"]})  # fmt: skip
+    done_order = {**order, "state": state, "doneTime": now["time"], "doneBrokerTime": now["brokerTime"]}
+    if comment is not None:
+        done_order["comment"] = comment
+    ctx.changes.history_orders.append(done_order)
 
 
 def cancel(ctx: Context, trade: dict[str, Any]) -> dict[str, Any]:

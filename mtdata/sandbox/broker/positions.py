@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 NETTING = "ACCOUNT_MARGIN_MODE_RETAIL_NETTING"
 
 
+def platform_of(doc: dict[str, Any]) -> str:
+    """``mt4`` or ``mt5``: the platform of an account document."""
+    return doc.get("_trading", {}).get("platform", doc.get("platform", "mt5"))
+
+
 @dataclass
 class Context:
     """One account's view while a trade or trigger executes: market, clock, ledger and change set."""
@@ -28,6 +33,7 @@ class Context:
     changes: Changes
     quotes: Quotes
     reason: str = "EXPERT"  # MetaApi trades reach the terminal as an expert's
+    commission_per_lot: float = 0.0
 
     @property
     def trading(self) -> dict[str, Any]:
@@ -38,12 +44,20 @@ class Context:
         return self.trading.get("currency", "USD")
 
     @property
+    def platform(self) -> str:
+        return platform_of(self.doc)
+
+    @property
     def netting(self) -> bool:
         return self.trading.get("marginMode") == NETTING
 
+    def stored_positions(self) -> list[dict[str, Any]]:
+        """Open positions as they stood before this trade."""
+        return self.ledger.positions(self.doc["_id"])
+
     def positions(self) -> list[dict[str, Any]]:
         """Open positions with this trade's changes so far."""
-        return self.changes.overlay(self.ledger.positions(self.doc["_id"]), "positions")
+        return self.changes.overlay(self.stored_positions(), "positions")
 
     def position(self, position_id: str) -> dict[str, Any]:
         """An open position by id, or ERR_TRADE_POSITION_NOT_FOUND."""
@@ -63,12 +77,25 @@ class Context:
 
     def common(self) -> dict[str, Any]:
         """Fields every position, order and deal carries."""
-        return {"platform": self.trading.get("platform", self.doc.get("platform", "mt5"))}
+        return {"platform": self.platform}
 
 
 def _echoed(extras: dict[str, Any]) -> dict[str, Any]:
     """The trade fields echoed on resulting orders, deals and positions (§6.2)."""
     return {k: v for k, v in extras.items() if k in ("comment", "clientId")}
+
+
+def _commission(ctx: Context, volume: float) -> float:
+    """The commission of a deal of ``volume`` lots (negative: it is charged)."""
+    return -round(ctx.commission_per_lot * volume, 2) or 0
+
+
+def _charged(position: dict[str, Any], made: dict[str, Any]) -> dict[str, Any]:
+    """``position`` (changed in place) with the commission of its deal ``made`` added; returns ``made``."""
+    if made["commission"]:
+        total = round(float(position.get("commission", 0)) + made["commission"], 2)
+        position.update(commission=total, realizedCommission=total)
+    return made
 
 
 def _side(buy: bool, kind: str) -> str:
@@ -111,7 +138,8 @@ def deal(
     """A deal (§9.5) of ``position`` executed by order ``order_id``."""
     out = {"id": ctx.ledger.ticket(), **ctx.common(), "type": _side(buy, "DEAL"), "entryType": entry,
            "symbol": position["symbol"], "magic": extras.get("magic", position.get("magic", 0)), **ctx.stamp(),
-           "volume": volume, "price": price, "commission": 0, "swap": 0, "profit": result,
+           "volume": volume, "price": price, "commission": _commission(ctx, volume), "swap": 0,
+           "profit": result,
            "positionId": position["id"], "orderId": order_id, "reason": f"DEAL_REASON_{reason or ctx.reason}",
            **_echoed(extras)}  # fmt: skip
     for name in ("stopLoss", "takeProfit"):
@@ -144,7 +172,8 @@ def open_position(
                 "reason": f"POSITION_REASON_{reason or ctx.reason}", **stops,
                 **_echoed(extras)}  # fmt: skip
     ctx.changes.put_position(position)
-    ctx.changes.deal(deal(ctx, buy, "DEAL_ENTRY_IN", position, order_id, volume, price, 0.0, extras, reason))
+    made = deal(ctx, buy, "DEAL_ENTRY_IN", position, order_id, volume, price, 0.0, extras, reason)
+    ctx.changes.deal(_charged(position, made))
     return position
 
 
@@ -168,7 +197,8 @@ def _net(
         average = round((float(existing["openPrice"]) * held + price * volume) / total, int(spec["digits"]))
         merged = {**existing, "volume": total, "openPrice": average, "updateTime": iso_ms(ctx.now_ms), **stops}
         ctx.changes.put_position(merged)
-        ctx.changes.deal(deal(ctx, buy, "DEAL_ENTRY_IN", merged, order_id, volume, price, 0.0, extras, reason))
+        made = deal(ctx, buy, "DEAL_ENTRY_IN", merged, order_id, volume, price, 0.0, extras, reason)
+        ctx.changes.deal(_charged(merged, made))
         return merged
     if volume <= held + 1e-9:
         return close(ctx, existing, volume, price, order_id, extras, reason)
@@ -180,7 +210,8 @@ def _net(
         reversed_.pop(name, None)
     reversed_.update(stops)
     ctx.changes.put_position(reversed_)
-    ctx.changes.deal(deal(ctx, buy, "DEAL_ENTRY_INOUT", reversed_, order_id, volume, price, result, extras, reason))
+    made = deal(ctx, buy, "DEAL_ENTRY_INOUT", reversed_, order_id, volume, price, result, extras, reason)
+    ctx.changes.deal(_charged(reversed_, made))
     return reversed_
 
 
@@ -220,5 +251,6 @@ def close(
     after = {**position, "volume": remaining, "realizedProfit": realized, "updateTime": iso_ms(ctx.now_ms),
              "swap": left, "unrealizedSwap": left,
              "realizedSwap": round(float(position.get("realizedSwap", 0)) + swap_part, 2)}  # fmt: skip
+    _charged(after, closing)
     ctx.changes.put_position(after)
     return after

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..broker.money import margin_for
 from ..errors import NotFoundError, ValidationError
-from ..terminal import margin_for
 from ..timeutil import iso_ms
 from . import fields
 from .calls import EITHER, RPC, Call, route
