@@ -9,7 +9,6 @@ reads from the connection: ``terminal_state.connected``, ``terminal_state.connec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -87,8 +86,7 @@ class ConnectionHealthMonitor(SynchronizationListener):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # (a cancellation of the caller still propagates)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
