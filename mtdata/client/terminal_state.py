@@ -328,6 +328,8 @@ class TerminalState(SynchronizationListener):
                 continue
             memory = memories.get(kind)
             items = stream.collection(kind)
+            if memory:
+                self._remember(memory, ())
             if kind in stream.expected and memory:
                 stream.replace(kind, [item for key, item in items.items() if key not in memory])
                 items = stream.collection(kind)
@@ -375,7 +377,7 @@ class TerminalState(SynchronizationListener):
     ) -> None:
         """Merge an update into the stream (and a retired combined view); collection hashes follow incrementally."""
         if memory is not None:
-            if removed:
+            if removed or memory:
                 self._remember(memory, removed)
             if memory:
                 items = [item for item in items if item["id"] not in memory]
