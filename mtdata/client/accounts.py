@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import NotFoundException
+from ..errors import NotConnectedException, NotFoundException
 from . import account_dtos, checks
 from .account_dtos import account_dto
 from .context import ClientContext
@@ -17,6 +18,14 @@ from .history_api import HistoricalMarketDataClient
 from .http import CLASSIC_PAGINATION, transaction_id
 from .models import WireModel, poll_until, wire, wire_time
 from .replicas import MetatraderAccountReplica
+
+if TYPE_CHECKING:
+    from .connection_registry import (
+        ConnectionRegistry,
+        RpcMetaApiConnectionInstance,
+        StreamingMetaApiConnectionInstance,
+    )
+    from .history_storage import HistoryStorage
 
 ACCOUNTS_PATH = "/users/current/accounts"
 
@@ -32,10 +41,17 @@ class MetatraderAccountList:
 class MetatraderAccount(WireModel):
     """A trading account (DTO of spec §9.10) with its REST actions; actions reload the DTO afterwards."""
 
-    def __init__(self, data: dict[str, Any], context: ClientContext, history: HistoricalMarketDataClient) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        context: ClientContext,
+        history: HistoricalMarketDataClient,
+        connections: Callable[[], ConnectionRegistry] | None = None,
+    ) -> None:
         self._data = data
         self._context = context
         self._history = history
+        self._connections = connections
         self._experts = ExpertAdvisorClient(context)
 
     def __repr__(self) -> str:
@@ -239,28 +255,45 @@ class MetatraderAccount(WireModel):
 
     # connections (issue 5) --------------------------------------------------------------------
 
-    def get_streaming_connection(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available yet: streaming connections come with the socket layer (issue 5)."""
-        raise NotImplementedError("streaming connections are not implemented yet (mtdata issue 5: socket layer)")
+    def _registry(self) -> ConnectionRegistry:
+        if self._connections is None:
+            raise NotConnectedException("this account object was not obtained from a MetaApi; it has no connections")
+        return self._connections()
 
-    def get_rpc_connection(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available yet: RPC connections come with the socket layer (issue 5)."""
-        raise NotImplementedError("RPC connections are not implemented yet (mtdata issue 5: socket layer)")
+    def get_streaming_connection(
+        self, history_storage: HistoryStorage | None = None, history_start_time: datetime | None = None
+    ) -> StreamingMetaApiConnectionInstance:
+        """The account's streaming connection (shared; nothing is sent until ``await connect()``).
+
+        ``history_storage`` (default a :class:`MemoryHistoryStorage`) and ``history_start_time`` (no history
+        before it is requested) apply when the connection is first created.
+        """
+        return self._registry().connect_streaming(self, history_storage, history_start_time)
+
+    def get_rpc_connection(self) -> RpcMetaApiConnectionInstance:
+        """The account's RPC connection (shared; nothing is sent until ``await connect()``)."""
+        return self._registry().connect_rpc(self)
 
 
 class MetatraderAccountApi:
     """Lists, fetches and creates trading accounts (``MetaApi.metatrader_account_api``)."""
 
-    def __init__(self, context: ClientContext, history: HistoricalMarketDataClient) -> None:
+    def __init__(
+        self,
+        context: ClientContext,
+        history: HistoricalMarketDataClient,
+        connections: Callable[[], ConnectionRegistry] | None = None,
+    ) -> None:
         self._context = context
         self._history = history
+        self._connections = connections
 
     @property
     def _base(self) -> str:
         return self._context.hosts.provisioning + ACCOUNTS_PATH
 
     def _account(self, data: dict[str, Any]) -> MetatraderAccount:
-        return MetatraderAccount(data, self._context, self._history)
+        return MetatraderAccount(data, self._context, self._history, self._connections)
 
     async def get_accounts_with_infinite_scroll_pagination(
         self, accounts_filter: dict[str, Any] | None = None

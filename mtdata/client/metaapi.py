@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 
-from ..errors import MetaApiException, ValidationException, redact
+from ..errors import MetaApiException, NotConnectedException, ValidationException, redact
 from . import checks
 from .accounts import MetatraderAccountApi
+from .connection_registry import ConnectionRegistry
 from .context import ClientContext
 from .generator import MetatraderAccountGeneratorApi
 from .history_api import HistoricalMarketDataClient
@@ -25,14 +26,17 @@ from .http import HttpClient
 from .latency_monitor import LatencyMonitor
 from .options import MetaApiOptions, parse_options
 from .profiles import ProvisioningProfileApi
+from .terminal_hash_manager import TerminalHashManager
 from .tokens import TokenManagementApi
+from .transport import WebsocketClient
 
 
 class MetaApi:
     """The MetaApi client: the REST APIs as properties; ``await close()`` when done (or ``async with``).
 
     Nothing runs in the constructor: no task, no request; the first request opens a connection.
-    ``transport`` is an httpx transport seam for tests.
+    The socket client and the connection registry are created on the first streaming or RPC
+    connection and closed by :meth:`close`. ``transport`` is an httpx transport seam for tests.
     """
 
     def __init__(
@@ -48,11 +52,13 @@ class MetaApi:
         self._context = ClientContext(http, hosts, options, token)
         history = HistoricalMarketDataClient(self._context)
         self._history = history
-        self._accounts = MetatraderAccountApi(self._context, history)
+        self._accounts = MetatraderAccountApi(self._context, history, lambda: self.connection_registry)
         self._profiles = ProvisioningProfileApi(self._context)
         self._generator = MetatraderAccountGeneratorApi(self._context)
         self._tokens = TokenManagementApi(self._context)
         self._latency = LatencyMonitor()
+        self._client: WebsocketClient | None = None
+        self._registry: ConnectionRegistry | None = None
 
     @classmethod
     def sandbox(cls, url: str, token: str, opts: dict[str, Any] | None = None, **kwargs: Any) -> MetaApi:
@@ -110,13 +116,39 @@ class MetaApi:
         return self._latency
 
     @property
+    def websocket_client(self) -> WebsocketClient:
+        """The socket client every connection of this ``MetaApi`` shares (created on first use)."""
+        if self.closed:
+            raise NotConnectedException("this MetaApi was closed")
+        if self._client is None:
+            latency = self._latency if self._options.enable_latency_tracking else None
+            self._client = WebsocketClient(self._context, latency)
+        return self._client
+
+    @property
+    def connection_registry(self) -> ConnectionRegistry:
+        """One streaming and one RPC connection per account (created on first use)."""
+        if self._registry is None:
+            hashes = TerminalHashManager(self._context, self._options.keep_hash_trees)
+            self._registry = ConnectionRegistry(self._context, self.websocket_client, self._history, hashes)
+        return self._registry
+
+    @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._context.http.closed
 
     async def close(self) -> None:
-        """Close the HTTP connection pool (idempotent)."""
-        await self._context.http.close()
+        """Close every connection, the socket client and the HTTP connection pool (idempotent)."""
+        registry, client = self._registry, self._client
+        self._registry = None
+        try:
+            if registry is not None:
+                await registry.close()
+        finally:
+            if client is not None:
+                await client.close()
+            await self._context.http.close()
 
     @staticmethod
     def enable_logging(level: int = logging.DEBUG) -> None:

@@ -156,9 +156,8 @@ async def test_historical_market_data(api: MetaApi, sandbox: SandboxHandle) -> N
         await account.get_historical_ticks("EURUSD", "2026-11-18")
 
 
-async def test_connections_are_not_implemented_yet(api: MetaApi, sandbox: SandboxHandle) -> None:
+async def test_connections_are_handed_out_without_sending_anything(api: MetaApi, sandbox: SandboxHandle) -> None:
     account = await api.metatrader_account_api.get_account(sandbox.account_id)
-    with pytest.raises(NotImplementedError, match="issue 5"):
-        account.get_streaming_connection()
-    with pytest.raises(NotImplementedError, match="issue 5"):
-        account.get_rpc_connection()
+    assert type(account.get_streaming_connection()).__name__ == "StreamingMetaApiConnectionInstance"
+    assert type(account.get_rpc_connection()).__name__ == "RpcMetaApiConnectionInstance"
+    assert api.websocket_client.socket_count() == 0

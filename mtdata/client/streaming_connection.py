@@ -1,0 +1,344 @@
+"""Streaming connections (spec §11.1): a live local copy of an account and its market data.
+
+    connection = account.get_streaming_connection()
+    await connection.connect()
+    await connection.wait_synchronized()
+    await connection.subscribe_to_market_data("EURUSD")
+    print(connection.terminal_state.price("EURUSD"), connection.history_storage.deals[-5:])
+
+The connection owns a :class:`TerminalState`, a history storage (default :class:`MemoryHistoryStorage`)
+and a :class:`ConnectionHealthMonitor`, registered as synchronization listeners in that order, then its
+:class:`Synchronizer`, the decorator callbacks and the user's listeners. Trades, RPC getters and market
+data requests validate their arguments first; a closed connection raises ``NotConnectedException`` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NotConnectedException, NotSynchronizedException
+from . import checks, market_data
+from .connection_events import ConnectionEvents, DecoratorMixin
+from .health import ConnectionHealthMonitor
+from .history_storage import HistoryStorage, MemoryHistoryStorage
+from .listeners import Record, SynchronizationListener
+from .rpc_connection import RpcApi, timeframes_of
+from .synchronization import Synchronizer, parse_instance
+from .terminal_state import TerminalState
+
+if TYPE_CHECKING:
+    from .accounts import MetatraderAccount
+    from .context import ClientContext
+    from .history_api import HistoricalMarketDataClient
+    from .terminal_hash_manager import TerminalHashManager
+    from .transport import WebsocketClient
+
+log = logging.getLogger("mtdata.client")
+
+_WAIT_KEYS = ("instanceIndex", "applicationPattern", "synchronizationId", "timeoutInSeconds", "intervalInMilliseconds")
+
+
+def _aware(name: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise checks.fail(name, "must be a datetime", value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _maybe_await(result: Any) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
+    """A streaming connection to one account: terminal state, history, market data, trades and RPC getters."""
+
+    def __init__(
+        self,
+        context: ClientContext,
+        account: MetatraderAccount,
+        client: WebsocketClient,
+        history_client: HistoricalMarketDataClient,
+        hash_manager: TerminalHashManager,
+        history_storage: HistoryStorage | None = None,
+        history_start_time: datetime | None = None,
+        on_closed: Callable[[StreamingMetaApiConnection], Any] | None = None,
+    ) -> None:
+        if history_storage is not None and not isinstance(history_storage, HistoryStorage):
+            raise checks.fail("history_storage", "must be a HistoryStorage", history_storage)
+        self.history_start_time = _aware("history_start_time", history_start_time)
+        self.account = account
+        self.client = client
+        self._context = context
+        self.hash_manager = hash_manager
+        self._history_client = history_client
+        self._on_closed = on_closed
+        self._terminal = TerminalState(account.id, account.type, account.server, hash_manager, client)
+        self._history = history_storage if history_storage is not None else MemoryHistoryStorage()
+        self._events = ConnectionEvents()
+        self._sync = Synchronizer(self)
+        self._health = ConnectionHealthMonitor(self)
+        self._market_data = market_data.MarketDataSubscriptions()
+        self._user_listeners: list[SynchronizationListener] = []
+        self._instances: set[str] = set()
+        self._opened = False
+
+    def __repr__(self) -> str:
+        return f"StreamingMetaApiConnection(account_id={self.account.id!r}, synchronized={self.synchronized})"
+
+    # state -------------------------------------------------------------------------------------
+
+    @property
+    def terminal_state(self) -> TerminalState:
+        """The local copy of the terminal: account information, positions, orders, specifications, prices."""
+        return self._terminal
+
+    @property
+    def history_storage(self) -> HistoryStorage:
+        """Deals and history orders received from the server."""
+        return self._history
+
+    @property
+    def health_monitor(self) -> ConnectionHealthMonitor:
+        """Quote streaming, broker connection and synchronization health."""
+        return self._health
+
+    @property
+    def closed(self) -> bool:
+        """True once the last instance closed the connection."""
+        return self._sync.changes.closed
+
+    @property
+    def synchronized(self) -> bool:
+        """Whether a stream finished the orders and deals of its latest synchronization."""
+        return self._sync.is_synchronized()
+
+    async def is_connected(self) -> bool:
+        """Whether a stream of the account is authenticated."""
+        return bool(self._sync.connected_instances())
+
+    async def is_synchronized(self, instance_index: int | None = None, synchronization_id: str | None = None) -> bool:
+        """Whether the stream (of ``instance_index`` if given) finished its latest (or the given) synchronization."""
+        checks.integer("instance_index", instance_index, minimum=0, optional=True)
+        checks.text("synchronization_id", synchronization_id, optional=True)
+        return self._sync.is_synchronized(instance_index, synchronization_id)
+
+    async def get_health_status(self) -> dict[str, Any]:
+        """``{connected, connectedToBroker, quoteStreamingHealthy, synchronized, healthy, message}``."""
+        return self._health.health_status
+
+    def subscribed_symbols(self) -> list[str]:
+        """Symbols with market-data subscriptions."""
+        return self._market_data.symbols()
+
+    def subscriptions(self, symbol: str) -> list[dict[str, Any]]:
+        """The market-data subscriptions of ``symbol``."""
+        return self._market_data.get(checks.text("symbol", symbol))  # type: ignore[arg-type]
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def _listeners(self) -> list[SynchronizationListener]:
+        return [self._terminal, self._history, self._health, self._sync, self._events, *self._user_listeners]
+
+    async def connect(self, instance_id: str = "default") -> None:
+        """Subscribe to the account (synchronization follows in the background); idempotent per ``instance_id``."""
+        if self.closed:
+            raise NotConnectedException("this connection was closed; get a new one with get_streaming_connection()")
+        self._instances.add(instance_id)
+        if self._opened:
+            return
+        self._opened = True
+        await self._history.initialize(self.account.id, self.client_application)
+        for listener in self._listeners():
+            self.client.add_synchronization_listener(self.account.id, listener)
+        self.client.add_reconnect_listener(self.account.id, self._sync)
+        self._health.start()
+        await self.client.ensure_subscribe(self.account.id, self.account.region)
+
+    @property
+    def client_application(self) -> str:
+        """The application name of the client's options (history files are kept per account and application)."""
+        return self._context.options.application
+
+    async def close(self, instance_id: str = "default") -> None:
+        """Close this instance; the last one stops the streams, flushes the history and unsubscribes the account."""
+        self._instances.discard(instance_id)
+        if self._instances or self.closed:
+            return
+        await self._sync.close()
+        await _maybe_await(self._health.stop())
+        if self._opened:
+            for listener in self._listeners():
+                self.client.remove_synchronization_listener(self.account.id, listener)
+            self.client.remove_reconnect_listener(self.account.id, self._sync)
+        self._terminal.close()
+        closer = getattr(self._history, "close", None)
+        if closer is not None:
+            await _maybe_await(closer())
+        if self._on_closed is not None and self._opened:
+            await self._on_closed(self)
+
+    async def close_all(self) -> None:
+        """Close the connection whatever instances still hold it."""
+        self._instances.clear()
+        await self.close()
+
+    def add_synchronization_listener(self, listener: SynchronizationListener) -> None:
+        """Add a listener (called after the terminal state, history and decorators, in order of addition)."""
+        if not isinstance(listener, SynchronizationListener):
+            raise checks.fail("listener", "must be a SynchronizationListener", listener)
+        self._user_listeners.append(listener)
+        if self._opened and not self.closed:
+            self.client.add_synchronization_listener(self.account.id, listener)
+
+    def remove_synchronization_listener(self, listener: SynchronizationListener) -> None:
+        """Remove a listener added with :meth:`add_synchronization_listener`."""
+        if listener in self._user_listeners:
+            self._user_listeners.remove(listener)
+            if self._opened:
+                self.client.remove_synchronization_listener(self.account.id, listener)
+
+    async def report_error(self, error: BaseException) -> None:
+        """Hand a background failure to the ``on_error`` callbacks."""
+        await self._events.emit("error", error)
+
+    # waiting -----------------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.closed:
+            raise NotConnectedException("this streaming connection was closed")
+        if not self._opened:
+            raise NotConnectedException("call connect() first")
+
+    async def wait_connected(self, timeout_in_seconds: float = 60) -> None:
+        """Wait until a stream of the account is authenticated (``TimeoutException`` after the timeout)."""
+        timeout = checks.number("timeout_in_seconds", timeout_in_seconds, minimum=0)
+        self._require_open()
+        await self._sync.changes.wait_for(lambda: bool(self._sync.connected_instances()), timeout, "a connection")
+
+    async def wait_synchronized(self, options: dict[str, Any] | float | None = None) -> None:
+        """Wait for the latest synchronization (orders and deals), then for the server (``waitSynchronized``).
+
+        ``options`` (``SynchronizationOptions``): ``instanceIndex``, ``applicationPattern`` (default ``RPC``),
+        ``synchronizationId``, ``timeoutInSeconds`` (default 300), ``intervalInMilliseconds`` (accepted; the
+        wait is event-driven). A number is taken as ``timeoutInSeconds``.
+        """
+        if isinstance(options, int | float) and not isinstance(options, bool):
+            options = {"timeoutInSeconds": options}
+        raw: dict[str, Any] = checks.mapping("options", options, optional=True) or {}
+        checks.known_keys("options", raw, _WAIT_KEYS)
+        number = checks.integer("options.instanceIndex", raw.get("instanceIndex"), minimum=0, optional=True)
+        pattern = checks.text("options.applicationPattern", raw.get("applicationPattern"), optional=True) or "RPC"
+        sync_id = checks.text("options.synchronizationId", raw.get("synchronizationId"), optional=True)
+        timeout = checks.number("options.timeoutInSeconds", raw.get("timeoutInSeconds", 300), minimum=0)
+        checks.number("options.intervalInMilliseconds", raw.get("intervalInMilliseconds"), minimum=0, optional=True)
+        self._require_open()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout  # type: ignore[operator]
+        what = f"synchronization of account {self.account.id}"
+        await self._sync.changes.wait_for(lambda: self._sync.is_synchronized(number, sync_id), timeout, what)
+        instance = self._sync.synchronized_instance(number, sync_id)
+        remaining = max(deadline - loop.time(), 0.001)
+        payload = {"type": "waitSynchronized", "applicationPattern": pattern, "timeoutInSeconds": remaining}
+        instance_number = parse_instance(instance)[1] if instance else None
+        await self.client.request(self.account.id, payload, instance_number=instance_number, timeout=remaining + 1)
+
+    # requests ----------------------------------------------------------------------------------
+
+    def _instance_number(self) -> int | None:
+        instance = self._sync.synchronized_instance() or next(iter(self._sync.connected_instances()), None)
+        return parse_instance(instance)[1] if instance else None
+
+    def _check_symbol(self, name: str, symbol: Any) -> str:
+        """A symbol of the account: refused when the synchronized specifications do not list it."""
+        checks.text(name, symbol)
+        if self._terminal.specifications and self._terminal.specification(symbol) is None:
+            raise checks.fail(name, "is not a symbol of this account", symbol)
+        return symbol
+
+    async def _rpc(self, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        self._require_open()
+        return await self.client.request(self.account.id, payload, application="RPC", timeout=timeout)
+
+    async def _send_trade(self, trade: dict[str, Any]) -> dict[str, Any]:
+        self._require_open()
+        return await self.client.trade(self.account.id, trade, instance_number=self._instance_number())
+
+    async def _request(self, payload: dict[str, Any], instance_number: int | None = None) -> dict[str, Any]:
+        number = self._instance_number() if instance_number is None else instance_number
+        return await self.client.request(self.account.id, payload, instance_number=number)
+
+    # market data -------------------------------------------------------------------------------
+
+    async def subscribe_to_market_data(
+        self,
+        symbol: str,
+        subscriptions: list[dict[str, Any]] | dict[str, Any] | None = None,
+        timeout_in_seconds: float | None = None,
+        wait_for_quote: bool = True,
+    ) -> dict[str, Any] | None:
+        """Subscribe to quotes (default), candles, ticks or books of ``symbol``; returns its first price.
+
+        The symbol must be in the synchronized specifications (``NotSynchronizedException`` before the first
+        synchronization). With ``wait_for_quote`` and a quotes subscription it waits for the first price
+        (up to ``timeout_in_seconds``, default the request timeout).
+        """
+        checks.text("symbol", symbol)
+        subs = market_data.subscriptions(subscriptions, timeframes_of(self.account))
+        timeout = checks.number("timeout_in_seconds", timeout_in_seconds, minimum=0, optional=True)
+        checks.flag("wait_for_quote", wait_for_quote)
+        self._require_open()
+        if self._terminal.specification(symbol) is None:
+            if not self._terminal.specifications:
+                raise NotSynchronizedException(
+                    f"no symbol specifications yet for account {self.account.id}: await wait_synchronized() first"
+                )
+            raise checks.fail("symbol", "is not a symbol of this account", symbol)
+        self._market_data.add(symbol, subs)
+        await self._request({"type": "subscribeToMarketData", "symbol": symbol, "subscriptions": subs})
+        if wait_for_quote and any(sub["type"] == "quotes" for sub in subs):
+            wait = timeout if timeout is not None else self._context.options.request_timeout
+            return await self._terminal.wait_for_price(symbol, wait)
+        return None
+
+    async def unsubscribe_from_market_data(
+        self, symbol: str, unsubscriptions: list[dict[str, Any]] | dict[str, Any] | None = None
+    ) -> None:
+        """Drop some (``[{type, timeframe?}]``) or all market-data subscriptions of ``symbol``."""
+        checks.text("symbol", symbol)
+        drops = market_data.subscriptions(unsubscriptions, timeframes_of(self.account), "unsubscriptions", True)
+        self._require_open()
+        self._market_data.remove(symbol, drops)
+        payload: dict[str, Any] = {"type": "unsubscribeFromMarketData", "symbol": symbol}
+        if drops:
+            payload["subscriptions"] = drops
+        await self._request(payload)
+
+    async def unsubscribe_from_all_market_data(self) -> None:
+        """Drop every market-data subscription."""
+        for symbol in self._market_data.symbols():
+            await self.unsubscribe_from_market_data(symbol)
+
+    async def refresh_market_data_subscriptions(self, instance_number: int | None = None) -> None:
+        """Send the full subscription list to the server (done on every ``synchronizationStarted``)."""
+        checks.integer("instance_number", instance_number, minimum=0, optional=True)
+        self._require_open()
+        await self._request({"type": "refreshMarketDataSubscriptions", "subscriptions": self._market_data.wire()},
+                            instance_number)  # fmt: skip
+
+    async def apply_downgrade(self, symbol: str, updates: list[Record] | None, drops: list[Record] | None) -> None:
+        """Follow a ``downgradeSubscription``: drop ``drops``, re-subscribe ``updates`` (no quote wait)."""
+        if drops:
+            await self.unsubscribe_from_market_data(symbol, drops)
+        if updates:
+            self._market_data.add(symbol, updates)
+            await self._request({"type": "subscribeToMarketData", "symbol": symbol, "subscriptions": updates})
+
+
+__all__ = ["StreamingMetaApiConnection"]
