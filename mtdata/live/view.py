@@ -113,6 +113,7 @@ class Panel(ipywidgets.VBox):
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        self._closed = True  # until built: ipywidgets calls close() from __del__, even after a failed __init__
         if not isinstance(layout, LayoutDOM):
             raise checks.fail("layout", "must be a Bokeh layout or figure", layout)
         checks.text("title", title)
@@ -120,11 +121,11 @@ class Panel(ipywidgets.VBox):
         self._title = title
         self._throttle = Throttle(self._redraw_batched, rate=rate, loop=loop)
         self._closers: list[Callable[[], Any]] = []
-        self._closed = False
         load_bokehjs()
         self._bokeh = _BokehWidget(layout)
         self._bokeh.observe(self._view_count_changed, names="_view_count")
         super().__init__(children=[self._bokeh, *controls])
+        self._closed = False
 
     @property
     def rate(self) -> float:

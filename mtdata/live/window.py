@@ -88,9 +88,17 @@ class Window:
         with self._lock:
             if not self._new_closed and not self._forming_changed:
                 return False
-            new_closed, forming = self._new_closed, self._forming
+            new_closed, forming = min(self._new_closed, self._rollover), self._forming
             was_forming, shown_rows = self._shown_forming, self._shown_rows
-            full = new_closed >= self._rollover or (was_forming and forming is None and not new_closed)
+            window_rows = self._rollover + (forming is not None)
+            target_rows = len(self._closed[self.columns[0]]) + (forming is not None)
+            # on screen: the forming row (if any) patched with the first new row, the others streamed
+            new_rows = new_closed + (forming is not None)
+            streamed = new_rows - was_forming
+            rows_after = shown_rows + streamed
+            if streamed > 0:
+                rows_after = min(rows_after, window_rows)
+            full = self._new_closed >= self._rollover or new_rows == 0 or rows_after != target_rows
             if full:
                 data = self._columns_locked()
             else:
@@ -101,16 +109,15 @@ class Window:
             self._new_closed = 0
             self._forming_changed = False
             self._shown_forming = forming is not None
-            self._shown_rows = len(self._closed[self.columns[0]]) + self._shown_forming
+            self._shown_rows = target_rows
         if full:
             self.source.data = data
             return True
-        if was_forming:  # the row on screen that was forming becomes the first new row
-            last = shown_rows - 1
-            self.source.patch({c: [(last, data[c][0])] for c in self.columns})
+        if was_forming:
+            self.source.patch({c: [(shown_rows - 1, data[c][0])] for c in self.columns})
             data = {c: v[1:] for c, v in data.items()}
-        if data[self.columns[0]]:
-            self.source.stream(data, rollover=self._rollover + (forming is not None))
+        if streamed > 0:
+            self.source.stream(data, rollover=window_rows)
         return True
 
     def _columns_locked(self) -> dict[str, list[Any]]:

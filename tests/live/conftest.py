@@ -26,19 +26,19 @@ class RecordingComm(BaseComm):
 
 
 class Frontend:
-    """The comms opened while it is installed, by comm id."""
+    """The messages of the comms opened while it is installed, by comm id (the comms themselves are not kept)."""
 
     def __init__(self) -> None:
-        self.comms: dict[str, RecordingComm] = {}
+        self.logs: dict[str, list[tuple[str, dict[str, Any] | None]]] = {}
 
     def create_comm(self, *args: Any, **kwargs: Any) -> RecordingComm:
         opened = RecordingComm(*args, **kwargs)
-        self.comms[opened.comm_id] = opened
+        self.logs[opened.comm_id] = opened.sent
         return opened
 
     def sent(self, model_id: str) -> list[tuple[str, dict[str, Any] | None]]:
         """Every message sent on a widget's comm (``widget.model_id``; still readable after the widget closed)."""
-        return self.comms[model_id].sent
+        return self.logs[model_id]
 
     def document_patches(self, model_id: str) -> int:
         """How many Bokeh document patches a BokehModel sent (each is a header frame, then more frames)."""
@@ -49,6 +49,13 @@ class Frontend:
                 payload = json.loads(content["payload"])
                 count += isinstance(payload, dict) and payload.get("msgtype") == "PATCH-DOC"
         return count
+
+    def bundles(self, model_id: str) -> int:
+        """How many times a BokehModel sent its whole document (``render_bundle``) after opening."""
+        return sum(
+            kind == "comm_msg" and "render_bundle" in (data or {}).get("state", {})
+            for kind, data in self.sent(model_id)
+        )
 
     def show(self, widget: Widget, views: int) -> None:
         """Report ``views`` displayed views of the widget, as ipywidgets' front end does when one is displayed."""

@@ -1,0 +1,173 @@
+"""Panel: coalesced redraws as one document patch each, re-send on view connect, close(), HTML snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import weakref
+from pathlib import Path
+
+import pytest
+from bokeh.models import Div
+from conftest import Frontend, rendered_source
+from demo_panel import FakeFeed, PricePanel
+
+from mtdata.errors import ValidationException
+from mtdata.live import Panel
+
+
+async def shows(panel: PricePanel, ticks: int) -> None:
+    """Wait until the panel has redrawn after its ``ticks``-th price."""
+    for _ in range(1000):
+        if panel.label.text.endswith(f"after {ticks} ticks"):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the panel still shows {panel.label.text!r}")
+
+
+def feed_from_thread(panel: PricePanel, prices: list[float]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: [panel.feed(p) for p in prices])
+    thread.start()
+    return thread
+
+
+async def test_prices_from_a_thread_become_few_redraws_each_one_document_patch(frontend: Frontend):
+    panel = PricePanel(rate=20)
+    bokeh_id = panel.children[0].model_id
+    redraw_threads: set[int] = set()
+    redraw = panel.redraw
+
+    def recording_redraw() -> None:
+        redraw_threads.add(threading.get_ident())
+        redraw()
+
+    panel.redraw = recording_redraw
+    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(2000)])
+    await asyncio.to_thread(producer.join)
+    await shows(panel, 2000)
+    assert redraw_threads == {threading.get_ident()}
+    assert 1 <= panel.redraws < 2000
+    assert frontend.document_patches(bokeh_id) == panel.redraws
+    assert panel.window.data()["bar"][-1] == 199
+    panel.close()
+
+
+async def test_a_connecting_view_gets_the_current_window_not_the_initial_one(frontend: Frontend):
+    panel = PricePanel()
+    widget = panel.children[0]
+    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(55)])
+    await asyncio.to_thread(producer.join)
+    await shows(panel, 55)
+    assert rendered_source(widget, "prices") == {"bar": [], "price": []}  # what a late browser would draw
+    frontend.show(widget, views=1)
+    assert rendered_source(widget, "prices") == panel.window.data()
+    assert len(panel.window.data()["bar"]) == 6
+
+    panel.feed(2.0)  # ticks 56: the forming bar 5 moves
+    await shows(panel, 56)
+    frontend.show(widget, views=2)  # the same panel displayed a second time
+    assert rendered_source(widget, "prices")["price"][-1] == 2.0
+    panel.close()
+
+
+async def test_pending_data_is_drawn_before_a_view_gets_the_document(frontend: Frontend):
+    panel = PricePanel(rate=0.2)  # the next redraw is 5 s away
+    widget = panel.children[0]
+    panel.feed(1.5)
+    await shows(panel, 1)
+    panel.feed(1.6)
+    frontend.show(widget, views=1)
+    assert rendered_source(widget, "prices")["price"] == [1.6]
+    panel.close()
+
+
+async def test_a_view_going_away_sends_nothing(frontend: Frontend):
+    panel = PricePanel()
+    widget = panel.children[0]
+    frontend.show(widget, views=1)
+    assert frontend.bundles(widget.model_id) == 1
+    frontend.show(widget, views=0)
+    assert frontend.bundles(widget.model_id) == 1
+    frontend.show(widget, views=1)
+    assert frontend.bundles(widget.model_id) == 2
+    panel.close()
+
+
+async def test_close_stops_updates_runs_callbacks_once_closes_comms_and_leaves_nothing_referenced(frontend: Frontend):
+    panel = PricePanel(rate=50)
+    ids = [panel.model_id, panel.children[0].model_id]
+    calls: list[str] = []
+    panel.on_close(lambda: calls.append("first"))
+    panel.on_close(lambda: calls.append("second"))
+    feed = FakeFeed(panel, rate=500).start()
+    await shows(panel, max(panel.ticks, 1))
+    panel.close()
+    panel.close()
+    redraws = panel.redraws
+    sent = [len(frontend.sent(i)) for i in ids]
+    await asyncio.sleep(0.3)  # the feed keeps pushing prices into the closed panel
+    feed.stop()
+    assert panel.closed
+    assert calls == ["second", "first"]
+    assert panel.redraws == redraws
+    assert [len(frontend.sent(i)) for i in ids] == sent
+    assert all(frontend.sent(i)[-1][0] == "comm_close" for i in ids)
+
+    ref = weakref.ref(panel)
+    del panel, feed
+    gc.collect()
+    assert ref() is None
+
+
+async def test_a_failing_close_callback_is_logged_and_the_others_still_run(
+    frontend: Frontend, caplog: pytest.LogCaptureFixture
+):
+    panel = PricePanel()
+    calls: list[str] = []
+    panel.on_close(lambda: calls.append("first"))
+    panel.on_close(lambda: 1 / 0)
+    panel.close()
+    assert calls == ["first"]
+    assert "closing a live panel" in caplog.text
+
+
+async def test_a_snapshot_is_a_standalone_html_file_with_the_latest_data(frontend: Frontend, tmp_path: Path):
+    panel = PricePanel(rate=0.2)
+    widget_id = panel.children[0].model_id
+    panel.feed(1.25)
+    panel.feed(1.23456)
+    before = len(frontend.sent(widget_id))
+    path = panel.snapshot(tmp_path / "prices.html")
+    html = path.read_text(encoding="utf-8")
+    assert "last 1.23456 after 2 ticks" in html
+    assert "cdn.bokeh.org" not in html and "<script src=" not in html
+    assert len(html) > 500_000  # BokehJS itself is inside
+    assert frontend.document_patches(widget_id) == 1  # the pending redraw, nothing for the snapshot itself
+    assert len(frontend.sent(widget_id)) == before + 3
+    panel.close()
+    assert panel.snapshot(tmp_path / "closed.htm").exists()
+
+
+async def test_bad_arguments_are_refused(frontend: Frontend, tmp_path: Path):
+    with pytest.raises(ValidationException) as caught:
+        Panel("not a layout")  # type: ignore[arg-type]
+    assert caught.value.details[0]["parameter"] == "layout"
+    with pytest.raises(ValidationException):
+        Panel(Div(), rate=0)
+    panel = PricePanel()
+    with pytest.raises(ValidationException) as caught:
+        panel.snapshot(tmp_path / "prices.png")
+    assert caught.value.details[0]["parameter"] == "path"
+    with pytest.raises(ValidationException):
+        panel.on_close("nope")  # type: ignore[arg-type]
+    panel.close()
+
+
+async def test_the_base_panel_has_no_redraw_of_its_own(frontend: Frontend):
+    panel = Panel(Div(text="x"))
+    assert panel.rate == 10
+    assert panel.layout_model.text == "x"
+    with pytest.raises(NotImplementedError):
+        panel.redraw()
+    panel.close()
