@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_latency_helpers import FakeClock
 
-from mtdata.client.reservoir import Reservoir, StatisticalReservoir
+from mtdata.client.reservoir import Reservoir, StatisticalReservoir, WindowedMetric
 from mtdata.errors import ValidationException
 
 values = st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=2, max_size=300)
@@ -141,3 +141,33 @@ def test_bad_arguments_are_refused() -> None:
         StatisticalReservoir(10, "1h")  # type: ignore[arg-type]
     with pytest.raises(ValidationException, match="p must be <= 100"):
         StatisticalReservoir(10, 1000).get_percentile(101)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.floats(min_value=0, max_value=400), st.integers(min_value=0, max_value=500)),
+                      min_size=1, max_size=200))  # fmt: skip
+def test_windowed_metric_equals_separate_reservoirs(steps: list[tuple[float, int]]) -> None:
+    """Folding the finest bucket into every window gives exactly what pushing into each reservoir gives."""
+    clock = FakeClock(0.0)
+    windows = {"short": 60_000, "long": 600_000}  # 1 s and 10 s buckets
+    metric = WindowedMetric(windows, 50, 60, clock=clock)
+    direct = {name: Reservoir(60, span, clock=clock) for name, span in windows.items()}
+    for pause, value in steps:
+        clock.advance(pause / 10)
+        metric.push(value)
+        for reservoir in direct.values():
+            reservoir.push_measurement(value)
+        if value % 7 == 0:  # reading in the middle of a bucket must not change later figures
+            metric.statistics([50])
+    clock.advance(steps[0][0] / 100)
+    figures = metric.statistics([50])
+    for name, reservoir in direct.items():
+        got, want = figures[name][1], reservoir.get_statistics()
+        assert got.keys() == want.keys()
+        for key in want:
+            assert got[key] == (want[key] if want[key] is None else pytest.approx(want[key], rel=1e-9, abs=1e-9))
+
+
+def test_windowed_metric_needs_nested_bucket_lengths() -> None:
+    with pytest.raises(ValidationException, match="windows"):
+        WindowedMetric({"a": 60_000, "b": 90_000}, 10, 60)
