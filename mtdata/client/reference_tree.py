@@ -4,7 +4,8 @@ A :class:`ReferenceTree` maps a collection hash (XOR of its item hashes) to an e
 item; a child entry holds only what one update changed (items and hashes by key, removed keys) and points to
 its parent. A child's collection hash is derived from its parent's by XOR-ing out the replaced / removed item
 hashes and XOR-ing in the new ones, so an update costs O(changed items), never a rehash of the collection.
-Chains are cut at :data:`MAX_DEPTH` (the child is then stored in full) so a key lookup stays cheap.
+A chain is cut (the child stored in full) once it is longer than :data:`MAX_DEPTH` and a quarter of the
+collection, so a key lookup walks at most that many entries and full copies cost O(1) items per update.
 
 Holders (one per terminal-state stream) reference the entry they currently show; :meth:`ReferenceTree.prune`,
 called by its owner from time to time (no task of its own), drops entries nobody referenced for 10 minutes,
@@ -23,7 +24,7 @@ Hasher = Callable[[Mapping[str, Any], str | None, str], str]
 
 #: Entries nobody referenced for this long are pruned.
 RECORD_EXPIRATION_SECONDS = 600.0
-#: Longest parent chain an update extends; a deeper child is stored in full.
+#: Parent chains grow to this length, or a quarter of the collection's size if longer, before a child is stored in full.
 MAX_DEPTH = 32
 #: Most hashes offered per collection kind in ``synchronize``.
 MAX_OFFERED = 20
@@ -219,7 +220,7 @@ class ReferenceTree:
             return None
         collection = f"{acc:032x}"
         if collection not in self._entries:
-            if parent.depth + 1 >= MAX_DEPTH:
+            if parent.depth + 1 >= max(MAX_DEPTH, size // 4):
                 full = self.get_items_by_hash(parent_hash) or {}
                 full_hashes = self.get_hashes_by_hash(parent_hash) or {}
                 for key in removed:

@@ -105,7 +105,7 @@ class TerminalState(SynchronizationListener):
 
     @property
     def positions(self) -> list[Record]:
-        """Open positions (current price and profit follow the prices)."""
+        """Open positions (live records: current price and profit follow the prices; copy before changing them)."""
         return list(self._combined.positions.values()) if self._combined else []
 
     @property

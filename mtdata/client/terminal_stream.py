@@ -30,6 +30,20 @@ def _cents(position: Record) -> list[int]:
     ]
 
 
+def _derive_profits(position: Record, open_price: float, volume: float, tick_size: float, multiplier: int) -> None:
+    """Split a position's profit into unrealized (from its current price and tick value) and realized parts."""
+    profit = position.get("profit")
+    if profit is not None:
+        profit = position["profit"] = round(profit * multiplier) / multiplier
+    current, tick_value = position.get("currentPrice"), position.get("currentTickValue")
+    unrealized = profit or 0
+    if current is not None and tick_value is not None:
+        change = (current - open_price) if position.get("type") == "POSITION_TYPE_BUY" else -(current - open_price)
+        unrealized = round(change * tick_value * volume / tick_size * multiplier) / multiplier
+    position["unrealizedProfit"] = unrealized
+    position["realizedProfit"] = (profit or 0) - unrealized
+
+
 class StreamState:
     """Account information, collections and prices of one stream, with per-symbol indexes and running sums."""
 
@@ -162,8 +176,7 @@ class StreamState:
             if positions:
                 specification = self.specifications.get(symbol)
                 if specification is not None:
-                    for position in positions.values():
-                        self.reprice(position, price, specification)
+                    self.reprice(positions.values(), price, specification)
                 if self.unpriced:
                     self.unpriced.discard(symbol)
             orders = self.orders_by_symbol.get(symbol)
@@ -173,47 +186,51 @@ class StreamState:
                     order["currentPrice"] = ask if order.get("type") in BUY_ORDER_TYPES else bid
         return updated
 
-    def reprice(self, position: Record, price: Record, specification: Record) -> None:
-        """Current price, tick value, unrealized profit and profit of a position at ``price`` (as the SDK does):
-        ``±(price - openPrice) * tickValue * volume / tickSize`` rounded to the symbol's digits, where the tick
-        value is the price's ``profitTickValue`` for a winning position and ``lossTickValue`` for a losing one."""
+    def reprice(self, positions: Iterable[Record], price: Record, specification: Record) -> None:
+        """Current price, tick value, unrealized profit and profit of one symbol's positions at ``price`` (as the SDK
+        does): ``±(price - openPrice) * tickValue * volume / tickSize`` rounded to the symbol's digits, the tick
+        value being the price's ``profitTickValue`` for a winning position and ``lossTickValue`` for a losing one;
+        profit = unrealized + realized profit."""
         tick_size = specification.get("tickSize")
-        open_price = position.get("openPrice")
-        volume = position.get("volume")
-        if not tick_size or open_price is None or volume is None:
+        if not tick_size:
             return
         multiplier = 10 ** int(specification.get("digits") or 0)
-        buy = position.get("type") == "POSITION_TYPE_BUY"
-        profit = position.get("profit")
-        if profit is not None:
-            profit = position["profit"] = round(profit * multiplier) / multiplier
-        if "unrealizedProfit" not in position or "realizedProfit" not in position:
-            current, tick_value = position.get("currentPrice"), position.get("currentTickValue")
-            unrealized = profit or 0
-            if current is not None and tick_value is not None:
-                change = (current - open_price) if buy else -(current - open_price)
+        bid, ask = price.get("bid"), price.get("ask")
+        winning, losing = price.get("profitTickValue"), price.get("lossTickValue")
+        all_cents = self.cents
+        delta = 0
+        for position in positions:
+            open_price, volume = position.get("openPrice"), position.get("volume")
+            if open_price is None or volume is None:
+                continue
+            if "unrealizedProfit" not in position or "realizedProfit" not in position:
+                _derive_profits(position, open_price, volume, tick_size, multiplier)
+            if position.get("type") == "POSITION_TYPE_BUY":
+                current = bid
+                change = current - open_price if current is not None else None
+            else:
+                current = ask
+                change = -(current - open_price) if current is not None else None
+            if change is None:
+                continue
+            tick_value = winning if change > 0 else losing
+            realized = position.get("realizedProfit")
+            unrealized = None
+            if tick_value is not None:
                 unrealized = round(change * tick_value * volume / tick_size * multiplier) / multiplier
+            if unrealized is not None and realized is not None:
+                position["profit"] = round((unrealized + realized) * multiplier) / multiplier
+            elif position.get("profit") is not None:
+                position["profit"] = round(position["profit"] * multiplier) / multiplier
             position["unrealizedProfit"] = unrealized
-            position["realizedProfit"] = (profit or 0) - unrealized
-        new_price = price.get("bid") if buy else price.get("ask")
-        if new_price is None:
-            return
-        change = (new_price - open_price) if buy else -(new_price - open_price)
-        tick_value = price.get("profitTickValue") if change > 0 else price.get("lossTickValue")
-        unrealized = None
-        if tick_value is not None:
-            unrealized = round(change * tick_value * volume / tick_size * multiplier) / multiplier
-        position["unrealizedProfit"] = unrealized
-        realized = position.get("realizedProfit")
-        if unrealized is not None and realized is not None:
-            position["profit"] = round((unrealized + realized) * multiplier) / multiplier
-        position["currentPrice"] = new_price
-        position["currentTickValue"] = tick_value
-        cents = self.cents.get(position["id"])
-        if cents is not None:
-            new_cents = round((unrealized or 0) * 100)
-            self.sum_profit_swap += new_cents - cents[0]
-            cents[0] = new_cents
+            position["currentPrice"] = current
+            position["currentTickValue"] = tick_value
+            cents = all_cents.get(position["id"])
+            if cents is not None:
+                new_cents = round(unrealized * 100) if unrealized is not None else 0
+                delta += new_cents - cents[0]
+                cents[0] = new_cents
+        self.sum_profit_swap += delta
 
     def update_account(
         self,

@@ -173,3 +173,18 @@ def test_references_move_with_the_holder() -> None:
     assert t._entries[first].references == {"b"}
     with pytest.raises(KeyError):
         t.add_reference("0" * 32, "c")
+
+
+def test_chains_of_a_large_collection_are_cut_at_a_quarter_of_its_size() -> None:
+    t = tree()
+    state = {str(i): position(str(i)) for i in range(400)}
+    h = t.record_items("acc", None, "h", II, state.values())
+    for step in range(250):
+        item = position(str(step % 400), 1 + step)
+        state[item["id"]] = item
+        h = t.update_items("acc", None, "h", II, [item], [], h)
+    assert h == collection_hash(state.values(), "position")
+    assert t.get_items_by_hash(h) == state
+    roots = [entry for entry in t._entries.values() if entry.parent is None]
+    assert len(roots) == 3  # the recorded collection, then one full copy per 100 updates
+    assert max(entry.depth for entry in t._entries.values()) == 99
