@@ -7,9 +7,9 @@ hashes and XOR-ing in the new ones, so an update costs O(changed items), never a
 A chain is cut (the child stored in full) once it is longer than :data:`MAX_DEPTH` and a quarter of the
 collection, so a key lookup walks at most that many entries and full copies cost O(1) items per update.
 
-Holders (one per terminal-state stream) reference the entry they currently show; :meth:`ReferenceTree.prune`,
-called by its owner from time to time (no task of its own), drops entries nobody referenced for 10 minutes,
-folding a dropped entry's changes into its only child.
+Holders (one per terminal-state stream) reference the entry they currently show; :meth:`ReferenceTree.prune`
+drops entries nobody referenced for 10 minutes, folding a dropped entry's changes into its only child. It runs
+when its owner calls it and, at most every 5 minutes, at the end of a recording (no task of its own).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ Hasher = Callable[[Mapping[str, Any], str | None, str], str]
 
 #: Entries nobody referenced for this long are pruned.
 RECORD_EXPIRATION_SECONDS = 600.0
+#: Recordings prune the tree when it was last pruned this long ago.
+PRUNE_INTERVAL_SECONDS = 300.0
 #: Parent chains grow to this length, or a quarter of the collection's size if longer, before a child is stored in full.
 MAX_DEPTH = 32
 #: Most hashes offered per collection kind in ``synchronize``.
@@ -97,6 +99,7 @@ class ReferenceTree:
         self._categories: dict[str, dict[str, None]] = {}
         #: holder -> the hash it references
         self._held: dict[str, str] = {}
+        self._pruned_at = clock()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -167,6 +170,7 @@ class ReferenceTree:
             self._entries[collection] = _Entry(hashes, data, None, set(), len(hashes), 0, self._clock())
         self._touch_category(category_name, collection)
         self.add_reference(collection, holder)
+        self._prune_when_due()
         return collection
 
     def update_items(
@@ -235,6 +239,7 @@ class ReferenceTree:
             self._entries[collection] = entry
         self._touch_category(category_name, collection)
         self.add_reference(collection, holder)
+        self._prune_when_due()
         return collection
 
     # ---- references and categories -----------------------------------------------------------------------------
@@ -293,14 +298,19 @@ class ReferenceTree:
 
     # ---- pruning ----------------------------------------------------------------------------------------------
 
+    def _prune_when_due(self) -> None:
+        if self._clock() - self._pruned_at >= PRUNE_INTERVAL_SECONDS:
+            self.prune()
+
     def prune(self) -> int:
         """Drop entries unreferenced for 10 minutes (an only child inherits the dropped entry's changes).
 
         Returns how many entries were dropped; does nothing when the tree keeps its entries (debugging).
         """
+        self._pruned_at = now = self._clock()
         if self._keep:
             return 0
-        deadline = self._clock() - RECORD_EXPIRATION_SECONDS
+        deadline = now - RECORD_EXPIRATION_SECONDS
         dropped = 0
         for hash in reversed(list(self._entries)):  # children (created later) before their parents
             entry = self._entries[hash]

@@ -188,3 +188,16 @@ def test_chains_of_a_large_collection_are_cut_at_a_quarter_of_its_size() -> None
     roots = [entry for entry in t._entries.values() if entry.parent is None]
     assert len(roots) == 3  # the recorded collection, then one full copy per 100 updates
     assert max(entry.depth for entry in t._entries.values()) == 99
+
+
+def test_recording_prunes_when_the_last_prune_is_five_minutes_old() -> None:
+    clock = Clock()
+    t = tree(clock)
+    old = t.record_items("acc", None, "a", II, [position("1")])
+    t.record_items("acc", None, "a", II, [position("2")])  # "a" moves on: the first collection is unreferenced
+    clock.now += 299
+    t.record_items("acc", None, "b", II, [position("3")])
+    assert t.get_items_by_hash(old) is not None
+    clock.now += 302  # 601 s unreferenced, last prune 601 s ago
+    t.update_items("acc", None, "b", II, [position("4")], [], t._held["b"])
+    assert t.get_items_by_hash(old) is None and len(t) == 3
