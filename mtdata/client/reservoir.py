@@ -2,8 +2,9 @@
 
 :class:`Reservoir` keeps running statistics (count, sum, min, max, average, sum of squares, deviations)
 in ``size`` time buckets spanning a storage period; :class:`StatisticalReservoir` keeps a random sample
-of at most ``size`` recent measurements for percentiles. Both take a ``clock`` (seconds, any epoch;
-default :func:`time.monotonic`) so tests can move time without sleeping. Pushing is O(1) amortized.
+of at most ``size`` recent measurements for percentiles; :class:`WindowedMetric` feeds one stream into
+both kinds for several windows at once (the latency monitor's 1h/1d/1w). All take a ``clock`` (seconds,
+any epoch; default :func:`time.monotonic`) so tests can move time without sleeping. Pushing is O(1) amortized.
 """
 
 from __future__ import annotations
