@@ -69,7 +69,7 @@ class SocketConnection:
 
     def start(self) -> None:
         """Start connecting in the background (idempotent)."""
-        if self._task is None and not self._closing:
+        if self._task is None and self._sio is None and not self._closing:
             self._task = asyncio.get_running_loop().create_task(self._connect_loop(reconnect=False))
 
     async def wait_connected(self, timeout: float) -> None:
