@@ -5,26 +5,54 @@
         account = await api.metatrader_account_api.get_account(sandbox.account_id)
         candles = await account.get_historical_candles("EURUSD", "1h")
 
-Part 1 (this package so far): the REST APIs. Streaming and RPC connections come with the
-socket layer; ``get_streaming_connection()`` / ``get_rpc_connection()`` raise
-``NotImplementedError`` until then.
+        connection = account.get_streaming_connection()
+        await connection.connect()
+        await connection.wait_synchronized()
+        await connection.subscribe_to_market_data("EURUSD")
+        print(connection.terminal_state.price("EURUSD"), connection.terminal_state.positions)
+        await connection.create_market_buy_order("EURUSD", 0.1)
+
+REST APIs (accounts, profiles, tokens, historical market data), the socket layer (``WebsocketClient``)
+and the connections: :class:`StreamingMetaApiConnection` (a live local copy of the account: terminal
+state, history storage, market data, listeners of both styles, trades) and :class:`RpcMetaApiConnection`
+(getters and trades on request), handed out per account by the :class:`ConnectionRegistry`.
 """
 
 from .accounts import MetatraderAccount, MetatraderAccountApi, MetatraderAccountList
+from .connection_registry import (
+    ConnectionRegistry,
+    RpcMetaApiConnectionInstance,
+    StreamingMetaApiConnectionInstance,
+)
 from .experts import ExpertAdvisor
 from .generator import MetatraderAccountGeneratorApi
+from .health import ConnectionHealthMonitor
 from .history_api import HistoricalMarketDataClient
+from .history_database import FilesystemHistoryDatabase
+from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .latency_monitor import LatencyMonitor
+from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .metaapi import MetaApi
 from .options import MetaApiOptions, RetryOpts, ThrottlerOpts
 from .profiles import ProvisioningProfile, ProvisioningProfileApi
 from .replicas import MetatraderAccountReplica
+from .rpc_connection import RpcMetaApiConnection
+from .streaming_connection import StreamingMetaApiConnection
+from .terminal_hash_manager import TerminalHashManager
+from .terminal_state import TerminalState
 from .tokens import TokenManagementApi
+from .transport import WebsocketClient
 
 __all__ = [
+    "ConnectionHealthMonitor",
+    "ConnectionRegistry",
     "ExpertAdvisor",
+    "FilesystemHistoryDatabase",
     "HistoricalMarketDataClient",
+    "HistoryStorage",
+    "LatencyListener",
     "LatencyMonitor",
+    "MemoryHistoryStorage",
     "MetaApi",
     "MetaApiOptions",
     "MetatraderAccount",
@@ -34,7 +62,16 @@ __all__ = [
     "MetatraderAccountReplica",
     "ProvisioningProfile",
     "ProvisioningProfileApi",
+    "ReconnectListener",
     "RetryOpts",
+    "RpcMetaApiConnection",
+    "RpcMetaApiConnectionInstance",
+    "StreamingMetaApiConnection",
+    "StreamingMetaApiConnectionInstance",
+    "SynchronizationListener",
+    "TerminalHashManager",
+    "TerminalState",
     "ThrottlerOpts",
     "TokenManagementApi",
+    "WebsocketClient",
 ]
