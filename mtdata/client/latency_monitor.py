@@ -2,16 +2,17 @@
 
 The socket layer calls the four ``on_*`` hooks (when latency tracking is on) with the ``timestamps``
 object of a response, price, update packet or trade, converted to datetimes. Each metric is a whole
-number of milliseconds, recorded only when both of its timestamps exist, into three windows (``1h``,
-``1d``, ``1w``); each window reports ``p50 p75 p90 p95 p98`` (a 1000-measurement random sample) and
-``avg count min max`` (60 buckets of running statistics). Hooks are O(1): they run for every price.
+number of milliseconds (timestamps truncated to the millisecond, the wire's resolution), recorded only
+when both of its timestamps exist, into three windows (``1h``, ``1d``, ``1w``); each window reports
+``p50 p75 p90 p95 p98`` (a 1000-measurement random sample) and ``avg count min max`` (60 buckets of
+running statistics). Hooks are O(1): they run for every price.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .listeners import LatencyListener
@@ -24,6 +25,7 @@ SAMPLE_SIZE = 1000
 BUCKETS = 60
 
 Stats = dict[str, float | int | None]
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _metric(clock: Clock, random_number_gen: Callable[[], float] | None) -> WindowedMetric:
@@ -37,10 +39,14 @@ def _window_report(percentiles: list[float | None], figures: ReservoirStatistics
 
 
 def _span(timestamps: dict[str, Any], start: str, end: str) -> int | None:
-    """``end - start`` in whole milliseconds, or None unless both are datetimes."""
+    """``end - start`` in milliseconds, each truncated to the millisecond as on the wire; None unless datetimes.
+
+    Truncating both (rather than rounding the difference) keeps nested windows consistent: a server window
+    inside a client round trip on the same clock never comes out longer than the round trip.
+    """
     first, last = timestamps.get(start), timestamps.get(end)
     if isinstance(first, datetime) and isinstance(last, datetime):
-        return round((last - first).total_seconds() * 1000)
+        return (first.microsecond % 1000 + (last - first) // _MICROSECOND) // 1000
     return None
 
 

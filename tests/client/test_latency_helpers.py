@@ -1,6 +1,10 @@
-"""Helpers shared by the latency, reservoir and health tests: a clock the test moves by hand."""
+"""Helpers shared by the latency, reservoir and health tests: a clock the test moves by hand, a poller."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
 
 
 class FakeClock:
@@ -15,3 +19,14 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward."""
         self.now += seconds
+
+
+async def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll ``check()`` until it returns something truthy (and return it); fail after a generous ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := check()):
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {check}")
+        await asyncio.sleep(0.02)
+    return result

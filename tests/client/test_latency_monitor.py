@@ -53,7 +53,8 @@ async def test_price_update_and_trade_formulas() -> None:
         assert only(report["serverLatency"]["1d"]) == 5
         assert only(report["clientLatency"]["1d"]) == 12
     trade = {"clientProcessingStarted": at(0), "serverProcessingStarted": at(4), "tradeStarted": at(6),
-             "tradeExecuted": at(15), "serverProcessingFinished": at(16), "clientProcessingFinished": at(21)}  # fmt: skip
+             "tradeExecuted": at(15), "serverProcessingFinished": at(16),
+             "clientProcessingFinished": at(21)}  # fmt: skip
     await monitor.on_trade("acc", trade)
     report = monitor.trade_latencies()
     assert only(report["clientLatency"]["1h"]) == 4
@@ -83,8 +84,23 @@ async def test_a_metric_needs_both_of_its_timestamps() -> None:
 async def test_values_are_whole_milliseconds() -> None:
     monitor = LatencyMonitor(clock=FakeClock())
     await monitor.on_update("acc", {"serverProcessingStarted": at(0), "serverProcessingFinished": at(2.6)})
-    assert only(monitor.update_latencies()["serverLatency"]["1h"]) == 3
+    assert only(monitor.update_latencies()["serverLatency"]["1h"]) == 2
     assert isinstance(monitor.update_latencies()["serverLatency"]["1h"]["max"], int)
+    # each timestamp is truncated to the millisecond (the wire's resolution), then subtracted
+    await monitor.on_update("acc", {"eventGenerated": at(0.9), "serverProcessingStarted": at(1.1)})
+    assert only(monitor.update_latencies()["brokerLatency"]["1h"]) == 1
+    await monitor.on_update("acc", {"serverProcessingFinished": at(-0.2), "clientProcessingFinished": at(-0.1)})
+    assert only(monitor.update_latencies()["clientLatency"]["1h"]) == 0
+
+
+async def test_a_server_window_inside_a_round_trip_never_gives_a_negative_client_latency() -> None:
+    monitor = LatencyMonitor(clock=FakeClock())
+    # a 0.2 ms round trip around a server window that crosses a millisecond boundary (server stamps in ms)
+    stamps = {"clientProcessingStarted": at(10.85), "serverProcessingStarted": at(10),
+              "serverProcessingFinished": at(11), "clientProcessingFinished": at(11.05)}  # fmt: skip
+    await monitor.on_response("acc", "getPositions", stamps)
+    report = monitor.request_latencies()["getPositions"]
+    assert only(report["serverLatency"]["1h"]) == 1 and only(report["clientLatency"]["1h"]) == 0
 
 
 async def test_percentiles_and_figures_of_many_prices() -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_latency_helpers import wait_for
 
 from mtdata.client.dates import convert_dates, iso_ms
 from mtdata.client.latency_monitor import LatencyMonitor
@@ -88,3 +89,24 @@ async def test_latencies_of_a_real_session(box, sio_connect) -> None:
     # quote may be a few milliseconds younger than the server's step start: a generous margin, never flaky)
     market_offset = box.server.market.now_ms() - time.time_ns() / 1e6
     assert_sensible(prices["brokerLatency"], offset=market_offset + 1000)
+
+
+async def test_a_streaming_connection_feeds_the_monitor(make_api, sandbox) -> None:
+    api = make_api(enableLatencyTracking=True)
+    account = await api.metatrader_account_api.get_account(sandbox.account_id)
+    connection = account.get_streaming_connection()
+    await connection.connect()
+    try:
+        await connection.wait_synchronized({"timeoutInSeconds": 30})
+        await connection.subscribe_to_market_data("EURUSD")
+        monitor = api.latency_monitor
+        await wait_for(lambda: monitor.price_latencies()["clientLatency"]["1h"]["count"] >= 2)
+    finally:
+        await connection.close()
+    for window in figures(monitor.price_latencies()).values():
+        assert window["count"] >= 2 and window["min"] is not None
+    assert_sensible(monitor.price_latencies()["serverLatency"]["1h"])
+    assert_sensible(monitor.price_latencies()["clientLatency"]["1h"])
+    requests = monitor.request_latencies()
+    assert {"subscribe", "synchronize", "subscribeToMarketData"} <= set(requests)
+    assert_sensible(requests["synchronize"]["serverLatency"]["1h"])
