@@ -11,6 +11,9 @@ needs writer access to ``trading-account-management-api``):
 * ``POST /sandbox/faults/broker {"accountId", "connected"}``: the simulated broker goes away or comes back;
 * ``POST /sandbox/faults/downgrade {"accountId", "symbol", "updates", "unsubscriptions"}``;
 * ``POST /sandbox/faults/restart``: stop and start the server on the same port and data dir, after answering.
+* ``POST /sandbox/faults/packets {"accountId", "action", "count"?}``: disturb the next ``count`` (default 1)
+  numbered packets of the account's current streams: ``swap`` pairs, ``skip`` a sequence number (a gap),
+  ``duplicate`` them (tests of the client's packet orderer, spec §7.6).
 
 ``scope`` is ``rest``, ``socket`` or ``all`` (default); ``count`` omitted means until cleared.
 Delays and 429s live in memory (a restart clears them); a broker outage is written to the
@@ -30,6 +33,7 @@ from aiohttp import web
 from .appkeys import PRINCIPAL
 from .auth import PROVISIONING_API
 from .errors import ApiError, TooManyRequestsError, ValidationError
+from .realtime.streams import PACKET_FAULTS, PacketFault
 from .timeutil import iso_ms, now_ms
 
 if TYPE_CHECKING:
@@ -164,6 +168,22 @@ class Faults:
             account_id=account_id, symbol=symbol, updates=updates, unsubscriptions=unsubscriptions
         )
 
+    def add_packet_fault(self, account_id: str, action: str, count: int = 1) -> int:
+        """Disturb the next ``count`` numbered packets of each current stream of an account; returns the streams hit."""
+        if action not in PACKET_FAULTS:
+            raise ValidationError.field("action", f"must be one of {', '.join(PACKET_FAULTS)}", action)
+        self.server.accounts.get(account_id)
+        streams = [s for c in list(self.server.hub.connections.values()) for s in c.account_streams(account_id)
+                   if s.subscribed]  # fmt: skip
+        for stream in streams:
+            stream.fault = PacketFault(action, count)
+        return len(streams)
+
+    def _packet_faults(self) -> list[dict[str, Any]]:
+        return [{"accountId": s.account_id, "instanceIndex": s.instance_index, "action": s.fault.action,
+                 "count": s.fault.count} for c in list(self.server.hub.connections.values())
+                for s in c.streams.values() if s.fault is not None]  # fmt: skip
+
     def request_restart(self, delay: float = 0.1) -> None:
         """Restart the server after ``delay`` seconds (so a REST answer can reach its client first)."""
         hook = self.restart_hook
@@ -182,17 +202,24 @@ class Faults:
         """Remove every delay and 429 and reconnect every disconnected broker."""
         self.delays.clear()
         self.rate_limits.clear()
+        for conn in list(self.server.hub.connections.values()):
+            for stream in conn.streams.values():
+                stream.fault = None
         for account_id in sorted(self._broker_down):
             await self.set_broker(account_id, True)
 
     def snapshot(self) -> dict[str, Any]:
         """The active faults, as ``GET /sandbox/faults`` shows them."""
-        return {
+        snapshot = {
             "delays": [asdict(d) for d in self.delays if d.count != 0],
             "rateLimits": [asdict(r) for r in self.rate_limits if r.count != 0],
             "brokerDisconnected": sorted(self._broker_down),
             "restartAvailable": self.restart_hook is not None,
         }
+        packet_faults = self._packet_faults()
+        if packet_faults:  # shown only while some are active
+            snapshot["packetFaults"] = packet_faults
+        return snapshot
 
     # -- REST -----------------------------------------------------------------------------------
 
@@ -207,6 +234,7 @@ class Faults:
             ("POST", "/broker", self._post_broker),
             ("POST", "/downgrade", self._post_downgrade),
             ("POST", "/restart", self._post_restart),
+            ("POST", "/packets", self._post_packets),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, PREFIX + path, _guarded(handler))
@@ -251,6 +279,13 @@ class Faults:
             lists[name] = items
         await self.downgrade(account_id, symbol, lists["updates"], lists["unsubscriptions"])  # type: ignore[arg-type]
         return _json({"accountId": account_id, "symbol": symbol, **lists})
+
+    async def _post_packets(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        account_id = _text(body, "accountId", required=True)
+        action = _text(body, "action", required=True)
+        count = _count(body, required=False) or 1
+        streams = self.add_packet_fault(account_id, action, count)  # type: ignore[arg-type]
+        return _json({"accountId": account_id, "action": action, "count": count, "streams": streams}, 201)
 
     async def _post_restart(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         response = _json({"restarting": True}, 202)

@@ -132,8 +132,9 @@ class Hub:
             log.debug("emit %s to %s failed", event, sid, exc_info=True)
 
     async def send(self, conn: Connection, stream: Stream, packet: dict[str, Any], starts_sync: bool = False) -> None:
-        """Number a synchronization packet for its stream and send it."""
-        await self.emit(conn.sid, "synchronization", stream.stamp(packet, starts_sync))
+        """Number a synchronization packet for its stream and send it (as a test packet fault may alter it)."""
+        for out in stream.outgoing(packet, starts_sync):
+            await self.emit(conn.sid, "synchronization", out)
 
     def backlog(self, sid: str) -> int:
         """Packets queued for a socket and not yet written (a slow client's backlog grows)."""

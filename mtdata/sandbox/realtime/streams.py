@@ -63,6 +63,24 @@ class MarketSubscription:
         return out
 
 
+#: Test faults on a stream's numbered packets (``POST /sandbox/faults/packets``).
+PACKET_FAULTS = ("swap", "skip", "duplicate")
+
+
+@dataclass
+class PacketFault:
+    """Disturb the next ``count`` numbered packets of a stream (never a ``synchronizationStarted``).
+
+    ``swap``: each pair goes out in reverse order (numbers stay true, so the client must reorder);
+    ``skip``: each packet skips a sequence number (a gap that never fills: the client must resync);
+    ``duplicate``: each packet is sent twice with the same number.
+    """
+
+    action: str
+    count: int
+    held: dict[str, Any] | None = None
+
+
 @dataclass
 class Stream:
     """One account stream on one socket."""
@@ -77,6 +95,7 @@ class Stream:
     last_timestamp: int = 0
     numbered: bool = False
     market: dict[str, list[MarketSubscription]] = field(default_factory=dict)
+    fault: PacketFault | None = None
 
     def header(self, packet_type: str) -> dict[str, Any]:
         """The common fields of a packet of this stream."""
@@ -98,6 +117,27 @@ class Stream:
         packet["sequenceNumber"] = self.sequence
         packet["sequenceTimestamp"] = stamp_ms
         return packet
+
+    def outgoing(self, packet: dict[str, Any], starts_sync: bool = False) -> list[dict[str, Any]]:
+        """The packets to emit for ``packet``: itself, stamped, unless a :class:`PacketFault` disturbs it."""
+        fault = self.fault
+        if fault is None or starts_sync or not self.numbered:
+            return [self.stamp(packet, starts_sync)]
+        if fault.action == "skip":
+            self.sequence += 1
+        stamped = self.stamp(packet)
+        if fault.action == "swap" and fault.held is None:
+            fault.held = stamped
+            return []
+        fault.count -= 1
+        if fault.count <= 0:
+            self.fault = None
+        if fault.action == "swap":
+            held, fault.held = fault.held, None
+            return [stamped, held]  # type: ignore[list-item]
+        if fault.action == "duplicate":
+            return [stamped, dict(stamped)]
+        return [stamped]
 
 
 @dataclass
