@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -171,3 +172,22 @@ def test_windowed_metric_equals_separate_reservoirs(steps: list[tuple[float, int
 def test_windowed_metric_needs_nested_bucket_lengths() -> None:
     with pytest.raises(ValidationException, match="windows"):
         WindowedMetric({"a": 60_000, "b": 90_000}, 10, 60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.floats(min_value=0, max_value=600), st.integers(0, 10**6)), max_size=120),
+       size=st.integers(min_value=1, max_value=40), seed=st.integers(0, 2**32 - 1))  # fmt: skip
+def test_the_sample_holds_only_measurements_of_the_window(steps: list[tuple[float, int]], size: int, seed: int) -> None:
+    clock = FakeClock(0.0)
+    reservoir = StatisticalReservoir(size, 1000, random.Random(seed).random, clock=clock)
+    pushed: list[tuple[float, int]] = []
+    for pause, value in steps:
+        clock.advance(pause / 1000)
+        reservoir.push_measurement(value)
+        pushed.append((clock.now, value))
+    in_window = sorted(value for at, value in pushed if at > clock.now - 1.0)
+    assert len(reservoir) <= size  # (len() also drops what expired)
+    sample = sorted(reservoir._values)
+    assert not Counter(sample) - Counter(in_window)  # a sub-multiset of what the window saw
+    if len(pushed) <= size:  # never full: nothing was left out
+        assert sample == in_window
