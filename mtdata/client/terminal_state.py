@@ -282,18 +282,22 @@ class TerminalState(SynchronizationListener):
             stream.connected, stream.connected_to_broker = old.connected, old.connected_to_broker
             self._drop(old)
         self._streams[instance_index] = stream
-        reused = {"specifications": specifications_hash, "positions": positions_hash, "orders": orders_hash}
+        reused: dict[Collection, str | None] = {
+            "specifications": specifications_hash,
+            "positions": positions_hash,
+            "orders": orders_hash,
+        }
         for kind, hash in reused.items():
             if not hash:
                 continue
-            items = self._hashes.get_items_by_hash(kind, hash)  # type: ignore[arg-type]
+            items = self._hashes.get_items_by_hash(kind, hash)
             if items is None:
                 log.warning("%s:%s: no %s kept under the reused hash %s", self._account_id, instance_index, kind, hash)
                 continue
-            stream.replace(kind, items.values())  # type: ignore[arg-type]
-            stream.hashes[kind] = hash  # type: ignore[index]
-            stream.expected.discard(kind)  # type: ignore[arg-type]
-            self._hashes.add_reference(kind, hash, stream.holder)  # type: ignore[arg-type]
+            stream.replace(kind, items.values())
+            stream.hashes[kind] = hash
+            stream.expected.discard(kind)
+            self._hashes.add_reference(kind, hash, stream.holder)
 
     async def on_account_information_updated(self, instance_index: str, account_information: Record) -> None:
         """Store the account information."""

@@ -281,3 +281,11 @@ async def test_prices_survive_a_resynchronization(state: TerminalState) -> None:
     await state.on_symbol_prices_updated(II, [price()])
     await synchronize(state, specs=SPECS, positions=[], orders=[], sync_id="again")
     assert state.price("EURGBP")["bid"] == 0.8715
+
+
+async def test_a_reused_hash_the_client_no_longer_holds_leaves_the_collection_empty(
+    state: TerminalState, caplog
+) -> None:
+    await synchronize(state, specs=SPECS, positions=[], orders=[], hashes=(None, "0" * 32, None))
+    assert state.positions == [] and "no positions kept under the reused hash" in caplog.text
+    assert state.get_hashes()["positionsHashes"] == []
