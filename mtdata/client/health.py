@@ -174,7 +174,7 @@ class ConnectionHealthMonitor(SynchronizationListener):
         terminal = self._connection.terminal_state
         for symbol in symbols:
             sessions = ((terminal.specification(symbol) or {}).get("quoteSessions") or {}).get(day) or []
-            if any(session["from"] <= clock_time <= session["to"] for session in sessions):
+            if any(session.get("from", "~") <= clock_time <= session.get("to", "") for session in sessions):
                 return False
         return True
 

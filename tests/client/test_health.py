@@ -135,6 +135,9 @@ def test_without_any_price_the_wait_starts_at_the_first_check(
     assert not monitor.health_status["quoteStreamingHealthy"]
     connection.terminal_state.specifications["EURUSD"] = None  # a symbol without specification has no session
     assert monitor.health_status["quoteStreamingHealthy"]
+    half_sessions = {day: [{"from": "00:00:00.000"}] for day in every_day}  # malformed: never inside
+    connection.terminal_state.specifications["EURUSD"] = {"symbol": "EURUSD", "quoteSessions": half_sessions}
+    assert monitor.health_status["quoteStreamingHealthy"]
 
 
 async def test_server_health_status_is_merged_over_streams(monitor: ConnectionHealthMonitor) -> None:
