@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,6 +35,8 @@ _WRITE_PIECE = 1 << 20
 
 def _encode_default(value: Any) -> str:
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # the common case, 10x faster than strftime
+            return value.isoformat(timespec="milliseconds")[:-6] + "Z"
         return iso_ms(value)
     raise TypeError(f"cannot store {type(value).__name__} in the history database")
 
@@ -202,6 +204,9 @@ class FilesystemHistoryDatabase:
     async def clear(self, account_id: str, application: str) -> None:
         """Delete the account's history files of this application."""
         paths = [self.path(account_id, application, kind) for kind in KINDS]
-        with self._lock:
+        await asyncio.to_thread(self._delete, paths)
+
+    def _delete(self, paths: list[Path]) -> None:
+        with self._lock:  # never in the middle of a flush
             for path in paths:
                 path.unlink(missing_ok=True)

@@ -232,9 +232,10 @@ class HistoryCollection:
         """Every record, oldest first."""
         return self._table.take(self._by_time.rows())
 
-    def take_unsaved(self) -> list[Record]:
-        """The records added (and still current) since the last call, for the database; clears the list."""
-        rows, self._unsaved = self._unsaved, array("i")
+    def take_unsaved(self, limit: int | None = None) -> list[Record]:
+        """Up to ``limit`` of the records added (and still current) since they were last taken, for the database."""
+        rows = self._unsaved[:limit]
+        del self._unsaved[:limit]
         table = self._table
         return table.take([row for row in rows if table.alive(row)])
 

@@ -24,6 +24,8 @@ log = logging.getLogger("mtdata.client")
 Record = dict[str, Any]
 #: Seconds between a new record and its flush to the database.
 FLUSH_DELAY = 5.0
+#: Records of each kind handed to the database per write.
+FLUSH_BATCH = 20_000
 #: Seconds before retrying a flush that failed.
 FLUSH_RETRY_DELAY = 15.0
 
@@ -271,16 +273,17 @@ class MemoryHistoryStorage(HistoryStorage):
         if self._database is None or self._account_id is None or self._application is None:
             return
         async with self._flush_lock:
-            orders = self._failed[0] + self._orders.take_unsaved()
-            deals = self._failed[1] + self._deals.take_unsaved()
-            self._failed = ([], [])
-            if not orders and not deals:
-                return
-            try:
-                await self._database.flush(self._account_id, self._application, orders, deals)
-            except BaseException:
-                self._failed = (orders, deals)
-                raise
+            while True:  # in batches: a huge history is never all materialized as dicts at once
+                orders = self._failed[0] + self._orders.take_unsaved(FLUSH_BATCH)
+                deals = self._failed[1] + self._deals.take_unsaved(FLUSH_BATCH)
+                self._failed = ([], [])
+                if not orders and not deals:
+                    return
+                try:
+                    await self._database.flush(self._account_id, self._application, orders, deals)
+                except BaseException:
+                    self._failed = (orders, deals)
+                    raise
 
     async def close(self) -> None:
         """Stop the flush task and save what is pending; the storage stays usable (a new task starts on demand)."""
