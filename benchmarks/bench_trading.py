@@ -11,7 +11,9 @@ Targets: >= 1,000 trades/s, p99 < 20 ms.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from pathlib import Path
 
 from benchmarks.common import WEEKDAY, report, sandbox_process
 from mtdata.cli import RawStream
@@ -35,17 +37,30 @@ async def _worker(stream: RawStream, deadline: float, latencies: list[float]) ->
         latencies += [middle - started, time.perf_counter() - middle]
 
 
+def _children_cpu() -> float | None:
+    """CPU seconds (user + system) used so far by this process's children (the sandbox); None off Linux."""
+    try:
+        pids = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+        ticks = sum(sum(int(v) for v in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+                    for pid in pids)  # fmt: skip
+    except (OSError, ValueError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def run() -> None:
-    """Trade for ``SECONDS`` and print trades/s, round trips/s and p50/p99 latency."""
+    """Trade for ``SECONDS`` and print trades/s, round trips/s, p50/p99 latency and the sandbox's CPU per trade."""
     disable_client_sigint_handler()
     with sandbox_process("--start", WEEKDAY) as box:
         stream = RawStream(box.url, box.token, box.account_id)
         await stream.open()
         await _worker(stream, time.perf_counter() + 0.5, [])  # warm up
         latencies: list[float] = []
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         await asyncio.gather(*(_worker(stream, started + SECONDS, latencies) for _ in range(WORKERS)))
         elapsed = time.perf_counter() - started
+        cpu_after = _children_cpu()
         await stream.close()
     latencies.sort()
     p50, p99 = (latencies[int((len(latencies) - 1) * q)] * 1000 for q in (0.5, 0.99))
@@ -53,6 +68,8 @@ async def run() -> None:
     report("trading: open+close round trips", len(latencies) / 2 / elapsed, "round trips/s")
     report("trading: trade latency p50", p50, "ms")
     report("trading: trade latency p99", p99, "ms", TARGET_P99_MS, higher_is_better=False)
+    if cpu_before is not None and cpu_after is not None:  # load-independent: what one trade costs the sandbox
+        report("trading: sandbox CPU per trade", (cpu_after - cpu_before) / len(latencies) * 1000, "ms")
 
 
 def main() -> None:

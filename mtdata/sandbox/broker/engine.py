@@ -14,6 +14,7 @@ from .. import market_clock as clock
 from ..errors import TradeError
 from ..timeutil import parse_iso_ms
 from . import pending, swap, trades
+from .checkpoint import Checkpointer
 from .codes import mt4_error, mt4_response, reject
 from .ledger import Changes, Ledger
 from .money import mark
@@ -50,6 +51,8 @@ STOP_OUT_LEVEL = 50.0
 TRAIL_EVERY_MS = 15_000
 #: Seconds between two passes of the trigger loop.
 TRIGGER_INTERVAL = 0.05
+#: SQLite's default WAL auto-checkpoint threshold (pages), given back when the broker stops.
+_AUTO_CHECKPOINT = 1000
 
 
 class Broker:
@@ -65,6 +68,7 @@ class Broker:
         self._checked: dict[str, int] = {}
         self._day = clock.day_of(self.market.now_ms())
         self._task: asyncio.Task[None] | None = None
+        self._checkpointer = Checkpointer(server.store.path)
 
     # trades --------------------------------------------------------------------------------------
 
@@ -84,7 +88,7 @@ class Broker:
         response = mt4_response(response) if mt4 else response
         self._keep(key, response)
         if changes:
-            await self.publish(changes)
+            await self.publish(changes, connected=True)  # _run refuses trades while the broker is disconnected
         return response
 
     def _answer(self, kept: dict[str, Any] | TradeError) -> dict[str, Any]:
@@ -145,15 +149,16 @@ class Broker:
         if (why := self._lacks_money(ctx)) is not None:
             raise reject("TRADE_RETCODE_NO_MONEY", why)
 
-    async def publish(self, changes: Changes) -> None:
-        """Send the change set as one ``update`` packet (full objects) to the account's streams."""
+    async def publish(self, changes: Changes, connected: bool | None = None) -> None:
+        """Send the change set as one ``update`` packet (full objects) to the account's streams
+        (``connected``: the broker connection state when the caller knows it)."""
         account_id = changes.account_id
         doc = self.store.get("accounts", account_id)
         if doc is None:
             return
         terminal = self.hub.terminal
         info = terminal.account_information(doc)
-        info["connected"] = self.hub.broker_connected(account_id)
+        info["connected"] = self.hub.broker_connected(account_id) if connected is None else connected
         currency = info["currency"]
         update = {"accountInformation": info,
                   "updatedPositions": [mark(terminal.quotes, p, currency) for p in changes.positions.values()],
@@ -165,15 +170,19 @@ class Broker:
     # triggers ------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the trigger loop (runs whether or not a client is connected)."""
+        """Start the trigger loop (runs whether or not a client is connected) and the WAL checkpoint thread."""
+        self.store.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it, off the loop
+        self._checkpointer.start()
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        """Stop the trigger loop."""
+        """Stop the trigger loop and the checkpoint thread."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+            await asyncio.to_thread(self._checkpointer.stop)
+            self.store.execute(f"PRAGMA wal_autocheckpoint={_AUTO_CHECKPOINT}")
 
     async def _loop(self) -> None:
         while True:

@@ -64,6 +64,17 @@ class Changes:
                     or self.history_orders or self.deals)  # fmt: skip
 
 
+#: Statements of the commit: an upsert per open position/order, one insert per history row, the balance moved
+#: inside the stored account document (no read, no re-serialisation of the document).
+_UPSERT = ("INSERT INTO {table} (key, doc, account_id) VALUES (?, ?, ?) "
+           "ON CONFLICT(key) DO UPDATE SET doc = excluded.doc, account_id = excluded.account_id")  # fmt: skip
+_HISTORY = "INSERT OR REPLACE INTO {table} (key, doc, account_id, time_ms, position_id) VALUES (?, ?, ?, ?, ?)"
+_DELETE = "DELETE FROM {table} WHERE key = ?"
+_BALANCE = ("UPDATE accounts SET doc = json_set(doc, '$._trading.balance', "
+            "round(coalesce(json_extract(doc, '$._trading.balance'), 0) + ?, 2)) WHERE key = ?")  # fmt: skip
+_TICKET = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value"
+
+
 class Ledger:
     """Reads and writes the broker's tables of the store."""
 
@@ -72,7 +83,8 @@ class Ledger:
 
     def ticket(self) -> str:
         """A fresh ticket (digit string), never reused, shared by positions, orders and deals."""
-        return str(self.store.next_id(TICKET_COUNTER, start=TICKET_START))
+        rows = self.store.execute(_TICKET, (TICKET_COUNTER,))
+        return str(rows[0][0] if rows else self.store.next_id(TICKET_COUNTER, start=TICKET_START))
 
     def positions(self, account_id: str) -> list[dict[str, Any]]:
         """The stored open positions of an account."""
@@ -99,26 +111,20 @@ class Ledger:
         """Write the whole change set, the new balance and the remembered response in one transaction."""
         store, account_id = self.store, changes.account_id
         with store.transaction():
-            for key, position in changes.positions.items():
-                store.put("positions", key, position, account_id=account_id)
-            for key in changes.removed_positions:
-                store.delete("positions", key)
-            for key, order in changes.orders.items():
-                store.put("orders", key, order, account_id=account_id)
-            for key in changes.completed_orders:
-                store.delete("orders", key)
+            for table, items, removed in (("positions", changes.positions, changes.removed_positions),
+                                          ("orders", changes.orders, changes.completed_orders)):  # fmt: skip
+                for key, item in items.items():
+                    store.execute(_UPSERT.format(table=table), (key, orjson.dumps(item).decode(), account_id))
+                for key in removed:
+                    store.execute(_DELETE.format(table=table), (key,))
             history = (("history_orders", changes.history_orders, "doneTime"), ("deals", changes.deals, "time"))
             for table, rows, time_field in history:
                 for row in rows:
-                    time_ms = parse_iso_ms(row[time_field], time_field)
-                    store.put(table, row["id"], row, account_id=account_id, time_ms=time_ms,
-                              position_id=row.get("positionId"))  # fmt: skip
+                    values = (row["id"], orjson.dumps(row).decode(), account_id,
+                              parse_iso_ms(row[time_field], time_field), row.get("positionId"))  # fmt: skip
+                    store.execute(_HISTORY.format(table=table), values)
             if changes.balance:
-                doc = store.get("accounts", account_id)
-                if doc is not None:
-                    trading = doc.setdefault("_trading", {})
-                    trading["balance"] = round(float(trading.get("balance", 0.0)) + changes.balance, 2)
-                    store.put("accounts", account_id, doc)
+                store.execute(_BALANCE, (changes.balance, account_id))
             if changes.remember is not None:
                 client_id, response = changes.remember
                 store.put("trade_requests", f"{account_id}:{client_id}", response, account_id=account_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..timeutil import iso_ms
@@ -34,6 +34,8 @@ class Context:
     quotes: Quotes
     reason: str = "EXPERT"  # MetaApi trades reach the terminal as an expert's
     commission_per_lot: float = 0.0
+    _stored: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _stamp: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def trading(self) -> dict[str, Any]:
@@ -52,8 +54,10 @@ class Context:
         return self.trading.get("marginMode") == NETTING
 
     def stored_positions(self) -> list[dict[str, Any]]:
-        """Open positions as they stood before this trade."""
-        return self.ledger.positions(self.doc["_id"])
+        """Open positions as they stood before this trade (read once)."""
+        if self._stored is None:
+            self._stored = self.ledger.positions(self.doc["_id"])
+        return self._stored
 
     def positions(self) -> list[dict[str, Any]]:
         """Open positions with this trade's changes so far."""
@@ -72,8 +76,10 @@ class Context:
         return Scale(spec, volume, float(self.trading.get("balance", 0.0)), float(tick_value))
 
     def stamp(self) -> dict[str, str]:
-        """``time`` and ``brokerTime`` of now."""
-        return {"time": iso_ms(self.now_ms), "brokerTime": self.market.broker_time(self.now_ms)}
+        """``time`` and ``brokerTime`` of now (formatted once per context)."""
+        if self._stamp is None:
+            self._stamp = {"time": iso_ms(self.now_ms), "brokerTime": self.market.broker_time(self.now_ms)}
+        return dict(self._stamp)
 
     def common(self) -> dict[str, Any]:
         """Fields every position, order and deal carries."""
@@ -165,7 +171,7 @@ def open_position(
         if existing is not None:
             return _net(ctx, existing, order_id, buy, volume, price, stops, extras, reason)
     position = {"id": order_id, **ctx.common(), "type": _side(buy, "POSITION"), "symbol": symbol,
-                "magic": extras.get("magic", 0), **ctx.stamp(), "updateTime": iso_ms(ctx.now_ms),
+                "magic": extras.get("magic", 0), **ctx.stamp(), "updateTime": ctx.stamp()["time"],
                 "openPrice": price, "currentPrice": price, "currentTickValue": 0, "volume": volume,
                 "swap": 0, "realizedSwap": 0, "unrealizedSwap": 0, "commission": 0, "realizedCommission": 0,
                 "unrealizedCommission": 0, "profit": 0, "realizedProfit": 0, "unrealizedProfit": 0,
@@ -195,7 +201,7 @@ def _net(
         total = round(held + volume, 8)
         spec = ctx.quotes.specification(existing["symbol"])
         average = round((float(existing["openPrice"]) * held + price * volume) / total, int(spec["digits"]))
-        merged = {**existing, "volume": total, "openPrice": average, "updateTime": iso_ms(ctx.now_ms), **stops}
+        merged = {**existing, "volume": total, "openPrice": average, "updateTime": ctx.stamp()["time"], **stops}
         ctx.changes.put_position(merged)
         made = deal(ctx, buy, "DEAL_ENTRY_IN", merged, order_id, volume, price, 0.0, extras, reason)
         ctx.changes.deal(_charged(merged, made))
@@ -205,7 +211,8 @@ def _net(
     result = _realized(ctx, existing, held, price)
     remaining = round(volume - held, 8)
     reversed_ = {**existing, "type": _side(buy, "POSITION"), "volume": remaining, "openPrice": price,
-                 "updateTime": iso_ms(ctx.now_ms), "realizedProfit": 0, "profit": 0, "unrealizedProfit": 0}  # fmt: skip
+                 "updateTime": ctx.stamp()["time"], "realizedProfit": 0, "profit": 0,
+                 "unrealizedProfit": 0}  # fmt: skip
     for name in ("stopLoss", "takeProfit"):
         reversed_.pop(name, None)
     reversed_.update(stops)
@@ -248,7 +255,7 @@ def close(
         return {**position, "volume": 0}
     realized = round(float(position.get("realizedProfit", 0)) + result, 2)
     left = round(swap - swap_part, 2)
-    after = {**position, "volume": remaining, "realizedProfit": realized, "updateTime": iso_ms(ctx.now_ms),
+    after = {**position, "volume": remaining, "realizedProfit": realized, "updateTime": ctx.stamp()["time"],
              "swap": left, "unrealizedSwap": left,
              "realizedSwap": round(float(position.get("realizedSwap", 0)) + swap_part, 2)}  # fmt: skip
     _charged(after, closing)
