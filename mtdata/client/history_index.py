@@ -65,6 +65,10 @@ class SortedIndex:
         if len(self._pending) >= _MERGE_AT:
             self._merge()
 
+    def beyond(self, key: int) -> bool:
+        """True when ``key`` is greater than every key held (O(1): then ``find`` would be empty)."""
+        return not self._pending and (not self._keys or key > self._keys[-1])
+
     def find(self, key: int) -> list[int]:
         """The rows under ``key`` (no merge needed: the buffer has its own map)."""
         keys = self._keys
@@ -157,7 +161,7 @@ class HistoryCollection:
         key = id_key(identifier)
         stamp = self.time_of(item)
         stamp_us = to_us(stamp) if stamp is not None else None
-        for row in self._by_id.find(key):
+        for row in () if self._by_id.beyond(key) else self._by_id.find(key):
             if self._table.value(row, "id") != identifier:
                 continue
             if self._table.take((row,))[0] == item:

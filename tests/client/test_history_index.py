@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.history_columns import ColumnTable, from_us, to_us
+from mtdata.client.history_columns import EPOCH, ColumnTable, from_us, to_us
 from mtdata.client.history_index import HistoryCollection, SortedIndex, id_key, instance_number
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -75,18 +75,18 @@ def test_id_keys_and_instance_numbers() -> None:
 def test_sorted_index_matches_brute_force(seed: int) -> None:
     rng = random.Random(seed)
     index, entries = SortedIndex(), []
-    for row in range(6000):
-        key = row // 3 if rng.random() < 0.7 else rng.randrange(2100)
+    for row in range(3000):
+        key = row // 3 if rng.random() < 0.7 else rng.randrange(1100)
         index.add(key, row)
         entries.append((key, row))
         if rng.random() < 0.05 and entries:
             gone = entries.pop(rng.randrange(len(entries)))
             index.remove(*gone)
         if rng.random() < 0.02:
-            low = rng.randrange(2100)
+            low = rng.randrange(1100)
             high = low + rng.randrange(200)
             assert sorted(index.range(low, high)) == sorted(r for k, r in entries if low <= k <= high)
-        probe = rng.randrange(2100)
+        probe = rng.randrange(1100)
         assert sorted(index.find(probe)) == sorted(r for k, r in entries if k == probe)
     key_of = dict((r, k) for k, r in entries)
     ordered = [key_of[r] for r in index.rows()]
@@ -160,3 +160,33 @@ def test_orders_indexed_by_done_time_and_last_times_per_instance() -> None:
     assert orders.last_time(5) == T0 + timedelta(hours=2)
     assert [o["id"] for o in orders.take_unsaved()] == ["2", "3"] and orders.take_unsaved() == []
     assert HistoryCollection(("time",)).last_time() is None
+
+
+def test_fast_datetime_conversion_is_exact_on_random_values() -> None:
+    rng = random.Random(3)
+    limit = 2**33 * 10**6
+    for value in [rng.randrange(-limit, limit) for _ in range(100_000)] + [limit - 1, -limit + 1, limit, 2**52]:
+        assert from_us(value) == EPOCH + timedelta(microseconds=value)
+
+
+def test_two_refused_values_in_one_row_widen_both_columns() -> None:
+    table = ColumnTable()
+    rows = [table.append({"a": 1, "b": "1", "c": 2.5}), table.append({"a": 1.5, "b": "x", "c": "odd"})]
+    rows.append(table.append({"a": 2, "b": "2", "c": 3.0}))
+    assert table.take(rows) == [
+        {"a": 1, "b": "1", "c": 2.5},
+        {"a": 1.5, "b": "x", "c": "odd"},
+        {"a": 2, "b": "2", "c": 3.0},
+    ]
+    assert type(table.take(rows)[0]["a"]) is int
+
+
+def test_unsaved_records_are_taken_in_batches_and_replaced_ones_skipped() -> None:
+    collection = HistoryCollection(("time",))
+    for i in range(5):
+        collection.add({"id": str(i + 1), "time": T0 + timedelta(seconds=i)})
+    collection.add({"id": "2", "time": T0, "profit": 1.0})  # replaces id 2: its first version is not saved
+    assert [d["id"] for d in collection.take_unsaved(3)] == ["1", "3"]
+    assert collection.has_unsaved
+    assert [d["id"] for d in collection.take_unsaved(3)] == ["4", "5", "2"]
+    assert not collection.has_unsaved and collection.take_unsaved(3) == []
