@@ -133,7 +133,14 @@ class DigitsColumn(Column):
         self.data = array("q")
 
     def append(self, value: Any) -> bool:
-        if is_digit_id(value):
+        # is_digit_id, inlined: this runs for every id, positionId and orderId
+        if (
+            type(value) is str
+            and 0 < len(value) <= 18
+            and value.isdigit()
+            and value.isascii()
+            and (value[0] != "0" or len(value) == 1)
+        ):
             self.data.append(int(value))
             return True
         return False
@@ -154,7 +161,8 @@ class CategoryColumn(Column):
         self.index: dict[Any, int] = {}
 
     def append(self, value: Any) -> bool:
-        if value is not None and type(value) is not str and type(value) is not bool:
+        kind = type(value)
+        if kind is not str and kind is not bool and value is not None:
             return False
         code = self.index.get(value)
         if code is None:
