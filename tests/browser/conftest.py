@@ -1,101 +1,28 @@
-"""The browser harness: one Voila server and one headless Debian chromium (Playwright) per test session.
-
-``voila`` serves a folder on a loopback port; a test writes a notebook into it with
-``voila.notebook(name, cells)`` and opens the returned URL in ``page``. Kernels import ``mtdata`` and the
-test helpers in ``tests/live`` (on their PYTHONPATH). The browser may only reach the loopback server:
-any other request is aborted and listed in ``page.outside_requests`` (nothing may need a CDN).
-Screenshots land in ``tests/browser/screenshots/`` (git-ignored). Without ``/usr/bin/chromium`` the tests
-skip, except under ``CI=true`` where they fail.
-"""
+"""Fixtures of the browser tests (see browser_harness.py): ``voila`` per session, ``browser`` per module, ``page``."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-HERE = Path(__file__).parent
-SCREENSHOTS = HERE / "screenshots"
-KERNEL_PATH = HERE.parent / "live"  # demo_panel.py
-TIMEOUT_MS = 60_000
-
-
-def require_browser() -> None:
-    """Skip (fail under CI=true) when chromium, Playwright or Voila is missing."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    for module in ("playwright", "voila"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(f"the {module} package (pip install -e '.[dev]')")
-    if not missing:
-        return
-    reason = "browser tests need " + " and ".join(missing)
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason + " (CI=true: failing instead of skipping)", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Voila:
-    """A running Voila server serving ``root``."""
-
-    url: str
-    root: Path
-    log: Path
-
-    def notebook(self, name: str, cells: list[str]) -> str:
-        """Write a notebook of code ``cells`` as ``name``.ipynb and return the URL that runs and shows it."""
-        notebook = {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": source,
-                }
-                for i, source in enumerate(cells)
-            ],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-        (self.root / f"{name}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
-        return f"{self.url}voila/render/{name}.ipynb"
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+from browser_harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KERNEL_PATH,
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    PageLog,
+    Voila,
+    free_port,
+    require_browser,
+    stop,
+)
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +45,8 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
     command = [
         sys.executable, "-m", "voila", str(root), "--no-browser", "--Voila.ip=127.0.0.1",
         f"--port={free_port()}", "--show_tracebacks=True",
+        # Voila's page asks for its kernel's shutdown on unload with an _xsrf cookie it never received (403)
+        "--Voila.tornado_settings=disable_check_xsrf=True",
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -134,23 +63,13 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
         stop(process)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop Voila and its kernels (its process group): SIGTERM, then SIGKILL after 10 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian chromium through Playwright, with a temporary profile; loopback traffic only."""
+    """Headless Debian chromium through Playwright, with a temporary profile, one per test module.
+
+    Not per session: sync Playwright keeps its event loop marked running on the main thread while it is open,
+    and every asyncio test after it would then fail with "cannot be called from a running event loop".
+    """
     require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -169,18 +88,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
-@dataclass
-class PageLog:
-    """What a page did besides rendering: console lines, page errors, requests refused."""
-
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    outside_requests: list[str] = field(default_factory=list)
-
-
 @pytest.fixture
 def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A new tab; requests off loopback are aborted and logged; a screenshot is saved when the test ends."""
+    """A new tab; requests off loopback are aborted and logged; at the end a screenshot, and the kernel is shut down."""
     tab = browser.new_page()
     log = PageLog()
     tab.mtdata_log = log
@@ -202,4 +112,5 @@ def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator
         try:
             tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-end.png"), full_page=True)
         finally:
+            tab.goto("about:blank")  # Voila's page asks the server to shut its kernel down when it unloads
             tab.close()

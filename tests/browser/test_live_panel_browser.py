@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import bokeh
-from conftest import SCREENSHOTS, Voila
+from browser_harness import SCREENSHOTS, Voila
 
 DEMO = """\
 from demo_panel import FakeFeed, PricePanel

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from bokeh.models import Div
-from conftest import Frontend, rendered_source
 from demo_panel import FakeFeed, PricePanel
+from live_frontend import Frontend, rendered_source
 
 from mtdata.errors import ValidationException
 from mtdata.live import Panel
