@@ -1,7 +1,8 @@
-"""The ``mtdata`` command: ``mtdata sandbox`` runs a local MetaApi-compatible server, ``mtdata demo`` shows it working.
+"""The ``mtdata`` command: ``sandbox`` runs a local MetaApi-compatible server, ``demo`` shows the notebook layer
+working (:mod:`mtdata.demo`), ``export`` downloads candles into a partitioned Parquet dataset.
 
-``mtdata demo`` speaks the bare wire (httpx and python-socketio 4.x) through :class:`RawStream`,
-which benchmarks and tests reuse as a minimal streaming client.
+:class:`RawStream` speaks the bare wire (python-socketio 4.x); benchmarks and tests reuse it as a minimal
+streaming client.
 """
 
 from __future__ import annotations
@@ -214,58 +215,57 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- mtdata demo --------------------------------------------------------------------------------
+# -- mtdata demo and export ---------------------------------------------------------------------
 
 
-def _show_quote(packet: dict, seen: list[int]) -> None:
-    if packet.get("type") != "prices":
-        return
-    for price in packet.get("prices", []):
-        seen.append(1)
-        if len(seen) <= 12:
-            # both demo symbols are 5-digit FX pairs, like the candles printed above
-            print(f"  {price['time'][11:23]}  {price['symbol']:<7} bid {price['bid']:.5f}  ask {price['ask']:.5f}")
+def _session(args: argparse.Namespace) -> Any:
+    """The session of an export: the cloud (--token), a sandbox elsewhere (--url) or an embedded sandbox."""
+    import mtdata
+
+    cache = args.cache or None
+    if args.url:
+        token, account_id = args.token or os.environ.get("MTDATA_SANDBOX_TOKEN"), args.account_id
+        return mtdata.connect(token, account_id, url=args.url, cache=cache)
+    if args.token:
+        return mtdata.connect(args.token, args.account_id, cache=cache)
+    return mtdata.connect(cache=cache, sandbox={"seed": args.seed})
 
 
-async def _stream_quotes(url: str, token: str, account_id: str, seconds: float) -> int:
-    from .socketio_compat import disable_client_sigint_handler
+def _export(args: argparse.Namespace) -> int:
+    from datetime import timedelta
 
-    disable_client_sigint_handler()
-    seen: list[int] = []
-    stream = RawStream(url, token, account_id, on_packet=lambda packet: _show_quote(packet, seen))
+    from . import download
+    from .errors import MetaApiException
+    from .io import to_parquet
+
     try:
-        await stream.open()
-        for symbol in ("EURUSD", "GBPUSD"):
-            await stream.subscribe(symbol)
-        await asyncio.sleep(seconds)
-    finally:
-        await stream.close()
-    return len(seen)
+        symbols = download.symbol_list("--symbols", args.symbols)
+        timeframe = download.timeframe(args.timeframe)
+        start = download.moment("--start", args.start, optional=False)
+        end = download.moment("--end", args.end)
+        download.ordered(start, end)
+        with _session(args) as session:
+            total, cursor, stop = 0, start, end
+            while stop is None or cursor <= stop:  # a month at a time: memory stays flat, finished months stay written
+                last = cursor + timedelta(days=30) - timedelta(milliseconds=1)
+                last = last if stop is None or last < stop else stop
+                frame = session.candles(symbols, timeframe, cursor, last)
+                to_parquet(frame, args.out, timeframe=timeframe, partitioned=True)
+                total += len(frame)
+                if stop is None and len(frame) and frame.index[-1] < last:
+                    break
+                cursor = last + timedelta(milliseconds=1)
+    except MetaApiException as error:
+        print(f"mtdata export: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {total:,} {timeframe} candles of {', '.join(symbols)} to {args.out} (symbol=/timeframe=/date=)")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import httpx
+    from .demo import run
 
-    from . import sandbox
-
-    with (
-        sandbox.start(seed=args.seed) as box,
-        httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as http,
-    ):
-        print(f"Sandbox running at {box.url}\n")
-        account = http.get(f"/users/current/accounts/{box.account_id}").raise_for_status().json()
-        print(f"Account {account['_id']}: {account['name']} (login {account['login']} on {account['server']}, "
-              f"{account['state']}, {account['connectionStatus']})\n")  # fmt: skip
-        path = f"/users/current/accounts/{box.account_id}/historical-market-data/symbols/EURUSD/timeframes/1h/candles"
-        candles = http.get(path, params={"limit": 5}).raise_for_status().json()
-        print("Last 5 H1 candles of EURUSD:")
-        for c in candles:
-            ohlc = "  ".join(f"{name} {c[name]:.5f}" for name in ("open", "high", "low", "close"))
-            print(f"  {c['time'][:16]}  {ohlc}")
-        print(f"\nLive quotes over socket.io for {args.seconds:g} s:")
-        count = asyncio.run(_stream_quotes(box.url, box.token, box.account_id, args.seconds))
-        print(f"  ... {count} quotes received\n\nDone: the sandbox has stopped.")
-    return 0
+    return run(seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,10 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay ticks or M1 candles from a CSV/Parquet file for SYMBOL (repeatable)")  # fmt: skip
     box.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     box.set_defaults(func=_sandbox)
-    demo = commands.add_parser("demo", help="start a sandbox and show an account, candles and live quotes")
-    demo.add_argument("--seconds", type=float, default=3.0, help="how long to stream quotes")
+    demo = commands.add_parser(
+        "demo", help="start a sandbox; candles, ticks, a book, a trade, latency, a Parquet export"
+    )
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated market")
     demo.set_defaults(func=_demo)
+    export = commands.add_parser("export", help="download candles into a hive-partitioned Parquet dataset")
+    export.add_argument("--symbols", required=True, help="comma-separated symbols, e.g. EURUSD,GBPUSD")
+    export.add_argument("--timeframe", default="1m", help="1m, 5m, 1h, 1d ... (or M1, H1, D1)")
+    export.add_argument("--start", required=True, metavar="ISO", help="first open time, e.g. 2024-01-01 (UTC)")
+    export.add_argument("--end", metavar="ISO", help="last open time (default: now)")
+    export.add_argument("--out", required=True, help="dataset directory (symbol=/timeframe=/date= partitions)")
+    export.add_argument("--token", default=os.environ.get("MTDATA_TOKEN"),
+                        help="MetaApi token (default: $MTDATA_TOKEN; none: an embedded sandbox)")  # fmt: skip
+    export.add_argument("--account-id", default=os.environ.get("MTDATA_ACCOUNT_ID"), help="account id (default: "
+                        "$MTDATA_ACCOUNT_ID)")  # fmt: skip
+    export.add_argument("--url", default=os.environ.get("MTDATA_SANDBOX_URL"), help="a sandbox running elsewhere "
+                        "(default: $MTDATA_SANDBOX_URL; token from $MTDATA_SANDBOX_TOKEN)")  # fmt: skip
+    export.add_argument("--cache", help="cache directory for downloaded candles (default: none)")
+    export.add_argument("--seed", type=int, default=0, help="seed of the embedded sandbox's market")
+    export.set_defaults(func=_export)
     return parser
 
 

@@ -1,0 +1,339 @@
+"""Bulk history downloads: any candle range in pages of 1,000 fetched concurrently, ticks in parallel hours.
+
+Candles page backwards (spec §2.7: up to 1,000 candles with open time <= ``startTime``). A range is cut into
+windows of exactly 1,000 timeframe steps (a little less for timeframes that daylight saving can shorten),
+each fetched by one request ending at the window's end; a page always reaches back to its window's start,
+and further where the market was closed, so each page is trimmed to its own window: nothing is missed at a
+page edge and nothing is counted twice. Missing candles (weekends, session breaks) stay missing: the frame's
+``attrs["gaps"]`` lists them. Requests go through the client (429s wait for ``recommendedRetryTime``) under
+one :class:`Limiter`; a tqdm progress bar shows long downloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from .client import checks
+from .errors import NotFoundException
+from .timeframes import MT5_TIMEFRAMES
+
+PAGE = 1000
+MAX_CANDLES = 10_000_000
+MAX_TICK_DAYS = 31
+#: Pages from which a progress bar is shown.
+PROGRESS_MIN_PAGES = 20
+#: MetaTrader's own names of timeframes, accepted as aliases of the wire names.
+ALIASES = {f"{p}{n}": f"{n}{s}" for p, s in (("M", "m"), ("H", "h")) for n in range(1, 31)} | {
+    "D1": "1d", "W1": "1w", "MN1": "1mn"}  # fmt: skip
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+Record = dict[str, Any]
+FetchCandles = Callable[[str, str, datetime | None, int], Awaitable[list[Record]]]
+FetchTicks = Callable[[str, datetime, int, int], Awaitable[list[Record]]]
+
+
+# -- argument checks ------------------------------------------------------------------------------------
+
+
+def symbol_list(name: str, value: Any) -> list[str]:
+    """One symbol, a comma-separated string or a list of symbols, as a list without repeats."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise checks.fail(name, "must be a symbol or a list of symbols", value)
+    result = [checks.text(name, item).strip() for item in items]  # type: ignore[union-attr]
+    return list(dict.fromkeys(result))
+
+
+def timeframe(value: Any) -> str:
+    """A wire timeframe (``1m`` … ``1mn``); MetaTrader's names (``M1``, ``H4``, ``D1``) are accepted too."""
+    if isinstance(value, str) and value in ALIASES and ALIASES[value] in MT5_TIMEFRAMES:
+        return ALIASES[value]
+    return checks.choice("timeframe", value, MT5_TIMEFRAMES)
+
+
+def moment(name: str, value: Any, optional: bool = True) -> datetime | None:
+    """A tz-aware datetime, a ``date`` (midnight UTC) or an ISO string (UTC when it has no offset), as UTC."""
+    if value is None and optional:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise checks.fail(name, "must be an ISO 8601 date or time, e.g. '2024-01-01T00:00:00Z'", value) from None
+        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise checks.fail(name, "must be a datetime, a date or an ISO 8601 string", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise checks.fail(name, "must be timezone-aware (a naive datetime is ambiguous; use tz=UTC)", value)
+    value = value.astimezone(UTC)
+    if not _EARLIEST <= value < _LATEST:
+        raise checks.fail(name, "must be between 1970 and 2100", value)
+    return value
+
+
+def ordered(start: datetime | None, end: datetime | None) -> None:
+    """Refuse a range whose start is after its end."""
+    if start is not None and end is not None and start > end:
+        raise checks.fail("start", f"must not be after end ({end.isoformat()})", start.isoformat())
+
+
+def step_ms(tf: str) -> int:
+    """The shortest length of one candle of ``tf`` in milliseconds (28 days for ``1mn``)."""
+    return (28 * 1440 if tf == "1mn" else MT5_TIMEFRAMES[tf]) * 60_000
+
+
+def window_ms(tf: str) -> int:
+    """The time 1,000 candles surely span: 1,000 steps, 990 where daylight saving can shorten a step."""
+    step = step_ms(tf)
+    return PAGE * step if step <= 3_600_000 else (PAGE - 10) * step
+
+
+def check_span(tf: str, start: datetime, end: datetime) -> None:
+    """Refuse ranges of more than :data:`MAX_CANDLES` candles per symbol."""
+    count = (end - start) / timedelta(milliseconds=step_ms(tf))
+    if count > MAX_CANDLES:
+        raise checks.fail("start", f"is too far back: over {MAX_CANDLES:,} {tf} candles per symbol", start.isoformat())
+
+
+# -- rate limit and progress ----------------------------------------------------------------------------
+
+
+class Limiter:
+    """At most ``concurrency`` requests in flight and (optionally) ``per_second`` started per second."""
+
+    def __init__(self, concurrency: int = 8, per_second: float | None = None) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._interval = 1 / per_second if per_second else 0.0
+        self._next = 0.0
+
+    async def __aenter__(self) -> None:
+        await self._slots.acquire()
+        if self._interval:
+            now = time.monotonic()
+            wait, self._next = self._next - now, max(now, self._next) + self._interval
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._slots.release()
+
+
+@dataclass
+class Progress:
+    """A tqdm bar over pages, opened only for long downloads (and never when ``enabled`` is False)."""
+
+    enabled: bool = True
+    description: str = "pages"
+    _bar: Any = field(default=None, init=False)
+
+    def add(self, pages: int) -> None:
+        """Announce ``pages`` more pages to fetch."""
+        if self._bar is not None:
+            self._bar.total += pages
+            self._bar.refresh()
+        elif self.enabled and pages >= PROGRESS_MIN_PAGES:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=pages, desc=self.description, unit="page", leave=False)
+
+    def done(self, pages: int = 1) -> None:
+        """Count fetched pages."""
+        if self._bar is not None:
+            self._bar.update(pages)
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+# -- candles --------------------------------------------------------------------------------------------
+
+
+def to_ms(moment: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    return int(moment.timestamp() * 1000)
+
+
+def at_ms(ms: int) -> datetime:
+    """The aware UTC datetime of epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+async def gather(*awaitables: Awaitable[Any]) -> list[Any]:
+    """``asyncio.gather`` that cancels (and awaits) the others as soon as one fails or the caller is cancelled."""
+    tasks = [asyncio.ensure_future(item) for item in awaitables]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def blocks(tf: str, span: tuple[int, int], pages: int) -> list[tuple[int, int]]:
+    """``span`` (inclusive ms) cut into blocks of at most ``pages`` pages, newest first."""
+    lo, hi = span
+    width = window_ms(tf) * pages
+    result = []
+    while hi >= lo:
+        result.append((max(lo, hi - width + 1), hi))
+        hi = result[-1][0] - 1
+    return result
+
+
+def page_ends(tf: str, start_ms: int, end_ms: int) -> list[int]:
+    """The ``startTime`` of each page covering candles opened in [start_ms, end_ms], newest first.
+
+    Page k>0 ends just before the window after it begins, so a download with no gap asks exactly what
+    a backwards page-by-page loop would (and what the sandbox reads ahead).
+    """
+    step, width = step_ms(tf), window_ms(tf)
+    if step <= 900_000:  # every time zone is whole quarter hours, so these candles open on the UTC grid
+        start_ms = -(-start_ms // step) * step
+    aligned = end_ms - end_ms % step
+    count = max(0, math.ceil((aligned - (PAGE - 1) * step - start_ms) / width))
+    return [end_ms] + [aligned - k * width + step - 1 for k in range(1, count + 1)]
+
+
+def trim(page: list[Record], after: datetime | None, start: datetime, end: datetime) -> list[Record]:
+    """The candles of ``page`` (ascending) opened in [start, end] and after ``after`` (the next page's end)."""
+    low = start if after is None else max(start, after + timedelta(microseconds=1))
+    first = bisect.bisect_left(page, low, key=lambda row: row["time"])
+    last = bisect.bisect_right(page, end, key=lambda row: row["time"])
+    return page[first:last]
+
+
+@dataclass
+class CandleDownloader:
+    """Downloads candle ranges of one account through ``fetch`` (the client's ``get_historical_candles``)."""
+
+    fetch: FetchCandles
+    limiter: Limiter
+    progress: Progress
+    requests: int = 0
+
+    async def _page(self, symbol: str, tf: str, end: datetime | None, limit: int = PAGE) -> list[Record]:
+        async with self.limiter:
+            self.requests += 1
+            try:
+                page = await self.fetch(symbol, tf, end, limit)
+            except NotFoundException as error:
+                raise checks.fail("symbols", f"must be symbols of the account ({error.message})", symbol) from None
+        self.progress.done()
+        return page
+
+    async def newest(self, symbol: str, tf: str) -> list[Record]:
+        """The newest candle (the one in progress while the market is open), as a one-item page."""
+        return await self._page(symbol, tf, None, 1)
+
+    async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Record]:
+        """Every candle of ``symbol`` opened in [start, end], ascending, each once."""
+        ends = page_ends(tf, to_ms(start), to_ms(end))
+        self.progress.add(len(ends))
+        moments = [at_ms(ms) for ms in ends]
+        pages = await gather(*(self._page(symbol, tf, moment) for moment in moments))
+        result: list[Record] = []
+        for k in range(len(pages) - 1, -1, -1):
+            result.extend(trim(pages[k], moments[k + 1] if k + 1 < len(moments) else None, start, end))
+        return result
+
+    async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Record]:
+        """The newest ``limit`` candles opened at or before ``end`` (None: now), paging backwards."""
+        self.progress.add(math.ceil(limit / PAGE))
+        pages: list[list[Record]] = []
+        cursor, left = end, limit
+        while left > 0:
+            want = min(PAGE, left)
+            page = await self._page(symbol, tf, cursor, want)
+            pages.append(page)
+            left -= len(page)
+            if len(page) < want:
+                break
+            cursor = page[0]["time"] - timedelta(milliseconds=1)
+        return [row for page in reversed(pages) for row in page]
+
+    async def candles(
+        self, symbol: str, tf: str, start: datetime | None, end: datetime | None, limit: int | None
+    ) -> list[Record]:
+        """Candles of one symbol for the argument combinations of ``Session.candles``."""
+        if start is None:
+            return await self.latest(symbol, tf, end, limit or PAGE)
+        if end is None:
+            head = await self.latest(symbol, tf, None, PAGE)
+            if not head or head[0]["time"] <= start:
+                rows = trim(head, None, start, head[-1]["time"] if head else start)
+            else:
+                rows = await self.range(symbol, tf, start, head[0]["time"] - timedelta(milliseconds=1)) + head
+        else:
+            rows = await self.range(symbol, tf, start, end)
+        return rows[-limit:] if limit else rows
+
+
+# -- ticks ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickDownloader:
+    """Downloads tick ranges (forward pages of 1,000, ``offset`` skipping ticks that share a millisecond)."""
+
+    fetch: FetchTicks
+    limiter: Limiter
+    progress: Progress
+    chunk: timedelta = timedelta(hours=1)
+    requests: int = 0
+
+    async def _span(self, symbol: str, start: datetime, end: datetime) -> list[Record]:
+        """Ticks with time in [start, end): one hour's forward pages."""
+        rows: list[Record] = []
+        cursor, offset = start, 0
+        while True:
+            async with self.limiter:
+                self.requests += 1
+                try:
+                    page = await self.fetch(symbol, cursor, offset, PAGE)
+                except NotFoundException as error:
+                    raise checks.fail("symbol", f"must be a symbol of the account ({error.message})", symbol) from None
+            kept = page[: bisect.bisect_left(page, end, key=lambda row: row["time"])]
+            rows.extend(kept)
+            if len(page) < PAGE or len(kept) < len(page):
+                self.progress.done()
+                return rows
+            last = page[-1]["time"]
+            same = sum(1 for row in page if row["time"] == last)
+            cursor, offset = last, offset + same if last == cursor else same
+
+    async def ticks(self, symbol: str, start: datetime, end: datetime) -> list[Record]:
+        """Every tick of ``symbol`` with time in [start, end), ascending."""
+        bounds: list[datetime] = []
+        moment = start
+        while moment < end:
+            bounds.append(moment)
+            moment += self.chunk
+        bounds.append(end)
+        self.progress.add(len(bounds) - 1)
+        spans = await gather(*(self._span(symbol, lo, hi) for lo, hi in itertools.pairwise(bounds)))
+        return [row for span in spans for row in span]
+
+
+def gaps(index: Any, tf: str) -> list[list[str]]:
+    """[last candle before, first candle after] (ISO) wherever candles of a time index are over 1.5 steps apart."""
+    import pandas as pd
+
+    where = np.flatnonzero((index[1:] - index[:-1]) > pd.Timedelta(minutes=1.5 * MT5_TIMEFRAMES[tf]))
+    return [[index[i].isoformat(), index[i + 1].isoformat()] for i in where]

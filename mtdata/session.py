@@ -1,0 +1,348 @@
+"""``mtdata.connect()`` and :class:`Session`: an account as DataFrames, in a notebook or a script.
+
+    import mtdata
+    session = mtdata.connect()                      # no token: an embedded sandbox and its demo account
+    candles = session.candles(["EURUSD", "GBPUSD"], "1m", start="2026-11-02", end="2026-11-06")
+
+Every method comes in a pair: ``candles(...)`` blocks, ``await candles_async(...)`` awaits (from any
+event loop). Both run the same coroutine on the session's private event loop (:mod:`mtdata._loop`), so
+the blocking form works in a script, a Jupyter cell, an ipywidgets callback, on Python 3.11 to 3.13.
+Arguments are checked on the caller's side and bad ones raise :class:`~mtdata.errors.ValidationException`
+naming the argument before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import download, frames
+from ._loop import LoopThread
+from .cache import CandleCache, default_root
+from .client import MetaApi, checks
+from .download import CandleDownloader, Limiter, Progress, TickDownloader
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from .client.accounts import MetatraderAccount
+    from .sandbox import SandboxHandle
+
+log = logging.getLogger("mtdata.client")
+T = TypeVar("T")
+#: Candle pages per cache file (a download interrupted midway keeps every finished block).
+BLOCK_PAGES = 50
+
+
+def connect(
+    token: str | None = None,
+    account_id: str | None = None,
+    *,
+    cache: bool | str | Path | None = None,
+    progress: bool = True,
+    concurrency: int = 8,
+    requests_per_second: float | None = None,
+    sandbox: dict[str, Any] | None = None,
+    **opts: Any,
+) -> Session:
+    """A :class:`Session` on an account: the cloud's with ``token`` and ``account_id``, else a local sandbox's.
+
+    With no token, an embedded sandbox starts in-process (``sandbox`` holds options of
+    :func:`mtdata.sandbox.start`, e.g. ``{"seed": 1}``) and the session uses its demo account; it stops
+    with the session. ``cache`` (True for the default directory, or a path) keeps downloaded candles on
+    disk. ``concurrency`` / ``requests_per_second`` bound history downloads. Other keyword arguments
+    are :class:`~mtdata.client.MetaApi` options (``url`` for a sandbox running elsewhere, ``domain`` …);
+    ``transport`` is an httpx transport seam for tests.
+    """
+    checks.integer("concurrency", concurrency, 1, 64)
+    checks.number("requests_per_second", requests_per_second, 0.01, optional=True)
+    checks.flag("progress", progress)
+    if cache is not None and not isinstance(cache, bool | str | Path):
+        raise checks.fail("cache", "must be True, False or a directory", cache)
+    box = None
+    if token is None:
+        if account_id is not None:
+            raise checks.fail("token", "must be given with account_id", None)
+        from . import sandbox as sandboxes
+
+        box = sandboxes.start(**(sandbox or {}))
+        token, account_id, opts = box.token, box.account_id, {**opts, "url": box.url}
+    else:
+        checks.text("account_id", account_id)
+    loop = LoopThread()
+    try:
+        transport = opts.pop("transport", None)
+        api = MetaApi(token, opts, transport=transport)
+        account = loop.run(api.metatrader_account_api.get_account(account_id))  # type: ignore[arg-type]
+    except BaseException:
+        loop.run(api.close()) if "api" in locals() else None
+        loop.close()
+        if box is not None:
+            box.stop()
+        raise
+    root = default_root() if cache is True else Path(cache) if cache else None
+    store = CandleCache(root, f"{account.server}-{account.id}") if root else None
+    return Session(loop, api, account, box, store, progress, Limiter(concurrency, requests_per_second))
+
+
+async def connect_async(*args: Any, **kwargs: Any) -> Session:
+    """:func:`connect` from a coroutine (it starts threads and blocks briefly, so it runs in an executor)."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(connect, *args, **kwargs))
+
+
+class Session:
+    """One account as DataFrames: history, market data, trading state, latency; see :func:`connect`.
+
+    A context manager (sync and async); :meth:`close` stops everything it started (the loop thread,
+    the HTTP pool, the sandbox when it started one).
+    """
+
+    def __init__(
+        self,
+        loop: LoopThread,
+        api: MetaApi,
+        account: MetatraderAccount,
+        sandbox: SandboxHandle | None,
+        cache: CandleCache | None,
+        progress: bool,
+        limiter: Limiter,
+    ) -> None:
+        self._loop, self._api, self._account, self._sandbox = loop, api, account, sandbox
+        self._cache, self._progress, self._limiter = cache, progress, limiter
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    @property
+    def api(self) -> MetaApi:
+        """The client SDK underneath (its coroutines must run on :attr:`loop`)."""
+        return self._api
+
+    @property
+    def account(self) -> MetatraderAccount:
+        """The client SDK's account object."""
+        return self._account
+
+    @property
+    def sandbox(self) -> SandboxHandle | None:
+        """The embedded sandbox this session started, if any."""
+        return self._sandbox
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The session's private event loop."""
+        return self._loop.loop
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._loop.closed
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run any coroutine of the client SDK on the session's loop and wait for its result."""
+        return self._loop.run(coro)
+
+    async def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await self._loop.call(coro)
+
+    def _downloads(self, what: str) -> Progress:
+        return Progress(self._progress, what)
+
+    # -- candles ----------------------------------------------------------------------------------------
+
+    async def candles_async(
+        self,
+        symbols: str | list[str],
+        timeframe: str = "1h",
+        start: Any = None,
+        end: Any = None,
+        limit: int | None = None,
+        *,
+        as_xarray: bool = False,
+    ) -> pd.DataFrame | xr.Dataset:
+        """Candles of one or many symbols: ``time`` index (open time, UTC), ``symbol`` and OHLCV columns.
+
+        With ``start``: every candle opened in [start, end] (end: now), paged and fetched concurrently;
+        ``limit`` then keeps the newest ``limit``. Without ``start``: the newest ``limit`` (default 1,000)
+        candles up to ``end``. Times are aware datetimes, dates or ISO strings (UTC when no offset).
+        ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
+        candles are missing (weekends, session breaks): reported, never filled in.
+        """
+        names = download.symbol_list("symbols", symbols)
+        tf = download.timeframe(timeframe)
+        first, last = download.moment("start", start), download.moment("end", end)
+        download.ordered(first, last)
+        checks.integer("limit", limit, 1, download.MAX_CANDLES, optional=True)
+        checks.flag("as_xarray", as_xarray)
+        if first is not None:
+            download.check_span(tf, first, last or datetime.now(UTC) + timedelta(days=1))
+        frame = await self._run(self._candles(names, tf, first, last, limit))
+        return frames.to_xarray(frame) if as_xarray else frame
+
+    def candles(
+        self,
+        symbols: str | list[str],
+        timeframe: str = "1h",
+        start: Any = None,
+        end: Any = None,
+        limit: int | None = None,
+        *,
+        as_xarray: bool = False,
+    ) -> pd.DataFrame | xr.Dataset:
+        """Blocking :meth:`candles_async`."""
+        return self._loop.run(self.candles_async(symbols, timeframe, start, end, limit, as_xarray=as_xarray))
+
+    async def _candles(
+        self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
+    ) -> pd.DataFrame:
+        progress = self._downloads(f"{tf} candles")
+        loader = CandleDownloader(self._account.get_historical_candles, self._limiter, progress)
+        try:
+            parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
+        finally:
+            progress.close()
+        frame = frames.concat(parts, "candles")
+        frame.attrs["timeframe"] = tf
+        frame.attrs["gaps"] = [
+            [s, *gap] for s, part in zip(names, parts, strict=True) for gap in download.gaps(part.index, tf)
+        ]
+        return frame
+
+    async def _symbol_candles(
+        self,
+        loader: CandleDownloader,
+        symbol: str,
+        tf: str,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int | None,
+    ) -> pd.DataFrame:
+        if self._cache is None or start is None:
+            return frames.candles([await loader.candles(symbol, tf, start, end, limit)], symbol)
+        frame = await self._cached_candles(loader, symbol, tf, start, end)
+        return frame.iloc[-limit:] if limit else frame
+
+    async def _cached_candles(
+        self, loader: CandleDownloader, symbol: str, tf: str, start: datetime, end: datetime | None
+    ) -> pd.DataFrame:
+        """Candles in [start, end] from the cache, downloading (and storing, in blocks) only what it lacks."""
+        cache, lo = self._cache, download.to_ms(start)
+        assert cache is not None
+        hi = download.to_ms(end) if end is not None else None
+        missing = cache.missing(symbol, tf, lo, hi) if hi is not None else [(lo, -1)]
+        if not missing:
+            return cache.read(symbol, tf, lo, hi)  # type: ignore[arg-type]
+        newest = await loader.newest(symbol, tf)
+        if not newest:
+            return frames.df([], "candles")
+        complete_before = download.to_ms(newest[0]["time"])  # the newest candle may still be in progress
+        hi = download.to_ms(newest[0]["time"]) if hi is None else hi
+        missing = cache.missing(symbol, tf, lo, hi)
+        blocks = [block for span in missing for block in download.blocks(tf, span, BLOCK_PAGES)]
+        fresh = await download.gather(
+            *(self._fetch_block(loader, symbol, tf, a, b, complete_before) for a, b in blocks)
+        )
+        frame = frames.concat([cache.read(symbol, tf, lo, hi), *fresh], "candles")
+        return frame
+
+    async def _fetch_block(
+        self, loader: CandleDownloader, symbol: str, tf: str, lo: int, hi: int, complete_before: int
+    ) -> pd.DataFrame:
+        """Download [lo, hi], store its complete candles; returns the ones still in progress (not stored)."""
+        rows = await loader.range(symbol, tf, download.at_ms(lo), download.at_ms(hi))
+        frame = frames.candles([rows], symbol)
+        stamps = frame.index.asi8
+        self._cache.store(symbol, tf, lo, min(hi, complete_before - 1), frame[stamps < complete_before])  # type: ignore[union-attr]
+        return frame[stamps >= complete_before]
+
+    # -- ticks ------------------------------------------------------------------------------------------
+
+    async def ticks_async(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:
+        """Ticks of ``symbol`` with time in [start, end) (end: start + 1 hour): ``bid ask last volume side``."""
+        checks.text("symbol", symbol)
+        first = download.moment("start", start, optional=False)
+        last = download.moment("end", end) or first + timedelta(hours=1)  # type: ignore[operator]
+        download.ordered(first, last)
+        if last - first > timedelta(days=download.MAX_TICK_DAYS):  # type: ignore[operator]
+            raise checks.fail("end", f"must be within {download.MAX_TICK_DAYS} days of start for ticks", end)
+        return await self._run(self._ticks(symbol, first, last))  # type: ignore[arg-type]
+
+    def ticks(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:
+        """Blocking :meth:`ticks_async`."""
+        return self._loop.run(self.ticks_async(symbol, start, end))
+
+    async def _ticks(self, symbol: str, start: datetime, end: datetime) -> pd.DataFrame:
+        progress = self._downloads(f"{symbol} ticks")
+        loader = TickDownloader(self._account.get_historical_ticks, self._limiter, progress)
+        try:
+            return frames.ticks(await loader.ticks(symbol, start, end), symbol)
+        finally:
+            progress.close()
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    async def _close(self) -> None:
+        await self._api.close()
+
+    async def close_async(self) -> None:
+        """Close the session from a coroutine (any loop): see :meth:`close`."""
+        if self._loop.closed:
+            return
+        await self._loop.call(self._close())
+        await asyncio.get_running_loop().run_in_executor(None, self._stop)
+
+    def close(self) -> None:
+        """Close connections and the HTTP pool, stop the private loop and the embedded sandbox; idempotent."""
+        if self._loop.closed:
+            return
+        try:
+            self._loop.run(self._close())
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        self._loop.close()
+        if self._sandbox is not None:
+            self._sandbox.stop()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close_async()
+
+    # -- display ----------------------------------------------------------------------------------------
+
+    def _facts(self) -> dict[str, str]:
+        account = self._account
+        return {
+            "account": f"{account.name} ({account.id})",
+            "login": f"{account.login} on {account.server} ({account.data.get('platform')}, {account.region})",
+            "state": f"{account.state}, broker {account.connection_status}",
+            "source": "embedded sandbox " + self._sandbox.url if self._sandbox else "MetaApi cloud",
+            "connection": "closed" if self.closed else "REST (history)",
+        }
+
+    def __repr__(self) -> str:
+        facts = self._facts()
+        return f"<mtdata.Session {facts['account']} {facts['connection']}>"
+
+    def _repr_html_(self) -> str:
+        cell = "style='text-align:left'"
+        rows = "".join(
+            f"<tr><th {cell}>{html.escape(k)}</th><td {cell}>{html.escape(v)}</td></tr>"
+            for k, v in self._facts().items()
+        )
+        return f"<table><caption style='text-align:left'><b>mtdata.Session</b></caption>{rows}</table>"

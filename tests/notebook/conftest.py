@@ -1,0 +1,68 @@
+"""Fixtures of the notebook-layer tests: one sandbox (clock on a weekday) and one session per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+import mtdata
+from mtdata import sandbox as sandboxes
+from mtdata.sandbox import SandboxHandle
+from mtdata.session import Session
+
+#: The sandbox's market clock: a Wednesday morning.
+NOW = "2026-11-18T09:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """A sandbox shared by a module's tests (they only read market history from it)."""
+    with sandboxes.start(data_dir=tmp_path_factory.mktemp("sandbox"), start=NOW) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def session(box: SandboxHandle) -> Iterator[Session]:
+    """A session on the shared sandbox's demo account."""
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as opened:
+        yield opened
+
+
+class Counter(httpx.AsyncBaseTransport):
+    """An httpx transport that counts history requests and can fail after ``fail_after`` of them."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.pages: list[str] = []
+        self.fail_after = fail_after
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "/historical-market-data/" in request.url.path:
+            if self.fail_after is not None and len(self.pages) >= self.fail_after:
+                raise httpx.ConnectError("network down (test)", request=request)
+            self.pages.append(str(request.url))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def rest_candles(box: SandboxHandle, symbol: str, timeframe: str, start: str, end: str) -> list[dict]:
+    """The truth: every candle opened in [start, end], read page by page backwards over plain REST."""
+    path = f"/users/current/accounts/{box.account_id}/historical-market-data/symbols/{symbol}"
+    path += f"/timeframes/{timeframe}/candles"
+    first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    rows: list[dict] = []
+    cursor = end
+    with httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as http:
+        while True:
+            page = http.get(path, params={"startTime": cursor, "limit": 1000}).raise_for_status().json()
+            rows = page + rows
+            if len(page) < 1000 or datetime.fromisoformat(page[0]["time"].replace("Z", "+00:00")) <= first:
+                break
+            oldest = datetime.fromisoformat(page[0]["time"].replace("Z", "+00:00")) - timedelta(milliseconds=1)
+            cursor = oldest.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return [row for row in rows if datetime.fromisoformat(row["time"].replace("Z", "+00:00")) >= first]

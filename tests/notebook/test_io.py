@@ -1,0 +1,100 @@
+"""Export round trips: CSV, Parquet files, hive-partitioned datasets read by pandas, pyarrow, DuckDB and Dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+
+import mtdata
+from mtdata.cli import main
+from mtdata.errors import ValidationException
+from mtdata.io import read_csv
+from mtdata.sandbox import SandboxHandle
+from mtdata.session import Session
+
+
+@pytest.fixture(scope="module")
+def candles(session: Session) -> pd.DataFrame:
+    return session.candles(["EURUSD", "GBPUSD"], "1m", "2026-11-12T20:00:00Z", "2026-11-17T03:59:59Z")
+
+
+def test_csv_round_trip(candles: pd.DataFrame, tmp_path: Path) -> None:
+    path = mtdata.to_csv(candles, tmp_path / "out" / "candles.csv")
+    pd.testing.assert_frame_equal(read_csv(path, "candles"), candles, check_categorical=False)
+
+
+def test_parquet_file_round_trip(candles: pd.DataFrame, tmp_path: Path) -> None:
+    path = mtdata.to_parquet(candles, tmp_path / "candles.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(path), candles)
+
+
+def test_dataset_read_back_typed_by_every_reader(candles: pd.DataFrame, tmp_path: Path) -> None:
+    root = mtdata.to_parquet(candles, tmp_path / "data")
+    days = sorted(p.name for p in (root / "symbol=EURUSD" / "timeframe=1m").iterdir())
+    assert days == ["date=2026-11-12", "date=2026-11-13", "date=2026-11-15", "date=2026-11-16", "date=2026-11-17"]
+    back = mtdata.read_parquet(root)
+    pd.testing.assert_frame_equal(back.sort_values(["time", "symbol"]), candles.sort_values(["time", "symbol"]))
+    plain = pd.read_parquet(root)  # pandas alone: time index, OHLCV dtypes, partitions as categories
+    assert str(plain.index.dtype) == "datetime64[ms, UTC]"
+    assert plain[["open", "tick_volume", "spread"]].dtypes.astype(str).tolist() == ["float64", "int64", "int64"]
+    assert str(plain["symbol"].dtype) == "category" and len(plain) == len(candles)
+    table = ds.dataset(root, partitioning="hive").to_table()
+    assert str(table.schema.field("time").type) == "timestamp[ms, tz=UTC]"
+    assert str(table.schema.field("tick_volume").type) == "int64"
+
+
+def test_duckdb_and_dask_read_the_dataset(candles: pd.DataFrame, tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    dd = pytest.importorskip("dask.dataframe")
+    root = mtdata.to_parquet(candles, tmp_path / "data")
+    source = f"read_parquet('{root.as_posix()}/**/*.parquet', hive_partitioning = true)"
+    relation = duckdb.sql(f"SELECT * FROM {source}")
+    types = dict(zip(relation.columns, map(str, relation.types), strict=True))
+    assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["open"] == "DOUBLE"
+    assert types["tick_volume"] == "BIGINT" and types["symbol"] == "VARCHAR"
+    [(count, high)] = duckdb.sql(f"SELECT count(*), max(high) FILTER (symbol = 'EURUSD') FROM {source}").fetchall()
+    assert count == len(candles) and high == candles[candles["symbol"] == "EURUSD"]["high"].max()
+    frame = dd.read_parquet(root).compute()
+    assert str(frame.index.dtype) == "datetime64[ms, UTC]" and len(frame) == len(candles)
+    assert frame[["open", "tick_volume"]].dtypes.astype(str).tolist() == ["float64", "int64"]
+
+
+def test_append_adds_partitions_and_merges_the_edge_day(session: Session, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    first = session.candles("EURUSD", "1h", "2026-11-02", "2026-11-04T12:00:00Z")
+    mtdata.to_parquet(first, root)
+    folder = root / "symbol=EURUSD" / "timeframe=1h"
+    untouched = {p.parent.name: p.stat().st_mtime_ns for p in folder.glob("date=2026-11-0[23]/*.parquet")}
+    second = session.candles("EURUSD", "1h", "2026-11-04T06:00:00Z", "2026-11-06")
+    mtdata.to_parquet(second, root)
+    assert {p.parent.name: p.stat().st_mtime_ns for p in folder.glob("date=2026-11-0[23]/*.parquet")} == untouched
+    back = mtdata.read_parquet(root)
+    whole = session.candles("EURUSD", "1h", "2026-11-02", "2026-11-06")
+    pd.testing.assert_frame_equal(back, whole)
+    assert not list(root.rglob(".tmp-*"))
+
+
+def test_export_command(box: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "data"
+    argv = ["export", "--symbols", "EURUSD,GBPUSD", "--timeframe", "1h", "--start", "2026-09-01", "--end",
+            "2026-11-01", "--out", str(out), "--url", box.url, "--token", box.token,
+            "--account-id", box.account_id]  # fmt: skip
+    assert main(argv) == 0
+    assert "candles of EURUSD, GBPUSD" in capsys.readouterr().out
+    frame = mtdata.read_parquet(out)
+    assert set(frame["symbol"].cat.categories) == {"EURUSD", "GBPUSD"}
+    assert frame.index.min() == pd.Timestamp("2026-09-01", tz="UTC")
+    assert frame.index.max() <= pd.Timestamp("2026-11-01", tz="UTC")
+    assert not frame.reset_index().duplicated(["time", "symbol"]).any()
+    assert main([*argv[:-6], "--start", "2026-11-10", "--end", "2026-11-01", *argv[-6:]]) == 2
+    assert "start" in capsys.readouterr().err
+
+
+def test_bad_frames_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationException, match="frame"):
+        mtdata.to_parquet([1, 2], tmp_path / "x.parquet")
+    with pytest.raises(ValidationException, match="frame"):
+        mtdata.to_parquet(pd.DataFrame({"a": [1]}), tmp_path / "data")
