@@ -26,6 +26,10 @@ Record = dict[str, Any]
 FLUSH_DELAY = 5.0
 #: Records of each kind handed to the database per write.
 FLUSH_BATCH = 20_000
+#: Records appended to a history file since its snapshot that make ``close()`` write a new snapshot.
+SNAPSHOT_AFTER = 10_000
+#: The kinds of history, as the database names them.
+KINDS = ("historyOrders", "deals")
 #: Seconds before retrying a flush that failed.
 FLUSH_RETRY_DELAY = 15.0
 
@@ -167,9 +171,10 @@ class MemoryHistoryStorage(HistoryStorage):
         super().__init__()
         self._database = database
         self._flush_delay = checks.number("flush_delay", flush_delay, minimum=0)
-        self._orders = HistoryCollection(("doneTime", "time"))
-        self._deals = HistoryCollection(("time",))
+        self._collections: dict[str, HistoryCollection] = {}
+        self._since_snapshot: dict[str, int] = {}
         self._failed: tuple[list[Record], list[Record]] = ([], [])
+        self._reset()
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._flush_due = 0.0
@@ -189,25 +194,47 @@ class MemoryHistoryStorage(HistoryStorage):
         self._reset()
         if self._database is None:
             return
-        for kind, collection in (("historyOrders", self._orders), ("deals", self._deals)):
-            async for chunk in self._chunks(kind):
+        for kind in KINDS:
+            collection, start = await self._snapshot(kind)
+            async for chunk in self._chunks(kind, start):
                 for record in chunk:
                     collection.add(record, loaded=True)
+                self._since_snapshot[kind] += len(chunk)
                 await asyncio.sleep(0)
+            self._collections[kind] = collection
 
-    async def _chunks(self, kind: str) -> Any:
+    async def _snapshot(self, kind: str) -> tuple[HistoryCollection, int]:
+        """The collection restored from the database's snapshot (if it has one) and the file offset it covers."""
+        load = getattr(self._database, "load_snapshot", None)
+        snapshot = await load(self._account_id, self._application, kind, HistoryCollection.restore) if load else None
+        if snapshot is None:
+            return self._collections[kind], 0
+        return snapshot
+
+    async def _chunks(self, kind: str, start: int) -> Any:
         assert self._account_id is not None and self._application is not None
         chunks = getattr(self._database, "iter_history", None)
         if chunks is not None:
-            async for chunk in chunks(self._account_id, self._application, kind):
+            async for chunk in chunks(self._account_id, self._application, kind, start=start):
                 yield chunk
         else:
             history = await self._database.load_history(self._account_id, self._application)  # type: ignore[union-attr]
             yield history.get(kind) or []
 
+    @property
+    def _orders(self) -> HistoryCollection:
+        return self._collections["historyOrders"]
+
+    @property
+    def _deals(self) -> HistoryCollection:
+        return self._collections["deals"]
+
     def _reset(self) -> None:
-        self._orders = HistoryCollection(("doneTime", "time"))
-        self._deals = HistoryCollection(("time",))
+        self._collections = {
+            "historyOrders": HistoryCollection(("doneTime", "time")),
+            "deals": HistoryCollection(("time",)),
+        }
+        self._since_snapshot = dict.fromkeys(KINDS, 0)
         self._failed = ([], [])
 
     async def clear(self) -> None:
@@ -284,6 +311,8 @@ class MemoryHistoryStorage(HistoryStorage):
                 except BaseException:
                     self._failed = (orders, deals)
                     raise
+                self._since_snapshot["historyOrders"] += len(orders)
+                self._since_snapshot["deals"] += len(deals)
 
     async def close(self) -> None:
         """Stop the flush task and save what is pending; the storage stays usable (a new task starts on demand)."""
@@ -296,6 +325,18 @@ class MemoryHistoryStorage(HistoryStorage):
                 await task
             self._closing = False
         await self.flush()
+        await self._save_snapshots()
+
+    async def _save_snapshots(self) -> None:
+        """Snapshot each kind whose history file grew by ``SNAPSHOT_AFTER`` records since its last snapshot."""
+        save = getattr(self._database, "save_snapshot", None)
+        if save is None:
+            return
+        for kind, collection in self._collections.items():
+            if self._since_snapshot[kind] >= SNAPSHOT_AFTER and not collection.has_unsaved:  # snapshot ⊆ file
+                meta, buffers = collection.export()
+                if await save(self._account_id, self._application, kind, meta, buffers):
+                    self._since_snapshot[kind] = 0
 
     def _schedule_flush(self, delay: float) -> None:
         """Flush within ``delay`` seconds: starts the flush task if needed (only when a database is set)."""
