@@ -95,6 +95,18 @@ def _matches(sub: Mapping[str, Any], removal: Mapping[str, Any]) -> bool:
     return removal.get("timeframe") is None or sub.get("timeframe") == removal.get("timeframe")
 
 
+def explicit(removals: list[Subscription], held: list[Subscription]) -> list[Subscription]:
+    """Removals as the wire wants them: a candles removal without timeframe becomes one per held timeframe."""
+    result: list[Subscription] = []
+    for removal in removals:
+        if removal["type"] == "candles" and removal.get("timeframe") is None:
+            result += [{"type": "candles", "timeframe": sub["timeframe"]} for sub in held
+                       if sub["type"] == "candles" and sub.get("timeframe")]  # fmt: skip
+        else:
+            result.append(removal)
+    return result
+
+
 class MarketDataSubscriptions:
     """Per-symbol subscriptions the server should hold for this connection."""
 
@@ -136,4 +148,4 @@ class MarketDataSubscriptions:
         return [{"symbol": sym, "subscriptions": [dict(s) for s in subs]} for sym, subs in self._by_symbol.items()]
 
 
-__all__ = ["TYPES", "MarketDataSubscriptions", "subscriptions"]
+__all__ = ["TYPES", "MarketDataSubscriptions", "explicit", "subscriptions"]

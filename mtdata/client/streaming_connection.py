@@ -160,6 +160,15 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         self.client.add_reconnect_listener(self.account.id, self._sync)
         self._health.start()
         await self.client.ensure_subscribe(self.account.id, self.account.region)
+        # streams authenticated before this connection listened (an RPC connection of the account came
+        # first) send no new ``authenticated``: tell the listeners now, so synchronization starts
+        for instance_index in self.client.connected_instances(self.account.id):
+            for listener in self._listeners():
+                try:
+                    await listener.on_connected(instance_index, 1)
+                except Exception as error:
+                    log.exception("a listener's on_connected raised")
+                    await self.report_error(error)
 
     @property
     def client_application(self) -> str:
@@ -314,10 +323,11 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         checks.text("symbol", symbol)
         drops = market_data.subscriptions(unsubscriptions, timeframes_of(self.account), "unsubscriptions", True)
         self._require_open()
+        held = self._market_data.get(symbol)
         self._market_data.remove(symbol, drops)
         payload: dict[str, Any] = {"type": "unsubscribeFromMarketData", "symbol": symbol}
         if drops:
-            payload["subscriptions"] = drops
+            payload["subscriptions"] = market_data.explicit(drops, held)
         await self._request(payload)
 
     async def unsubscribe_from_all_market_data(self) -> None:

@@ -4,17 +4,20 @@ and hashes, market data comes back, and the local copy again equals the server's
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from test_streaming_helpers import (
     assert_same_as_server,
     eventually,
+    hold_still,
     random_trading,
     rpc_connection,
     streaming_connection,
 )
 
-from mtdata.client import MetaApi
+from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener
 from mtdata.sandbox import SandboxHandle
 
 
@@ -58,3 +61,65 @@ async def test_sockets_dropped_resubscribes_and_keeps_history(api: MetaApi, sand
     await connection.wait_synchronized({"timeoutInSeconds": 60})
     await connection.create_market_sell_order("EURUSD", 0.1)
     await assert_same_as_server(connection, rpc)
+
+
+class Resent(SynchronizationListener):
+    """Counts the collections a synchronization sent in full and the deals it sent."""
+
+    def __init__(self) -> None:
+        self.collections: list[str] = []
+        self.deals = 0
+
+    async def on_symbol_specifications_updated(self, instance_index: str, *args: Any) -> None:
+        self.collections.append("specifications")
+
+    async def on_positions_replaced(self, instance_index: str, positions: list[dict[str, Any]]) -> None:
+        self.collections.append("positions")
+
+    async def on_pending_orders_replaced(self, instance_index: str, orders: list[dict[str, Any]]) -> None:
+        self.collections.append("orders")
+
+    async def on_deal_added(self, instance_index: str, deal: dict[str, Any]) -> None:
+        self.deals += 1
+
+
+async def test_resync_from_persisted_history_and_unchanged_hashes(
+    api: MetaApi, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    await hold_still(sandbox)
+    storage = MemoryHistoryStorage(FilesystemHistoryDatabase(tmp_path))
+    first = await streaming_connection(api, sandbox.account_id, history_storage=storage)
+    await random_trading(first, seed=3, steps=10)
+    rpc = await rpc_connection(api, sandbox.account_id)
+    await assert_same_as_server(first, rpc)
+    deals = len(first.history_storage.deals)
+    empty = [name for name in ("positions", "orders") if not getattr(first.terminal_state, name)]
+    await first.close()
+
+    resent = Resent()
+    account = await api.metatrader_account_api.get_account(sandbox.account_id)
+    storage = MemoryHistoryStorage(FilesystemHistoryDatabase(tmp_path))
+    again = account.get_streaming_connection(history_storage=storage)
+    again.add_synchronization_listener(resent)
+    await again.connect()
+    await again.wait_synchronized()
+    assert resent.collections == empty  # matched by hash (an empty collection has no hash to offer)
+    assert resent.deals <= 2  # only the newest deal(s), from the last stored deal time on
+    assert len(again.history_storage.deals) == deals
+    await assert_same_as_server(again, rpc)
+
+
+async def test_history_start_time_limits_the_history_requested(api: MetaApi, sandbox: SandboxHandle) -> None:
+    await (await rpc_connection(api, sandbox.account_id)).create_market_buy_order("EURUSD", 0.1)
+    later = datetime.now(UTC) + timedelta(days=1)  # after every deal (the sandbox's market clock is pinned earlier)
+    connection = await streaming_connection(api, sandbox.account_id, history_start_time=later)
+    assert connection.history_storage.deals == []
+
+
+async def test_subscription_downgrade_is_followed(api: MetaApi, sandbox: SandboxHandle) -> None:
+    connection = await streaming_connection(api, sandbox.account_id)
+    await connection.subscribe_to_market_data("EURUSD", [{"type": "quotes"}, {"type": "candles", "timeframe": "1m"}])
+    updates = [{"type": "quotes", "intervalInMilliseconds": 5000}]
+    downgrade = sandbox.server.hub.send_downgrade(sandbox.account_id, "EURUSD", updates, [{"type": "candles"}])
+    assert await asyncio.to_thread(sandbox.call, downgrade) == 1
+    await eventually(lambda: connection.subscriptions("EURUSD") == updates, what="the downgrade to apply")

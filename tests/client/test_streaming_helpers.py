@@ -99,3 +99,17 @@ async def rpc_connection(api: MetaApi, account_id: str) -> Any:
     await connection.connect()
     await connection.wait_synchronized(60)
     return connection
+
+
+async def hold_still(sandbox: Any, symbols: tuple[str, ...] = ("EURUSD", "GBPUSD", "USDJPY")) -> None:
+    """Hold the symbols' prices still (the sandbox hashes positions and orders with their current prices)."""
+
+    async def freeze() -> None:
+        market = sandbox.server.market
+        now = market.now_ms()
+        for symbol in symbols:
+            quote = market.price(symbol)
+            market.force_path(symbol, [(now - 1000, quote["bid"], quote["ask"]),
+                                       (now + 10**9, quote["bid"], quote["ask"])])  # fmt: skip
+
+    await asyncio.to_thread(sandbox.call, freeze())
