@@ -71,7 +71,7 @@ def _parse_lines(lines: list[bytes], path: Path) -> list[Record]:
     return records
 
 
-def read_records(path: Path, chunk_lines: int = 50_000, start: int = 0) -> Iterator[list[Record]]:
+def read_records(path: Path, chunk_lines: int = 10_000, start: int = 0) -> Iterator[list[Record]]:
     """The records of a history file (from byte ``start``) in chunks, dates restored; a torn last line is ignored."""
     try:
         handle = path.open("rb")
@@ -169,7 +169,7 @@ class FilesystemHistoryDatabase:
         return self.path(account_id, application, kind).with_suffix(".snapshot")
 
     async def iter_history(
-        self, account_id: str, application: str, kind: str, chunk_lines: int = 50_000, start: int = 0
+        self, account_id: str, application: str, kind: str, chunk_lines: int = 10_000, start: int = 0
     ) -> AsyncIterator[list[Record]]:
         """The stored records of one kind in chunks (file order: later records replace earlier ones by id),
         from byte ``start`` of the file (what a snapshot does not cover)."""
@@ -196,13 +196,14 @@ class FilesystemHistoryDatabase:
         batches = {"historyOrders": new_history_orders, "deals": new_deals}
         if not any(batches.values()):
             return
-        await asyncio.to_thread(self._write, {paths[kind]: encode_lines(records) for kind, records in batches.items()})
+        await asyncio.to_thread(self._write, {paths[kind]: records for kind, records in batches.items()})
 
-    def _write(self, data: dict[Path, bytes]) -> None:
+    def _write(self, batches: dict[Path, list[Record]]) -> None:
+        """Encode and append (in a worker thread: the records are the caller's fresh copies)."""
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
-            for path, lines in data.items():
-                append_lines(path, lines)
+            for path, records in batches.items():
+                append_lines(path, encode_lines(records))
 
     async def save_snapshot(self, account_id: str, application: str, kind: str, meta: Any, buffers: list[Any]) -> bool:
         """Write a snapshot of the records of one kind held in memory (which include the whole file).

@@ -16,7 +16,8 @@ from hashlib import blake2b
 from operator import itemgetter
 from typing import Any
 
-from .history_columns import ColumnTable, from_us, is_digit_id, to_us
+from .history_columns import from_us, is_digit_id, to_us
+from .history_table import ColumnTable
 
 Record = dict[str, Any]
 #: Out-of-order entries buffered before a merge is forced.

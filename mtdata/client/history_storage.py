@@ -25,7 +25,7 @@ Record = dict[str, Any]
 #: Seconds between a new record and its flush to the database.
 FLUSH_DELAY = 5.0
 #: Records of each kind handed to the database per write.
-FLUSH_BATCH = 20_000
+FLUSH_BATCH = 10_000
 #: Records appended to a history file since its snapshot that make ``close()`` write a new snapshot.
 SNAPSHOT_AFTER = 10_000
 #: The kinds of history, as the database names them.
@@ -35,7 +35,11 @@ FLUSH_RETRY_DELAY = 15.0
 
 
 class HistoryDatabase(Protocol):
-    """What :class:`MemoryHistoryStorage` needs of a database (``iter_history`` is used when present)."""
+    """What :class:`MemoryHistoryStorage` needs of a database (the seed API).
+
+    Optional extras used when present (:class:`~.history_database.FilesystemHistoryDatabase` has them):
+    ``iter_history`` (chunked loading), ``load_snapshot`` / ``save_snapshot`` (fast loading of large histories).
+    """
 
     async def load_history(self, account_id: str, application: str) -> dict[str, list[Record]]: ...
 
