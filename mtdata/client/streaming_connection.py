@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotConnectedException, NotSynchronizedException
+from ..errors import MetaApiException, NotConnectedException, NotSynchronizedException
 from . import checks, market_data
 from .connection_events import ConnectionEvents, DecoratorMixin
 from .health import ConnectionHealthMonitor
@@ -160,6 +161,7 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         self.client.add_reconnect_listener(self.account.id, self._sync)
         self._health.start()
         await self.client.ensure_subscribe(self.account.id, self.account.region)
+        self._sync.spawn(self._refresh_market_data_loop(), "market data refresh")
         # streams authenticated before this connection listened (an RPC connection of the account came
         # first) send no new ``authenticated``: tell the listeners now, so synchronization starts
         for instance_index in self.client.connected_instances(self.account.id):
@@ -341,6 +343,18 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         self._require_open()
         await self._request({"type": "refreshMarketDataSubscriptions", "subscriptions": self._market_data.wire()},
                             instance_number)  # fmt: skip
+
+    async def _refresh_market_data_loop(self) -> None:
+        """Re-send the subscription list every uniform(min, max) seconds (``refreshSubscriptionsOpts``)."""
+        delays = self._context.options.refresh_subscriptions_opts
+        while True:
+            await asyncio.sleep(random.uniform(delays["minDelayInSeconds"], delays["maxDelayInSeconds"]))
+            if not self._market_data.symbols() or not self._sync.is_synchronized():
+                continue
+            try:
+                await self.refresh_market_data_subscriptions()
+            except MetaApiException as error:
+                log.warning("refreshing the market data subscriptions of %s failed: %s", self.account.id, error)
 
     async def apply_downgrade(self, symbol: str, updates: list[Record] | None, drops: list[Record] | None) -> None:
         """Follow a ``downgradeSubscription``: drop ``drops``, re-subscribe ``updates`` (no quote wait)."""

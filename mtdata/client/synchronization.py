@@ -106,7 +106,9 @@ class Synchronizer(SynchronizationListener, ReconnectListener):
         """Whether a stream (of ``instance_number`` if given) finished orders and deals of its latest (or given) id."""
         return self.synchronized_instance(instance_number, synchronization_id) is not None
 
-    def synchronized_instance(self, instance_number: int | None = None, synchronization_id: str | None = None):
+    def synchronized_instance(
+        self, instance_number: int | None = None, synchronization_id: str | None = None
+    ) -> str | None:
         """The instance index of a synchronized stream (None when there is none)."""
         for instance_index, latest in self._latest.items():
             if instance_number is not None and parse_instance(instance_index)[1] != instance_number:

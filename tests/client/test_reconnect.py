@@ -123,3 +123,19 @@ async def test_subscription_downgrade_is_followed(api: MetaApi, sandbox: Sandbox
     downgrade = sandbox.server.hub.send_downgrade(sandbox.account_id, "EURUSD", updates, [{"type": "candles"}])
     assert await asyncio.to_thread(sandbox.call, downgrade) == 1
     await eventually(lambda: connection.subscriptions("EURUSD") == updates, what="the downgrade to apply")
+
+
+async def test_market_data_subscriptions_are_refreshed_periodically(make_api: Any, sandbox: SandboxHandle) -> None:
+    api = make_api(refreshSubscriptionsOpts={"minDelayInSeconds": 0.05, "maxDelayInSeconds": 0.1})
+    connection = await streaming_connection(api, sandbox.account_id)
+    await connection.subscribe_to_market_data("EURUSD", [{"type": "quotes", "intervalInMilliseconds": 0}])
+
+    async def forget() -> list[Any]:  # the server loses the stream's subscriptions (as a failover would)
+        streams = [stream for _, stream in sandbox.server.hub._subscribed(sandbox.account_id)]
+        for stream in streams:
+            stream.market.clear()
+        return streams
+
+    streams = await asyncio.to_thread(sandbox.call, forget())
+    await eventually(lambda: any("EURUSD" in stream.market for stream in streams), what="the refresh")
+    assert next(s for s in streams if "EURUSD" in s.market).market["EURUSD"][0].interval_ms == 0
