@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .dates import convert_dates
+from .dates import convert_dates, is_time_key, parse_date
 from .listeners import LatencyListener, SynchronizationListener
 from .ordering import PacketOrderer, StreamKey
 from .subscriptions import SubscriptionManager, Timers
@@ -34,6 +34,52 @@ Handler = Callable[..., Awaitable[None]]
 EVENTS = tuple(name for name in vars(SynchronizationListener) if name.startswith("on_"))
 #: Packet types processed for accounts that are not subscribed (spec §7.2).
 UNSUBSCRIBED_TYPES = frozenset({"disconnected", "status", "keepalive"})
+
+
+_DATES: dict[str, datetime] = {}
+
+
+def _date(value: str) -> datetime:
+    """:func:`parse_date` memoized: a stream repeats its timestamps (one server step stamps many prices)."""
+    found = _DATES.get(value)
+    if found is None:
+        found = parse_date(value)
+        if len(_DATES) >= 4096:
+            _DATES.clear()
+        _DATES[value] = found
+    return found
+
+
+def _convert_market_data(packet: Packet) -> None:
+    """:func:`convert_dates` for a ``prices`` packet, flattened (the price path's largest cost otherwise).
+
+    Its top level holds no dates; each price, candle, tick and book is converted as convert_dates would.
+    """
+    for name in ("prices", "candles", "ticks", "books"):
+        items = packet.get(name)
+        if not items:
+            continue
+        for item in items:
+            for key, value in item.items():
+                kind = value.__class__
+                if kind is str:
+                    if is_time_key(key):
+                        try:
+                            item[key] = _date(value)
+                        except ValueError:
+                            log.warning("unparsable date %s=%r left as it is", key, value)
+                elif kind is dict:
+                    if key == "timestamps":
+                        for stamp, when in value.items():
+                            if when.__class__ is str:
+                                try:
+                                    value[stamp] = _date(when)
+                                except ValueError:
+                                    log.warning("unparsable timestamp %s=%r left as it is", stamp, when)
+                    else:
+                        convert_dates(value)
+                elif kind is list:
+                    convert_dates(value)
 
 
 def _overrides(listener: Any, name: str) -> bool:
@@ -251,7 +297,10 @@ class PacketProcessor:
 
     async def receive(self, packet: Packet) -> None:
         """Take one packet of a subscribed account (or of a type every account accepts) from a socket."""
-        convert_dates(packet)
+        if packet.get("type") == "prices":
+            _convert_market_data(packet)
+        else:
+            convert_dates(packet)
         if "sequenceNumber" not in packet:
             await self._run(packet)
             return
