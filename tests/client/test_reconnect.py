@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_streaming_helpers import (
     assert_same_as_server,
     eventually,
@@ -17,10 +18,20 @@ from test_streaming_helpers import (
     streaming_connection,
 )
 
-from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener
+from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener, transport
+from mtdata.client.subscriptions import Timers
 from mtdata.sandbox import SandboxHandle
 
 
+@pytest.fixture
+def quick_reconnects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients built in the test reconnect and resubscribe within a fraction of a second."""
+    timers = Timers(reconnect_start=0.1, reconnect_max=0.5, reconnect_resubscribe=(0.0, 0.1),
+                    disconnected_resubscribe=(0.0, 0.1))  # fmt: skip
+    monkeypatch.setattr(transport, "DEFAULT_TIMERS", timers)
+
+
+@pytest.mark.usefixtures("quick_reconnects")
 async def test_server_restart_mid_stream(api: MetaApi, sandbox: SandboxHandle) -> None:
     connection = await streaming_connection(api, sandbox.account_id)
     connected: list[bool] = []
@@ -47,6 +58,7 @@ async def test_server_restart_mid_stream(api: MetaApi, sandbox: SandboxHandle) -
     assert len(connection.history_storage.deals) >= deals_before
 
 
+@pytest.mark.usefixtures("quick_reconnects")
 async def test_sockets_dropped_resubscribes_and_keeps_history(api: MetaApi, sandbox: SandboxHandle) -> None:
     connection = await streaming_connection(api, sandbox.account_id)
     rpc = await rpc_connection(api, sandbox.account_id)
