@@ -3,10 +3,11 @@
 Works wherever ipywidgets render (JupyterLab, Notebook 7, Voila, VS Code), unlike ``push_notebook``.
 Producers call :meth:`Panel.changed` from any thread after storing new data; at most ``rate`` times per
 second the panel's :meth:`Panel.redraw` (a subclass hook) runs on the kernel's thread and changes Bokeh
-models, which ``BokehModel`` sends to the browser as document patches. Patches sent while no browser view
-exists are lost, so the panel re-sends its whole current document whenever a view connects (a Voila page
-opening after the notebook ran, a reloaded JupyterLab tab, the same panel displayed twice): it asks the
-front end to count views (ipywidgets' ``_view_count``) and refreshes ``render_bundle`` when the count grows.
+models; everything one redraw changed travels to the browser as one document patch (three comm frames).
+Patches sent while no browser view exists are lost, so when a view connects (a Voila page opening after
+the notebook ran, a reloaded JupyterLab tab, the same panel displayed twice) the panel re-sends its whole
+document if it changed since it was last sent whole: it asks the front end to count views (ipywidgets'
+``_view_count``) and refreshes ``render_bundle`` when the count grows.
 BokehJS is loaded inline, once per kernel, so panels need no CDN.
 """
 
@@ -52,15 +53,27 @@ def load_bokehjs() -> None:
 
 
 class _BokehWidget(BokehModel):
-    """``BokehModel`` that sends the changes of one redraw as one PATCH-DOC message, and may be closed twice.
+    """``BokehModel`` that sends one redraw's changes as one PATCH-DOC, re-sends its document, closes twice.
 
-    jupyter_bokeh 4.1 sends one PATCH-DOC (three comm frames or more) per Bokeh event, and its ``close()``
-    raises KeyError when run again (ipywidgets runs it again from ``__del__``).
+    jupyter_bokeh 4.1 sends one PATCH-DOC (three comm frames or more) per Bokeh event, keeps the document of
+    its creation in ``render_bundle`` (what a new view draws), and its ``close()`` raises KeyError when run
+    again (ipywidgets runs it again from ``__del__``).
     """
 
     def __init__(self, model: LayoutDOM) -> None:
         self._held: list[DocumentPatchedEvent] | None = None
+        self._stale = False
         super().__init__(model, _view_count=0)  # the front end reports each view it displays
+
+    def update_from_model(self, model: LayoutDOM) -> None:
+        """Serialize the whole document into ``render_bundle`` (sent to the front end)."""
+        super().update_from_model(model)
+        self._stale = False
+
+    def resend(self) -> None:
+        """Send the whole current document again if it changed since it was last sent whole."""
+        if self._stale:
+            self.update_from_model(self._model)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -79,6 +92,7 @@ class _BokehWidget(BokehModel):
             super().close()
 
     def _document_patched(self, event: DocumentPatchedEvent) -> None:
+        self._stale = True
         if event.setter is self:
             return
         if self._held is not None:
@@ -196,4 +210,4 @@ class Panel(ipywidgets.VBox):
             return
         if not self._throttle.closed:
             self._throttle.flush_now()
-        self._bokeh.update_from_model(self._layout)
+        self._bokeh.resend()

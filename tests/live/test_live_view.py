@@ -82,15 +82,19 @@ async def test_pending_data_is_drawn_before_a_view_gets_the_document(frontend: F
     panel.close()
 
 
-async def test_a_view_going_away_sends_nothing(frontend: Frontend):
+async def test_the_document_is_resent_only_to_a_new_view_and_only_when_it_changed(frontend: Frontend):
     panel = PricePanel()
     widget = panel.children[0]
     frontend.show(widget, views=1)
-    assert frontend.bundles(widget.model_id) == 1
+    assert frontend.bundles(widget.model_id) == 0  # nothing changed since the widget opened
+    panel.feed(1.0)
+    await shows(panel, 1)
     frontend.show(widget, views=0)
-    assert frontend.bundles(widget.model_id) == 1
+    assert frontend.bundles(widget.model_id) == 0
     frontend.show(widget, views=1)
-    assert frontend.bundles(widget.model_id) == 2
+    assert frontend.bundles(widget.model_id) == 1
+    frontend.show(widget, views=2)
+    assert frontend.bundles(widget.model_id) == 1  # still the same document
     panel.close()
 
 
