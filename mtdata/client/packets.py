@@ -50,35 +50,51 @@ def _date(value: str) -> datetime:
     return found
 
 
-def _convert_market_data(packet: Packet) -> None:
-    """:func:`convert_dates` for a ``prices`` packet, flattened (the price path's largest cost otherwise).
+#: Per item shape (its keys in order): the time-like keys and the keys holding nested objects or lists.
+_PLANS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
-    Its top level holds no dates; each price, candle, tick and book is converted as convert_dates would.
+
+def _plan(item: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    shape = tuple(item)
+    plan = _PLANS.get(shape)
+    if plan is None:
+        nested = tuple(key for key in shape if isinstance(item[key], (dict, list)))
+        dates = tuple(key for key in shape if key not in nested and is_time_key(key))
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        plan = _PLANS[shape] = (dates, nested)
+    return plan
+
+
+def _convert_market_data(packet: Packet) -> None:
+    """:func:`convert_dates` for a ``prices`` packet, planned per item shape (the price path's largest cost).
+
+    Its top level holds no dates; prices, candles, ticks and books of one shape (same keys, in order)
+    hold the same kinds of values, so the keys to convert are worked out once per shape.
     """
     for name in ("prices", "candles", "ticks", "books"):
         items = packet.get(name)
         if not items:
             continue
         for item in items:
-            for key, value in item.items():
-                kind = value.__class__
-                if kind is str:
-                    if is_time_key(key):
-                        try:
-                            item[key] = _date(value)
-                        except ValueError:
-                            log.warning("unparsable date %s=%r left as it is", key, value)
-                elif kind is dict:
-                    if key == "timestamps":
-                        for stamp, when in value.items():
-                            if when.__class__ is str:
-                                try:
-                                    value[stamp] = _date(when)
-                                except ValueError:
-                                    log.warning("unparsable timestamp %s=%r left as it is", stamp, when)
-                    else:
-                        convert_dates(value)
-                elif kind is list:
+            dates, nested = _plan(item)
+            for key in dates:
+                value = item[key]
+                if value.__class__ is str:
+                    try:
+                        item[key] = _date(value)
+                    except ValueError:
+                        log.warning("unparsable date %s=%r left as it is", key, value)
+            for key in nested:
+                value = item[key]
+                if key == "timestamps" and value.__class__ is dict:
+                    for stamp, when in value.items():
+                        if when.__class__ is str:
+                            try:
+                                value[stamp] = _date(when)
+                            except ValueError:
+                                log.warning("unparsable timestamp %s=%r left as it is", stamp, when)
+                else:
                     convert_dates(value)
 
 
