@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +130,29 @@ def sandbox_with_burst() -> Iterator[SandboxInfo]:
 # -- (a) price updates --------------------------------------------------------------------------------
 
 
-async def raw_rate(box: SandboxInfo, count: int) -> float:
+@dataclass
+class Rate:
+    """Packets/s received, and client CPU seconds per packet (what the client could take if the server were faster)."""
+
+    per_second: float
+    cpu_per_packet: float
+
+
+def _rate(times: list[float], cpu: list[float]) -> Rate:
+    return Rate((len(times) - 1) / (times[-1] - times[0]), (cpu[-1] - cpu[0]) / (len(times) - 1))
+
+
+async def raw_rate(box: SandboxInfo, count: int) -> Rate:
     """Packets/s a bare python-socketio client receives from the burst."""
     client = socketio.AsyncClient(reconnection=False)
     done = asyncio.Event()
     times: list[float] = []
+    cpu: list[float] = []
 
     def on_packet(packet: dict) -> None:
         times.append(time.perf_counter())
+        if len(times) in (1, count):
+            cpu.append(time.process_time())
         if len(times) == count:
             done.set()
 
@@ -145,16 +161,17 @@ async def raw_rate(box: SandboxInfo, count: int) -> float:
     await client.emit("burst", {"count": count})
     await asyncio.wait_for(done.wait(), 300)
     await client.disconnect()
-    return (len(times) - 1) / (times[-1] - times[0])
+    return _rate(times, cpu)
 
 
-async def connection_rate(box: SandboxInfo, count: int) -> tuple[float, int, int]:
+async def connection_rate(box: SandboxInfo, count: int) -> tuple[Rate, int, int]:
     """Prices/s through a streaming connection (terminal state + a listener), lost and misordered updates."""
     async with MetaApi.sandbox(box.url, box.token) as api:
         account = await api.metatrader_account_api.get_account(box.account_id)
         connection = account.get_streaming_connection()
         state = {"next": 0, "misordered": 0, "received": 0}
         times: list[float] = []
+        cpu: list[float] = []
         done = asyncio.Event()
 
         @connection.on_price_updated
@@ -163,6 +180,8 @@ async def connection_rate(box: SandboxInfo, count: int) -> tuple[float, int, int
             if n is None:
                 return
             times.append(time.perf_counter())
+            if n in (0, count - 1):
+                cpu.append(time.process_time())
             if n != state["next"]:
                 state["misordered"] += 1
             state["next"] = n + 1
@@ -181,8 +200,7 @@ async def connection_rate(box: SandboxInfo, count: int) -> tuple[float, int, int
         expected = {symbol: max(n for n in range(count) if n % len(SYMBOLS) == i) for i, symbol in enumerate(SYMBOLS)}
         stale = sum(last[symbol] != expected[symbol] for symbol in SYMBOLS)
         await connection.close()
-        rate = (len(times) - 1) / (times[-1] - times[0])
-        return rate, count - state["received"] + stale, state["misordered"]
+        return _rate(times, cpu), count - state["received"] + stale, state["misordered"]
 
 
 # -- (b) synchronization --------------------------------------------------------------------------------
@@ -290,11 +308,15 @@ async def run(quick: bool = False) -> None:
     disable_client_sigint_handler()
     scale = 10 if quick else 1
     with sandbox_with_burst() as box:
-        raw = max([await raw_rate(box, RAW_PACKETS // scale) for _ in range(2)])
+        raw = max([await raw_rate(box, RAW_PACKETS // scale) for _ in range(2)], key=lambda r: r.per_second)
         rate, lost, misordered = await connection_rate(box, BURST // scale)
-        report("client streaming: bare python-socketio receive rate", raw, "packets/s")
-        report("client streaming: streaming connection prices", rate, "prices/s")
-        report("client streaming: connection / bare ratio", rate / raw, "", TARGET_RATIO)
+        report("client streaming: bare python-socketio receive rate", raw.per_second, "packets/s")
+        report("client streaming: streaming connection prices", rate.per_second, "prices/s")
+        report("client streaming: connection / bare ratio", rate.per_second / raw.per_second, "", TARGET_RATIO)
+        report("client streaming: bare client CPU per packet", raw.cpu_per_packet * 1e6, "µs")
+        report("client streaming: connection CPU per price", rate.cpu_per_packet * 1e6, "µs")
+        report("client streaming: CPU-bound capacity ratio (bare / connection CPU)",
+               raw.cpu_per_packet / rate.cpu_per_packet, "", TARGET_RATIO)  # fmt: skip
         report(f"client streaming: lost or stale of {BURST // scale:,} prices", lost, "", 0, higher_is_better=False)
         report("client streaming: misordered prices", misordered, "", 0, higher_is_better=False)
 
