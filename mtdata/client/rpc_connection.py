@@ -242,7 +242,7 @@ class RpcMetaApiConnection(RpcApi):
         self._opened = False
 
     def __repr__(self) -> str:
-        return f"RpcMetaApiConnection(account_id={self.account.id!r}, connected={self.is_connected()})"
+        return f"RpcMetaApiConnection(account_id={self.account.id!r}, connected={self._connected()})"
 
     @property
     def closed(self) -> bool:
@@ -278,14 +278,17 @@ class RpcMetaApiConnection(RpcApi):
         self._instances.clear()
         await self.close()
 
-    def is_connected(self) -> bool:
-        """Whether a stream of the account is authenticated."""
+    def _connected(self) -> bool:
         return self._opened and not self.closed and bool(self.client.connected_instances(self.account.id))
+
+    async def is_connected(self) -> bool:
+        """Whether a stream of the account is authenticated."""
+        return self._connected()
 
     @property
     def synchronized(self) -> bool:
-        """Same as :meth:`is_connected` (an RPC connection has nothing local to synchronize)."""
-        return self.is_connected()
+        """Whether a stream of the account is authenticated (an RPC connection has nothing local to synchronize)."""
+        return self._connected()
 
     def _require_open(self) -> None:
         if self.closed:
@@ -300,7 +303,7 @@ class RpcMetaApiConnection(RpcApi):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout  # type: ignore[operator]
         while True:
-            await self._changes.wait_for(self.is_connected, deadline - loop.time(), "the account to connect")
+            await self._changes.wait_for(self._connected, deadline - loop.time(), "the account to connect")
             try:
                 await self.client.request(
                     self.account.id, {"type": "waitSynchronized", "applicationPattern": "RPC", "timeoutInSeconds": 5},

@@ -21,6 +21,7 @@ async def rpc(api: MetaApi, sandbox: SandboxHandle) -> Any:
 
 
 async def test_getters(rpc: Any) -> None:
+    assert await rpc.is_connected() and rpc.synchronized
     info = await rpc.get_account_information()
     assert info["balance"] == 10000 and info["currency"] == "USD"
     assert (await rpc.get_account_information({"refreshTerminalState": True}))["balance"] == 10000
