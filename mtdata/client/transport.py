@@ -255,7 +255,8 @@ class WebsocketClient:
         if request_type == "synchronize":
             self._packets.start_synchronization(account_id, number, request.get("host"), request)
         request_id = request["requestId"]
-        request["timestamps"] = {"clientProcessingStarted": iso_ms(datetime.now(UTC))}
+        started = datetime.now(UTC)
+        request["timestamps"] = {"clientProcessingStarted": iso_ms(started)}
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         socket.pending.add(request_id)
@@ -274,8 +275,11 @@ class WebsocketClient:
                 del self._pending[request_id]
             socket.pending.discard(request_id)
         timestamps = response.get("timestamps")
-        if isinstance(timestamps, dict) and self._latency is not None:
+        if isinstance(timestamps, dict):
+            # the request's own stamp too, so one dict holds every figure of spec §8
+            timestamps.setdefault("clientProcessingStarted", started)
             timestamps["clientProcessingFinished"] = datetime.now(UTC)
+        if isinstance(timestamps, dict) and self._latency is not None:
             try:
                 await self._latency.on_response(account_id, request_type, timestamps)
             except Exception:

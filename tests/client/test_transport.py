@@ -7,9 +7,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import httpx
 import pytest
 from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, ws_fixture  # noqa: F401
 
+from mtdata.client import MetaApi
+from mtdata.client.listeners import LatencyListener
 from mtdata.client.transport import WebsocketClient
 from mtdata.errors import (
     NotConnectedException,
@@ -158,3 +161,69 @@ async def test_close_leaves_no_task_and_no_socket(make_client: Callable[..., Web
     assert client.socket_count() == 0
     delay.count = 0
     await recorder.until(lambda: not sandbox.server.hub.connections)
+
+
+class Stamps(LatencyListener):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict]] = []
+
+    async def on_response(self, account_id: str, type: str, timestamps: dict) -> None:
+        self.calls.append(("response", type, timestamps))
+
+    async def on_trade(self, account_id: str, timestamps: dict) -> None:
+        self.calls.append(("trade", "trade", timestamps))
+
+
+async def test_latency_listener_gets_response_and_trade_timestamps(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    stamps = Stamps()
+    ws.latency_listener = stamps
+    await subscribed(ws, sandbox.account_id)
+    await ws.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC")
+    await ws.trade(sandbox.account_id, {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.01})
+    kinds = [(kind, request_type) for kind, request_type, _ in stamps.calls]
+    assert ("response", "getServerTime") in kinds and ("trade", "trade") in kinds
+    trade_stamps = stamps.calls[-1][2]
+    assert {"clientProcessingStarted", "tradeStarted", "tradeExecuted", "clientProcessingFinished"} <= set(trade_stamps)
+    assert all(isinstance(value, datetime) for value in trade_stamps.values())
+
+
+async def test_packets_of_unknown_accounts_are_answered_with_unsubscribe(ws: WebsocketClient,
+                                                                          sandbox: SandboxHandle) -> None:  # fmt: skip
+    await subscribed(ws, sandbox.account_id)
+    seen: list[dict] = []
+    faults = sandbox.server.faults
+    original = faults.before_socket_request
+
+    async def spy(sid: str, request: dict) -> None:
+        seen.append(request)
+        await original(sid, request)
+
+    faults.before_socket_request = spy  # type: ignore[method-assign]
+    socket = ws._socket_of[(sandbox.account_id, 0)]
+    stray = {"type": "prices", "accountId": "stranger", "instanceIndex": 0, "prices": []}
+    for _ in range(3):
+        await ws.on_packet(socket, dict(stray))
+    recorder = Recorder()
+    await recorder.until(lambda: [r for r in seen if r.get("accountId") == "stranger"])
+    unsubscribes = [r for r in seen if r.get("accountId") == "stranger"]
+    assert len(unsubscribes) == 1 and unsubscribes[0]["type"] == "unsubscribe"  # throttled
+
+
+async def test_cloud_socket_urls_follow_the_domain_settings() -> None:
+    settings = {"hostname": "mt-client-api-dedicated", "domain": "agiliumtrade.ai"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/users/current/servers/mt-client-api"
+        return httpx.Response(200, json=settings)
+
+    transport = httpx.MockTransport(answer)  # the cloud cannot run here
+    async with MetaApi("a.b.c", transport=transport) as api:
+        client = WebsocketClient(api.context)
+        assert (
+            await client.socket_base_url("vint-hill", 0)
+            == "https://mt-client-api-dedicated.vint-hill-a.agiliumtrade.ai"
+        )
+        assert await client.socket_base_url("london", 1) == "https://mt-client-api-dedicated.london-b.agiliumtrade.ai"
+    async with MetaApi("a.b.c", {"useSharedClientApi": True}, transport=transport) as api:
+        client = WebsocketClient(api.context)
+        assert await client.socket_base_url("vint-hill", 1) == "https://mt-client-api-v1.vint-hill-b.agiliumtrade.ai"
