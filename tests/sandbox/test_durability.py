@@ -161,3 +161,19 @@ def test_trades_survive_kill_9(launch, tmp_path: Path) -> None:
     first.kill()
     second = launch(port=first.port)
     assert position_id in asyncio.run(positions(second))
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mtdata-wal-checkpoint"]
+
+
+def test_wal_checkpoints_run_on_their_own_thread_and_stop_with_the_sandbox(mtdata_sandbox_factory) -> None:
+    before = _checkpoint_threads()
+    box = mtdata_sandbox_factory(start="2026-11-18T09:00:00Z")
+    running = [t for t in _checkpoint_threads() if t not in before]
+    assert len(running) == 1
+    assert box.server.store.execute("PRAGMA wal_autocheckpoint")[0][0] == 0  # trades' COMMITs never checkpoint
+    box.restart()
+    assert not running[0].is_alive() and len([t for t in _checkpoint_threads() if t not in before]) == 1
+    box.stop()
+    assert [t for t in _checkpoint_threads() if t not in before] == []
