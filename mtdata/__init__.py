@@ -7,9 +7,9 @@
 The package has three layers (see ``../shared/design.md``): the embedded sandbox
 (:mod:`mtdata.sandbox`), the client SDK (:mod:`mtdata.client`, re-exported here as
 :class:`MetaApi`) and the notebook layer (:func:`connect`, :class:`Session`, :func:`df`,
-the export helpers). The notebook layer and its heavy libraries (pandas, pyarrow, xarray) are
-imported on first use, so ``import mtdata`` stays fast. Nothing here starts tasks or touches
-the network at import time.
+the export helpers). The client (and its socket.io stack) and the notebook layer with its
+heavy libraries (pandas, pyarrow, xarray) are imported on first use, so ``import mtdata`` stays
+fast. Nothing here starts tasks or touches the network at import time.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .client import MetaApi
 
 if TYPE_CHECKING:
+    from .client import MetaApi
     from .frames import df, to_xarray
     from .io import read_parquet, to_csv, to_parquet
     from .session import Session, connect, connect_async
@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 
 #: Public names imported on first use: name -> module.
 _LAZY = {
+    "MetaApi": "client",
     "connect": "session",
     "connect_async": "session",
     "Session": "session",

@@ -1,10 +1,11 @@
 """Bulk history downloads: any candle range in pages of 1,000 fetched concurrently, ticks in parallel hours.
 
 Candles page backwards (spec §2.7: up to 1,000 candles with open time <= ``startTime``). A range is cut into
-windows of exactly 1,000 timeframe steps (a little less for timeframes that daylight saving can shorten),
-each fetched by one request ending at the window's end; a page always reaches back to its window's start,
-and further where the market was closed, so each page is trimmed to its own window: nothing is missed at a
-page edge and nothing is counted twice. Missing candles (weekends, session breaks) stay missing: the frame's
+as many segments as requests may run at once, on a grid of windows of 1,000 timeframe steps; each segment
+is a chain of pages fetched one after the other backwards (the next ends 1 ms before the first candle of the
+last), and the chains run concurrently. A chain asks exactly what a server reading ahead expects, wastes no
+request on a closed market, and keeps only its own segment's candles: nothing is missed at a page or segment
+edge and nothing is counted twice. Missing candles (weekends, session breaks) stay missing: the frame's
 ``attrs["gaps"]`` lists them. Requests go through the client (429s wait for ``recommendedRetryTime``) under
 one :class:`Limiter`; a tqdm progress bar shows long downloads.
 """
@@ -19,13 +20,20 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import numpy as np
+import orjson
 
 from .client import checks
+from .client.dates import iso_ms
 from .errors import NotFoundException
 from .timeframes import MT5_TIMEFRAMES
+
+if TYPE_CHECKING:
+    from .client.accounts import MetatraderAccount
 
 PAGE = 1000
 MAX_CANDLES = 10_000_000
@@ -115,6 +123,7 @@ class Limiter:
     """At most ``concurrency`` requests in flight and (optionally) ``per_second`` started per second."""
 
     def __init__(self, concurrency: int = 8, per_second: float | None = None) -> None:
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._interval = 1 / per_second if per_second else 0.0
         self._next = 0.0
@@ -197,31 +206,79 @@ def blocks(tf: str, span: tuple[int, int], pages: int) -> list[tuple[int, int]]:
     return result
 
 
-def page_ends(tf: str, start_ms: int, end_ms: int) -> list[int]:
-    """The ``startTime`` of each page covering candles opened in [start_ms, end_ms], newest first.
+def first_open(tf: str, ms: int) -> int:
+    """The earliest time at or after ``ms`` a candle of ``tf`` can open (``ms`` itself for long timeframes)."""
+    step = step_ms(tf)
+    if step <= 900_000:  # every time zone is whole quarter hours, so these candles open on the UTC grid
+        return -(-ms // step) * step
+    return ms
 
-    Page k>0 ends just before the window after it begins, so a download with no gap asks exactly what
-    a backwards page-by-page loop would (and what the sandbox reads ahead).
+
+def page_ends(tf: str, start_ms: int, end_ms: int) -> list[int]:
+    """Ends of windows of 1,000 candles covering opens in [start_ms, end_ms], newest first.
+
+    Window k>0 ends just before window k-1 begins, as a backwards page-by-page loop would ask (and
+    the sandbox reads ahead) when no candle is missing.
     """
     step, width = step_ms(tf), window_ms(tf)
-    if step <= 900_000:  # every time zone is whole quarter hours, so these candles open on the UTC grid
-        start_ms = -(-start_ms // step) * step
+    start_ms = first_open(tf, start_ms)
     aligned = end_ms - end_ms % step
     count = max(0, math.ceil((aligned - (PAGE - 1) * step - start_ms) / width))
     return [end_ms] + [aligned - k * width + step - 1 for k in range(1, count + 1)]
 
 
-def trim(page: list[Record], after: datetime | None, start: datetime, end: datetime) -> list[Record]:
-    """The candles of ``page`` (ascending) opened in [start, end] and after ``after`` (the next page's end)."""
-    low = start if after is None else max(start, after + timedelta(microseconds=1))
-    first = bisect.bisect_left(page, low, key=lambda row: row["time"])
-    last = bisect.bisect_right(page, end, key=lambda row: row["time"])
+def segments(tf: str, start_ms: int, end_ms: int, count: int) -> list[tuple[int, int]]:
+    """[start_ms, end_ms] cut on the window grid into at most ``count`` spans of about equal pages, newest first."""
+    ends = page_ends(tf, start_ms, end_ms)
+    parts = min(count, len(ends))
+    tops = [ends[len(ends) * i // parts] for i in range(parts)]
+    return [(tops[i + 1] + 1 if i + 1 < parts else start_ms, top) for i, top in enumerate(tops)]
+
+
+def trim(page: list[Record], start: str, end: str) -> list[Record]:
+    """The candles of ``page`` (ascending) opened in [start, end] (wire ISO times, which sort as strings)."""
+    first = bisect.bisect_left(page, start, key=itemgetter("time"))
+    last = bisect.bisect_right(page, end, key=itemgetter("time"))
     return page[first:last]
+
+
+def parse(wire: str) -> datetime:
+    """A wire time (``2026-11-18T09:00:00.000Z``) as an aware datetime."""
+    return datetime.fromisoformat(wire.replace("Z", "+00:00"))
+
+
+def _before(wire: str) -> datetime:
+    return parse(wire) - timedelta(milliseconds=1)
+
+
+def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
+    """Candle pages of ``account`` as the wire sends them (``time`` left an ISO string, JSON parsed by orjson).
+
+    The same request as ``account.get_historical_candles``, through the same HTTP client (retries, 429s,
+    errors), without its per-candle datetime parsing: frames convert a whole column of times at once.
+    """
+    context = account.context
+    timeout = context.options.historical_market_data_request_timeout
+
+    async def fetch(symbol: str, tf: str, end: datetime | None, limit: int) -> list[Record]:
+        base = await context.hosts.market_data(account.region)
+        path = (
+            f"/users/current/accounts/{quote(account.id)}/historical-market-data/symbols/{quote(symbol)}"
+            f"/timeframes/{tf}/candles"
+        )
+        params = {"startTime": iso_ms(end), "limit": limit} if end else {"limit": limit}
+        rows = orjson.loads(await context.http.request("GET", base + path, params=params, timeout=timeout, raw=True))
+        if rows and not (len(rows[0]["time"]) == 24 and rows[0]["time"].endswith("Z")):
+            for row in rows:  # a server with another ISO form: normalized so times sort as strings
+                row["time"] = iso_ms(parse(row["time"]))
+        return rows or []
+
+    return fetch
 
 
 @dataclass
 class CandleDownloader:
-    """Downloads candle ranges of one account through ``fetch`` (the client's ``get_historical_candles``)."""
+    """Downloads candle ranges of one account through ``fetch`` (see :func:`candle_fetcher`)."""
 
     fetch: FetchCandles
     limiter: Limiter
@@ -244,14 +301,24 @@ class CandleDownloader:
 
     async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Record]:
         """Every candle of ``symbol`` opened in [start, end], ascending, each once."""
-        ends = page_ends(tf, to_ms(start), to_ms(end))
-        self.progress.add(len(ends))
-        moments = [at_ms(ms) for ms in ends]
-        pages = await gather(*(self._page(symbol, tf, moment) for moment in moments))
-        result: list[Record] = []
-        for k in range(len(pages) - 1, -1, -1):
-            result.extend(trim(pages[k], moments[k + 1] if k + 1 < len(moments) else None, start, end))
-        return result
+        start = at_ms(first_open(tf, to_ms(start)))
+        spans = segments(tf, to_ms(start), to_ms(end), self.limiter.concurrency)
+        expected = len(page_ends(tf, to_ms(start), to_ms(end)))
+        self.progress.add(expected)
+        chains = await gather(*(self._chain(symbol, tf, at_ms(lo), at_ms(hi)) for lo, hi in spans))
+        self.progress.add(sum(map(len, chains)) - expected)
+        return [row for chain in reversed(chains) for page in reversed(chain) for row in page]
+
+    async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[list[Record]]:
+        """The pages (newest first, each trimmed to [start, end]) of one segment, fetched one after the other."""
+        low, high = iso_ms(start), iso_ms(end)
+        pages, cursor = [], end
+        while True:
+            page = await self._page(symbol, tf, cursor)
+            pages.append(trim(page, low, high))
+            if len(page) < PAGE or page[0]["time"] <= low:
+                return pages
+            cursor = _before(page[0]["time"])
 
     async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Record]:
         """The newest ``limit`` candles opened at or before ``end`` (None: now), paging backwards."""
@@ -265,7 +332,7 @@ class CandleDownloader:
             left -= len(page)
             if len(page) < want:
                 break
-            cursor = page[0]["time"] - timedelta(milliseconds=1)
+            cursor = _before(page[0]["time"])
         return [row for page in reversed(pages) for row in page]
 
     async def candles(
@@ -276,10 +343,11 @@ class CandleDownloader:
             return await self.latest(symbol, tf, end, limit or PAGE)
         if end is None:
             head = await self.latest(symbol, tf, None, PAGE)
-            if not head or head[0]["time"] <= start:
-                rows = trim(head, None, start, head[-1]["time"] if head else start)
+            low = iso_ms(start)
+            if not head or head[0]["time"] <= low:
+                rows = trim(head, low, head[-1]["time"] if head else low)
             else:
-                rows = await self.range(symbol, tf, start, head[0]["time"] - timedelta(milliseconds=1)) + head
+                rows = await self.range(symbol, tf, start, _before(head[0]["time"])) + head
         else:
             rows = await self.range(symbol, tf, start, end)
         return rows[-limit:] if limit else rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -127,11 +128,12 @@ def column(name: str, values: Sequence[Any]) -> Any:
     """One column's values converted to the dtype :data:`FIELDS` gives ``name`` (missing values as NA)."""
     dtype = _dtype(name)
     if dtype == _F:
-        return np.asarray(values, dtype="float64") if None not in values else np.array(values, dtype="float64")
+        return np.array(values, dtype="float64")  # None becomes NaN
     if dtype == _I:
-        if any(v is None for v in values):
+        try:
+            return np.array(values, dtype="int64")
+        except TypeError:  # missing values
             return pd.array(values, dtype="Int64")
-        return np.asarray(values, dtype="int64")
     if dtype == _T:
         return times(values)
     if dtype == _C:
@@ -184,11 +186,11 @@ def df(records: Iterable[Mapping[str, Any]] | Mapping[str, Any], kind: str | Non
 
 def candles(pages: Sequence[Sequence[Mapping[str, Any]]], symbol: str) -> pd.DataFrame:
     """Candle pages (ascending, already without duplicates) of one symbol as one candles frame."""
-    rows = [row for page in pages for row in page]
+    rows = [row for page in pages for row in page] if len(pages) != 1 else pages[0]
     names = ("open", "high", "low", "close", "tickVolume", "spread", "volume")
-    columns = {snake(name): column(snake(name), [row[name] for row in rows]) for name in names}
+    columns = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in names}
     columns["symbol"] = pd.Categorical.from_codes(np.zeros(len(rows), dtype="int8"), categories=[symbol])
-    return build(columns, times([row["time"] for row in rows]), "candles")
+    return build(columns, times(list(map(itemgetter("time"), rows))), "candles")
 
 
 def ticks(rows: Sequence[Mapping[str, Any]], symbol: str) -> pd.DataFrame:

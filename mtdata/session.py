@@ -202,7 +202,7 @@ class Session:
         self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
     ) -> pd.DataFrame:
         progress = self._downloads(f"{tf} candles")
-        loader = CandleDownloader(self._account.get_historical_candles, self._limiter, progress)
+        loader = CandleDownloader(download.candle_fetcher(self._account), self._limiter, progress)
         try:
             parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
         finally:
@@ -241,8 +241,8 @@ class Session:
         newest = await loader.newest(symbol, tf)
         if not newest:
             return frames.df([], "candles")
-        complete_before = download.to_ms(newest[0]["time"])  # the newest candle may still be in progress
-        hi = download.to_ms(newest[0]["time"]) if hi is None else hi
+        complete_before = download.to_ms(download.parse(newest[0]["time"]))  # the newest may still be in progress
+        hi = complete_before if hi is None else hi
         missing = cache.missing(symbol, tf, lo, hi)
         blocks = [block for span in missing for block in download.blocks(tf, span, BLOCK_PAGES)]
         fresh = await download.gather(

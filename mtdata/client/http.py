@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from ..errors import (
     ConflictException,
@@ -78,7 +79,11 @@ def _body(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
-        return response.json()
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return response.json()  # what orjson refuses: integers beyond 64 bits, NaN
     except ValueError:
         return response.text
 
@@ -141,8 +146,9 @@ class HttpClient:
         files: Any = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Send a request with retries; returns the parsed JSON body (None when empty)."""
+        """Send a request with retries; returns the parsed JSON body (None when empty), or its bytes when ``raw``."""
         retry = self._retry
         name = f"{method} {url}"
         all_headers = {"auth-token": self._token, **(headers or {})}
@@ -175,7 +181,7 @@ class HttpClient:
                     await asyncio.sleep(wait)
                     continue
                 if 200 <= status < 300:
-                    return _body(response)
+                    return response.content if raw else _body(response)
                 error = error_from(response, name)
                 if status in (400, *_NOT_RETRIED):
                     raise error
