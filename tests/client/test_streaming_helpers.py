@@ -12,6 +12,8 @@ from mtdata.client import MetaApi
 
 #: Fields of positions and orders that do not move with prices (profit, currentPrice … do).
 STABLE_FIELDS = ("id", "type", "symbol", "volume", "openPrice", "clientId", "magic", "state", "stopLoss", "takeProfit")
+#: Account figures that move with prices (the rest of the account information must match exactly).
+MOVING_FIGURES = ("equity", "margin", "freeMargin", "marginLevel")
 EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -31,14 +33,19 @@ def stable(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(item["id"]): {key: item.get(key) for key in STABLE_FIELDS} for item in items}
 
 
+def steady(information: dict[str, Any]) -> dict[str, Any]:
+    """Account information without the figures that move with prices."""
+    return {key: value for key, value in information.items() if key not in MOVING_FIGURES}
+
+
 async def server_view(rpc: Any) -> dict[str, Any]:
-    """What the server says through RPC: positions, orders, balance, deals and history orders."""
+    """What the server says through RPC: positions, orders, account information, deals and history orders."""
     deals = (await rpc.get_deals_by_time_range(EPOCH, FAR))["deals"]
     orders = (await rpc.get_history_orders_by_time_range(EPOCH, FAR))["historyOrders"]
     return {
         "positions": stable(await rpc.get_positions()),
         "orders": stable(await rpc.get_orders()),
-        "balance": (await rpc.get_account_information())["balance"],
+        "account": steady(await rpc.get_account_information()),
         "deals": {deal["id"]: deal for deal in deals},
         "history_orders": {order["id"]: order for order in orders},
     }
@@ -50,7 +57,7 @@ def local_view(connection: Any) -> dict[str, Any]:
     return {
         "positions": stable(state.positions),
         "orders": stable(state.orders),
-        "balance": (state.account_information or {}).get("balance"),
+        "account": steady(state.account_information or {}),
         "deals": {deal["id"]: deal for deal in history.deals},
         "history_orders": {order["id"]: order for order in history.history_orders},
     }
