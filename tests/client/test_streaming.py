@@ -226,3 +226,29 @@ async def test_close_leaves_no_task_socket_or_thread(sandbox: SandboxHandle) -> 
     assert set(threading.enumerate()) <= threads_before
     with pytest.raises(NotConnectedException):
         await connection.get_positions()
+
+
+async def test_market_data_lifecycle_and_state_helpers(api: MetaApi, sandbox: SandboxHandle) -> None:
+    account = await api.metatrader_account_api.get_account(sandbox.account_id)
+    async with account.get_streaming_connection() as connection:
+        await connection.wait_connected(60)
+        assert await connection.is_connected()
+        await connection.wait_synchronized(60)
+        price = await connection.subscribe_to_market_data("EURUSD", timeout_in_seconds=30)
+        assert price["symbol"] == "EURUSD" and connection.terminal_state.price("EURUSD") is not None
+        candles = [{"type": "candles", "timeframe": "1m"}, {"type": "candles", "timeframe": "5m"}]
+        assert await connection.subscribe_to_market_data("GBPUSD", candles, wait_for_quote=False) is None
+        assert connection.subscribed_symbols() == ["EURUSD", "GBPUSD"]
+        await connection.unsubscribe_from_market_data("GBPUSD", [{"type": "candles", "timeframe": "5m"}])
+        assert connection.subscriptions("GBPUSD") == [{"type": "candles", "timeframe": "1m"}]
+        await connection.refresh_market_data_subscriptions()
+        await connection.unsubscribe_from_market_data("GBPUSD", {"type": "candles"})
+        assert connection.subscribed_symbols() == ["EURUSD"]
+        await connection.unsubscribe_from_all_market_data()
+        assert connection.subscribed_symbols() == []
+        status = await connection.get_health_status()
+        assert status["connected"] and status["synchronized"]
+        server_time = await connection.get_server_time()
+        assert (await connection.get_account_information())["balance"] == 10000 and server_time["time"]
+    assert connection.closed
+    assert not api.websocket_client.is_subscribed(sandbox.account_id)
