@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, ws_fixture  # noqa: F401
 
-from mtdata.client import MetaApi
+from mtdata.client import MetaApi, transport
 from mtdata.client.listeners import LatencyListener
 from mtdata.client.transport import WebsocketClient
 from mtdata.errors import (
@@ -21,6 +22,7 @@ from mtdata.errors import (
     ValidationException,
 )
 from mtdata.sandbox import SandboxHandle
+from mtdata.sandbox.accounts import new_account
 
 SYNC_ORDER = ["on_synchronization_started", "on_account_information_updated", "on_symbol_specifications_updated",
               "on_positions_replaced", "on_positions_synchronized", "on_pending_orders_replaced",
@@ -227,3 +229,35 @@ async def test_cloud_socket_urls_follow_the_domain_settings() -> None:
     async with MetaApi("a.b.c", {"useSharedClientApi": True}, transport=transport) as api:
         client = WebsocketClient(api.context)
         assert await client.socket_base_url("vint-hill", 1) == "https://mt-client-api-v1.vint-hill-b.agiliumtrade.ai"
+
+
+async def test_accounts_share_sockets_up_to_the_limit(ws: WebsocketClient, sandbox: SandboxHandle,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(transport, "MAX_ACCOUNTS_PER_SOCKET", 2)
+    server = sandbox.server
+    base = {"name": "Test", "server": "Sandbox-Demo", "login": "60001", "platform": "mt5", "magic": 0}
+    accounts = [sandbox.account_id]
+    for _ in range(2):
+        doc = new_account(server.user_id, dict(base), server.config.region)
+        server.accounts.deploy_now(doc)
+        accounts.append(doc["_id"])
+    recorders = [await subscribed(ws, account_id) for account_id in accounts]
+    assert ws.socket_count() == 4  # two per instance: 2 accounts + 1 account
+    for account_id, recorder in zip(accounts, recorders, strict=True):
+        assert recorder.of("on_connected") and ws.connected_instances(account_id)
+        answer = await ws.request(account_id, {"type": "getAccountInformation"}, application="RPC")
+        assert answer["accountId"] == account_id
+
+
+async def test_unreachable_server_times_out_and_closes_cleanly(make_client: Callable[..., WebsocketClient]) -> None:
+    before = asyncio.all_tasks()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client(url=f"http://127.0.0.1:{port}", connectTimeout=0.3)
+    await client.ensure_subscribe("acc", REGION)
+    with pytest.raises(TimeoutException):
+        await client.request("acc", {"type": "getServerTime"}, application="RPC", retry=False)
+    await client.close()
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() - before == set()
