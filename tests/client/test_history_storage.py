@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mtdata.client import history_storage
 from mtdata.client.history_database import FilesystemHistoryDatabase
 from mtdata.client.history_storage import HistoryStorage, MemoryHistoryStorage
 from mtdata.errors import ValidationException
@@ -196,3 +197,43 @@ async def test_memory_only_storage_starts_no_task() -> None:
     await storage.flush()
     await storage.close()
     assert storage.deals == [deal(0)]
+
+
+async def test_a_failed_background_flush_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history_storage, "FLUSH_RETRY_DELAY", 0.05)
+    db = FailingDatabase(tmp_path, failures=2)
+    storage = MemoryHistoryStorage(db, flush_delay=0.01)
+    await storage.initialize("acc", "MetaApi")
+    await storage.on_deal_added(I0, deal(0))
+    await wait_for(lambda: not history_tasks())
+    assert db.failures == 0
+    assert (await db.load_history("acc", "MetaApi"))["deals"] == [deal(0)]
+
+
+class SeedDatabase:
+    """A database with only the seed API's three methods (no chunked loading, no snapshots)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, list[dict[str, Any]]] = {"historyOrders": [], "deals": []}
+
+    async def load_history(self, account_id: str, application: str) -> dict[str, list[dict[str, Any]]]:
+        return {kind: list(records) for kind, records in self.saved.items()}
+
+    async def flush(self, account_id: str, application: str, orders: list[Any], deals: list[Any]) -> None:
+        self.saved["historyOrders"] += orders
+        self.saved["deals"] += deals
+
+    async def clear(self, account_id: str, application: str) -> None:
+        self.saved = {"historyOrders": [], "deals": []}
+
+
+async def test_a_database_with_only_the_seed_api_works() -> None:
+    db = SeedDatabase()
+    storage = MemoryHistoryStorage(db)
+    await storage.initialize("acc", "MetaApi")
+    await storage.on_deal_added(I0, deal(1))
+    await storage.on_history_order_added(I0, order(1))
+    await storage.close()
+    again = MemoryHistoryStorage(db)
+    await again.initialize("acc", "MetaApi")
+    assert again.deals == [deal(1)] and again.history_orders == [order(1)]
