@@ -43,6 +43,10 @@ _DIRECT_TYPES = frozenset({"subscribe", "synchronize", "unsubscribe", "refreshMa
 #: Request types never retried (spec §5.4).
 _NO_RETRY_TYPES = frozenset({"trade", "subscribe"})
 _RETRIED = (NotSynchronizedException, TimeoutException, InternalException)
+#: 429 types of ``subscribe`` that lock the socket: the account moves to another socket meanwhile (spec §3.2).
+_SERVER_QUOTA_TYPES = frozenset(
+    {"LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_SERVER", "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_USER_PER_SERVER"}
+)
 _DEFAULT: Any = object()
 Response = dict[str, Any]
 
@@ -141,7 +145,8 @@ class WebsocketClient:
         if socket is not None:
             socket.accounts.discard(account_id)
         group = self._sockets.setdefault((region, instance_number), [])
-        socket = next((s for s in group if len(s.accounts) < MAX_ACCOUNTS_PER_SOCKET), None)
+        now = time.monotonic()
+        socket = next((s for s in group if len(s.accounts) < MAX_ACCOUNTS_PER_SOCKET and s.locked_until <= now), None)
         if socket is None:
             socket = SocketConnection(self, self._context.token, region, instance_number,
                                       self._options.connect_timeout,
@@ -157,12 +162,31 @@ class WebsocketClient:
         return socket.session_id if socket else None
 
     async def _send_subscribe(self, account_id: str, instance_number: int) -> None:
-        socket = self._socket_of.get((account_id, instance_number))
-        if socket is None:
-            raise NotConnectedException(f"Account {account_id} has no socket on instance {instance_number}")
-        await socket.wait_connected(self._options.connect_timeout)
-        payload = {"type": "subscribe", "sessionId": socket.session_id}
-        await self.request(account_id, payload, instance_number=instance_number, retry=False)
+        for attempt in range(2):  # once more on another socket after a per-server quota refusal
+            socket = self._socket_of.get((account_id, instance_number))
+            if socket is None:
+                raise NotConnectedException(f"Account {account_id} has no socket on instance {instance_number}")
+            await socket.wait_connected(self._options.connect_timeout)
+            payload = {"type": "subscribe", "sessionId": socket.session_id}
+            try:
+                await self.request(account_id, payload, instance_number=instance_number, retry=False)
+                return
+            except TooManyRequestsException as error:
+                if attempt or error.metadata.get("type") not in _SERVER_QUOTA_TYPES:
+                    raise
+                self._lock_socket(socket, account_id, instance_number, error)
+
+    def _lock_socket(self, socket: SocketConnection, account_id: str, instance_number: int,
+                     error: TooManyRequestsException) -> None:  # fmt: skip
+        """A per-server subscription quota refused the account: no new subscriptions on this socket for a while,
+        and the account moves to another socket (a new clientId), as spec §3.2 describes."""
+        wait = _seconds_until(error.metadata.get("recommendedRetryTime"))
+        socket.locked_until = time.monotonic() + wait
+        log.warning("subscription quota (%s) on socket %s: locked for %.0f s, %s moves to another socket",
+                    error.metadata.get("type"), socket.client_id, wait, account_id)  # fmt: skip
+        socket.accounts.discard(account_id)
+        del self._socket_of[(account_id, instance_number)]
+        self._assign_socket(account_id, socket.region, instance_number)
 
     async def unsubscribe(self, account_id: str) -> None:
         """Stop following an account: its loops stop, ``unsubscribe`` is sent on its sockets, its state is dropped."""

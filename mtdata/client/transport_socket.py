@@ -90,6 +90,7 @@ class SocketConnection:
         self.session_id = random_id()
         self.client_id: str | None = None
         self.pending: set[str] = set()  # request ids sent on this connection and not yet answered
+        self.locked_until = 0.0  # monotonic time before which no account is added (a subscription quota, §3.2)
         self._token = token
         self._connect_timeout = connect_timeout
         self._reconnect = reconnect

@@ -128,3 +128,15 @@ async def test_rate_limits_are_honoured(make_client: Callable[..., WebsocketClie
     with pytest.raises(TooManyRequestsException) as caught:
         await client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC")
     assert caught.value.metadata["recommendedRetryTime"].year >= 2026
+
+
+async def test_subscription_quota_moves_the_account_to_a_new_socket(make_client: Callable[..., WebsocketClient],
+                                                                    sandbox: SandboxHandle) -> None:  # fmt: skip
+    client = make_client()
+    quota = "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_SERVER"
+    sandbox.server.faults.add_rate_limit(2, 600, scope="socket", type=quota, request_type="subscribe")
+    recorder = await subscribed(client, sandbox.account_id)  # well before the 600 s retry time
+    assert recorder.of("on_connected")
+    locked = [s for group in client._sockets.values() for s in group if s.locked_until > time.monotonic()]
+    assert locked and all(sandbox.account_id not in s.accounts for s in locked)
+    assert client.socket_count() == 2 + len(locked)
