@@ -3,7 +3,8 @@
 :class:`HistoryStorage` is the base (a synchronization listener with the synchronization flags);
 :class:`MemoryHistoryStorage` keeps the history in compact indexed columns (:mod:`.history_index`) and, given
 a database (such as :class:`~.history_database.FilesystemHistoryDatabase`), loads it in ``initialize()`` and
-saves new records 5 s after they arrive (a task started on the first new record, never in the constructor).
+saves new records 5 s after they arrive (a task started on the first new record, never in the constructor),
+with a snapshot of its columns once many records were added (:mod:`.history_snapshot`: fast reloads).
 Its newest times drive the next incremental synchronization (``startingHistoryOrderTime`` / ``startingDealTime``).
 """
 
@@ -26,7 +27,7 @@ Record = dict[str, Any]
 FLUSH_DELAY = 5.0
 #: Records of each kind handed to the database per write.
 FLUSH_BATCH = 10_000
-#: Records appended to a history file since its snapshot that make ``close()`` write a new snapshot.
+#: Records appended to a history file since its snapshot that make a flush or ``close()`` write a new one.
 SNAPSHOT_AFTER = 10_000
 #: The kinds of history, as the database names them.
 KINDS = ("historyOrders", "deals")
@@ -332,15 +333,19 @@ class MemoryHistoryStorage(HistoryStorage):
         await self._save_snapshots()
 
     async def _save_snapshots(self) -> None:
-        """Snapshot each kind whose history file grew by ``SNAPSHOT_AFTER`` records since its last snapshot."""
+        """Snapshot each kind whose history file grew by ``SNAPSHOT_AFTER`` records (and by a quarter of what is
+        held) since its last snapshot. Under the flush lock: no append may slip between the export and the write,
+        or the snapshot would claim lines it does not hold."""
         save = getattr(self._database, "save_snapshot", None)
         if save is None:
             return
-        for kind, collection in self._collections.items():
-            if self._since_snapshot[kind] >= SNAPSHOT_AFTER and not collection.has_unsaved:  # snapshot ⊆ file
-                meta, buffers = collection.export()
-                if await save(self._account_id, self._application, kind, meta, buffers):
-                    self._since_snapshot[kind] = 0
+        async with self._flush_lock:
+            for kind, collection in self._collections.items():
+                since = self._since_snapshot[kind]
+                if since >= SNAPSHOT_AFTER and since * 4 >= len(collection) and not collection.has_unsaved:
+                    meta, buffers = collection.export()
+                    if await save(self._account_id, self._application, kind, meta, buffers):
+                        self._since_snapshot[kind] = 0
 
     def _schedule_flush(self, delay: float) -> None:
         """Flush within ``delay`` seconds: starts the flush task if needed (only when a database is set)."""
@@ -372,6 +377,7 @@ class MemoryHistoryStorage(HistoryStorage):
                 continue
             try:
                 await self.flush()
+                await self._save_snapshots()
             except Exception as error:  # disk full, permissions: keep the records and retry later
                 log.warning("history storage %s: flush failed (%s), retrying", self._account_id, error)
                 self._flush_due = loop.time() + FLUSH_RETRY_DELAY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,3 +117,23 @@ async def test_clear_removes_snapshots(tmp_path: Path) -> None:
     await storage.clear()
     assert list(tmp_path.iterdir()) == []
     assert (await reloaded(db)).deals == []
+
+
+async def test_the_background_flush_writes_a_snapshot_too(tmp_path: Path) -> None:
+    """A process that never calls close() (a killed kernel) still loads fast after a large synchronization."""
+    db = FilesystemHistoryDatabase(tmp_path)
+    storage = MemoryHistoryStorage(db, flush_delay=0.01)
+    await storage.initialize("acc", "MetaApi")
+    for i in range(100):
+        await storage.on_deal_added(STREAM, deal(i))
+    path = db.snapshot_path("acc", "MetaApi", "deals")
+    await wait_for(path.exists)
+    assert (await reloaded(db)).deals == [deal(i) for i in range(100)]
+    await storage.close()
+
+
+async def wait_for(check: Any, timeout: float = 20.0) -> None:
+    """Poll ``check()`` until it is truthy (generous timeout: the machine may be loaded)."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.02)
