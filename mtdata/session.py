@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import download, frames
 from ._loop import LoopThread
+from .account_frames import AccountFrames
 from .cache import CandleCache, default_root
 from .client import MetaApi, checks
 from .download import CandleDownloader, Limiter, Progress, TickDownloader
@@ -58,7 +59,8 @@ def connect(
     :func:`mtdata.sandbox.start`, e.g. ``{"seed": 1}``) and the session uses its demo account; it stops
     with the session. ``cache`` (True for the default directory, or a path) keeps downloaded candles on
     disk. ``concurrency`` / ``requests_per_second`` bound history downloads. Other keyword arguments
-    are :class:`~mtdata.client.MetaApi` options (``url`` for a sandbox running elsewhere, ``domain`` …);
+    are :class:`~mtdata.client.MetaApi` options (``url`` for a sandbox running elsewhere, ``domain`` …;
+    latency tracking is on unless ``enableLatencyTracking=False``);
     ``transport`` is an httpx transport seam for tests.
     """
     checks.integer("concurrency", concurrency, 1, 64)
@@ -79,7 +81,7 @@ def connect(
     loop = LoopThread()
     try:
         transport = opts.pop("transport", None)
-        api = MetaApi(token, opts, transport=transport)
+        api = MetaApi(token, {"enableLatencyTracking": True, **opts}, transport=transport)
         account = loop.run(api.metatrader_account_api.get_account(account_id))  # type: ignore[arg-type]
     except BaseException:
         loop.run(api.close()) if "api" in locals() else None
@@ -97,8 +99,11 @@ async def connect_async(*args: Any, **kwargs: Any) -> Session:
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(connect, *args, **kwargs))
 
 
-class Session:
+class Session(AccountFrames):
     """One account as DataFrames: history, market data, trading state, latency; see :func:`connect`.
+
+    History (``candles``, ``ticks``) comes over REST; trading state, prices, books, specifications and
+    health from one streaming connection opened on first use (:mod:`mtdata.account_frames`).
 
     A context manager (sync and async); :meth:`close` stops everything it started (the loop thread,
     the HTTP pool, the sandbox when it started one).
@@ -125,8 +130,8 @@ class Session:
         return self._api
 
     @property
-    def account(self) -> MetatraderAccount:
-        """The client SDK's account object."""
+    def metatrader_account(self) -> MetatraderAccount:
+        """The client SDK's account object (:meth:`account` gives the account information as a Series)."""
         return self._account
 
     @property
@@ -288,7 +293,10 @@ class Session:
     # -- lifecycle --------------------------------------------------------------------------------------
 
     async def _close(self) -> None:
-        await self._api.close()
+        try:
+            await self._close_connection()
+        finally:
+            await self._api.close()
 
     async def close_async(self) -> None:
         """Close the session from a coroutine (any loop): see :meth:`close`."""
@@ -332,7 +340,7 @@ class Session:
             "login": f"{account.login} on {account.server} ({account.data.get('platform')}, {account.region})",
             "state": f"{account.state}, broker {account.connection_status}",
             "source": "embedded sandbox " + self._sandbox.url if self._sandbox else "MetaApi cloud",
-            "connection": "closed" if self.closed else "REST (history)",
+            "connection": "closed" if self.closed else self._connection_state(),
         }
 
     def __repr__(self) -> str:
