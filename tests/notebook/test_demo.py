@@ -11,7 +11,7 @@ def test_demo_runs_end_to_end() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     steps = ["session.candles", "session.ticks", "session.book", "session.price", "session.positions()",
-             "session.deals()", "session.latency()", "Parquet export", "the session and its sandbox have stopped"]  # fmt: skip
+             "session.deals()", "session.latency()", "Parquet export", "its sandbox have stopped"]  # fmt: skip
     for step in steps:
         assert step in out, step
     assert "POSITION_TYPE_BUY" in out and "DEAL_ENTRY_OUT" in out
