@@ -20,89 +20,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .dates import convert_dates, is_time_key, parse_date
-from .listeners import LatencyListener, SynchronizationListener
+from .dates import convert_dates
+from .listeners import LatencyListener
 from .ordering import PacketOrderer, StreamKey
 from .subscriptions import SubscriptionManager, Timers
+from .transport_dates import convert_market_data
+from .transport_listeners import ListenerTable
 
 log = logging.getLogger("mtdata.client.packets")
 
 Packet = dict[str, Any]
-Handler = Callable[..., Awaitable[None]]
 
-#: Every SynchronizationListener event.
-EVENTS = tuple(name for name in vars(SynchronizationListener) if name.startswith("on_"))
 #: Packet types processed for accounts that are not subscribed (spec §7.2).
 UNSUBSCRIBED_TYPES = frozenset({"disconnected", "status", "keepalive"})
-
-
-_DATES: dict[str, datetime] = {}
-
-
-def _date(value: str) -> datetime:
-    """:func:`parse_date` memoized: a stream repeats its timestamps (one server step stamps many prices)."""
-    found = _DATES.get(value)
-    if found is None:
-        found = parse_date(value)
-        if len(_DATES) >= 4096:
-            _DATES.clear()
-        _DATES[value] = found
-    return found
-
-
-#: Per item shape (its keys in order): the time-like keys and the keys holding nested objects or lists.
-_PLANS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-
-def _plan(item: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    shape = tuple(item)
-    plan = _PLANS.get(shape)
-    if plan is None:
-        nested = tuple(key for key in shape if isinstance(item[key], (dict, list)))
-        dates = tuple(key for key in shape if key not in nested and is_time_key(key))
-        if len(_PLANS) >= 256:
-            _PLANS.clear()
-        plan = _PLANS[shape] = (dates, nested)
-    return plan
-
-
-def _convert_market_data(packet: Packet) -> None:
-    """:func:`convert_dates` for a ``prices`` packet, planned per item shape (the price path's largest cost).
-
-    Its top level holds no dates; prices, candles, ticks and books of one shape (same keys, in order)
-    hold the same kinds of values, so the keys to convert are worked out once per shape.
-    """
-    for name in ("prices", "candles", "ticks", "books"):
-        items = packet.get(name)
-        if not items:
-            continue
-        for item in items:
-            dates, nested = _plan(item)
-            for key in dates:
-                value = item[key]
-                if value.__class__ is str:
-                    try:
-                        item[key] = _date(value)
-                    except ValueError:
-                        log.warning("unparsable date %s=%r left as it is", key, value)
-            for key in nested:
-                value = item[key]
-                if key == "timestamps" and value.__class__ is dict:
-                    for stamp, when in value.items():
-                        if when.__class__ is str:
-                            try:
-                                value[stamp] = _date(when)
-                            except ValueError:
-                                log.warning("unparsable timestamp %s=%r left as it is", stamp, when)
-                else:
-                    convert_dates(value)
-
-
-def _overrides(listener: Any, name: str) -> bool:
-    if name in getattr(listener, "__dict__", {}):
-        return True
-    method = getattr(type(listener), name, None)
-    return method is not None and method is not getattr(SynchronizationListener, name)
 
 
 class PacketProcessor:
@@ -122,8 +52,8 @@ class PacketProcessor:
         self.latency_listener = latency_listener
         self.orderer = PacketOrderer(self._on_out_of_order, packet_ordering_timeout)
         self._accounts: dict[str, tuple[str, tuple[int, ...]]] = {}  # account -> (region, instance numbers)
-        self._listeners: dict[str, list[Any]] = {}
-        self._handlers: dict[str, dict[str, list[Handler]]] = {}
+        self.listeners = ListenerTable()
+        self.emit = self.listeners.emit
         self._indexes: dict[StreamKey, str] = {}
         self.connected: dict[str, dict[str, int]] = {}  # account -> {instance_index: instance number}
         self._changed: dict[str, asyncio.Future[None]] = {}
@@ -177,37 +107,6 @@ class PacketProcessor:
                 table.pop(key, None)
         self._authenticated_once = {k for k in self._authenticated_once if k[0] != account_id}
         self._queues.pop(account_id, None)
-
-    def add_listener(self, account_id: str, listener: Any) -> None:
-        """Add a synchronization listener of an account (called after those added before)."""
-        self._listeners.setdefault(account_id, []).append(listener)
-        self._rebuild(account_id)
-
-    def remove_listener(self, account_id: str, listener: Any) -> None:
-        """Remove a synchronization listener (no error if absent)."""
-        listeners = self._listeners.get(account_id, [])
-        if listener in listeners:
-            listeners.remove(listener)
-        self._rebuild(account_id)
-
-    def _rebuild(self, account_id: str) -> None:
-        listeners = self._listeners.get(account_id, [])
-        self._handlers[account_id] = {
-            name: [getattr(listener, name) for listener in listeners if _overrides(listener, name)] for name in EVENTS
-        }
-
-    async def emit(self, account_id: str, name: str, *args: Any) -> None:
-        """Call ``name`` on every listener of the account that overrides it; a raising listener is logged."""
-        handlers = self._handlers.get(account_id)
-        if not handlers:
-            return
-        for handler in handlers[name]:
-            try:
-                await handler(*args)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("synchronization listener %r failed in %s", handler.__self__, name)  # type: ignore[attr-defined]
 
     # -- connection state ----------------------------------------------------------------------
 
@@ -314,7 +213,7 @@ class PacketProcessor:
     async def receive(self, packet: Packet) -> None:
         """Take one packet of a subscribed account (or of a type every account accepts) from a socket."""
         if packet.get("type") == "prices":
-            _convert_market_data(packet)
+            convert_market_data(packet)
         else:
             convert_dates(packet)
         if "sequenceNumber" not in packet:
@@ -556,7 +455,7 @@ class PacketProcessor:
         if sync_id and sync_id != self._current_sync.get(key):
             return
         account_id = key[0]
-        handlers = self._handlers.get(account_id)
+        handlers = self.listeners.handlers(account_id)
         prices = packet.get("prices") or ()
         if handlers:
             get = packet.get

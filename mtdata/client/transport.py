@@ -75,11 +75,11 @@ class WebsocketClient:
 
     def add_synchronization_listener(self, account_id: str, listener: SynchronizationListener) -> None:
         """Add a listener of an account's packets (called in registration order)."""
-        self._packets.add_listener(account_id, listener)
+        self._packets.listeners.add(account_id, listener)
 
     def remove_synchronization_listener(self, account_id: str, listener: SynchronizationListener) -> None:
         """Remove a synchronization listener."""
-        self._packets.remove_listener(account_id, listener)
+        self._packets.listeners.remove(account_id, listener)
 
     def add_reconnect_listener(self, account_id: str, listener: ReconnectListener) -> None:
         """Add a listener told when the socket of the account reconnects."""

@@ -39,7 +39,7 @@ class Harness:
         self.processor = PacketProcessor(self.subscriptions, TIMERS, 0.1, lambda a, i: session, self.latency)
         self.processor.track(ACC, "vint-hill", (0, 1))
         self.recorder = Recorder()
-        self.processor.add_listener(ACC, self.recorder)
+        self.processor.listeners.add(ACC, self.recorder)
         self.number = 0
         self.stamp = 1000
         self.session = False  # numbered packets only after a synchronizationStarted, as servers do
@@ -275,10 +275,10 @@ async def test_out_of_order_timeout_resubscribes(h: Harness) -> None:
 
 async def test_untracked_accounts_and_removed_listeners_get_nothing(h: Harness) -> None:
     other = Recorder()
-    h.processor.add_listener("other", other)
+    h.processor.listeners.add("other", other)
     await h.processor.receive({"type": "deals", "accountId": "other", "deals": [deal("1")]})
     assert other.events == []
-    h.processor.remove_listener(ACC, h.recorder)
+    h.processor.listeners.remove(ACC, h.recorder)
     await h.feed("deals", deals=[deal("2")])
     assert "on_deal_added" not in h.recorder.names()
 
@@ -292,6 +292,6 @@ async def test_listeners_only_get_what_they_override(h: Harness) -> None:
             self.deals.append(deal["id"])
 
     only = OnlyDeals()
-    h.processor.add_listener(ACC, only)  # duck-typed listeners work too
+    h.processor.listeners.add(ACC, only)  # duck-typed listeners work too
     await full_sync(h)
     assert only.deals == ["8", "9"]
