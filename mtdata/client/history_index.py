@@ -2,7 +2,7 @@
 
 :class:`SortedIndex` keeps integer keys and row numbers in two parallel arrays (12 bytes per entry, no per-entry
 object): records arriving in key order are appended in O(1); the others wait in a small buffer that the next
-range query merges in one pass. :class:`HistoryCollection` puts a :class:`~.history_columns.ColumnTable` behind
+range query merges in one pass. :class:`HistoryCollection` puts a :class:`~.history_table.ColumnTable` behind
 three such indexes and merges duplicates by id (an ``update`` replayed after a synchronization adds nothing).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import blake2b
 from operator import itemgetter
 from typing import Any
@@ -181,7 +181,7 @@ class HistoryCollection:
         for field in self._time_fields:
             value = item.get(field)
             if isinstance(value, datetime):
-                return value
+                return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return None
 
     def add(self, item: Record, instance: int | None = None, loaded: bool = False) -> bool:

@@ -191,3 +191,10 @@ def test_unsaved_records_are_taken_in_batches_and_replaced_ones_skipped() -> Non
     assert collection.has_unsaved
     assert [d["id"] for d in collection.take_unsaved(3)] == ["4", "5", "2"]
     assert not collection.has_unsaved and collection.take_unsaved(3) == []
+
+
+def test_naive_times_are_taken_as_utc() -> None:
+    collection = HistoryCollection(("time",))
+    collection.add({"id": "1", "time": datetime(2024, 1, 1, 12)})
+    assert collection.by_time(T0, T0 + timedelta(days=1)) == [{"id": "1", "time": datetime(2024, 1, 1, 12)}]
+    assert collection.last_time() == datetime(2024, 1, 1, 12, tzinfo=UTC)
