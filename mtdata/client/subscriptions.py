@@ -97,7 +97,7 @@ class SubscriptionManager:
             try:
                 await asyncio.wait_for(self._send(*key), interval)
             except TooManyRequestsException as error:
-                wait = max(interval, _seconds_until(error.metadata.get("recommendedRetryTime")))
+                wait = max(interval, seconds_until(error.metadata.get("recommendedRetryTime")))
                 log.warning("subscribe of %s:%s rate limited, retrying in %.1f s", *key, wait)
             except asyncio.CancelledError:
                 raise
@@ -148,7 +148,8 @@ class SubscriptionManager:
         self._delayed.clear()
 
 
-def _seconds_until(when: object) -> float:
+def seconds_until(when: object) -> float:
+    """Seconds from now until ``when`` (a datetime or an ISO string; 0 when past or unreadable)."""
     try:
         moment = when if isinstance(when, datetime) else parse_date(when)  # type: ignore[arg-type]
     except (ValueError, TypeError):

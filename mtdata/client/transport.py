@@ -32,7 +32,7 @@ from .context import ClientContext
 from .dates import convert_dates, iso_ms
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .packets import UNSUBSCRIBED_TYPES, PacketProcessor
-from .subscriptions import DEFAULT_TIMERS, SubscriptionManager, Timers, _seconds_until
+from .subscriptions import DEFAULT_TIMERS, SubscriptionManager, Timers, seconds_until
 from .transport_errors import error_from_processing, trade_result
 from .transport_socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id
 
@@ -180,7 +180,7 @@ class WebsocketClient:
                      error: TooManyRequestsException) -> None:  # fmt: skip
         """A per-server subscription quota refused the account: no new subscriptions on this socket for a while,
         and the account moves to another socket (a new clientId), as spec §3.2 describes."""
-        wait = _seconds_until(error.metadata.get("recommendedRetryTime"))
+        wait = seconds_until(error.metadata.get("recommendedRetryTime"))
         socket.locked_until = time.monotonic() + wait
         log.warning("subscription quota (%s) on socket %s: locked for %.0f s, %s moves to another socket",
                     error.metadata.get("type"), socket.client_id, wait, account_id)  # fmt: skip
@@ -255,7 +255,7 @@ class WebsocketClient:
                     raise
                 await asyncio.sleep(delays[attempt])
             except TooManyRequestsException as error:
-                wait = _seconds_until(error.metadata.get("recommendedRetryTime"))
+                wait = seconds_until(error.metadata.get("recommendedRetryTime"))
                 if attempt == opts.retries or wait > sum(delays[attempt:]):
                     raise
                 await asyncio.sleep(wait)
