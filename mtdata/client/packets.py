@@ -97,7 +97,9 @@ class PacketProcessor:
 
     def untrack(self, account_id: str) -> None:
         """Forget an account's streams (it was unsubscribed); its later packets are dropped."""
-        self._accounts.pop(account_id, None)
+        tracked = self._accounts.pop(account_id, None)
+        for instance_number in tracked[1] if tracked else ():
+            self.orderer.reset_accounts({account_id}, instance_number)
         self.connected.pop(account_id, None)
         self._notify(account_id)
         for key in [k for k in self._status_timers if k[0] == account_id]:
