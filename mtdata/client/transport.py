@@ -66,7 +66,8 @@ class WebsocketClient:
         self._latency = latency_listener
         self._sockets: dict[tuple[str, int], list[SocketConnection]] = {}
         self._socket_of: dict[tuple[str, int], SocketConnection] = {}
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # by (socket, requestId): a high-reliability trade goes to both instances with one requestId (§6.4)
+        self._pending: dict[tuple[SocketConnection, str], asyncio.Future[dict[str, Any]]] = {}
         self._reconnect_listeners: dict[str, list[ReconnectListener]] = {}
         self._stray_unsubscribed: dict[str, float] = {}
         self._closed = False
@@ -282,7 +283,7 @@ class WebsocketClient:
         started = datetime.now(UTC)
         request["timestamps"] = {"clientProcessingStarted": iso_ms(started)}
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
+        self._pending[(socket, request_id)] = future
         socket.pending.add(request_id)
         try:
             await socket.emit(request)
@@ -295,8 +296,8 @@ class WebsocketClient:
         except ConnectionError:
             raise TimeoutException(f"The socket of {account_id} was lost before {request_type} was sent") from None
         finally:
-            if self._pending.get(request_id) is future:
-                del self._pending[request_id]
+            if self._pending.get((socket, request_id)) is future:
+                del self._pending[(socket, request_id)]
             socket.pending.discard(request_id)
         timestamps = response.get("timestamps")
         if isinstance(timestamps, dict):
@@ -355,7 +356,7 @@ class WebsocketClient:
         host = "mt-client-api-v1" if self._options.use_shared_client_api else settings["hostname"]
         return f"https://{host}.{region}-{chr(97 + instance_number)}.{settings['domain']}"
 
-    def on_answer(self, kind: str, data: Any) -> None:
+    def on_answer(self, socket: SocketConnection, kind: str, data: Any) -> None:
         """A ``response`` or ``processingError`` arrived: resolve the request it answers."""
         if isinstance(data, str) and kind == "response":
             try:
@@ -364,7 +365,7 @@ class WebsocketClient:
                 return
         if not isinstance(data, dict):
             return
-        future = self._pending.get(data.get("requestId"))  # type: ignore[arg-type]
+        future = self._pending.get((socket, data.get("requestId")))  # type: ignore[arg-type]
         if future is None or future.done():
             return
         if kind == "response":
@@ -396,7 +397,7 @@ class WebsocketClient:
     def on_socket_lost(self, socket: SocketConnection) -> None:
         """A socket dropped: its streams are lost and its pending requests fail with TimeoutException."""
         for request_id in list(socket.pending):
-            future = self._pending.get(request_id)
+            future = self._pending.get((socket, request_id))
             if future is not None and not future.done():
                 future.set_exception(TimeoutException(f"The socket was lost before request {request_id} was answered"))
         for account_id in list(socket.accounts):

@@ -73,7 +73,7 @@ class SocketOwner(Protocol):
 
     async def socket_base_url(self, region: str, instance_number: int) -> str: ...
     async def on_packet(self, socket: SocketConnection, data: Any) -> None: ...
-    def on_answer(self, kind: str, data: Any) -> None: ...
+    def on_answer(self, socket: SocketConnection, kind: str, data: Any) -> None: ...
     def on_socket_lost(self, socket: SocketConnection) -> None: ...
     async def on_socket_reconnected(self, socket: SocketConnection) -> None: ...
 
@@ -156,8 +156,8 @@ class SocketConnection:
         sio.on("connect", namespace_up.set)
         sio.on("disconnect", lambda: self._on_disconnect(sio))
         sio.on("synchronization", self._on_synchronization)
-        sio.on("response", lambda data: self.owner.on_answer("response", data))
-        sio.on("processingError", lambda data: self.owner.on_answer("processingError", data))
+        sio.on("response", lambda data: self.owner.on_answer(self, "response", data))
+        sio.on("processingError", lambda data: self.owner.on_answer(self, "processingError", data))
         try:
             await asyncio.wait_for(sio.connect(url, socketio_path="ws", headers={"Client-Id": client_id}),
                                    self._connect_timeout)  # fmt: skip

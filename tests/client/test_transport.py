@@ -261,3 +261,20 @@ async def test_unreachable_server_times_out_and_closes_cleanly(make_client: Call
     await client.close()
     await asyncio.sleep(0.05)
     assert asyncio.all_tasks() - before == set()
+
+
+async def test_one_request_id_on_both_instances(ws: WebsocketClient, sandbox: SandboxHandle) -> None:
+    server = sandbox.server
+    base = {"name": "High", "server": "Sandbox-Demo", "login": "60002", "platform": "mt5", "magic": 0,
+            "reliability": "high"}  # fmt: skip
+    doc = new_account(server.user_id, base, server.config.region)
+    server.accounts.deploy_now(doc)
+    account_id = doc["_id"]
+    recorder = await subscribed(ws, account_id)
+    await ws.ensure_subscribe(account_id, REGION, 1)
+    await recorder.until(lambda: len(ws.connected_instances(account_id)) == 2)
+    # a high-reliability trade goes to both instances with one requestId: each answer resolves its own request
+    calls = [ws.request(account_id, {"type": "getServerTime", "requestId": "samerequestid"}, instance_number=n,
+                        application="RPC") for n in (0, 1)]  # fmt: skip
+    answers = await asyncio.gather(*calls)
+    assert [a["requestId"] for a in answers] == ["samerequestid"] * 2
