@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -60,38 +60,72 @@ class LoopThread:
     def _on_loop(self) -> bool:
         return threading.current_thread() is self._thread
 
-    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> tuple[concurrent.futures.Future[T], Callable[[], None]]:
+        """Start ``coro`` as a task on the loop: a future settled when the task is over, and a canceller."""
         if self._closed:
             coro.close()
             raise RuntimeError("the session is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        tasks: list[asyncio.Task[T]] = []
+
+        def start() -> None:
+            if not future.set_running_or_notify_cancel():
+                coro.close()
+                return
+            tasks.append(self._loop.create_task(coro))
+            tasks[0].add_done_callback(lambda task: _settle(task, future))
+
+        def cancel() -> None:
+            self._loop.call_soon_threadsafe(lambda: tasks and tasks[0].cancel())
+
+        self._loop.call_soon_threadsafe(start)
+        return future, cancel
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the private loop and block until it is done (Ctrl+C cancels it)."""
+        """Run ``coro`` on the private loop and block until it is done (Ctrl+C cancels it and waits for its cleanup)."""
         if self._on_loop():
             coro.close()
             raise RuntimeError("a blocking session method was called on the session's own loop; await its *_async twin")
-        future = self._submit(coro)
+        future, cancel = self._submit(coro)
         try:
             return future.result()
         except KeyboardInterrupt:
-            future.cancel()
+            cancel()
             with contextlib.suppress(BaseException):
-                future.result(timeout=10)  # let the coroutine's cleanup (finally blocks) run before re-raising
+                future.result(timeout=30)  # the task's finally blocks (cancelled requests, cache files) run first
             raise
 
     async def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Await ``coro`` run on the private loop, from any loop (directly when already on it)."""
+        """Await ``coro`` run on the private loop, from any loop (directly when already on it); cancelling the
+        caller cancels the task and waits for its cleanup."""
         if self._on_loop():
             return await coro
-        return await asyncio.wrap_future(self._submit(coro))
+        future, cancel = self._submit(coro)
+        waiter = asyncio.wrap_future(future)
+        try:
+            return await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            cancel()
+            with contextlib.suppress(BaseException):
+                await waiter
+            raise
 
     def close(self, timeout: float = 30) -> None:
         """Stop the loop (pending tasks are cancelled and awaited) and join the thread; idempotent."""
         if self._closed:
             return
-        self._closed = True
         if self._on_loop():
             raise RuntimeError("close() called from the session's own loop; await close_async()")
+        self._closed = True
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
+
+
+def _settle(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
+    """Copy a finished task's outcome to a concurrent future."""
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(task.result())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -82,3 +85,30 @@ async def _sequential(*coroutines):
         for coroutine in coroutines[len(results) + 1 :]:
             coroutine.close()
     return results
+
+
+def test_ctrl_c_during_a_download_leaves_the_cache_consistent(
+    session: sessions.Session, box: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+C in the calling thread cancels the download on the session's loop; whole blocks stay, the rest resumes."""
+    monkeypatch.setattr(sessions, "BLOCK_PAGES", 1)
+    monkeypatch.setattr(sessions.download, "gather", _sequential)
+    span = ("GBPUSD", "1m", "2026-11-02", "2026-11-06T23:59:59Z")
+    box.server.faults.add_delay(0.2, "rest")  # slow pages, one after the other: the interrupt lands midway
+    try:
+        with _open(box, tmp_path, Counter()) as cached:
+            timer = threading.Timer(0.9, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                cached.candles(*span)
+            timer.join()
+            assert not [t for t in asyncio.all_tasks(cached.loop) if not t.done()]  # nothing left running
+    finally:
+        box.call(box.server.faults.clear())
+    stored = list(tmp_path.rglob("*.parquet"))
+    assert len(stored) < 8 and not list(tmp_path.rglob(".tmp-*"))
+    counter = Counter()
+    with _open(box, tmp_path, counter) as cached:
+        resumed = cached.candles(*span)
+    assert len(counter.pages) == 1 + 8 - len(stored)  # the probe and the blocks not stored
+    pd.testing.assert_frame_equal(resumed, session.candles(*span))
