@@ -187,6 +187,8 @@ class SocketConnection:
         self._connected.clear()
         self._sio = None
         self.owner.on_socket_lost(self)  # the old client ends its own read loop and closes its session
+        if self._task is not None:  # still telling listeners about the previous reconnect
+            self._task.cancel()
         self._task = asyncio.get_running_loop().create_task(self._connect_loop(reconnect=True))
 
     async def close(self) -> None:
