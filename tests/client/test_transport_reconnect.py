@@ -43,6 +43,7 @@ async def lose_and_recover(client: WebsocketClient, box: SandboxHandle, recorder
 
 async def test_dropped_socket_reconnects_and_resubscribes(make_client: Callable[..., WebsocketClient],
                                                          sandbox: SandboxHandle) -> None:  # fmt: skip
+    before = asyncio.all_tasks()
     client = make_client()
     recorder = await subscribed(client, sandbox.account_id)
     await synchronize(client, sandbox.account_id, recorder)
@@ -60,6 +61,9 @@ async def test_dropped_socket_reconnects_and_resubscribes(make_client: Callable[
     await synchronize(client, sandbox.account_id, recorder)  # the stream works again
     info = await client.request(sandbox.account_id, {"type": "getAccountInformation"}, application="RPC")
     assert info["accountInformation"]["balance"] > 0
+    await client.close()
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() - before == set()  # nothing left by the lost sockets either
 
 
 async def test_server_restart_reconnects(make_client: Callable[..., WebsocketClient], sandbox: SandboxHandle) -> None:
