@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -207,6 +209,9 @@ class MemoryHistoryStorage(HistoryStorage):
                 self._since_snapshot[kind] += len(chunk)
                 await asyncio.sleep(0)
             self._collections[kind] = collection
+        await self._save_snapshots()  # after reading many JSON lines: the next load takes a snapshot instead
+        if sum(map(len, self._collections.values())) >= SNAPSHOT_AFTER:
+            _trim_heap()
 
     async def _snapshot(self, kind: str) -> tuple[HistoryCollection, int]:
         """The collection restored from the database's snapshot (if it has one) and the file offset it covers."""
@@ -386,6 +391,17 @@ class MemoryHistoryStorage(HistoryStorage):
                 break
             self._flush_due = loop.time() + self._flush_delay
         self._flush_task = None
+
+
+def _trim_heap() -> None:
+    """Hand the heap freed by a large load (its transient dicts) back to the OS: glibc keeps it otherwise."""
+    if sys.platform != "linux":
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _instance(value: int | str | None) -> int | None:

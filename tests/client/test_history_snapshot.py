@@ -137,3 +137,12 @@ async def wait_for(check: Any, timeout: float = 20.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.02)
+
+
+async def test_a_load_that_read_many_lines_writes_a_snapshot(tmp_path: Path) -> None:
+    db = FilesystemHistoryDatabase(tmp_path)
+    await db.flush("acc", "MetaApi", [], [deal(i) for i in range(100)])  # lines only, no snapshot yet
+    assert not db.snapshot_path("acc", "MetaApi", "deals").exists()
+    await reloaded(db)
+    assert db.snapshot_path("acc", "MetaApi", "deals").exists()
+    assert (await reloaded(db)).deals == [deal(i) for i in range(100)]
