@@ -165,6 +165,13 @@ async def test_bad_input_raises_validation_exceptions_naming_the_argument(api: M
             await call
         assert caught.value.details[0]["parameter"] == argument
     assert connection.terminal_state.positions == [] and connection.subscribed_symbols() == []
+    await connection.close()
+    account = await api.metatrader_account_api.get_account(sandbox.account_id)
+    for argument, kwargs in (("history_storage", {"history_storage": {}}),
+                             ("history_start_time", {"history_start_time": "2026-01-01"})):  # fmt: skip
+        with pytest.raises(ValidationException) as caught:
+            account.get_streaming_connection(**kwargs)
+        assert caught.value.details[0]["parameter"] == argument
 
 
 async def test_closed_and_unsynchronized_connections_fail_promptly(api: MetaApi, sandbox: SandboxHandle) -> None:
