@@ -14,6 +14,7 @@ from test_transport_helpers import REGION, Recorder, make_client_fixture, subscr
 
 from mtdata.client import MetaApi, transport
 from mtdata.client.listeners import LatencyListener
+from mtdata.client.subscriptions import Timers
 from mtdata.client.transport import WebsocketClient
 from mtdata.errors import (
     NotConnectedException,
@@ -278,3 +279,24 @@ async def test_one_request_id_on_both_instances(ws: WebsocketClient, sandbox: Sa
                         application="RPC") for n in (0, 1)]  # fmt: skip
     answers = await asyncio.gather(*calls)
     assert [a["requestId"] for a in answers] == ["samerequestid"] * 2
+
+
+async def test_status_packets_keep_streams_alive_and_carry_the_broker_state(
+    mtdata_sandbox_factory: Callable[..., SandboxHandle],
+) -> None:
+    box = mtdata_sandbox_factory(status_interval=0.1, deploy_delay=0.05)
+    api = MetaApi.sandbox(box.url, box.token)
+    client = WebsocketClient(api.context, timers=Timers(status_timeout=1.0))
+    try:
+        recorder = await subscribed(client, box.account_id)
+        await recorder.wait_for("on_broker_connection_status_changed", 15)  # 1.5 s of statuses: no silence
+        assert "on_disconnected" not in recorder.names()
+        await asyncio.to_thread(box.call, box.server.faults.set_broker(box.account_id, False))
+        await recorder.until(
+            lambda: (f"{REGION}:0:ps-mpa-0", False) in recorder.of("on_broker_connection_status_changed")
+        )
+        assert recorder.of("on_health_status")[-1][1]["rpcApiHealthy"] is True
+        assert "on_disconnected" not in recorder.names()
+    finally:
+        await client.close()
+        await api.close()
