@@ -278,11 +278,16 @@ def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
 
 @dataclass
 class CandleDownloader:
-    """Downloads candle ranges of one account through ``fetch`` (see :func:`candle_fetcher`)."""
+    """Downloads candle ranges of one account through ``fetch`` (see :func:`candle_fetcher`).
+
+    Each page is handed to ``convert`` as soon as it arrives (so converting overlaps the wait for the
+    next pages); the methods return the converted chunks in ascending time order.
+    """
 
     fetch: FetchCandles
     limiter: Limiter
     progress: Progress
+    convert: Callable[[list[Record]], Any]
     requests: int = 0
 
     async def _page(self, symbol: str, tf: str, end: datetime | None, limit: int = PAGE) -> list[Record]:
@@ -299,58 +304,55 @@ class CandleDownloader:
         """The newest candle (the one in progress while the market is open), as a one-item page."""
         return await self._page(symbol, tf, None, 1)
 
-    async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Record]:
-        """Every candle of ``symbol`` opened in [start, end], ascending, each once."""
+    async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Any]:
+        """Every candle of ``symbol`` opened in [start, end], each once, as converted chunks."""
         start = at_ms(first_open(tf, to_ms(start)))
         spans = segments(tf, to_ms(start), to_ms(end), self.limiter.concurrency)
         expected = len(page_ends(tf, to_ms(start), to_ms(end)))
         self.progress.add(expected)
         chains = await gather(*(self._chain(symbol, tf, at_ms(lo), at_ms(hi)) for lo, hi in spans))
         self.progress.add(sum(map(len, chains)) - expected)
-        return [row for chain in reversed(chains) for page in reversed(chain) for row in page]
+        return [chunk for chain in reversed(chains) for chunk in reversed(chain)]
 
-    async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[list[Record]]:
-        """The pages (newest first, each trimmed to [start, end]) of one segment, fetched one after the other."""
+    async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Any]:
+        """The chunks (newest first, each trimmed to [start, end]) of one segment, fetched one after the other."""
         low, high = iso_ms(start), iso_ms(end)
-        pages, cursor = [], end
+        chunks, cursor = [], end
         while True:
             page = await self._page(symbol, tf, cursor)
-            pages.append(trim(page, low, high))
+            chunks.append(self.convert(trim(page, low, high)))
             if len(page) < PAGE or page[0]["time"] <= low:
-                return pages
+                return chunks
             cursor = _before(page[0]["time"])
 
-    async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Record]:
+    async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Any]:
         """The newest ``limit`` candles opened at or before ``end`` (None: now), paging backwards."""
         self.progress.add(math.ceil(limit / PAGE))
-        pages: list[list[Record]] = []
+        chunks: list[Any] = []
         cursor, left = end, limit
         while left > 0:
             want = min(PAGE, left)
             page = await self._page(symbol, tf, cursor, want)
-            pages.append(page)
+            chunks.append(self.convert(page))
             left -= len(page)
             if len(page) < want:
                 break
             cursor = _before(page[0]["time"])
-        return [row for page in reversed(pages) for row in page]
+        return chunks[::-1]
 
     async def candles(
         self, symbol: str, tf: str, start: datetime | None, end: datetime | None, limit: int | None
-    ) -> list[Record]:
-        """Candles of one symbol for the argument combinations of ``Session.candles``."""
+    ) -> list[Any]:
+        """Candles of one symbol for the argument combinations of ``Session.candles`` (``limit`` applied by it)."""
         if start is None:
             return await self.latest(symbol, tf, end, limit or PAGE)
-        if end is None:
-            head = await self.latest(symbol, tf, None, PAGE)
-            low = iso_ms(start)
-            if not head or head[0]["time"] <= low:
-                rows = trim(head, low, head[-1]["time"] if head else low)
-            else:
-                rows = await self.range(symbol, tf, start, _before(head[0]["time"])) + head
-        else:
-            rows = await self.range(symbol, tf, start, end)
-        return rows[-limit:] if limit else rows
+        if end is not None:
+            return await self.range(symbol, tf, start, end)
+        head = await self._page(symbol, tf, None)
+        low = iso_ms(start)
+        if not head or head[0]["time"] <= low:
+            return [self.convert(trim(head, low, head[-1]["time"] if head else low))]
+        return [*await self.range(symbol, tf, start, _before(head[0]["time"])), self.convert(head)]
 
 
 # -- ticks ----------------------------------------------------------------------------------------------

@@ -111,16 +111,26 @@ def _dtype(name: str) -> str:
     return _BY_NAME.get(name, _O)
 
 
+def _wire_times(values: Sequence[Any]) -> np.ndarray | None:
+    """Wire times (``2026-11-18T09:00:00.000Z``) parsed by numpy (several times faster than pandas), else None."""
+    try:
+        return np.array([value[:-1] for value in values], dtype="datetime64[ms]")
+    except (TypeError, ValueError):
+        return None
+
+
 def times(values: Sequence[Any]) -> pd.DatetimeIndex:
     """Aware datetimes or ISO strings (None allowed) as a UTC ``DatetimeIndex`` of :data:`TIME_DTYPE`."""
     first = next((v for v in values if v is not None), None)
     if isinstance(first, str):
-        index = pd.DatetimeIndex(pd.to_datetime(list(values), utc=True, format="ISO8601"))
+        wire = _wire_times(values) if len(first) == 24 and first.endswith("Z") else None
+        parsed = wire if wire is not None else pd.to_datetime(list(values), utc=True, format="ISO8601")
+        index = pd.DatetimeIndex(parsed)
     elif isinstance(first, datetime) or first is None:
         index = pd.DatetimeIndex(list(values), dtype=None if values else TIME_DTYPE)
-        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     else:
         index = pd.DatetimeIndex(pd.to_datetime(list(values), utc=True))
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     return index.as_unit("ms").rename("time")
 
 
@@ -184,13 +194,30 @@ def df(records: Iterable[Mapping[str, Any]] | Mapping[str, Any], kind: str | Non
     return build(columns, index, kind)
 
 
-def candles(pages: Sequence[Sequence[Mapping[str, Any]]], symbol: str) -> pd.DataFrame:
-    """Candle pages (ascending, already without duplicates) of one symbol as one candles frame."""
-    rows = [row for page in pages for row in page] if len(pages) != 1 else pages[0]
-    names = ("open", "high", "low", "close", "tickVolume", "spread", "volume")
-    columns = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in names}
-    columns["symbol"] = pd.Categorical.from_codes(np.zeros(len(rows), dtype="int8"), categories=[symbol])
-    return build(columns, times(list(map(itemgetter("time"), rows))), "candles")
+_CANDLE_FIELDS = ("open", "high", "low", "close", "tickVolume", "spread", "volume")
+
+
+def candle_chunk(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One page of wire candles as columns (converted as pages arrive; :func:`candles` joins the chunks)."""
+    chunk = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in _CANDLE_FIELDS}
+    chunk["time"] = times(list(map(itemgetter("time"), rows)))
+    return chunk
+
+
+def _join(parts: list[Any]) -> Any:
+    if all(isinstance(part, np.ndarray) for part in parts):
+        return np.concatenate(parts)
+    return pd.concat([pd.Series(part) for part in parts], ignore_index=True).array
+
+
+def candles(chunks: Sequence[Mapping[str, Any]], symbol: str) -> pd.DataFrame:
+    """Candle chunks (:func:`candle_chunk`, ascending, already without duplicates) of one symbol as one frame."""
+    if not chunks:
+        return df([], "candles")
+    columns = {name: _join([chunk[name] for chunk in chunks]) for name in chunks[0] if name != "time"}
+    index = chunks[0]["time"].append([chunk["time"] for chunk in chunks[1:]]) if len(chunks) > 1 else chunks[0]["time"]
+    columns["symbol"] = pd.Categorical.from_codes(np.zeros(len(index), dtype="int8"), categories=[symbol])
+    return build(columns, index, "candles")
 
 
 def ticks(rows: Sequence[Mapping[str, Any]], symbol: str) -> pd.DataFrame:

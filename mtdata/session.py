@@ -207,7 +207,7 @@ class Session(AccountFrames):
         self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
     ) -> pd.DataFrame:
         progress = self._downloads(f"{tf} candles")
-        loader = CandleDownloader(download.candle_fetcher(self._account), self._limiter, progress)
+        loader = CandleDownloader(download.candle_fetcher(self._account), self._limiter, progress, frames.candle_chunk)
         try:
             parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
         finally:
@@ -229,8 +229,9 @@ class Session(AccountFrames):
         limit: int | None,
     ) -> pd.DataFrame:
         if self._cache is None or start is None:
-            return frames.candles([await loader.candles(symbol, tf, start, end, limit)], symbol)
-        frame = await self._cached_candles(loader, symbol, tf, start, end)
+            frame = frames.candles(await loader.candles(symbol, tf, start, end, limit), symbol)
+        else:
+            frame = await self._cached_candles(loader, symbol, tf, start, end)
         return frame.iloc[-limit:] if limit else frame
 
     async def _cached_candles(
@@ -260,8 +261,7 @@ class Session(AccountFrames):
         self, loader: CandleDownloader, symbol: str, tf: str, lo: int, hi: int, complete_before: int
     ) -> pd.DataFrame:
         """Download [lo, hi], store its complete candles; returns the ones still in progress (not stored)."""
-        rows = await loader.range(symbol, tf, download.at_ms(lo), download.at_ms(hi))
-        frame = frames.candles([rows], symbol)
+        frame = frames.candles(await loader.range(symbol, tf, download.at_ms(lo), download.at_ms(hi)), symbol)
         stamps = frame.index.asi8
         self._cache.store(symbol, tf, lo, min(hi, complete_before - 1), frame[stamps < complete_before])  # type: ignore[union-attr]
         return frame[stamps >= complete_before]
