@@ -224,8 +224,10 @@ def _session(args: argparse.Namespace) -> Any:
 
     cache = args.cache or None
     if args.url:
-        token, account_id = args.token or os.environ.get("MTDATA_SANDBOX_TOKEN"), args.account_id
-        return mtdata.connect(token, account_id, url=args.url, cache=cache)
+        from .client import checks
+
+        token = checks.text("--token", args.token or os.environ.get("MTDATA_SANDBOX_TOKEN"))
+        return mtdata.connect(token, args.account_id, url=args.url, cache=cache)
     if args.token:
         return mtdata.connect(args.token, args.account_id, cache=cache)
     return mtdata.connect(cache=cache, sandbox={"seed": args.seed})

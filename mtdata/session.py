@@ -78,13 +78,14 @@ def connect(
         token, account_id, opts = box.token, box.account_id, {**opts, "url": box.url}
     else:
         checks.text("account_id", account_id)
-    loop = LoopThread()
+    loop, api = LoopThread(), None
     try:
         transport = opts.pop("transport", None)
         api = MetaApi(token, {"enableLatencyTracking": True, **opts}, transport=transport)
         account = loop.run(api.metatrader_account_api.get_account(account_id))  # type: ignore[arg-type]
     except BaseException:
-        loop.run(api.close()) if "api" in locals() else None
+        if api is not None:
+            loop.run(api.close())
         loop.close()
         if box is not None:
             box.stop()

@@ -46,6 +46,7 @@ def test_dataset_read_back_typed_by_every_reader(candles: pd.DataFrame, tmp_path
     assert str(table.schema.field("tick_volume").type) == "int64"
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:The inplace keyword")  # dask's own, on pandas 3
 def test_duckdb_and_dask_read_the_dataset(candles: pd.DataFrame, tmp_path: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
     dd = pytest.importorskip("dask.dataframe")
@@ -98,3 +99,14 @@ def test_bad_frames_are_refused(tmp_path: Path) -> None:
         mtdata.to_parquet([1, 2], tmp_path / "x.parquet")
     with pytest.raises(ValidationException, match="frame"):
         mtdata.to_parquet(pd.DataFrame({"a": [1]}), tmp_path / "data")
+
+
+def test_export_to_a_sandbox_url_needs_its_token(
+    box: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MTDATA_TOKEN", "MTDATA_SANDBOX_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    argv = ["export", "--symbols", "EURUSD", "--start", "2026-11-01", "--out", str(tmp_path), "--url", box.url]
+    assert main(argv) == 2
+    assert "--token" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
