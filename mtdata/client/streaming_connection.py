@@ -347,14 +347,16 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
     async def _refresh_market_data_loop(self) -> None:
         """Re-send the subscription list every uniform(min, max) seconds (``refreshSubscriptionsOpts``)."""
         delays = self._context.options.refresh_subscriptions_opts
-        while True:
+        # ``closed`` ends the loop even if a cancellation is lost (asyncio.wait_for may swallow one before 3.12)
+        while not self.closed:
             await asyncio.sleep(random.uniform(delays["minDelayInSeconds"], delays["maxDelayInSeconds"]))
-            if not self._market_data.symbols() or not self._sync.is_synchronized():
+            if self.closed or not self._market_data.symbols() or not self._sync.is_synchronized():
                 continue
             try:
                 await self.refresh_market_data_subscriptions()
             except MetaApiException as error:
-                log.warning("refreshing the market data subscriptions of %s failed: %s", self.account.id, error)
+                if not self.closed:
+                    log.warning("refreshing the market data subscriptions of %s failed: %s", self.account.id, error)
 
     async def apply_downgrade(self, symbol: str, updates: list[Record] | None, drops: list[Record] | None) -> None:
         """Follow a ``downgradeSubscription``: drop ``drops``, re-subscribe ``updates`` (no quote wait)."""
