@@ -166,7 +166,7 @@ class Synchronizer(SynchronizationListener, ReconnectListener):
         """Send ``synchronize`` until one completes (retry with backoff; watchdog on stalled ones)."""
         region, number, host = parse_instance(instance_index)
         delay = 1.0
-        while not self.changes.closed and instance_index in self._connected:
+        while self._current(instance_index):
             conn = self._connection
             try:
                 await conn.hash_manager.refresh_ignored_field_lists(region)
@@ -184,6 +184,12 @@ class Synchronizer(SynchronizationListener, ReconnectListener):
             self._progress(instance_index)
             if await self._watch(instance_index, sync_id):
                 return
+
+    def _current(self, instance_index: str) -> bool:
+        """Whether the running task is still the synchronization loop of a connected stream (a superseded
+        loop whose cancellation was lost ends by itself)."""
+        task = self._sync_tasks.get(instance_index)
+        return not self.changes.closed and instance_index in self._connected and task is asyncio.current_task()
 
     async def _sync_request(self, sync_id: str, number: int, host: str) -> dict[str, Any]:
         conn = self._connection
@@ -203,7 +209,7 @@ class Synchronizer(SynchronizationListener, ReconnectListener):
             idle = loop.time() - self._progress_at.get(instance_index, loop.time())
             try:
                 await self.changes.wait_for(
-                    lambda: sync_id in self._deals_done or instance_index not in self._connected,
+                    lambda: sync_id in self._deals_done or not self._current(instance_index),
                     max(SYNC_WATCHDOG_SECONDS - idle, 0.001), f"synchronization {sync_id}",
                 )  # fmt: skip
                 return True
