@@ -79,7 +79,8 @@ class StateChanges:
                 raise TimeoutException(f"timed out after {timeout:g} s waiting for {what}")
             event = self._event
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+                async with asyncio.timeout(remaining):  # (wait_for may lose a cancellation before 3.12)
+                    await event.wait()
 
 
 class Synchronizer(SynchronizationListener, ReconnectListener):
