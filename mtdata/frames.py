@@ -161,10 +161,10 @@ def empty_column(name: str) -> Any:
 
 
 def build(columns: Mapping[str, Any], index: Any, kind: str | None = None) -> pd.DataFrame:
-    """A frame from converted columns: the ``kind``'s schema first (missing ones empty/NA), extras after."""
+    """A frame from converted columns: ``symbol`` and the ``kind``'s schema first (missing ones NA), extras after."""
     length = len(index)
     ordered: dict[str, Any] = {}
-    for name in SCHEMAS.get(kind or "", ()):
+    for name in SCHEMAS.get(kind or "", ("symbol",) if "symbol" in columns else ()):
         if name in columns:
             ordered[name] = columns[name]
         else:

@@ -1,0 +1,84 @@
+"""Pure parts: wire records to frames (mtdata.df), the rate limiter, the page plan, the progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+import mtdata
+from mtdata import download, frames
+from mtdata.sandbox import SandboxHandle
+
+
+def test_df_maps_wire_names_and_dtypes() -> None:
+    records = [
+        {"id": "1", "type": "DEAL_TYPE_BALANCE", "time": "2026-11-18T09:00:00.000Z", "profit": 10000,
+         "brokerTime": "x"},
+        {"id": "2", "type": "DEAL_TYPE_BUY", "entryType": "DEAL_ENTRY_IN", "symbol": "EURUSD", "magic": 7,
+         "time": datetime(2026, 11, 18, 9, 1, tzinfo=UTC), "volume": 0.1, "newFieldName": {"a": 1}},
+    ]  # fmt: skip
+    frame = mtdata.df(records)
+    assert list(frame.columns) == ["symbol", "id", "type", "profit", "broker_time", "entry_type", "magic", "volume",
+                                   "new_field_name"]  # fmt: skip
+    assert str(frame.index.dtype) == "datetime64[ms, UTC]" and frame.index.name == "time"
+    assert frame["magic"].dtype == "Int64" and frame["magic"].isna().tolist() == [True, False]  # missing int: NA
+    assert frame["profit"].dtype == "float64" and str(frame["symbol"].dtype) == "category"
+    assert frame["new_field_name"].iloc[1] == {"a": 1}
+    assert list(mtdata.df({"balance": 1.0, "tradeAllowed": True}).columns) == ["balance", "trade_allowed"]
+
+
+@pytest.mark.parametrize("kind", sorted(frames.SCHEMAS))
+def test_empty_frames_are_typed(kind: str) -> None:
+    frame = mtdata.df([], kind)
+    assert frame.empty and list(frame.columns) == list(frames.SCHEMAS[kind])
+    assert str(frame.index.dtype) == "datetime64[ms, UTC]" and str(frame["symbol"].dtype) == "category"
+
+
+def test_book_levels_count_from_the_best_on_each_side() -> None:
+    book = frames.book({"symbol": "EURUSD", "time": "2026-11-18T09:00:00.000Z", "book": [
+        {"type": "BOOK_TYPE_SELL", "price": 1.2, "volume": 1}, {"type": "BOOK_TYPE_SELL", "price": 1.1, "volume": 2},
+        {"type": "BOOK_TYPE_BUY", "price": 1.0, "volume": 3}]})  # fmt: skip
+    assert list(book["side"]) == ["sell", "sell", "buy"] and list(book["level"]) == [0, 1, 0]
+    assert frames.book({"symbol": "EURUSD", "time": None, "book": []}).empty
+
+
+def test_page_plan_covers_the_range_on_the_window_grid() -> None:
+    start, end = download.to_ms(datetime(2026, 11, 2, tzinfo=UTC)), download.to_ms(datetime(2026, 11, 6, tzinfo=UTC))
+    ends = download.page_ends("1m", start, end)
+    assert ends[0] == end and len(ends) == 6  # 5,761 minutes: 6 windows of 1,000
+    assert all(a - b == 1000 * 60_000 for a, b in itertools.pairwise(ends[1:]))
+    spans = download.segments("1m", start, end, 4)
+    assert spans[0][1] == end and spans[-1][0] == start
+    assert all(lo == next_hi + 1 for (lo, _), (_, next_hi) in itertools.pairwise(spans))
+    assert download.first_open("1m", start + 1) == start + 60_000
+
+
+async def test_the_limiter_caps_the_request_rate() -> None:
+    limiter = download.Limiter(concurrency=8, per_second=20)
+    began = time.monotonic()
+
+    async def one() -> None:
+        async with limiter:
+            pass
+
+    await asyncio.gather(*(one() for _ in range(11)))
+    assert time.monotonic() - began >= 0.45  # 11 starts at 20 per second span at least 0.5 s
+
+
+def test_long_downloads_show_a_progress_bar(box: SandboxHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    with mtdata.connect(box.token, box.account_id, url=box.url) as session:
+        frame = session.candles("EURUSD", "1m", "2026-10-01", "2026-10-30")
+        assert len(frame) > 20_000
+        assert "1m candles" in capsys.readouterr().err
+        session.candles("EURUSD", "1m", limit=10)
+        assert capsys.readouterr().err == ""  # short ones stay quiet
+
+
+def test_gaps_are_listed_not_filled() -> None:
+    index = pd.DatetimeIndex(["2026-11-13T21:00", "2026-11-13T21:01", "2026-11-15T22:00"], tz="UTC").as_unit("ms")
+    assert download.gaps(index, "1m") == [["2026-11-13T21:01:00+00:00", "2026-11-15T22:00:00+00:00"]]
