@@ -123,8 +123,8 @@ class LoopThread:
 
 def _settle(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
     """Copy a finished task's outcome to a concurrent future."""
-    if task.cancelled():
-        future.cancel()
+    if task.cancelled():  # a running concurrent future cannot be cancel()ed: it gets the exception instead
+        future.set_exception(concurrent.futures.CancelledError())
     elif task.exception() is not None:
         future.set_exception(task.exception())  # type: ignore[arg-type]
     else:
