@@ -288,11 +288,9 @@ class CandleDownloader:
     limiter: Limiter
     progress: Progress
     convert: Callable[[list[Record]], Any]
-    requests: int = 0
 
     async def _page(self, symbol: str, tf: str, end: datetime | None, limit: int = PAGE) -> list[Record]:
         async with self.limiter:
-            self.requests += 1
             try:
                 page = await self.fetch(symbol, tf, end, limit)
             except NotFoundException as error:
@@ -366,7 +364,6 @@ class TickDownloader:
     limiter: Limiter
     progress: Progress
     chunk: timedelta = timedelta(hours=1)
-    requests: int = 0
 
     async def _span(self, symbol: str, start: datetime, end: datetime) -> list[Record]:
         """Ticks with time in [start, end): one hour's forward pages."""
@@ -374,7 +371,6 @@ class TickDownloader:
         cursor, offset = start, 0
         while True:
             async with self.limiter:
-                self.requests += 1
                 try:
                     page = await self.fetch(symbol, cursor, offset, PAGE)
                 except NotFoundException as error:
