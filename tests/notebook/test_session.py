@@ -102,6 +102,9 @@ def test_a_notebook_runs_in_a_jupyter_kernel(box: SandboxHandle, tmp_path: Path)
         "assert asyncio.get_event_loop().is_running()  # the kernel's own loop runs this cell\n"
         "assert len(frame) == 50 and list(frame.symbol.cat.categories) == ['EURUSD', 'GBPUSD']",
         "again = await session.candles_async('EURUSD', '1h', limit=3)\nassert len(again) == 3",
+        "import ipywidgets\nclicks = []\nbutton = ipywidgets.Button()\n"
+        "button.on_click(lambda _: clicks.append(len(session.candles('EURUSD', '1h', limit=4))))\n"
+        "button.click()  # the callback runs on the kernel's thread, as a browser click would\nassert clicks == [4]",
         "session",
         "session.close()\nassert not [t for t in threading.enumerate() if t.name == 'mtdata-session']",
     ]
@@ -109,5 +112,5 @@ def test_a_notebook_runs_in_a_jupyter_kernel(box: SandboxHandle, tmp_path: Path)
     NotebookClient(
         notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    shown = notebook.cells[4].outputs[0]["data"]
+    shown = notebook.cells[5].outputs[0]["data"]
     assert "text/html" in shown and "Sandbox demo" in shown["text/html"]
