@@ -22,15 +22,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MetaApiException, NotConnectedException, NotSynchronizedException
+from ..errors import MetaApiException, NotConnectedException, NotSynchronizedException, TimeoutException
 from . import checks, market_data
 from .connection_events import ConnectionEvents, DecoratorMixin
 from .health import ConnectionHealthMonitor
 from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
 from .rpc_connection import RpcApi, timeframes_of
-from .synchronization import Synchronizer, parse_instance
+from .synchronization import Synchronizer, parse_instance, random_id
 from .terminal_state import TerminalState
+from .transport_errors import trade_result
 
 if TYPE_CHECKING:
     from .accounts import MetatraderAccount
@@ -279,7 +280,30 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
 
     async def _send_trade(self, trade: dict[str, Any]) -> dict[str, Any]:
         self._require_open()
+        numbers = sorted({parse_instance(i)[1] for i in self._sync.connected_instances()})
+        if self.account.reliability == "high" and len(numbers) > 1:
+            return await self._trade_on_every_instance(trade, numbers)
         return await self.client.trade(self.account.id, trade, instance_number=self._instance_number())
+
+    async def _trade_on_every_instance(self, trade: dict[str, Any], numbers: list[int]) -> dict[str, Any]:
+        """High reliability (spec §6.4): the trade goes to every instance with one requestId (the server
+        executes it once); the first answer wins, transport failures of one instance are outlived."""
+        payload = {"type": "trade", "trade": trade, "requestId": random_id()}
+        sends = [asyncio.ensure_future(self.client.request(self.account.id, dict(payload), instance_number=number,
+                                                           retry=False)) for number in numbers]  # fmt: skip
+        failure: BaseException | None = None
+        try:
+            for finished in asyncio.as_completed(sends):
+                try:
+                    return trade_result(await finished)
+                except (NotConnectedException, TimeoutException) as error:
+                    failure = failure or error
+            assert failure is not None
+            raise failure
+        finally:
+            for send in sends:
+                send.cancel()
+            await asyncio.gather(*sends, return_exceptions=True)
 
     async def _request(self, payload: dict[str, Any], instance_number: int | None = None) -> dict[str, Any]:
         number = self._instance_number() if instance_number is None else instance_number

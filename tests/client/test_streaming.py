@@ -264,3 +264,25 @@ async def test_market_data_lifecycle_and_state_helpers(api: MetaApi, sandbox: Sa
         assert (await connection.get_account_information())["balance"] == 10000 and server_time["time"]
     assert connection.closed
     assert not api.websocket_client.is_subscribed(sandbox.account_id)
+
+
+async def test_high_reliability_trades_go_to_both_instances_once(api: MetaApi, sandbox: SandboxHandle) -> None:
+    from mtdata.sandbox.accounts import new_account
+
+    server = sandbox.server
+    fields = {"name": "High", "server": "Sandbox-Demo", "login": "60002", "platform": "mt5", "magic": 0,
+              "reliability": "high"}  # fmt: skip
+    doc = new_account(server.user_id, fields, server.config.region)
+    server.accounts.deploy_now(doc)
+    connection = await streaming_connection(api, doc["_id"])
+    assert connection.account.reliability == "high"
+    # the sandbox's ``authenticated`` says replicas: 1, which stops the instance-1 subscribe loop: start it again
+    await api.websocket_client.ensure_subscribe(doc["_id"], server.config.region, 1)
+    await eventually(lambda: len(connection.connection._sync.connected_instances()) == 2, what="both instances")
+    response = await connection.create_market_buy_order("EURUSD", 0.1)
+    rpc = await rpc_connection(api, doc["_id"])
+    positions = await rpc.get_positions()
+    assert [p["id"] for p in positions] == [response["positionId"]]  # executed once
+    await eventually(lambda: [p["id"] for p in connection.terminal_state.positions] == [response["positionId"]])
+    with pytest.raises(TradeException):
+        await connection.create_market_buy_order("EURUSD", 0.001)
