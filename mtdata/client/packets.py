@@ -26,6 +26,7 @@ from .ordering import PacketOrderer, StreamKey
 from .subscriptions import SubscriptionManager, Timers
 from .transport_dates import convert_market_data
 from .transport_listeners import ListenerTable
+from .transport_throttle import SynchronizationThrottler
 
 log = logging.getLogger("mtdata.client.packets")
 
@@ -44,11 +45,13 @@ class PacketProcessor:
         timers: Timers,
         packet_ordering_timeout: float,
         session_of: Callable[[str, int], str | None],
+        throttler: SynchronizationThrottler,
         latency_listener: LatencyListener | None = None,
     ) -> None:
         self._subscriptions = subscriptions
         self._timers = timers
         self._session_of = session_of
+        self._throttler = throttler
         self.latency_listener = latency_listener
         self.orderer = PacketOrderer(self._on_out_of_order, packet_ordering_timeout)
         self._accounts: dict[str, tuple[str, tuple[int, ...]]] = {}  # account -> (region, instance numbers)
@@ -135,17 +138,20 @@ class PacketProcessor:
             self._notify(account_id)
         return changed
 
+    def supersede(self, account_id: str, instance_number: int, host: str | None) -> None:
+        """A new ``synchronize`` of the stream is coming: its previous synchronization ends (and frees its slot)."""
+        key = (account_id, instance_number, host or "0")
+        self._end_synchronization(key, self._sync_of_stream.get(key))
+
     def start_synchronization(self, account_id: str, instance_number: int, host: str | None, request: Packet) -> None:
         """Record a ``synchronize`` about to be sent: its id becomes active and supersedes the stream's previous one."""
-        key = (account_id, instance_number, host or "0")
-        previous = self._sync_of_stream.get(key)
-        if previous is not None:
-            self._active_syncs.pop(previous, None)
-        self._sync_of_stream[key] = request["requestId"]
+        self.supersede(account_id, instance_number, host)
+        self._sync_of_stream[(account_id, instance_number, host or "0")] = request["requestId"]
         self._active_syncs[request["requestId"]] = request
 
     def _end_synchronization(self, key: StreamKey, sync_id: str | None) -> None:
         if sync_id is not None:
+            self._throttler.release(sync_id)
             self._active_syncs.pop(sync_id, None)
             self._sync_flags.pop(sync_id, None)
             if self._sync_of_stream.get(key) == sync_id:
@@ -256,8 +262,10 @@ class PacketProcessor:
             return
         account_id = packet.get("accountId", "")
         sync_id = packet.get("synchronizationId")
-        if sync_id and sync_id not in self._active_syncs:
-            return  # a packet of a superseded or finished synchronization: consumed, not applied
+        if sync_id:
+            if sync_id not in self._active_syncs:
+                return  # a packet of a superseded or finished synchronization: consumed, not applied
+            self._throttler.touch(sync_id)
         key = (account_id, packet.get("instanceIndex") or 0, packet.get("host", "0"))
         instance_index = self._indexes.get(key)
         if instance_index is None:

@@ -35,6 +35,7 @@ from .packets import UNSUBSCRIBED_TYPES, PacketProcessor
 from .subscriptions import DEFAULT_TIMERS, SubscriptionManager, Timers, seconds_until
 from .transport_errors import error_from_processing, trade_result
 from .transport_socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id
+from .transport_throttle import SynchronizationThrottler
 
 log = logging.getLogger("mtdata.client.transport")
 
@@ -61,8 +62,9 @@ class WebsocketClient:
         self._options = context.options
         self.timers = timers or DEFAULT_TIMERS
         self.subscriptions = SubscriptionManager(self._send_subscribe, self.timers)
+        self._throttler = SynchronizationThrottler(self._options.synchronization_throttler)
         self._packets = PacketProcessor(self.subscriptions, self.timers, self._options.packet_ordering_timeout,
-                                        self._session_of, latency_listener)  # fmt: skip
+                                        self._session_of, self._throttler, latency_listener)  # fmt: skip
         self._latency = latency_listener
         self._sockets: dict[tuple[str, int], list[SocketConnection]] = {}
         self._socket_of: dict[tuple[str, int], SocketConnection] = {}
@@ -277,28 +279,20 @@ class WebsocketClient:
         if socket is None:
             raise NotConnectedException(f"Account {account_id} is not subscribed on instance {number}")
         await socket.wait_connected(self._options.connect_timeout)
-        if request_type == "synchronize":
-            self._packets.start_synchronization(account_id, number, request.get("host"), request)
         request_id = request["requestId"]
+        if request_type == "synchronize":
+            # a new synchronize supersedes the stream's previous one (its slot too), then waits for a slot (§7.7)
+            self._packets.supersede(account_id, number, request.get("host"))
+            await self._throttler.acquire(socket, request_id)
+            self._packets.start_synchronization(account_id, number, request.get("host"), request)
         started = datetime.now(UTC)
         request["timestamps"] = {"clientProcessingStarted": iso_ms(started)}
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[(socket, request_id)] = future
-        socket.pending.add(request_id)
         try:
-            await socket.emit(request)
-            response = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise TimeoutException(
-                f"MetaApi websocket client request {request_id} of type {request_type} timed out. "
-                "Please make sure your account is connected to broker before retrying request"
-            ) from None
-        except ConnectionError:
-            raise TimeoutException(f"The socket of {account_id} was lost before {request_type} was sent") from None
-        finally:
-            if self._pending.get((socket, request_id)) is future:
-                del self._pending[(socket, request_id)]
-            socket.pending.discard(request_id)
+            response = await self._exchange(socket, request, timeout)
+        except BaseException:
+            if request_type == "synchronize":
+                self._throttler.release(request_id)  # no packet will come for it
+            raise
         timestamps = response.get("timestamps")
         if isinstance(timestamps, dict):
             # the request's own stamp too, so one dict holds every figure of spec §8
@@ -310,6 +304,27 @@ class WebsocketClient:
             except Exception:
                 log.exception("latency listener failed")
         return response
+
+    async def _exchange(self, socket: SocketConnection, request: dict[str, Any], timeout: float) -> Response:
+        """Send a request on ``socket`` and wait for its answer (TimeoutException when none comes in time)."""
+        request_id, request_type = request["requestId"], request["type"]
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[(socket, request_id)] = future
+        socket.pending.add(request_id)
+        try:
+            await socket.emit(request)
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TimeoutException(
+                f"MetaApi websocket client request {request_id} of type {request_type} timed out. "
+                "Please make sure your account is connected to broker before retrying request"
+            ) from None
+        except ConnectionError:
+            raise TimeoutException(f"The socket was lost before {request_type} {request_id} was sent") from None
+        finally:
+            if self._pending.get((socket, request_id)) is future:
+                del self._pending[(socket, request_id)]
+            socket.pending.discard(request_id)
 
     async def _wait_connected_instance(self, account_id: str, instance_number: int | None) -> int:
         loop = asyncio.get_running_loop()
@@ -435,6 +450,7 @@ class WebsocketClient:
         await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
         self._sockets.clear()
         self._socket_of.clear()
+        self._throttler.close()
         await self._packets.close()
 
 

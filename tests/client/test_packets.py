@@ -10,8 +10,10 @@ import pytest
 from test_transport_helpers import Recorder
 
 from mtdata.client.listeners import LatencyListener
+from mtdata.client.options import ThrottlerOpts
 from mtdata.client.packets import PacketProcessor
 from mtdata.client.subscriptions import SubscriptionManager, Timers
+from mtdata.client.transport_throttle import SynchronizationThrottler
 
 ACC = "acc"
 II = "vint-hill:0:ps-mpa-0"
@@ -36,7 +38,9 @@ class Harness:
         self.subscribes: list[tuple[str, int]] = []
         self.subscriptions = SubscriptionManager(self._send, TIMERS)
         self.latency = Latency()
-        self.processor = PacketProcessor(self.subscriptions, TIMERS, 0.1, lambda a, i: session, self.latency)
+        self.throttler = SynchronizationThrottler(ThrottlerOpts())
+        self.processor = PacketProcessor(self.subscriptions, TIMERS, 0.1, lambda a, i: session, self.throttler,
+                                         self.latency)  # fmt: skip
         self.processor.track(ACC, "vint-hill", (0, 1))
         self.recorder = Recorder()
         self.processor.listeners.add(ACC, self.recorder)
@@ -61,6 +65,7 @@ class Harness:
         self.processor.start_synchronization(ACC, 0, "ps-mpa-0", {"requestId": sync_id, **hashes})
 
     async def close(self) -> None:
+        self.throttler.close()
         await self.subscriptions.close()
         await self.processor.close()
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+import test_transport_helpers as helpers
 from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, ws_fixture  # noqa: F401
 
 from mtdata.client import MetaApi, transport
@@ -159,8 +160,7 @@ async def test_close_leaves_no_task_and_no_socket(make_client: Callable[..., Web
     await client.close()  # idempotent
     with pytest.raises(NotConnectedException):
         await pending
-    await asyncio.sleep(0.05)
-    assert asyncio.all_tasks() - before == set()
+    assert await helpers.tasks_left(before) == set()
     assert client.socket_count() == 0
     delay.count = 0
     await recorder.until(lambda: not sandbox.server.hub.connections)
@@ -260,8 +260,7 @@ async def test_unreachable_server_times_out_and_closes_cleanly(make_client: Call
     with pytest.raises(TimeoutException):
         await client.request("acc", {"type": "getServerTime"}, application="RPC", retry=False)
     await client.close()
-    await asyncio.sleep(0.05)
-    assert asyncio.all_tasks() - before == set()
+    assert await helpers.tasks_left(before) == set()
 
 
 async def test_one_request_id_on_both_instances(ws: WebsocketClient, sandbox: SandboxHandle) -> None:

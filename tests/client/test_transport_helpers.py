@@ -115,3 +115,12 @@ async def synchronize(client: WebsocketClient, account_id: str, recorder: Record
     sync_id = response["requestId"]
     await recorder.until(lambda: any(args[1] == sync_id for args in recorder.of("on_deals_synchronized")))
     return sync_id
+
+
+async def tasks_left(before: set[asyncio.Task[Any]], timeout: float = 5.0) -> set[asyncio.Task[Any]]:
+    """Tasks started since ``before`` still alive after up to ``timeout`` s (libraries finish closing on their own)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (left := asyncio.all_tasks() - before - {asyncio.current_task()}) and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    return left

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize  # noqa: F401
+from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, tasks_left  # noqa: F401
 
 from mtdata.client.listeners import ReconnectListener
 from mtdata.client.transport import WebsocketClient
@@ -62,8 +62,7 @@ async def test_dropped_socket_reconnects_and_resubscribes(make_client: Callable[
     info = await client.request(sandbox.account_id, {"type": "getAccountInformation"}, application="RPC")
     assert info["accountInformation"]["balance"] > 0
     await client.close()
-    await asyncio.sleep(0.05)
-    assert asyncio.all_tasks() - before == set()  # nothing left by the lost sockets either
+    assert await tasks_left(before) == set()  # nothing left by the lost sockets either
 
 
 async def test_server_restart_reconnects(make_client: Callable[..., WebsocketClient], sandbox: SandboxHandle) -> None:
