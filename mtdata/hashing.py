@@ -17,6 +17,26 @@ from typing import Any, Literal
 Generation = Literal["g1", "g2"]
 Kind = Literal["specification", "position", "order"]
 
+#: The ``/hashing-ignored-field-lists`` the sandbox serves and hashes with, modelled on the cloud's: the fields
+#: that move with every price (so a resynchronization can reuse positions and orders while the market moves)
+#: and free-text fields the broker may rewrite.
+_PRICE_DRIVEN_POSITION = [
+    "currentPrice",
+    "currentTickValue",
+    "profit",
+    "unrealizedProfit",
+    "accountCurrencyExchangeRate",
+]
+_TEXT = ["comment", "brokerComment", "originalComment", "updateSequenceNumber"]
+IGNORED_FIELDS: dict[str, dict[str, list[str]]] = {
+    generation: {
+        "specification": ["pipSize"],
+        "position": _PRICE_DRIVEN_POSITION + _TEXT,
+        "order": ["currentPrice", "accountCurrencyExchangeRate", *_TEXT],
+    }
+    for generation in ("g1", "g2")
+}
+
 #: Keys whose values are written as plain integers, per item kind.
 _INTEGER_KEYS: dict[str, frozenset[str]] = {
     "specification": frozenset({"digits"}),

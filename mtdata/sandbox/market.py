@@ -99,6 +99,14 @@ class Market:
         elapsed = (self._wall() - self._origin_wall) * self.speed
         return self._origin_ms + int(elapsed * 1000)
 
+    def wall_ms(self, market_ms: int) -> int:
+        """The wall-clock instant (epoch ms) at which the simulated clock showed ``market_ms``.
+
+        Latency stamps are wall-clock; a tick's ``eventGenerated`` uses this so broker latency stays
+        meaningful when the market clock is pinned or sped up.
+        """
+        return int(self._origin_wall * 1000 + (market_ms - self._origin_ms) / self.speed)
+
     def broker_time(self, ms: int) -> str:
         """``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock (EET-like, see :mod:`market_clock`)."""
         return clock.broker_time(ms)

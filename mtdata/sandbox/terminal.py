@@ -43,7 +43,9 @@ class Terminal:
         marker = f"initial_deposit:{account_id}"
         with self.store.transaction():
             if self.store.setting(marker) is None:
-                created = parse_iso_ms(doc.get("createdAt") or iso_ms(self.market.now_ms()), "createdAt")
+                # The market clock may be pinned in the past: the deposit must not postdate the first trade.
+                now = self.market.now_ms()
+                created = min(parse_iso_ms(doc.get("createdAt") or iso_ms(now), "createdAt"), now)
                 ticket = str(self.store.next_id(TICKET_COUNTER, start=TICKET_START))
                 trading = doc.get("_trading", {})
                 deal = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socketio
 from test_realtime_helpers import Wire, add_account, freeze, on_server
 
-from mtdata.hashing import collection_hash
+from mtdata.hashing import IGNORED_FIELDS, collection_hash
 from mtdata.sandbox.accounts import new_replica
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
 
@@ -117,6 +117,11 @@ async def test_synchronization_sequence(sandbox, sio_connect) -> None:
     assert "deals" not in [p["type"] for p in later]
 
 
+def server_hash(items: list[dict], kind: str) -> str | None:
+    """The collection hash as the sandbox computes it for a cloud-g2 account (with the ignored fields it serves)."""
+    return collection_hash(items, kind, "g2", IGNORED_FIELDS["g2"][kind])  # type: ignore[arg-type]
+
+
 async def test_hash_indexes_skip_unchanged_collections(sandbox, sio_connect) -> None:
     freeze(sandbox, ("EURUSD",))  # positions and orders are reported at the live price, which hashes change with
     sandbox.server.store.put("positions", "5001", {
@@ -129,8 +134,8 @@ async def test_hash_indexes_skip_unchanged_collections(sandbox, sio_connect) -> 
     specs = next(p for p in first if p["type"] == "specifications")["specifications"]
     positions = next(p for p in first if p["type"] == "positions")["positions"]
     assert len(positions) == 1
-    spec_hash = collection_hash(specs, "specification")
-    position_hash = collection_hash(positions, "position")
+    spec_hash = server_hash(specs, "specification")
+    position_hash = server_hash(positions, "position")
     _, second = await wire.synchronize(specificationsHashes=["0" * 32, spec_hash], positionsHashes=[position_hash])
     started = second[0]
     assert started["specificationsHashIndex"] == 1 and started["positionsHashIndex"] == 0
@@ -149,7 +154,7 @@ async def test_specifications_precede_account_information_when_positions_and_ord
     wire = await Wire.connect(sio_connect, sandbox)
     await wire.subscribe()
     _, first = await wire.synchronize()
-    hashes = {kind: collection_hash(next(p for p in first if p["type"] == f"{kind}s")[f"{kind}s"], kind)
+    hashes = {kind: server_hash(next(p for p in first if p["type"] == f"{kind}s")[f"{kind}s"], kind)
               for kind in ("position", "order")}  # fmt: skip
     _, second = await wire.synchronize(positionsHashes=[hashes["position"]], ordersHashes=[hashes["order"]])
     assert [p["type"] for p in second][:3] == ["synchronizationStarted", "specifications", "accountInformation"]

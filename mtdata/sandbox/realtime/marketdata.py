@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
-from ..timeutil import iso_ms, now_ms
+from ..timeutil import iso_ms, now_ms, parse_iso_ms
 from . import fields
 from .calls import STREAMING, Call, route
 from .streams import MARKET_DATA_TYPES, Connection, MarketSubscription, Stream
@@ -208,13 +208,20 @@ class _PacketBuilder:
             self._cache[key] = make()
         return self._cache[key]
 
+    def _wall_iso(self, market_time: str) -> str:
+        """A market-clock time as the wall-clock ISO instant it was generated at (latency stamps are wall-clock)."""
+        return iso_ms(self.market.wall_ms(parse_iso_ms(market_time, "time")))
+
     def price(self, symbol: str, stream: Stream) -> dict[str, Any]:
         currency = self.hub.currency_of(stream.account_id)
 
         def make() -> dict[str, Any]:
             price = dict(self.market.price(symbol, None, currency))
-            price["timestamps"] = {"eventGenerated": price["time"], "serverProcessingStarted": self.started,
-                                   "serverProcessingFinished": iso_ms(now_ms())}  # fmt: skip
+            price["timestamps"] = {
+                "eventGenerated": self._wall_iso(price["time"]),
+                "serverProcessingStarted": self.started,
+                "serverProcessingFinished": iso_ms(now_ms()),
+            }
             return price
 
         return self._cached(("price", symbol, currency), make)
@@ -223,7 +230,7 @@ class _PacketBuilder:
         """The price as of one tick (tick values from the current quote; they barely move between ticks)."""
         price = {**self.price(symbol, stream), "bid": tick.get("bid"), "ask": tick.get("ask"), "time": tick["time"],
                  "brokerTime": tick["brokerTime"]}  # fmt: skip
-        price["timestamps"] = {**price["timestamps"], "eventGenerated": tick["time"]}
+        price["timestamps"] = {**price["timestamps"], "eventGenerated": self._wall_iso(tick["time"])}
         return price
 
     def build(self, stream: Stream, changes: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

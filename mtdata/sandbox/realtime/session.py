@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...hashing import collection_hash, generation_of, hash_index
+from ...hashing import IGNORED_FIELDS, collection_hash, generation_of, hash_index
 from ..errors import NotFoundError, ValidationError
 from ..timeutil import iso_now
 from . import fields
@@ -121,7 +121,10 @@ async def _run_sync(
     }
     kinds = {"specifications": "specification", "positions": "position", "orders": "order"}
     indexes = {
-        name: hash_index(offered[name], collection_hash(items, kinds[name], generation))  # type: ignore[arg-type]
+        name: hash_index(
+            offered[name],
+            collection_hash(items, kinds[name], generation, IGNORED_FIELDS[generation][kinds[name]]),  # type: ignore[arg-type]
+        )
         for name, items in collections.items()
     }
     started = {"synchronizationId": sync_id}

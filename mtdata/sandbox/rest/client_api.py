@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...hashing import IGNORED_FIELDS
 from ...timeframes import MT5_TIMEFRAMES
 from ..accounts import REGIONS
 from ..appkeys import SANDBOX
@@ -27,10 +28,6 @@ HISTORY = "/users/current/accounts/{id}/historical-market-data/symbols/{symbol:.
 #: Without ``startTime``, ticks are served forward from this long before the market's now.
 DEFAULT_TICKS_LOOKBACK_MS = 3_600_000
 MAX_TICKS_OFFSET = 100_000
-#: The ``/hashing-ignored-field-lists`` the sandbox serves: nothing is ignored (its hashes use no ignored fields).
-IGNORED_FIELDS: dict[str, dict[str, list[str]]] = {
-    generation: {"specification": [], "position": [], "order": []} for generation in ("g1", "g2")
-}
 
 
 async def domain_settings(request: web.Request) -> web.Response:
@@ -49,7 +46,7 @@ async def regions(request: web.Request) -> web.Response:
 
 
 async def hashing_ignored_field_lists(request: web.Request) -> web.Response:
-    """GET /hashing-ignored-field-lists: the lists the socket layer hashes with (empty: nothing is ignored)."""
+    """GET /hashing-ignored-field-lists: the lists both sides hash with (price-driven and free-text fields)."""
     return json_response(IGNORED_FIELDS)
 
 
