@@ -378,7 +378,8 @@ class MemoryHistoryStorage(HistoryStorage):
             if remaining > 0:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), remaining)
+                    async with asyncio.timeout(remaining):  # (wait_for may lose a cancellation before 3.12)
+                        await wake.wait()
                 continue
             try:
                 await self.flush()

@@ -91,11 +91,14 @@ class SubscriptionManager:
     async def _loop(self, key: tuple[str, int]) -> None:
         interval = self.timers.subscribe_retry_start
         loop = asyncio.get_running_loop()
-        while True:
+        me = asyncio.current_task()
+        # the mapping check ends a loop whose cancellation was lost (asyncio.wait_for may swallow one before 3.12)
+        while not self._closed and self._loops.get(key) is me:
             started = loop.time()
             wait = interval
             try:
-                await asyncio.wait_for(self._send(*key), interval)
+                async with asyncio.timeout(interval):
+                    await self._send(*key)
             except TooManyRequestsException as error:
                 wait = max(interval, seconds_until(error.metadata.get("recommendedRetryTime")))
                 log.warning("subscribe of %s:%s rate limited, retrying in %.1f s", *key, wait)

@@ -154,7 +154,8 @@ class TerminalState(SynchronizationListener):
         waiters = self._price_waiters.setdefault(symbol, [])
         waiters.append(future)
         try:
-            return await asyncio.wait_for(future, timeout_in_seconds)
+            async with asyncio.timeout(timeout_in_seconds):  # (wait_for may lose a cancellation before 3.12)
+                return await future
         except TimeoutError:
             raise TimeoutException(f"Timed out waiting for the price of {symbol}") from None
         finally:

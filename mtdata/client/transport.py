@@ -313,7 +313,8 @@ class WebsocketClient:
         socket.pending.add(request_id)
         try:
             await socket.emit(request)
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):  # (wait_for may lose a cancellation before 3.12)
+                return await future
         except TimeoutError:
             raise TimeoutException(
                 f"MetaApi websocket client request {request_id} of type {request_type} timed out. "
@@ -340,7 +341,8 @@ class WebsocketClient:
             if remaining <= 0:
                 raise TimeoutException(f"Account {account_id} is not connected (no authenticated stream)")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._packets.changed(account_id)), remaining)
+                async with asyncio.timeout(remaining):
+                    await asyncio.shield(self._packets.changed(account_id))
             self._check_open()
             if self._packets.tracked(account_id) is None:
                 raise NotConnectedException(f"Account {account_id} was unsubscribed")
