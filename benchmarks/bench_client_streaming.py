@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from typing import Any
 
 import socketio
 
-from benchmarks.common import SYMBOLS, WEEKDAY, SandboxInfo, _wait_for, report
+from benchmarks.common import SYMBOLS, WEEKDAY, SandboxInfo, child_sandbox, report
 from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -116,15 +115,8 @@ def serve(data_dir: str) -> None:
 @contextmanager
 def sandbox_with_burst() -> Iterator[SandboxInfo]:
     """The sandbox of :func:`serve` in a child process."""
-    with tempfile.TemporaryDirectory(prefix="mtdata-bench-") as data_dir:
-        command = [sys.executable, "-m", "benchmarks.bench_client_streaming", "--serve", data_dir]
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            info = json.loads(_wait_for(Path(data_dir) / "bench.json", proc))
-            yield SandboxInfo(info["url"], info["token"], info["accountId"])
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    with child_sandbox(["-m", "benchmarks.bench_client_streaming", "--serve"], "bench.json") as info:
+        yield info
 
 
 # -- (a) price updates --------------------------------------------------------------------------------

@@ -31,11 +31,18 @@ class SandboxInfo:
 @contextmanager
 def sandbox_process(*options: str) -> Iterator[SandboxInfo]:
     """Run ``mtdata sandbox`` in a child process (its own interpreter and core), stopped on exit."""
+    with child_sandbox(["-m", "mtdata", "sandbox", "--port", "0", "--data-dir"], "sandbox.json", *options) as info:
+        yield info
+
+
+@contextmanager
+def child_sandbox(module_args: list[str], info_file: str, *options: str) -> Iterator[SandboxInfo]:
+    """Run ``python <module_args> <data dir> <options>`` in a child process; it writes ``info_file`` once it listens."""
     with tempfile.TemporaryDirectory(prefix="mtdata-bench-") as data_dir:
-        command = [sys.executable, "-m", "mtdata", "sandbox", "--port", "0", "--data-dir", data_dir, *options]
+        command = [sys.executable, *module_args, data_dir, *options]
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            info = json.loads(_wait_for(Path(data_dir) / "sandbox.json", proc))
+            info = json.loads(_wait_for(Path(data_dir) / info_file, proc))
             yield SandboxInfo(info["url"], info["token"], info["accountId"])
         finally:
             proc.terminate()
@@ -64,7 +71,7 @@ def report(name: str, value: float, unit: str, target: float | None = None, high
     passed = True
     if target is not None:
         passed = value >= target if higher_is_better else value <= target
-        sign = ">=" if higher_is_better else "<"
+        sign = ">=" if higher_is_better else "<="
         line += f"   (target {sign} {target:,g} {unit}: {'PASS' if passed else 'MISS'})"
     print(line, flush=True)
     return passed

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import socketio
-from test_realtime_helpers import Wire, add_account, freeze, on_server
+from test_realtime_helpers import Wire, add_account, freeze
 
 from mtdata.hashing import IGNORED_FIELDS, collection_hash
-from mtdata.sandbox.accounts import new_replica
 from mtdata.sandbox.auth import RPC_API, STREAMING_API
-
-SPEC_EXAMPLE = {
-    "symbol": "EURUSD", "tickSize": 0.00001, "minVolume": 0.01, "maxVolume": 100, "volumeStep": 0.01, "digits": 5,
-    "point": 0.00001, "contractSize": 100000, "description": "Euro vs USD", "baseCurrency": "EUR",
-    "profitCurrency": "USD", "marginCurrency": "EUR",
-    "quoteSessions": {"MONDAY": [{"from": "00:00:00.000", "to": "23:59:59.999"}]},
-    "tradeSessions": {"MONDAY": [{"from": "00:00:00.000", "to": "23:59:59.999"}]},
-}  # fmt: skip
 
 
 async def test_bad_and_expired_tokens_are_refused(sandbox, sio_connect) -> None:
@@ -159,53 +150,3 @@ async def test_specifications_precede_account_information_when_positions_and_ord
     _, second = await wire.synchronize(positionsHashes=[hashes["position"]], ordersHashes=[hashes["order"]])
     assert [p["type"] for p in second][:3] == ["synchronizationStarted", "specifications", "accountInformation"]
     assert second[0]["positionsHashIndex"] == 0 and second[0]["ordersHashIndex"] == 0
-
-
-def test_spec_example_hash() -> None:
-    assert collection_hash([SPEC_EXAMPLE], "specification") == "211bc32a9e9ec7d24b834dfea366d148"
-
-
-async def test_unsubscribe_stops_status(mtdata_sandbox_factory, sio_connect) -> None:
-    sandbox = mtdata_sandbox_factory(status_interval=0.1)
-    wire = await Wire.connect(sio_connect, sandbox)
-    await wire.subscribe()
-    await wire.until(lambda: len(wire.of_type("status")) >= 2)
-    await wire.ok("unsubscribe", instanceIndex=0)
-    count = len(wire.of_type("status"))
-    await wire.ok("waitSynchronized", applicationPattern="RPC", timeoutInSeconds=1)
-    await wire.ok("getServerTime", application="RPC")  # a few round trips, well past one status interval
-    for _ in range(5):
-        await wire.ok("getSymbols", application="RPC")
-    assert len(wire.of_type("status")) <= count + 1
-
-
-async def test_hub_hooks_for_faults_and_broker(sandbox, sio_connect) -> None:
-    wire = await Wire.connect(sio_connect, sandbox)
-    await wire.subscribe()
-    await wire.ok("subscribeToMarketData", symbol="EURUSD", instanceIndex=0)
-    _, packets = await wire.synchronize()
-    hub = sandbox.server.hub
-    assert await on_server(sandbox, hub.send_downgrade(sandbox.account_id, "EURUSD", [{"type": "quotes"}], [])) == 1
-    await wire.until(lambda: wire.of_type("downgradeSubscription"))
-    await on_server(sandbox, hub.broker_connection_changed(sandbox.account_id, False))
-    await wire.until(lambda: wire.of_type("status", connected=False))
-    await on_server(sandbox, hub.publish_update(sandbox.account_id, {"updatedPositions": [], "removedPositionIds": []}))
-    update = (await wire.until(lambda: wire.of_type("update")))[0]
-    assert "synchronizationId" not in update and update["sequenceNumber"] > packets[-1]["sequenceNumber"]
-    assert await on_server(sandbox, hub.drop_sockets(sandbox.account_id)) == 1
-    await wire.until(lambda: not wire.client.connected)
-
-
-async def test_replica_ids_stream_the_primary_account(sandbox, sio_connect) -> None:
-    server = sandbox.server
-    replica = new_replica(server.accounts.get(sandbox.account_id), {"region": "london"}, 0)
-    server.accounts.save_replica(replica)
-    wire = await Wire.connect(sio_connect, sandbox)
-    wire.account_id = replica["_id"]
-    assert (await wire.subscribe())["accountId"] == replica["_id"]
-    _, packets = await wire.synchronize()
-    assert all(p["accountId"] == replica["_id"] for p in packets)
-    info = (await wire.ok("getAccountInformation", application="RPC"))["accountInformation"]
-    assert info["balance"] == 10000
-    await on_server(sandbox, server.hub.publish_update(sandbox.account_id, {"updatedPositions": []}))
-    assert (await wire.until(lambda: wire.of_type("update")))[0]["accountId"] == replica["_id"]
