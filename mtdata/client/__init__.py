@@ -26,16 +26,19 @@ from .connection_registry import (
 )
 from .experts import ExpertAdvisor
 from .generator import MetatraderAccountGeneratorApi
-from .health import ConnectionHealthMonitor
+from .health import ConnectionHealthMonitor, ConnectionUptime
 from .history_api import HistoricalMarketDataClient
 from .history_database import FilesystemHistoryDatabase
 from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .latency_monitor import LatencyMonitor
+from .latency_service import LatencyService
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .metaapi import MetaApi
 from .options import MetaApiOptions, RetryOpts, ThrottlerOpts
 from .profiles import ProvisioningProfile, ProvisioningProfileApi
+from .reference_tree import ReferenceTree
 from .replicas import MetatraderAccountReplica
+from .reservoir import Reservoir, StatisticalReservoir
 from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
 from .terminal_hash_manager import TerminalHashManager
@@ -46,12 +49,14 @@ from .transport import WebsocketClient
 __all__ = [
     "ConnectionHealthMonitor",
     "ConnectionRegistry",
+    "ConnectionUptime",
     "ExpertAdvisor",
     "FilesystemHistoryDatabase",
     "HistoricalMarketDataClient",
     "HistoryStorage",
     "LatencyListener",
     "LatencyMonitor",
+    "LatencyService",
     "MemoryHistoryStorage",
     "MetaApi",
     "MetaApiOptions",
@@ -63,9 +68,12 @@ __all__ = [
     "ProvisioningProfile",
     "ProvisioningProfileApi",
     "ReconnectListener",
+    "ReferenceTree",
+    "Reservoir",
     "RetryOpts",
     "RpcMetaApiConnection",
     "RpcMetaApiConnectionInstance",
+    "StatisticalReservoir",
     "StreamingMetaApiConnection",
     "StreamingMetaApiConnectionInstance",
     "SynchronizationListener",

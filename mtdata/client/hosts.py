@@ -65,3 +65,11 @@ class Hosts:
         if self._url:
             return self._url
         return f"https://mt-market-data-client-api-v1.{region}.{(await self.domain_settings())['domain']}"
+
+    async def websocket(self, region: str, instance_number: int, shared_client_api: bool = False) -> str:
+        """``https://{H}.{region}-{a|b}.{D}`` for an instance's socket (``{H}`` = ``mt-client-api-v1`` if shared)."""
+        if self._url:
+            return self._url
+        settings = await self.domain_settings()
+        host = "mt-client-api-v1" if shared_client_api else settings["hostname"]
+        return f"https://{host}.{region}-{chr(97 + instance_number)}.{settings['domain']}"

@@ -31,12 +31,7 @@ REFRESH_SECONDS = 900.0
 
 async def socket_url(context: ClientContext, region: str, instance_number: int = 0) -> str:
     """The socket base URL of ``region`` / ``instance_number`` (spec §1.2), or the ``url`` option when set."""
-    options = context.options
-    if options.url:
-        return options.url
-    settings = await context.hosts.domain_settings()
-    host = "mt-client-api-v1" if options.use_shared_client_api else settings["hostname"]
-    return f"https://{host}.{region}-{chr(97 + instance_number)}.{settings['domain']}"
+    return await context.hosts.websocket(region, instance_number, context.options.use_shared_client_api)
 
 
 class LatencyService:

@@ -24,6 +24,7 @@ from .history_api import HistoricalMarketDataClient
 from .hosts import Hosts
 from .http import HttpClient
 from .latency_monitor import LatencyMonitor
+from .latency_service import LatencyService
 from .options import MetaApiOptions, parse_options
 from .profiles import ProvisioningProfileApi
 from .terminal_hash_manager import TerminalHashManager
@@ -59,6 +60,7 @@ class MetaApi:
         self._latency = LatencyMonitor()
         self._client: WebsocketClient | None = None
         self._registry: ConnectionRegistry | None = None
+        self._latency_service: LatencyService | None = None
 
     @classmethod
     def sandbox(cls, url: str, token: str, opts: dict[str, Any] | None = None, **kwargs: Any) -> MetaApi:
@@ -114,6 +116,13 @@ class MetaApi:
     def latency_monitor(self) -> LatencyMonitor:
         """Latency statistics (filled by the socket layer once latency tracking is on)."""
         return self._latency
+
+    @property
+    def latency_service(self) -> LatencyService:
+        """Probe-connect latency per region and the fastest region (spec §4.2; measured on request)."""
+        if self._latency_service is None:
+            self._latency_service = LatencyService(self._context, self._latency)
+        return self._latency_service
 
     @property
     def websocket_client(self) -> WebsocketClient:

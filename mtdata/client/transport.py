@@ -367,11 +367,7 @@ class WebsocketClient:
 
     async def socket_base_url(self, region: str, instance_number: int) -> str:
         """The socket URL of a region and instance (spec §1.2), or the ``url`` option for a sandbox."""
-        if self._options.url:
-            return self._options.url
-        settings = await self._context.hosts.domain_settings()
-        host = "mt-client-api-v1" if self._options.use_shared_client_api else settings["hostname"]
-        return f"https://{host}.{region}-{chr(97 + instance_number)}.{settings['domain']}"
+        return await self._context.hosts.websocket(region, instance_number, self._options.use_shared_client_api)
 
     def on_answer(self, socket: SocketConnection, kind: str, data: Any) -> None:
         """A ``response`` or ``processingError`` arrived: resolve the request it answers."""
