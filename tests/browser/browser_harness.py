@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 HERE = Path(__file__).parent
 SCREENSHOTS = HERE / "screenshots"
 KERNEL_PATH = HERE.parent / "live"  # demo_panel.py
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 150_000  # a Voila kernel starts slowly on a loaded 2-core machine
 
 
 def require_browser() -> None:

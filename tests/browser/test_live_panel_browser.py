@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import bokeh
+import pytest
 from browser_harness import SCREENSHOTS, Voila
+
+pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
 
 DEMO = """\
 from demo_panel import FakeFeed, PricePanel
