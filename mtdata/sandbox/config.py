@@ -25,6 +25,8 @@ class SandboxConfig:
     ``deploy_delay`` is how long DEPLOYING/UNDEPLOYING last before the target state.
     ``status_interval`` is the period of ``status`` packets per connected stream (< 60 s).
     ``commission_per_lot`` is what the broker charges per lot of every deal, in the account currency.
+    ``max_trades_per_second`` paces each account's trades (0: unlimited); faster ones are refused with
+    ``TRADE_RETCODE_TOO_MANY_REQUESTS`` (10024).
     """
 
     host: str = "127.0.0.1"
@@ -38,3 +40,4 @@ class SandboxConfig:
     region: str = "vint-hill"
     replay: tuple[ReplaySource, ...] = field(default_factory=tuple)
     commission_per_lot: float = 0.0
+    max_trades_per_second: float = 0.0

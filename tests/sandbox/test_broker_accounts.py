@@ -3,6 +3,7 @@ money for it, and the MQL4 return codes of MT4 accounts."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -106,3 +107,21 @@ async def test_mt4_market_closed(mtdata_sandbox_factory, sio_connect) -> None:
     wire = await _account(box, sio_connect, platform="mt4")
     answer = await rejected(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.1)
     assert (answer["numericCode"], answer["stringCode"]) == (132, "ERR_MARKET_CLOSED")
+
+
+async def test_trades_sent_too_fast_are_refused_and_change_nothing(mtdata_sandbox_factory, sio_connect) -> None:
+    box = mtdata_sandbox_factory(speed=1.0, start=WEEKDAY, max_trades_per_second=0.05)  # one per 20 s
+    freeze(box)
+    wire = await Wire.connect(sio_connect, box)
+    buy = {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.1}
+    answers = await asyncio.gather(*(wire.call("trade", trade=buy) for _ in range(6)))
+    refused = [answer for kind, answer in answers if kind == "processingError"]
+    assert len(refused) == 5, answers  # a burst of one, then nothing for 20 s
+    assert {(r["numericCode"], r["stringCode"]) for r in refused} == {(10024, "TRADE_RETCODE_TOO_MANY_REQUESTS")}
+    now = await state(wire)
+    assert len(now["positions"]) == 1
+    assert_books_balance(now)
+    mt4 = await _account(box, sio_connect, platform="mt4")  # every account has its own pace
+    await trade(mt4, **buy)
+    error = await rejected(mt4, **buy)
+    assert (error["numericCode"], error["stringCode"]) == (8, "ERR_TOO_FREQUENT_REQUESTS")

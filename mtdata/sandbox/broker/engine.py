@@ -18,6 +18,7 @@ from .checkpoint import Checkpointer
 from .codes import mt4_error, mt4_response, reject
 from .ledger import Changes, Ledger
 from .money import mark
+from .pacing import TradePacer
 from .positions import Context, platform_of
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Broker:
         self._day = clock.day_of(self.market.now_ms())
         self._task: asyncio.Task[None] | None = None
         self._checkpointer = Checkpointer(server.store.path)
+        self._pacer = TradePacer(server.config.max_trades_per_second)
 
     # trades --------------------------------------------------------------------------------------
 
@@ -109,6 +111,8 @@ class Broker:
             return prior, Changes(account_id)
         if not self.hub.broker_connected(requested_id):
             raise reject("TRADE_RETCODE_CONNECTION", "No connection to the trade server")
+        if not self._pacer.allow(account_id):
+            raise reject("TRADE_RETCODE_TOO_MANY_REQUESTS", "Too frequent requests: the broker paces this account")
         action = trade["actionType"]
         handler = ACTIONS.get(action)
         if handler is None:
