@@ -28,6 +28,7 @@ from .account_frames import AccountFrames
 from .cache import CandleCache, default_root
 from .client import MetaApi, checks
 from .download import CandleDownloader, Limiter, Progress, TickDownloader
+from .orders import Orders, TradeResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,7 +101,7 @@ async def connect_async(*args: Any, **kwargs: Any) -> Session:
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(connect, *args, **kwargs))
 
 
-class Session(AccountFrames):
+class Session(AccountFrames, Orders):
     """One account as DataFrames: history, market data, trading state, latency; see :func:`connect`.
 
     History (``candles``, ``ticks``) comes over REST; trading state, prices, books, specifications and
@@ -299,15 +300,20 @@ class Session(AccountFrames):
         finally:
             await self._api.close()
 
-    async def close_async(self) -> None:
-        """Close the session from a coroutine (any loop): see :meth:`close`."""
+    async def close_async(self, position: Any = None) -> TradeResult | None:
+        """Close the session from a coroutine (any loop): see :meth:`close`; with ``position``, close that position."""
+        if position is not None:
+            return await self.close_position_async(position)
         if self._loop.closed:
             return
         await self._loop.call(self._close())
         await asyncio.get_running_loop().run_in_executor(None, self._stop)
 
-    def close(self) -> None:
-        """Close connections and the HTTP pool, stop the private loop and the embedded sandbox; idempotent."""
+    def close(self, position: Any = None) -> TradeResult | None:
+        """Close connections and the HTTP pool, stop the private loop and the embedded sandbox; idempotent.
+        With ``position`` (an id, a position dict or a row of :meth:`positions`), close that position instead."""
+        if position is not None:
+            return self.close_position(position)
         if self._loop.closed:
             return
         try:

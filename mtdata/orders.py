@@ -1,0 +1,397 @@
+"""Orders from notebook cells: ``s.buy``, ``s.sell``, pending orders, ``close``, ``modify``, ``cancel``.
+
+Each helper checks the trade against the symbol's specification (volume min/max/step, stops level,
+trade sessions by the broker clock) and the current price before anything is sent, and explains a
+problem in one sentence in a :class:`~mtdata.errors.ValidationException` naming the argument. Trades go
+through the session's streaming connection; the answer is a :class:`TradeResult`, a rejection raises
+:class:`~mtdata.errors.TradeException` with MetaTrader's code.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import download
+from .client import checks
+from .client.trading import ticket
+from .errors import ValidationException
+
+if TYPE_CHECKING:
+    from ._loop import LoopThread
+
+UNITS = ("price", "pips", "points")
+_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+#: Pending order kind -> (trade helper, is a buy, where its price lies: below / above the market).
+PENDING = {
+    "buy limit": ("create_limit_buy_order", True, "below"),
+    "sell limit": ("create_limit_sell_order", False, "above"),
+    "buy stop": ("create_stop_buy_order", True, "above"),
+    "sell stop": ("create_stop_sell_order", False, "below"),
+}
+
+
+@dataclass(frozen=True)
+class TradeResult:
+    """The answer to a trade: MetaTrader's return code and message, and the ids it touched."""
+
+    code: int | None
+    string_code: str | None
+    message: str | None
+    order_id: str | None = None
+    position_id: str | None = None
+    client_id: str | None = None
+
+    @classmethod
+    def from_response(cls, response: dict[str, Any]) -> TradeResult:
+        """A result from the trade response of the wire (``numericCode``, ``stringCode``, ``orderId`` ...)."""
+        return cls(
+            response.get("numericCode"),
+            response.get("stringCode"),
+            response.get("message"),
+            response.get("orderId"),
+            response.get("positionId"),
+            response.get("clientId"),
+        )
+
+    def __str__(self) -> str:
+        ids = ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self)[3:] if getattr(self, f.name))
+        return f"{self.code} {self.string_code}: {self.message}" + (f" ({ids})" if ids else "")
+
+    def _repr_html_(self) -> str:
+        cell = "style='text-align:left'"
+        rows = "".join(
+            f"<tr><th {cell}>{f.name}</th><td {cell}>{html.escape(str(getattr(self, f.name)))}</td></tr>"
+            for f in fields(self)
+            if getattr(self, f.name) is not None
+        )
+        return f"<table><caption style='text-align:left'><b>TradeResult</b></caption>{rows}</table>"
+
+
+def refuse(name: str, sentence: str, value: Any = None) -> ValidationException:
+    """A ValidationException whose message is ``sentence`` and whose details name argument ``name``."""
+    return ValidationException(sentence, [{"parameter": name, "value": repr(value), "message": sentence}], None)
+
+
+def _fmt(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def check_volume(spec: dict[str, Any], volume: Any) -> float:
+    """``volume`` within the symbol's minimum, maximum and step."""
+    checks.number("volume", volume)
+    symbol, low, high, step = spec["symbol"], float(spec["minVolume"]), float(spec["maxVolume"]), spec["volumeStep"]
+    if volume < low - 1e-9:
+        raise refuse("volume", f"volume {volume:g} is below the minimum of {low:g} lots for {symbol}.", volume)
+    if volume > high + 1e-9:
+        raise refuse("volume", f"volume {volume:g} is above the maximum of {high:g} lots for {symbol}.", volume)
+    steps = volume / float(step)
+    if abs(steps - round(steps)) > 1e-6:
+        raise refuse("volume", f"volume {volume:g} is not a multiple of the {step:g} lot step of {symbol}.", volume)
+    return round(round(steps) * float(step), 8)
+
+
+def check_session(spec: dict[str, Any], broker_time: str) -> None:
+    """Refuse a trade when ``broker_time`` (``YYYY-MM-DD HH:MM:SS.mmm``) is outside the symbol's trade sessions."""
+    sessions = spec.get("tradeSessions")
+    if not sessions:
+        return
+    moment = datetime.fromisoformat(broker_time)
+    day, clock = moment.weekday(), moment.strftime("%H:%M:%S.%f")[:12]
+    if any(s["from"] <= clock <= s["to"] for s in sessions.get(_DAYS[day], [])):
+        return
+    symbol = spec["symbol"]
+    for ahead in range(8):
+        name = _DAYS[(day + ahead) % 7]
+        starts = sorted(s["from"] for s in sessions.get(name, []) if ahead or s["from"] > clock)
+        if starts:
+            when = f"{name.title()} {starts[0][:5]}"
+            raise refuse("symbol", f"{symbol} is closed for trading until {when} broker time.", symbol)
+    raise refuse("symbol", f"{symbol} has no trading session.", symbol)
+
+
+def to_price(spec: dict[str, Any], name: str, value: Any, entry: float, buy: bool, units: str) -> float | None:
+    """A stop loss / take profit as an absolute price; ``pips`` / ``points`` are distances from ``entry``."""
+    if value is None:
+        return None
+    checks.number(name, value, minimum=0)
+    if units == "price":
+        return float(value)
+    size = float(spec.get("pipSize") or float(spec["point"]) * 10) if units == "pips" else float(spec["point"])
+    away = -1 if buy == (name == "sl") else 1
+    return round(entry + away * value * size, int(spec["digits"]))
+
+
+def check_stops(spec: dict[str, Any], sl: float | None, tp: float | None, entry: float, buy: bool, kind: str) -> None:
+    """SL below and TP above ``entry`` for a buy (the opposite for a sell), at least ``stopsLevel`` points away."""
+    digits, gap = int(spec["digits"]), float(spec.get("stopsLevel") or 0) * float(spec["point"])
+    shown = _fmt(entry, digits)
+    for name, value, below in (("sl", sl, buy), ("tp", tp, not buy)):
+        if value is None:
+            continue
+        side, at = "below" if below else "above", _fmt(value, digits)
+        distance = entry - value if below else value - entry
+        if distance <= 0:
+            raise refuse(name, f"{name} {at} must be {side} the entry price {shown} of a {kind}.", value)
+        if distance < gap - 1e-12:
+            raise refuse(
+                name,
+                f"{name} {at} is closer to the entry price {shown} than the stops level of {spec['stopsLevel']} "
+                f"points of {spec['symbol']}.",
+                value,
+            )
+
+
+def check_pending_price(spec: dict[str, Any], kind: str, price: float, bid: float, ask: float) -> None:
+    """A pending price on the right side of the market for ``kind``, at least ``stopsLevel`` points away."""
+    _, buy, where = PENDING[kind]
+    digits, gap = int(spec["digits"]), float(spec.get("stopsLevel") or 0) * float(spec["point"])
+    market, quote, at = (ask, "ask") if buy else (bid, "bid"), _fmt(price, digits)
+    distance = market - price if where == "below" else price - market
+    if distance <= 0:
+        raise refuse(
+            "price", f"price {at} of a {kind} must be {where} the current {quote} {_fmt(market, digits)}.", price
+        )
+    if distance < gap - 1e-12:
+        raise refuse(
+            "price",
+            f"price {at} of a {kind} is closer to the {quote} {_fmt(market, digits)} than the stops level of "
+            f"{spec['stopsLevel']} points of {spec['symbol']}.",
+            price,
+        )
+
+
+def _ticket(name: str, value: Any) -> str:
+    """An id from an id, a record dict or a row of ``positions()`` / ``orders()``."""
+    if not isinstance(value, str | int) and hasattr(value, "get"):
+        value = value.get("id")
+    return ticket(name, value)
+
+
+def _options(comment: Any, client_id: Any, magic: Any, slippage: Any) -> dict[str, Any]:
+    raw = {"comment": comment, "clientId": client_id, "magic": magic, "slippage": slippage}
+    return {key: value for key, value in raw.items() if value is not None}
+
+
+def _expiration(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"type": "ORDER_TIME_SPECIFIED", "time": download.moment("expiration", value)}
+
+
+class Orders:
+    """The order helpers of :class:`~mtdata.session.Session` (a base class, not used alone)."""
+
+    _loop: LoopThread
+
+    async def _run(self, coro: Any) -> Any:  # provided by Session
+        raise NotImplementedError
+
+    async def _connection(self) -> Any:  # provided by AccountFrames
+        raise NotImplementedError
+
+    # -- checks against the terminal state ------------------------------------------------------------
+
+    async def _market(self, symbol: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """The connection, the specification of ``symbol`` (refused when unknown or closed) and its price."""
+        checks.text("symbol", symbol)
+        connection = await self._connection()
+        state = connection.terminal_state
+        spec = state.specification(symbol)
+        if spec is None:
+            raise refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
+        server_time = (await connection._rpc({"type": "getServerTime"}))["serverTime"]
+        check_session(spec, server_time["brokerTime"])
+        if symbol not in connection.subscribed_symbols():
+            await connection.subscribe_to_market_data(symbol)
+        price = state.price(symbol) or await state.wait_for_price(symbol)
+        return connection, spec, price
+
+    async def _send(self, coro: Any) -> TradeResult:
+        return TradeResult.from_response(await coro)
+
+    # -- market orders ---------------------------------------------------------------------------------
+
+    async def _market_order(
+        self, buy: bool, symbol: Any, volume: Any, sl: Any, tp: Any, units: Any, options: dict[str, Any]
+    ) -> TradeResult:
+        checks.choice("units", units, UNITS)
+        connection, spec, price = await self._market(symbol)
+        volume = check_volume(spec, volume)
+        kind = "buy" if buy else "sell"
+        entry = float(price["ask"] if buy else price["bid"])
+        sl, tp = to_price(spec, "sl", sl, entry, buy, units), to_price(spec, "tp", tp, entry, buy, units)
+        check_stops(spec, sl, tp, entry, buy, kind)
+        helper = connection.create_market_buy_order if buy else connection.create_market_sell_order
+        return await self._send(helper(symbol, volume, sl, tp, options))
+
+    async def buy_async(
+        self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, *,
+        comment: str | None = None, client_id: str | None = None, magic: int | None = None,
+        slippage: int | None = None, units: str = "price",
+    ) -> TradeResult:  # fmt: skip
+        """Buy ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units``."""
+        options = _options(comment, client_id, magic, slippage)
+        return await self._run(self._market_order(True, symbol, volume, sl, tp, units, options))
+
+    def buy(
+        self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, **kw: Any
+    ) -> TradeResult:
+        """Blocking :meth:`buy_async`."""
+        return self._loop.run(self.buy_async(symbol, volume, sl, tp, **kw))
+
+    async def sell_async(
+        self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, *,
+        comment: str | None = None, client_id: str | None = None, magic: int | None = None,
+        slippage: int | None = None, units: str = "price",
+    ) -> TradeResult:  # fmt: skip
+        """Sell ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units``."""
+        options = _options(comment, client_id, magic, slippage)
+        return await self._run(self._market_order(False, symbol, volume, sl, tp, units, options))
+
+    def sell(
+        self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, **kw: Any
+    ) -> TradeResult:
+        """Blocking :meth:`sell_async`."""
+        return self._loop.run(self.sell_async(symbol, volume, sl, tp, **kw))
+
+    # -- pending orders --------------------------------------------------------------------------------
+
+    async def _pending_order(
+        self, kind: str, symbol: Any, volume: Any, price: Any, sl: Any, tp: Any, expiration: Any, units: Any,
+        options: dict[str, Any],
+    ) -> TradeResult:  # fmt: skip
+        helper_name, buy, _ = PENDING[kind]
+        checks.choice("units", units, UNITS)
+        checks.number("price", price, minimum=0)
+        if expiration is not None:
+            options["expiration"] = _expiration(expiration)
+        connection, spec, quote = await self._market(symbol)
+        volume = check_volume(spec, volume)
+        check_pending_price(spec, kind, float(price), float(quote["bid"]), float(quote["ask"]))
+        sl, tp = to_price(spec, "sl", sl, price, buy, units), to_price(spec, "tp", tp, price, buy, units)
+        check_stops(spec, sl, tp, float(price), buy, kind)
+        helper = getattr(connection, helper_name)
+        return await self._send(helper(symbol, volume, price, sl, tp, options))
+
+    async def pending_async(
+        self, kind: str, symbol: str, volume: float, price: float, sl: float | None = None, tp: float | None = None,
+        expiration: Any = None, *, comment: str | None = None, client_id: str | None = None, magic: int | None = None,
+        slippage: int | None = None, units: str = "price",
+    ) -> TradeResult:  # fmt: skip
+        """A pending order of ``kind`` (``buy limit``, ``sell limit``, ``buy stop``, ``sell stop``) at ``price``;
+        ``expiration`` (a time) ends it; ``sl`` / ``tp`` are prices, or distances from ``price`` in ``units``."""
+        checks.choice("kind", kind, PENDING)
+        options = _options(comment, client_id, magic, slippage)
+        return await self._run(self._pending_order(kind, symbol, volume, price, sl, tp, expiration, units, options))
+
+    def pending(self, kind: str, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """Blocking :meth:`pending_async`."""
+        return self._loop.run(self.pending_async(kind, symbol, volume, price, *args, **kw))
+
+    async def buy_limit_async(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """A buy limit at ``price`` (below the ask): see :meth:`pending_async`."""
+        return await self.pending_async("buy limit", symbol, volume, price, *args, **kw)
+
+    def buy_limit(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """Blocking :meth:`buy_limit_async`."""
+        return self._loop.run(self.buy_limit_async(symbol, volume, price, *args, **kw))
+
+    async def sell_limit_async(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """A sell limit at ``price`` (above the bid): see :meth:`pending_async`."""
+        return await self.pending_async("sell limit", symbol, volume, price, *args, **kw)
+
+    def sell_limit(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """Blocking :meth:`sell_limit_async`."""
+        return self._loop.run(self.sell_limit_async(symbol, volume, price, *args, **kw))
+
+    async def buy_stop_async(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """A buy stop at ``price`` (above the ask): see :meth:`pending_async`."""
+        return await self.pending_async("buy stop", symbol, volume, price, *args, **kw)
+
+    def buy_stop(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """Blocking :meth:`buy_stop_async`."""
+        return self._loop.run(self.buy_stop_async(symbol, volume, price, *args, **kw))
+
+    async def sell_stop_async(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """A sell stop at ``price`` (below the bid): see :meth:`pending_async`."""
+        return await self.pending_async("sell stop", symbol, volume, price, *args, **kw)
+
+    def sell_stop(self, symbol: str, volume: float, price: float, *args: Any, **kw: Any) -> TradeResult:
+        """Blocking :meth:`sell_stop_async`."""
+        return self._loop.run(self.sell_stop_async(symbol, volume, price, *args, **kw))
+
+    # -- positions and orders --------------------------------------------------------------------------
+
+    async def _open_position(self, position: Any) -> tuple[Any, dict[str, Any]]:
+        position_id = _ticket("position", position)
+        connection = await self._connection()
+        record = next((p for p in connection.terminal_state.positions if p.get("id") == position_id), None)
+        if record is None:
+            raise refuse("position", f"position {position_id} is not open on this account.", position_id)
+        return connection, record
+
+    async def _close_one(self, position: Any) -> TradeResult:
+        connection, record = await self._open_position(position)
+        return await self._send(connection.close_position(record["id"]))
+
+    async def close_position_async(self, position: Any) -> TradeResult:
+        """Close a position: its id, its record dict, or a row of :meth:`positions` (``s.close(position)``)."""
+        return await self._run(self._close_one(position))
+
+    def close_position(self, position: Any) -> TradeResult:
+        """Blocking :meth:`close_position_async`."""
+        return self._loop.run(self.close_position_async(position))
+
+    async def _close_all(self, symbol: Any) -> list[TradeResult]:
+        checks.text("symbol", symbol, optional=True)
+        connection = await self._connection()
+        ids = [p["id"] for p in connection.terminal_state.positions if symbol in (None, p.get("symbol"))]
+        return [await self._send(connection.close_position(position_id)) for position_id in ids]
+
+    async def close_all_async(self, symbol: str | None = None) -> list[TradeResult]:
+        """Close every open position (of ``symbol`` when given), one by one; their results in order."""
+        return await self._run(self._close_all(symbol))
+
+    def close_all(self, symbol: str | None = None) -> list[TradeResult]:
+        """Blocking :meth:`close_all_async`."""
+        return self._loop.run(self.close_all_async(symbol))
+
+    async def _modify(self, position: Any, sl: Any, tp: Any) -> TradeResult:
+        connection, record = await self._open_position(position)
+        checks.number("sl", sl, minimum=0, optional=True)
+        checks.number("tp", tp, minimum=0, optional=True)
+        if sl is None and tp is None:
+            raise refuse("sl", "modify needs a new sl or tp.", None)
+        _, spec, price = await self._market(record["symbol"])
+        buy = record["type"] == "POSITION_TYPE_BUY"
+        check_stops(spec, sl, tp, float(price["bid"] if buy else price["ask"]), buy, "buy" if buy else "sell")
+        return await self._send(connection.modify_position(record["id"], sl, tp))
+
+    async def modify_async(self, position: Any, sl: float | None = None, tp: float | None = None) -> TradeResult:
+        """Set a position's stop loss and / or take profit (prices; checked against the current price)."""
+        return await self._run(self._modify(position, sl, tp))
+
+    def modify(self, position: Any, sl: float | None = None, tp: float | None = None) -> TradeResult:
+        """Blocking :meth:`modify_async`."""
+        return self._loop.run(self.modify_async(position, sl, tp))
+
+    async def _cancel(self, order: Any) -> TradeResult:
+        order_id = _ticket("order", order)
+        connection = await self._connection()
+        if not any(o.get("id") == order_id for o in connection.terminal_state.orders):
+            raise refuse("order", f"order {order_id} is not a pending order of this account.", order_id)
+        return await self._send(connection.cancel_order(order_id))
+
+    async def cancel_async(self, order: Any) -> TradeResult:
+        """Cancel a pending order: its id, its record dict, or a row of :meth:`orders`."""
+        return await self._run(self._cancel(order))
+
+    def cancel(self, order: Any) -> TradeResult:
+        """Blocking :meth:`cancel_async`."""
+        return self._loop.run(self.cancel_async(order))
+
+
+__all__ = ["Orders", "TradeResult", "refuse"]
