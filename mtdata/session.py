@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .client.accounts import MetatraderAccount
+    from .live import PanelFactory
     from .sandbox import SandboxHandle
 
 log = logging.getLogger("mtdata.client")
@@ -123,6 +124,7 @@ class Session(AccountFrames, Orders):
     ) -> None:
         self._loop, self._api, self._account, self._sandbox = loop, api, account, sandbox
         self._cache, self._progress, self._limiter = cache, progress, limiter
+        self._panels: PanelFactory | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -150,6 +152,15 @@ class Session(AccountFrames, Orders):
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._loop.closed
+
+    @property
+    def panel(self) -> PanelFactory:
+        """Live panels of this session: ``s.panel.ticker(["EURUSD"])`` (:mod:`mtdata.live`, imported on first use)."""
+        if self._panels is None:
+            from .live import PanelFactory
+
+            self._panels = PanelFactory(self)
+        return self._panels
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run any coroutine of the client SDK on the session's loop and wait for its result."""
@@ -306,6 +317,8 @@ class Session(AccountFrames, Orders):
             return await self.close_position_async(position)
         if self._loop.closed:
             return
+        if self._panels is not None:
+            self._panels.close()
         await self._loop.call(self._close())
         await asyncio.get_running_loop().run_in_executor(None, self._stop)
 
@@ -316,6 +329,8 @@ class Session(AccountFrames, Orders):
             return self.close_position(position)
         if self._loop.closed:
             return
+        if self._panels is not None:
+            self._panels.close()
         try:
             self._loop.run(self._close())
         finally:

@@ -10,14 +10,33 @@ The foundations, used by every panel:
   inline (no CDN), the current document re-sent when a browser view connects, ``close()`` and
   ``snapshot(path)`` (a standalone HTML file).
 
-Nothing here talks to a server: panels are fed by whoever calls ``Window.stream``/``patch`` and
-``Panel.changed`` (in mtdata, the session's streaming connection).
+The market panels (``session.panel``, a :class:`PanelFactory`) are fed by the session's :class:`LiveFeed`
+(``feed.py``): one listener on its streaming connection, shared reference-counted subscriptions:
+:class:`TickerPanel`, :class:`TicksPanel`, :class:`BookPanel` (``market_panels.py``) and
+:class:`CandlesPanel` (``candles_panel.py``).
 """
 
 from __future__ import annotations
 
+from .candles_panel import CandlesPanel
+from .factory import PanelFactory
+from .feed import LiveFeed, Stream
+from .market_panels import BookPanel, TickerPanel, TicksPanel
 from .throttle import DEFAULT_RATE, Throttle
 from .view import Panel, load_bokehjs
 from .window import Window
 
-__all__ = ["DEFAULT_RATE", "Panel", "Throttle", "Window", "load_bokehjs"]
+__all__ = [
+    "DEFAULT_RATE",
+    "BookPanel",
+    "CandlesPanel",
+    "LiveFeed",
+    "Panel",
+    "PanelFactory",
+    "Stream",
+    "Throttle",
+    "TickerPanel",
+    "TicksPanel",
+    "Window",
+    "load_bokehjs",
+]

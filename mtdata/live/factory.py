@@ -1,0 +1,74 @@
+"""``session.panel``: the live panels of one session, built on its :class:`~mtdata.live.feed.LiveFeed`.
+
+The factory holds its panels weakly; :meth:`PanelFactory.close` (run by ``session.close()``) closes the
+ones still alive, then the feed (its subscriptions and listener).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, TypeVar
+
+from .candles_panel import CandlesPanel
+from .feed import LiveFeed
+from .market_panels import BookPanel, TickerPanel, TicksPanel
+from .throttle import DEFAULT_RATE
+from .view import Panel
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+P = TypeVar("P", bound=Panel)
+
+
+class PanelFactory:
+    """Makes live panels of a session: ``s.panel.ticker(["EURUSD"])``, ``s.panel.candles("EURUSD", "1m")`` …"""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._feed: LiveFeed | None = None
+        self._panels: weakref.WeakSet[Panel] = weakref.WeakSet()
+
+    @property
+    def feed(self) -> LiveFeed:
+        """The session's live feed (made on first use)."""
+        if self._feed is None:
+            if self._session.closed:
+                raise RuntimeError("the session is closed")
+            self._feed = LiveFeed(self._session)
+        return self._feed
+
+    @property
+    def open(self) -> list[Panel]:
+        """The panels made here that are still open."""
+        return [panel for panel in list(self._panels) if not panel.closed]
+
+    def ticker(self, symbols: str | list[str], *, rate: float = DEFAULT_RATE) -> TickerPanel:
+        """Bid, ask, spread, change since the panel opened and last update of ``symbols``, flashing on change."""
+        return self._keep(TickerPanel(self.feed, symbols, rate=rate))
+
+    def candles(
+        self, symbol: str, timeframe: str = "1m", *, rollover: int = 300, rate: float = DEFAULT_RATE
+    ) -> CandlesPanel:
+        """Candlesticks and volume of ``symbol``: ``rollover`` bars of history, then the forming bar live."""
+        return self._keep(CandlesPanel(self._session, self.feed, symbol, timeframe, rollover=rollover, rate=rate))
+
+    def ticks(self, symbol: str, *, rollover: int = 2000, rate: float = DEFAULT_RATE) -> TicksPanel:
+        """Bid and ask lines of ``symbol``'s ticks (the newest ``rollover``)."""
+        return self._keep(TicksPanel(self.feed, symbol, rollover=rollover, rate=rate))
+
+    def book(self, symbol: str, *, rate: float = DEFAULT_RATE) -> BookPanel:
+        """``symbol``'s order book: depth ladder and cumulative depth chart."""
+        return self._keep(BookPanel(self.feed, symbol, rate=rate))
+
+    def close(self) -> None:
+        """Close every open panel, then the feed (no subscription or listener left). Idempotent."""
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()  # one teardown; the panels' own detaches are then no-ops
+        for panel in self.open:
+            panel.close()
+
+    def _keep(self, panel: P) -> P:
+        self._panels.add(panel)
+        return panel

@@ -1,0 +1,219 @@
+"""Market panels fed by a session's :class:`~mtdata.live.feed.LiveFeed`: ticker, ticks and order book.
+
+Each panel stores what the feed hands it (on the session's loop thread) as a latest value or in a
+:class:`~mtdata.live.window.Window`, pokes :meth:`~mtdata.live.view.Panel.changed`, and applies it to its
+Bokeh models in :meth:`redraw` (on the kernel's thread, at most ``rate`` times a second).
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from datetime import datetime
+from typing import Any
+
+from bokeh.layouts import column, row
+from bokeh.models import ColumnDataSource, CrosshairTool, DataTable, Div, HoverTool, TableColumn
+from bokeh.plotting import figure
+
+from ..client import checks
+from .feed import LiveFeed, Sink, Stream
+from .throttle import DEFAULT_RATE
+from .view import Panel
+from .window import Window
+
+#: Ticker cells flash green (up) or red (down) for a second after a change (a CSS animation per redraw).
+TICKER_STYLE = """<style>
+.mtdata-ticker{border-collapse:collapse;font:13px monospace}
+.mtdata-ticker th,.mtdata-ticker td{padding:2px 10px;text-align:right}
+.mtdata-ticker th{border-bottom:1px solid #999}
+@keyframes mtdata-up{from{background:#b9f6ca}to{background:transparent}}
+@keyframes mtdata-down{from{background:#ffcdd2}to{background:transparent}}
+.mtdata-up{animation:mtdata-up 1s;color:#1b5e20}.mtdata-down{animation:mtdata-down 1s;color:#b71c1c}
+</style>"""
+
+
+class FeedPanel(Panel):
+    """A panel fed by a :class:`LiveFeed`: its sinks are attached after it is built and detached when it closes."""
+
+    def _listen(self, feed: LiveFeed, stream: Stream, sink: Sink) -> None:
+        feed.attach(stream, sink)
+        self.on_close(lambda: feed.detach(stream, sink))
+
+    def _listen_all(self, feed: LiveFeed, streams: list[tuple[Stream, Sink]]) -> None:
+        """Attach every sink; on a failure close the panel (detaching those already attached) and re-raise."""
+        try:
+            for stream, sink in streams:
+                self._listen(feed, stream, sink)
+        except BaseException:
+            self.close()
+            raise
+
+
+def symbol_list(symbols: str | list[str]) -> list[str]:
+    """One symbol or a list of distinct ones, checked."""
+    names = [symbols] if isinstance(symbols, str) else symbols
+    if not isinstance(names, list | tuple) or not names:
+        raise checks.fail("symbols", "must be a symbol or a non-empty list of symbols", symbols)
+    for name in names:
+        checks.text("symbols", name)
+    if len(set(names)) != len(names):
+        raise checks.fail("symbols", "must not repeat a symbol", symbols)
+    return list(names)
+
+
+class TickerPanel(FeedPanel):
+    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash."""
+
+    def __init__(self, feed: LiveFeed, symbols: str | list[str], *, rate: float = DEFAULT_RATE) -> None:
+        self.symbols = symbol_list(symbols)
+        self._lock = threading.Lock()
+        self._latest: dict[str, dict[str, Any]] = {}
+        self._first_bid: dict[str, float] = {}
+        self._shown: dict[str, dict[str, Any]] = {}
+        self.table = Div(text=self._html({}), name="ticker", css_classes=["mtdata-ticker"])
+        super().__init__(column(self.table), title="ticker " + " ".join(self.symbols), rate=rate)
+        self._listen_all(feed, [(Stream("quotes", s), self._price) for s in self.symbols])
+
+    def values(self) -> dict[str, dict[str, Any]]:
+        """The values shown at the last redraw, per symbol: bid, ask, spread, change, time."""
+        return {symbol: dict(shown) for symbol, shown in self._shown.items()}
+
+    def _price(self, price: dict[str, Any]) -> None:
+        with self._lock:
+            self._latest[price["symbol"]] = price
+        self.changed()
+
+    def redraw(self) -> None:
+        """Rebuild the table from the latest prices, marking what moved since the last redraw."""
+        with self._lock:
+            latest = dict(self._latest)
+        moves: dict[str, dict[str, str]] = {}
+        for symbol, price in latest.items():
+            bid, ask = price["bid"], price["ask"]
+            first = self._first_bid.setdefault(symbol, bid)
+            now = {"bid": bid, "ask": ask, "spread": round(ask - bid, 10), "change": round(bid - first, 10)}
+            now["time"] = price.get("time")
+            before = self._shown.get(symbol, {})
+            moves[symbol] = {
+                key: "mtdata-up" if now[key] > before[key] else "mtdata-down"
+                for key in ("bid", "ask")
+                if key in before and now[key] != before[key]
+            }
+            self._shown[symbol] = now
+        self.table.text = self._html(moves)
+
+    def _html(self, moves: dict[str, dict[str, str]]) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ("symbol", "bid", "ask", "spread", "change", "last update"))
+        rows = []
+        for symbol in self.symbols:
+            shown = self._shown.get(symbol)
+            if shown is None:
+                cells = [html.escape(symbol), *["…"] * 5]
+                rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+                continue
+            move = moves.get(symbol, {})
+            when = shown["time"].strftime("%H:%M:%S.%f")[:-3] if isinstance(shown["time"], datetime) else "?"
+            cells = [
+                ("symbol", html.escape(symbol)),
+                ("bid", f"{shown['bid']:g}"),
+                ("ask", f"{shown['ask']:g}"),
+                ("spread", f"{shown['spread']:g}"),
+                ("change", f"{shown['change']:+g}"),
+                ("time", when),
+            ]
+            tds = "".join(f"<td class='mtdata-{k} {move.get(k, '')}'>{v}</td>" for k, v in cells)
+            rows.append(f"<tr data-symbol='{html.escape(symbol)}'>{tds}</tr>")
+        return f"{TICKER_STYLE}<table class='mtdata-ticker'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+class TicksPanel(FeedPanel):
+    """Bid and ask of every tick of a symbol as two lines, the newest ``rollover`` ticks."""
+
+    def __init__(self, feed: LiveFeed, symbol: str, *, rollover: int = 2000, rate: float = DEFAULT_RATE) -> None:
+        self.symbol = checks.text("symbol", symbol)
+        self.window = Window(("time", "bid", "ask"), rollover=rollover)
+        self.window.source.name = "ticks"
+        chart = figure(height=280, width=700, x_axis_type="datetime", title=f"{symbol} ticks", name="ticks_chart")
+        chart.line("time", "bid", source=self.window.source, color="#1565c0", legend_label="bid")
+        chart.line("time", "ask", source=self.window.source, color="#c62828", legend_label="ask")
+        chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("bid", "@bid{0.00000}"), ("ask", "@ask{0.00000}")]))
+        chart.legend.location = "top_left"
+        super().__init__(chart, title=f"{symbol} ticks", rate=rate)
+        self._listen_all(feed, [(Stream("ticks", self.symbol), self._ticks)])
+
+    def _ticks(self, ticks: list[dict[str, Any]]) -> None:
+        self.window.stream(
+            {
+                "time": [tick["time"].timestamp() * 1000 for tick in ticks],
+                "bid": [tick.get("bid") for tick in ticks],
+                "ask": [tick.get("ask") for tick in ticks],
+            }
+        )
+        self.changed()
+
+    def redraw(self) -> None:
+        """Stream the new ticks to the chart."""
+        self.window.apply()
+
+
+BOOK_COLUMNS = ("side", "price", "volume", "cumulative")
+
+
+def book_levels(book: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """A book's ladder (asks high to low, then bids high to low, cumulative volume from the touch) and depth steps."""
+    asks = sorted((level for level in book if level.get("type") == "BOOK_TYPE_SELL"), key=lambda lv: lv["price"])
+    bids = sorted((level for level in book if level.get("type") == "BOOK_TYPE_BUY"), key=lambda lv: -lv["price"])
+    ladder: dict[str, list[Any]] = {name: [] for name in BOOK_COLUMNS}
+    depth: dict[str, list[Any]] = {"ask_price": [], "ask_depth": [], "bid_price": [], "bid_depth": []}
+    sides = []
+    for side, levels in (("ask", asks), ("bid", bids)):
+        total, rows = 0.0, []
+        for level in levels:
+            total = round(total + level["volume"], 8)
+            rows.append((side, level["price"], level["volume"], total))
+            depth[f"{side}_price"].append(level["price"])
+            depth[f"{side}_depth"].append(total)
+        sides.append(rows[::-1] if side == "ask" else rows)
+    for rows in sides:
+        for values in rows:
+            for name, value in zip(BOOK_COLUMNS, values, strict=True):
+                ladder[name].append(value)
+    return ladder, depth
+
+
+class BookPanel(FeedPanel):
+    """A symbol's order book: the depth ladder (a table) and the cumulative depth of each side (a chart)."""
+
+    def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:
+        self.symbol = checks.text("symbol", symbol)
+        self._latest: dict[str, Any] | None = None
+        empty, depth = book_levels([])
+        self.ladder = ColumnDataSource(data=empty, name="ladder")
+        self.depth = ColumnDataSource(data=depth, name="depth")
+        table = DataTable(
+            source=self.ladder,
+            columns=[TableColumn(field=name, title=name) for name in BOOK_COLUMNS],
+            width=360,
+            height=320,
+            index_position=None,
+        )
+        chart = figure(height=320, width=420, title=f"{symbol} cumulative depth", name="depth_chart")
+        chart.step("ask_price", "ask_depth", source=self.depth, color="#c62828", mode="after", legend_label="asks")
+        chart.step("bid_price", "bid_depth", source=self.depth, color="#1565c0", mode="after", legend_label="bids")
+        chart.add_tools(CrosshairTool())
+        super().__init__(row(table, chart), title=f"{symbol} book", rate=rate)
+        self._listen_all(feed, [(Stream("marketDepth", self.symbol), self._book)])
+
+    def _book(self, book: dict[str, Any]) -> None:
+        self._latest = book  # one reference swap: atomic
+        self.changed()
+
+    def redraw(self) -> None:
+        """Show the newest book (both sources replaced: a book is a few dozen levels)."""
+        book = self._latest
+        if book is None:
+            return
+        ladder, depth = book_levels(book.get("book") or [])
+        self.ladder.data = ladder
+        self.depth.data = depth

@@ -1,0 +1,115 @@
+"""LiveFeed: one listener, shared reference-counted subscriptions, close() leaving nothing behind (real sandbox)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import mtdata
+from mtdata.live import LiveFeed, Stream
+
+#: A weekday market clock (FX quotes stream) at 60 simulated seconds per second (a 1m candle closes each second).
+FAST_MARKET = {"start": "2026-11-18T12:00:00Z", "speed": 60}
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[mtdata.Session]:
+    with mtdata.connect(sandbox=FAST_MARKET, progress=False) as opened:
+        yield opened
+
+
+def wait_for(condition: Any, timeout: float = 30) -> None:
+    """Poll ``condition`` until true (generous timeout: the machine is shared)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def kinds(session: mtdata.Session, symbol: str) -> list[tuple[str, str | None]]:
+    """The market-data subscriptions the connection holds for ``symbol``."""
+    return sorted((s["type"], s.get("timeframe")) for s in session.connection().subscriptions(symbol))
+
+
+def listeners_of(session: mtdata.Session) -> list[Any]:
+    return [listener for listener in session.connection()._user_listeners if isinstance(listener, LiveFeed)]
+
+
+def test_two_sinks_on_one_stream_subscribe_once_and_the_last_detach_unsubscribes(session: mtdata.Session):
+    feed = LiveFeed(session)
+    quotes = Stream("quotes", "GBPUSD")
+    first: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
+    threads: set[int] = set()
+
+    def sink_one(price: dict[str, Any]) -> None:
+        threads.add(threading.get_ident())
+        first.append(price)
+
+    feed.attach(quotes, sink_one)
+    feed.attach(quotes, second.append)
+    assert feed.streams == {quotes: 2} and feed.owned == {quotes}
+    assert kinds(session, "GBPUSD") == [("quotes", None)]
+    assert len(listeners_of(session)) == 1
+    wait_for(lambda: len(first) >= 3 and len(second) >= 3)
+    assert {p["symbol"] for p in first} == {"GBPUSD"}
+    assert threads == {session._loop._thread.ident}  # sinks run on the session's loop thread
+
+    feed.detach(quotes, sink_one)  # one left: still subscribed, still fed
+    assert kinds(session, "GBPUSD") == [("quotes", None)]
+    seen = len(second)
+    wait_for(lambda: len(second) > seen)
+
+    feed.detach(quotes, second.append)  # the last: unsubscribed
+    assert feed.streams == {} and feed.owned == set()
+    assert kinds(session, "GBPUSD") == []
+    feed.close()
+    assert not feed.listening and listeners_of(session) == []
+
+
+def test_a_subscription_held_before_is_borrowed_and_kept(session: mtdata.Session):
+    connection = session.connection()
+    session.run(connection.subscribe_to_market_data("USDJPY"))
+    feed = LiveFeed(session)
+    got: list[Any] = []
+    feed.attach(Stream("quotes", "USDJPY"), got.append)
+    feed.attach(Stream("candles", "USDJPY", "1m"), got.append)
+    assert feed.owned == {Stream("candles", "USDJPY", "1m")}
+    assert kinds(session, "USDJPY") == [("candles", "1m"), ("quotes", None)]
+    wait_for(lambda: any("timeframe" in g for g in got) and any("bid" in g for g in got))
+    feed.close()
+    assert kinds(session, "USDJPY") == [("quotes", None)]  # someone else's subscription stays
+    assert listeners_of(session) == []
+    session.run(connection.unsubscribe_from_market_data("USDJPY"))
+
+
+def test_candles_ticks_and_books_reach_their_sinks(session: mtdata.Session):
+    feed = LiveFeed(session)
+    got: dict[str, list[Any]] = {"candles": [], "ticks": [], "marketDepth": []}
+    for kind, stream in (
+        ("candles", Stream("candles", "EURUSD", "1m")),
+        ("ticks", Stream("ticks", "EURUSD")),
+        ("marketDepth", Stream("marketDepth", "EURUSD")),
+    ):
+        feed.attach(stream, got[kind].append)
+    wait_for(lambda: all(len(v) >= 2 for v in got.values()))
+    assert {c["timeframe"] for c in got["candles"]} == {"1m"}
+    assert all(isinstance(batch, list) and batch[0]["symbol"] == "EURUSD" for batch in got["ticks"])
+    assert got["marketDepth"][0]["book"]
+    feed.close()
+    assert kinds(session, "EURUSD") == []
+    feed.close()  # idempotent
+
+
+def test_a_failed_subscription_leaves_no_sink(session: mtdata.Session):
+    feed = LiveFeed(session)
+    with pytest.raises(mtdata.errors.ValidationException) as caught:
+        feed.attach(Stream("quotes", "NOSUCH"), print)
+    assert caught.value.details[0]["parameter"] == "symbol"
+    assert feed.streams == {}
+    feed.close()
