@@ -148,7 +148,8 @@ def check_pending_price(spec: dict[str, Any], kind: str, price: float, bid: floa
     """A pending price on the right side of the market for ``kind``, at least ``stopsLevel`` points away."""
     _, buy, where = PENDING[kind]
     digits, gap = int(spec["digits"]), float(spec.get("stopsLevel") or 0) * float(spec["point"])
-    market, quote, at = (ask, "ask") if buy else (bid, "bid"), _fmt(price, digits)
+    market, quote = (ask, "ask") if buy else (bid, "bid")
+    at = _fmt(price, digits)
     distance = market - price if where == "below" else price - market
     if distance <= 0:
         raise refuse(

@@ -1,0 +1,203 @@
+"""Orders from cells against the sandbox: each helper acts, bad input is refused before sending, rejections raise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import mtdata
+from mtdata import sandbox as sandboxes
+from mtdata.errors import TradeException, ValidationException
+from mtdata.orders import TradeResult
+from mtdata.sandbox import SandboxHandle
+from mtdata.session import Session
+
+#: A Wednesday noon (market open) and a Saturday noon (FX closed) on the sandbox's clock.
+WEDNESDAY, SATURDAY = "2026-11-18T12:00:00Z", "2026-11-21T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """A sandbox of this module's own (its tests trade)."""
+    with sandboxes.start(data_dir=tmp_path_factory.mktemp("sandbox"), start=WEDNESDAY) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def s(box: SandboxHandle) -> Iterator[Session]:
+    """A session on the module's sandbox."""
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
+        yield session
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def _quote(s: Session, symbol: str = "EURUSD") -> tuple[float, float]:
+    row = s.price(symbol).iloc[0]
+    return float(row["bid"]), float(row["ask"])
+
+
+def _ids(s: Session) -> tuple[set[str], set[str]]:
+    return set(s.positions()["id"]), set(s.orders()["id"])
+
+
+def _stored(box: SandboxHandle) -> tuple[int, int, int]:
+    """Positions, pending orders and history orders the server holds (a refused trade adds none)."""
+    return tuple(len(box.server.store.select(t, "account_id = ?", (box.account_id,))) for t in
+                 ("positions", "orders", "history_orders"))  # type: ignore[return-value]  # fmt: skip
+
+
+def test_buy_and_sell_open_positions(s: Session) -> None:
+    bid, ask = _quote(s)
+    bought = s.buy("EURUSD", 0.1, sl=round(bid - 0.005, 5), tp=round(ask + 0.005, 5), comment="cell")
+    sold = s.sell("EURUSD", 0.2, sl=50, tp=30, units="pips")
+    for result in (bought, sold):
+        assert isinstance(result, TradeResult) and result.code == 10009 and result.string_code == "TRADE_RETCODE_DONE"
+        assert result.position_id and result.order_id and result.client_id
+    _wait(lambda: {bought.position_id, sold.position_id} <= _ids(s)[0])
+    positions = s.positions().set_index("id")
+    buy, sell = positions.loc[bought.position_id], positions.loc[sold.position_id]
+    assert (buy["type"], buy["volume"], buy["comment"]) == ("POSITION_TYPE_BUY", 0.1, "cell")
+    assert buy["stop_loss"] == round(bid - 0.005, 5)
+    assert sell["type"] == "POSITION_TYPE_SELL" and sell["volume"] == 0.2
+    assert sell["stop_loss"] == pytest.approx(sell["open_price"] + 0.005, abs=2e-5)  # 50 pips above the bid
+    assert sell["take_profit"] == pytest.approx(sell["open_price"] - 0.003, abs=2e-5)
+    s.close_all("EURUSD")
+
+
+@pytest.mark.parametrize("kind", ["buy_limit", "sell_limit", "buy_stop", "sell_stop"])
+def test_pending_orders_are_placed_and_cancelled(s: Session, kind: str) -> None:
+    bid, ask = _quote(s)
+    below = kind in ("buy_limit", "sell_stop")
+    price = round((bid if kind.startswith("sell") else ask) + (-0.01 if below else 0.01), 5)
+    buy = kind.startswith("buy")
+    result = getattr(s, kind)("EURUSD", 0.1, price, sl=20, tp=40, units="pips", expiration="2026-11-30T00:00:00Z")
+    assert result.code == 10009 and result.order_id and result.position_id is None
+    _wait(lambda: result.order_id in _ids(s)[1])
+    order = s.orders().set_index("id").loc[result.order_id]
+    assert order["type"] == f"ORDER_TYPE_{kind.upper()}" and order["open_price"] == price
+    assert order["stop_loss"] == pytest.approx(price - 0.002 if buy else price + 0.002, abs=1e-6)
+    row = s.orders().reset_index().set_index("id", drop=False).loc[result.order_id]
+    cancelled = s.cancel(row)
+    assert cancelled.code == 10009
+    _wait(lambda: result.order_id not in _ids(s)[1])
+
+
+def test_modify_close_and_close_all(s: Session) -> None:
+    bid, ask = _quote(s)
+    first, second, third = s.buy("EURUSD", 0.1), s.sell("EURUSD", 0.1), s.buy("GBPUSD", 0.1)
+    _wait(lambda: {first.position_id, second.position_id, third.position_id} <= _ids(s)[0])
+    row = s.positions().set_index("id", drop=False).loc[first.position_id]
+    assert s.modify(row, sl=round(bid - 0.01, 5), tp=round(ask + 0.01, 5)).code == 10009
+    _wait(lambda: s.positions().set_index("id").loc[first.position_id, "stop_loss"] == round(bid - 0.01, 5))
+    assert s.close({"id": first.position_id}).code == 10009
+    _wait(lambda: first.position_id not in _ids(s)[0])
+    results = s.close_all("EURUSD")
+    assert [r.position_id for r in results] == [second.position_id]
+    _wait(lambda: _ids(s)[0] == {third.position_id})
+    assert s.close(third.position_id).code == 10009
+    _wait(lambda: not _ids(s)[0])
+    assert s.close_all() == []
+
+
+async def test_async_twins(s: Session) -> None:
+    result = await s.buy_async("EURUSD", 0.01)
+    assert result.code == 10009
+    assert (await s.close_async(result.position_id)).position_id == result.position_id  # type: ignore[union-attr]
+
+
+def _refusals(bid: float, ask: float) -> list[tuple[str, Callable[[Session], object], str, str]]:
+    """(case, call, argument named, words of the sentence)."""
+    return [
+        ("unknown symbol", lambda s: s.buy("NOPE", 0.1), "symbol", "NOPE is not a symbol of this account"),
+        ("volume below min", lambda s: s.buy("EURUSD", 0.001), "volume", "below the minimum of 0.01 lots"),
+        ("volume above max", lambda s: s.sell("EURUSD", 500), "volume", "above the maximum of 100 lots"),
+        ("volume off step", lambda s: s.buy("EURUSD", 0.015), "volume", "not a multiple of the 0.01 lot step"),
+        ("buy sl above", lambda s: s.buy("EURUSD", 0.1, sl=ask + 0.01), "sl", "must be below the entry price"),
+        ("buy tp below", lambda s: s.buy("EURUSD", 0.1, tp=bid - 0.01), "tp", "must be above the entry price"),
+        ("sell sl below", lambda s: s.sell("EURUSD", 0.1, sl=bid - 0.01), "sl", "must be above the entry price"),
+        ("sell tp above", lambda s: s.sell("EURUSD", 0.1, tp=ask + 0.01), "tp", "must be below the entry price"),
+        ("buy limit above", lambda s: s.buy_limit("EURUSD", 0.1, ask + 0.01), "price", "must be below the current ask"),
+        (
+            "sell limit below",
+            lambda s: s.sell_limit("EURUSD", 0.1, bid - 0.01),
+            "price",
+            "must be above the current bid",
+        ),
+        ("buy stop below", lambda s: s.buy_stop("EURUSD", 0.1, ask - 0.01), "price", "must be above the current ask"),
+        ("sell stop above", lambda s: s.sell_stop("EURUSD", 0.1, bid + 0.01), "price", "must be below the current bid"),
+        ("pending sl", lambda s: s.buy_limit("EURUSD", 0.1, ask - 0.01, sl=ask), "sl", "must be below the entry price"),
+        ("bad units", lambda s: s.buy("EURUSD", 0.1, sl=10, units="lots"), "units", "must be one of price, pips"),
+    ]
+
+
+def test_bad_input_is_refused_before_sending(s: Session, box: SandboxHandle) -> None:
+    s.close_all()
+    bid, ask = _quote(s)
+    for case, call, name, words in _refusals(bid, ask):
+        before = _stored(box)
+        with pytest.raises(ValidationException) as caught:
+            call(s)
+        error = caught.value
+        assert error.details[0]["parameter"] == name, case
+        assert words in str(error) and ". " not in str(error), (case, str(error))  # one sentence
+        assert _stored(box) == before, f"{case}: something was sent"
+
+
+def test_unknown_position_and_order_are_refused(s: Session) -> None:
+    with pytest.raises(ValidationException, match="position 999999 is not open"):
+        s.close("999999")
+    with pytest.raises(ValidationException, match="order 999999 is not a pending order"):
+        s.cancel(999999)
+    with pytest.raises(ValidationException, match="position 999999 is not open"):
+        s.modify({"id": "999999"}, sl=1.0)
+
+
+def test_stops_level(s: Session, box: SandboxHandle) -> None:
+    """The sandbox's symbols have no stops level: one is set on the client's copy of the specification."""
+    spec = s.run(s.connection_async()).terminal_state.specification("EURUSD")
+    spec["stopsLevel"] = 100
+    try:
+        _, ask = _quote(s)
+        before = _stored(box)
+        with pytest.raises(ValidationException, match=r"^sl .* closer to the entry price .* stops level of 100 points"):
+            s.buy("EURUSD", 0.1, sl=round(ask - 0.0005, 5))
+        with pytest.raises(
+            ValidationException, match=r"^price .* buy limit is closer to the ask .* stops level of 100"
+        ):
+            s.buy_limit("EURUSD", 0.1, round(ask - 0.0005, 5))
+        assert _stored(box) == before
+    finally:
+        spec["stopsLevel"] = 0
+
+
+def test_server_rejection_raises_trade_exception(s: Session, box: SandboxHandle) -> None:
+    with pytest.raises(TradeException) as caught:
+        s.buy("EURUSD", 99)  # within the volume limits, beyond the free margin
+    assert caught.value.numeric_code == 10019 and caught.value.string_code == "TRADE_RETCODE_NO_MONEY"
+    assert "Not enough money" in caught.value.message
+
+
+def test_closed_market_is_refused() -> None:
+    with mtdata.connect(sandbox={"start": SATURDAY}, progress=False) as saturday:
+        with pytest.raises(ValidationException) as caught:
+            saturday.buy("EURUSD", 0.1)
+        assert str(caught.value) == "EURUSD is closed for trading until Monday 00:00 broker time."
+        assert caught.value.details[0]["parameter"] == "symbol"
+        assert saturday.positions().empty and saturday.history_orders().empty
+
+
+def test_result_reprs() -> None:
+    result = TradeResult(10009, "TRADE_RETCODE_DONE", "Request completed", "7", "7", "TE_x<y")
+    assert str(result) == "10009 TRADE_RETCODE_DONE: Request completed (order_id 7, position_id 7, client_id TE_x<y)"
+    page = result._repr_html_()
+    assert "<table>" in page and "TRADE_RETCODE_DONE" in page and "TE_x&lt;y" in page and "<th" in page
+    assert "TradeResult(code=10009" in repr(result)
+    assert "order_id" not in TradeResult(10018, "TRADE_RETCODE_MARKET_CLOSED", "closed")._repr_html_()
