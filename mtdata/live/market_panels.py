@@ -36,6 +36,8 @@ TICKER_STYLE = """<style>
 class FeedPanel(Panel):
     """A panel fed by a :class:`LiveFeed`: its sinks are attached after it is built and detached when it closes."""
 
+    _closed = True  # until Panel.__init__ ran: arguments are checked first, and ipywidgets' __del__ calls close()
+
     def _listen(self, feed: LiveFeed, stream: Stream, sink: Sink) -> None:
         feed.attach(stream, sink)
         self.on_close(lambda: feed.detach(stream, sink))
