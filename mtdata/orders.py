@@ -203,12 +203,19 @@ class Orders:
         spec = state.specification(symbol)
         if spec is None:
             raise refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
-        server_time = (await connection._rpc({"type": "getServerTime"}))["serverTime"]
-        check_session(spec, server_time["brokerTime"])
+        await self._check_open(connection, [spec])
         if symbol not in connection.subscribed_symbols():
             await connection.subscribe_to_market_data(symbol)
         price = state.price(symbol) or await state.wait_for_price(symbol)
         return connection, spec, price
+
+    async def _check_open(self, connection: Any, specs: list[dict[str, Any]]) -> None:
+        """Refuse when a symbol of ``specs`` is outside its trade sessions by the broker clock (the server's time:
+        the last quote's time says nothing of a weekend). The streaming connection has no public getServerTime."""
+        if specs:
+            broker_time = (await connection._rpc({"type": "getServerTime"}))["serverTime"]["brokerTime"]
+            for spec in specs:
+                check_session(spec, broker_time)
 
     async def _send(self, coro: Any) -> TradeResult:
         return TradeResult.from_response(await coro)
@@ -336,6 +343,7 @@ class Orders:
 
     async def _close_one(self, position: Any) -> TradeResult:
         connection, record = await self._open_position(position)
+        await self._check_open(connection, [connection.terminal_state.specification(record["symbol"])])
         return await self._send(connection.close_position(record["id"]))
 
     async def close_position_async(self, position: Any) -> TradeResult:
@@ -349,7 +357,10 @@ class Orders:
     async def _close_all(self, symbol: Any) -> list[TradeResult]:
         checks.text("symbol", symbol, optional=True)
         connection = await self._connection()
-        ids = [p["id"] for p in connection.terminal_state.positions if symbol in (None, p.get("symbol"))]
+        state = connection.terminal_state
+        chosen = [p for p in state.positions if symbol in (None, p.get("symbol"))]
+        await self._check_open(connection, [state.specification(name) for name in {p["symbol"] for p in chosen}])
+        ids = [p["id"] for p in chosen]
         return [await self._send(connection.close_position(position_id)) for position_id in ids]
 
     async def close_all_async(self, symbol: str | None = None) -> list[TradeResult]:

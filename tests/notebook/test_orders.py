@@ -10,7 +10,7 @@ import pytest
 import mtdata
 from mtdata import sandbox as sandboxes
 from mtdata.errors import TradeException, ValidationException
-from mtdata.orders import TradeResult
+from mtdata.orders import TradeResult, check_session
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
@@ -201,3 +201,26 @@ def test_result_reprs() -> None:
     assert "<table>" in page and "TRADE_RETCODE_DONE" in page and "TE_x&lt;y" in page and "<th" in page
     assert "TradeResult(code=10009" in repr(result)
     assert "order_id" not in TradeResult(10018, "TRADE_RETCODE_MARKET_CLOSED", "closed")._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("broker_time", "sentence"),
+    [
+        ("2026-11-18 10:00:00.000", None),
+        ("2026-11-18 12:30:00.000", "XAUUSD is closed for trading until Wednesday 13:00 broker time."),
+        ("2026-11-18 18:00:00.000", "XAUUSD is closed for trading until Thursday 08:00 broker time."),
+        ("2026-11-20 23:56:00.000", "XAUUSD is closed for trading until Monday 08:00 broker time."),
+    ],
+)
+def test_trade_sessions_by_the_broker_clock(broker_time: str, sentence: str | None) -> None:
+    day = [{"from": "08:00:00.000", "to": "12:00:00.000"}, {"from": "13:00:00.000", "to": "17:00:00.000"}]
+    week = {name: day for name in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")}
+    spec = {"symbol": "XAUUSD", "tradeSessions": {**week, "SATURDAY": [], "SUNDAY": []}}
+    if sentence is None:
+        check_session(spec, broker_time)
+        return
+    with pytest.raises(ValidationException) as caught:
+        check_session(spec, broker_time)
+    assert str(caught.value) == sentence and caught.value.details[0]["parameter"] == "symbol"
+    with pytest.raises(ValidationException, match=r"^XAUUSD has no trading session\.$"):
+        check_session({"symbol": "XAUUSD", "tradeSessions": {"MONDAY": []}}, broker_time)
