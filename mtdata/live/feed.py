@@ -54,7 +54,7 @@ class LiveFeed(SynchronizationListener):
     @property
     def streams(self) -> dict[Stream, int]:
         """How many sinks each stream has now (for tests and display)."""
-        return {stream: len(sinks) for stream, sinks in self._sinks.items()}
+        return {stream: len(sinks) for stream, sinks in list(self._sinks.items())}
 
     @property
     def owned(self) -> set[Stream]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,9 +34,21 @@ async def until(condition: Any, timeout: float = 30) -> None:
         await asyncio.sleep(0.02)
 
 
+def session_tasks(session: mtdata.Session) -> Counter[str]:
+    """What the tasks alive on the session's loop run, counted (the client replaces some, e.g. queue reads)."""
+
+    async def alive() -> Counter[str]:
+        tasks = asyncio.all_tasks() - {asyncio.current_task()}
+        return Counter(task.get_coro().__qualname__ for task in tasks)  # type: ignore[union-attr]
+
+    return session.run(alive())
+
+
 async def test_two_tickers_share_one_subscription_and_the_last_close_drops_it(
     session: mtdata.Session, frontend: Frontend
 ):
+    session.connection()
+    tasks = session_tasks(session)
     one = session.panel.ticker("EURUSD")
     two = session.panel.ticker(["EURUSD", "GBPUSD"])
     feed = session.panel.feed
@@ -50,6 +63,9 @@ async def test_two_tickers_share_one_subscription_and_the_last_close_drops_it(
     two.close()
     assert feed.streams == {} and kinds(session, "EURUSD") == [] and kinds(session, "GBPUSD") == []
     assert session.panel.open == []
+    assert listeners_of(session) == [session.panel.feed]  # the feed's one listener stays until the session closes
+    await until(lambda: not session_tasks(session) - tasks)  # nothing left running on the session's loop
+    assert not one._throttle._timer and not two._throttle._timer  # nor on the kernel's
 
 
 async def test_the_ticker_shows_the_terminal_states_price_and_flashes_changes(
