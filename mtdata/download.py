@@ -20,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -45,9 +44,12 @@ ALIASES = {f"{p}{n}": f"{n}{s}" for p, s in (("M", "m"), ("H", "h")) for n in ra
     "D1": "1d", "W1": "1w", "MN1": "1mn"}  # fmt: skip
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 Record = dict[str, Any]
-FetchCandles = Callable[[str, str, datetime | None, int], Awaitable[list[Record]]]
+FetchCandles = Callable[[str, str, datetime | None, int], Awaitable[bytes]]
+#: A page as columns (numpy arrays of equal length, ``time`` ascending ``datetime64[ms]`` in UTC).
+Chunk = dict[str, np.ndarray]
 FetchTicks = Callable[[str, datetime, int, int], Awaitable[list[Record]]]
 
 
@@ -174,13 +176,13 @@ class Progress:
 
 
 def to_ms(moment: datetime) -> int:
-    """Epoch milliseconds of an aware datetime."""
-    return int(moment.timestamp() * 1000)
+    """Epoch milliseconds of an aware datetime (exact: integer arithmetic, sub-millisecond parts dropped)."""
+    return (moment - _EARLIEST) // _MS
 
 
 def at_ms(ms: int) -> datetime:
-    """The aware UTC datetime of epoch milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """The aware UTC datetime of epoch milliseconds (exact)."""
+    return _EARLIEST + ms * _MS
 
 
 async def gather(*awaitables: Awaitable[Any]) -> list[Any]:
@@ -235,11 +237,15 @@ def segments(tf: str, start_ms: int, end_ms: int, count: int) -> list[tuple[int,
     return [(tops[i + 1] + 1 if i + 1 < parts else start_ms, top) for i, top in enumerate(tops)]
 
 
-def trim(page: list[Record], start: str, end: str) -> list[Record]:
-    """The candles of ``page`` (ascending) opened in [start, end] (wire ISO times, which sort as strings)."""
-    first = bisect.bisect_left(page, start, key=itemgetter("time"))
-    last = bisect.bisect_right(page, end, key=itemgetter("time"))
-    return page[first:last]
+def stamps(chunk: Chunk) -> np.ndarray:
+    """The open times of a chunk as epoch milliseconds (a view)."""
+    return chunk["time"].view("int64")
+
+
+def trim(chunk: Chunk, low: int, high: int) -> Chunk:
+    """The candles of ``chunk`` opened in [low, high] (epoch ms), as views of its columns."""
+    first, last = np.searchsorted(stamps(chunk), (low, high + 1))
+    return {name: values[first:last] for name, values in chunk.items()}
 
 
 def parse(wire: str) -> datetime:
@@ -247,31 +253,23 @@ def parse(wire: str) -> datetime:
     return datetime.fromisoformat(wire.replace("Z", "+00:00"))
 
 
-def _before(wire: str) -> datetime:
-    return parse(wire) - timedelta(milliseconds=1)
-
-
 def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
-    """Candle pages of ``account`` as the wire sends them (``time`` left an ISO string, JSON parsed by orjson).
+    """Candle page bodies of ``account``, as the wire sends them (a JSON array, left to the caller to parse).
 
     The same request as ``account.get_historical_candles``, through the same HTTP client (retries, 429s,
-    errors), without its per-candle datetime parsing: frames convert a whole column of times at once.
+    errors), without its per-candle parsing: frames convert a whole page to columns at once.
     """
     context = account.context
     timeout = context.options.historical_market_data_request_timeout
 
-    async def fetch(symbol: str, tf: str, end: datetime | None, limit: int) -> list[Record]:
+    async def fetch(symbol: str, tf: str, end: datetime | None, limit: int) -> bytes:
         base = await context.hosts.market_data(account.region)
         path = (
             f"/users/current/accounts/{quote(account.id)}/historical-market-data/symbols/{quote(symbol)}"
             f"/timeframes/{tf}/candles"
         )
         params = {"startTime": iso_ms(end), "limit": limit} if end else {"limit": limit}
-        rows = orjson.loads(await context.http.request("GET", base + path, params=params, timeout=timeout, raw=True))
-        if rows and not (len(rows[0]["time"]) == 24 and rows[0]["time"].endswith("Z")):
-            for row in rows:  # a server with another ISO form: normalized so times sort as strings
-                row["time"] = iso_ms(parse(row["time"]))
-        return rows or []
+        return await context.http.request("GET", base + path, params=params, timeout=timeout, raw=True)
 
     return fetch
 
@@ -280,30 +278,35 @@ def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
 class CandleDownloader:
     """Downloads candle ranges of one account through ``fetch`` (see :func:`candle_fetcher`).
 
-    Each page is handed to ``convert`` as soon as it arrives (so converting overlaps the wait for the
-    next pages); the methods return the converted chunks in ascending time order.
+    ``convert`` turns each page body into a :data:`Chunk` as soon as it arrives, in a worker thread (it
+    parses without the GIL), so converting overlaps the wait for the next pages; the methods return the
+    chunks in ascending time order.
     """
 
     fetch: FetchCandles
     limiter: Limiter
     progress: Progress
-    convert: Callable[[list[Record]], Any]
+    convert: Callable[[bytes], Chunk]
 
-    async def _page(self, symbol: str, tf: str, end: datetime | None, limit: int = PAGE) -> list[Record]:
+    async def _body(self, symbol: str, tf: str, end: datetime | None, limit: int) -> bytes:
         async with self.limiter:
             try:
-                page = await self.fetch(symbol, tf, end, limit)
+                body = await self.fetch(symbol, tf, end, limit)
             except NotFoundException as error:
                 raise checks.fail("symbols", f"must be symbols of the account ({error.message})", symbol) from None
         self.progress.done()
-        return page
+        return body
+
+    async def _page(self, symbol: str, tf: str, end: datetime | None, limit: int = PAGE) -> Chunk:
+        body = await self._body(symbol, tf, end, limit)
+        return await asyncio.to_thread(self.convert, body)
 
     async def newest(self, symbol: str, tf: str) -> list[Record]:
-        """The newest candle (the one in progress while the market is open), as a one-item page."""
-        return await self._page(symbol, tf, None, 1)
+        """The newest candle (the one in progress while the market is open), as a one-item list of wire records."""
+        return orjson.loads(await self._body(symbol, tf, None, 1)) or []
 
-    async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Any]:
-        """Every candle of ``symbol`` opened in [start, end], each once, as converted chunks."""
+    async def range(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Chunk]:
+        """Every candle of ``symbol`` opened in [start, end], each once, as chunks."""
         start = at_ms(first_open(tf, to_ms(start)))
         spans = segments(tf, to_ms(start), to_ms(end), self.limiter.concurrency)
         expected = len(page_ends(tf, to_ms(start), to_ms(end)))
@@ -312,45 +315,47 @@ class CandleDownloader:
         self.progress.add(sum(map(len, chains)) - expected)
         return [chunk for chain in reversed(chains) for chunk in reversed(chain)]
 
-    async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Any]:
+    async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Chunk]:
         """The chunks (newest first, each trimmed to [start, end]) of one segment, fetched one after the other."""
-        low, high = iso_ms(start), iso_ms(end)
+        low, high = to_ms(start), to_ms(end)
         chunks, cursor = [], end
         while True:
             page = await self._page(symbol, tf, cursor)
-            chunks.append(self.convert(trim(page, low, high)))
-            if len(page) < PAGE or page[0]["time"] <= low:
+            chunks.append(trim(page, low, high))
+            opens = stamps(page)
+            if len(opens) < PAGE or opens[0] <= low:
                 return chunks
-            cursor = _before(page[0]["time"])
+            cursor = at_ms(int(opens[0]) - 1)
 
-    async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Any]:
+    async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Chunk]:
         """The newest ``limit`` candles opened at or before ``end`` (None: now), paging backwards."""
         self.progress.add(math.ceil(limit / PAGE))
-        chunks: list[Any] = []
+        chunks: list[Chunk] = []
         cursor, left = end, limit
         while left > 0:
             want = min(PAGE, left)
             page = await self._page(symbol, tf, cursor, want)
-            chunks.append(self.convert(page))
-            left -= len(page)
-            if len(page) < want:
+            chunks.append(page)
+            opens = stamps(page)
+            left -= len(opens)
+            if len(opens) < want:
                 break
-            cursor = _before(page[0]["time"])
+            cursor = at_ms(int(opens[0]) - 1)
         return chunks[::-1]
 
     async def candles(
         self, symbol: str, tf: str, start: datetime | None, end: datetime | None, limit: int | None
-    ) -> list[Any]:
+    ) -> list[Chunk]:
         """Candles of one symbol for the argument combinations of ``Session.candles`` (``limit`` applied by it)."""
         if start is None:
             return await self.latest(symbol, tf, end, limit or PAGE)
         if end is not None:
             return await self.range(symbol, tf, start, end)
         head = await self._page(symbol, tf, None)
-        low = iso_ms(start)
-        if not head or head[0]["time"] <= low:
-            return [self.convert(trim(head, low, head[-1]["time"] if head else low))]
-        return [*await self.range(symbol, tf, start, _before(head[0]["time"])), self.convert(head)]
+        low, opens = to_ms(start), stamps(head)
+        if not len(opens) or opens[0] <= low:
+            return [trim(head, low, int(opens[-1]) if len(opens) else low)]
+        return [*await self.range(symbol, tf, start, at_ms(int(opens[0]) - 1)), head]
 
 
 # -- ticks ----------------------------------------------------------------------------------------------
