@@ -234,8 +234,8 @@ def candle_chunk(body: bytes) -> dict[str, np.ndarray]:
     fields = [candles.field(name) for name in ("time", *_CANDLE_FIELDS)]
     if rows.null_count or candles.null_count or any(field.null_count for field in fields):
         return record_chunk(orjson.loads(body))
-    chunk = {snake(name): field.to_numpy() for name, field in zip(("time", *_CANDLE_FIELDS), fields, strict=True)}
-    chunk["time"] = chunk["time"].astype("datetime64[ms]", copy=False)
+    chunk = {snake(name): field.to_numpy() for name, field in zip(_CANDLE_FIELDS, fields[1:], strict=True)}
+    chunk["time"] = fields[0].to_numpy().astype("datetime64[ms]", copy=False)
     return chunk
 
 

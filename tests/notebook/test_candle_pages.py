@@ -1,0 +1,59 @@
+"""Candle page bodies to columns: pyarrow's fast path gives exactly what orjson + ``frames.column`` give."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+
+from mtdata import download, frames
+
+
+def _candle(time: str, **extra: object) -> dict[str, object]:
+    return {"symbol": "EURUSD", "timeframe": "1m", "time": time, "brokerTime": "2026-11-19 09:21:00.000",
+            "open": 1.05636, "high": 1.0565, "low": 0.1 + 0.2, "close": 1e-300, "tickVolume": 157, "spread": 10,
+            "volume": 0.0, **extra}  # fmt: skip
+
+
+def _same(chunk: dict[str, np.ndarray], rows: list[dict[str, object]]) -> None:
+    expected = frames.record_chunk(rows)
+    assert list(chunk) == list(expected)
+    for name, values in expected.items():
+        assert chunk[name].dtype == values.dtype and np.array_equal(
+            chunk[name], values, equal_nan=values.dtype.kind == "f"
+        ), name
+    assert chunk["time"].dtype == np.dtype("datetime64[ms]")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [_candle(f"2026-11-19T07:{m:02d}:00.000Z") for m in range(60)],
+        [_candle("2026-11-19T07:21:00.000Z", comment='a "},{" {[x]}', nested={"a": [1, {"b": "}"}]})],
+        [_candle("2026-11-19T07:21:00.123+03:00"), _candle("2026-11-19T07:22:00Z")],  # other ISO forms
+        [_candle("2026-11-19T07:21:00.1234Z")],  # finer than pyarrow reads into ms: orjson's path
+        [_candle("2026-11-19T07:21:00.000Z", tickVolume=3.0)],  # a float where an int is due: orjson's path
+        [_candle("2026-11-19T07:21:00.000Z", volume=None)],  # a missing value: orjson's path (NaN)
+        [],
+    ],
+)
+def test_page_bodies_convert_as_records_do(rows: list[dict[str, object]]) -> None:
+    for body in (orjson.dumps(rows), orjson.dumps(rows, option=orjson.OPT_INDENT_2)):
+        _same(frames.candle_chunk(body), rows)
+
+
+def test_a_page_without_a_field_fails_as_before() -> None:
+    row = _candle("2026-11-19T07:21:00.000Z")
+    del row["spread"]
+    with pytest.raises(KeyError):
+        frames.candle_chunk(orjson.dumps([row]))
+
+
+def test_trim_keeps_the_closed_range_in_epoch_ms() -> None:
+    chunk = frames.candle_chunk(orjson.dumps([_candle(f"2026-11-19T07:{m:02d}:00.000Z") for m in range(10)]))
+    opens = download.stamps(chunk)
+    kept = download.trim(chunk, int(opens[2]), int(opens[5]))
+    assert download.stamps(kept).tolist() == opens[2:6].tolist() and len(kept["open"]) == 4
+    assert len(download.trim(chunk, int(opens[2]) + 1, int(opens[3]) - 1)["time"]) == 0
+    moment = download.at_ms(int(opens[7]) - 1)
+    assert download.to_ms(moment) == int(opens[7]) - 1 and moment.microsecond % 1000 == 0
