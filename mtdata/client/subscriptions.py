@@ -15,6 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ..errors import TooManyRequestsException
 from .dates import parse_date
@@ -62,6 +63,8 @@ class SubscriptionManager:
         self._loops: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._retry_mode: set[tuple[str, int]] = set()  # loops started after a disconnection
         self._delayed: set[asyncio.Task[None]] = set()
+        self._all: set[asyncio.Task[None]] = set()  # every loop still running, stopped or not
+        self._sending: set[asyncio.Task[Any]] = set()  # loops waiting for a subscribe answer
         self._closed = False
 
     def is_subscribing(self, account_id: str, instance_number: int) -> bool:
@@ -81,9 +84,11 @@ class SubscriptionManager:
             self._retry_mode.add(key)
         task = asyncio.get_running_loop().create_task(self._loop(key))
         self._loops[key] = task
+        self._all.add(task)
         task.add_done_callback(lambda t, key=key: self._forget(key, t))
 
     def _forget(self, key: tuple[str, int], task: asyncio.Task[None]) -> None:
+        self._all.discard(task)
         if self._loops.get(key) is task:
             del self._loops[key]
             self._retry_mode.discard(key)
@@ -96,6 +101,7 @@ class SubscriptionManager:
         while not self._closed and self._loops.get(key) is me:
             started = loop.time()
             wait = interval
+            self._sending.add(me)  # a stopped loop still takes the answer of the subscribe it sent (latency, logs)
             try:
                 async with asyncio.timeout(interval):
                     await self._send(*key)
@@ -106,6 +112,10 @@ class SubscriptionManager:
                 raise
             except Exception as error:  # any failure: the loop tries again later
                 log.info("subscribe of %s:%s failed (%s), retrying", key[0], key[1], error)
+            finally:
+                self._sending.discard(me)
+            if self._closed or self._loops.get(key) is not me:
+                return
             await asyncio.sleep(max(0.0, wait - (loop.time() - started)))
             interval = min(interval * 2, self.timers.subscribe_retry_max)
 
@@ -113,7 +123,7 @@ class SubscriptionManager:
         """Stop the loop of one instance (its ``authenticated`` arrived)."""
         task = self._loops.pop((account_id, instance_number), None)
         self._retry_mode.discard((account_id, instance_number))
-        if task is not None:
+        if task is not None and task not in self._sending:  # a sending loop ends once its answer (or timeout) is in
             task.cancel()
 
     def cancel_account(self, account_id: str) -> None:
@@ -143,7 +153,7 @@ class SubscriptionManager:
     async def close(self) -> None:
         """Cancel every loop and delayed re-subscription and wait for them to end."""
         self._closed = True
-        tasks = [*self._loops.values(), *self._delayed]
+        tasks = [*self._all, *self._delayed]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
