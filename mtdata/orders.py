@@ -211,9 +211,9 @@ class Orders:
 
     async def _check_open(self, connection: Any, specs: list[dict[str, Any]]) -> None:
         """Refuse when a symbol of ``specs`` is outside its trade sessions by the broker clock (the server's time:
-        the last quote's time says nothing of a weekend). The streaming connection has no public getServerTime."""
+        the last quote's time says nothing of a weekend)."""
         if specs:
-            broker_time = (await connection._rpc({"type": "getServerTime"}))["serverTime"]["brokerTime"]
+            broker_time = (await connection.get_server_time())["brokerTime"]
             for spec in specs:
                 check_session(spec, broker_time)
 
