@@ -1,0 +1,238 @@
+"""The latency panel: the client's latency percentiles, a p50/p95 chart over time and the connection's health.
+
+The client's latency monitor and the streaming connection's health monitor are not fed by a stream: a task
+on the session's loop reads them every ``every`` seconds and pokes the panel only when the reading differs
+from the previous one. The redraw (on the kernel's thread) rewrites the table and the health line when
+they changed and streams the chart's new row (one row per change of the charted percentiles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from bokeh.layouts import column
+from bokeh.models import Div, HoverTool
+from bokeh.plotting import figure
+
+from ..client import checks
+from ..client.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
+from .throttle import DEFAULT_RATE
+from .view import Panel
+from .window import Window
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+log = logging.getLogger("mtdata.live")
+
+#: The latencies of a kind, in table order, with their column titles.
+LATENCIES = {"clientLatency": "client", "serverLatency": "server", "brokerLatency": "broker"}
+STATISTICS = (*(f"p{p}" for p in PERCENTILES), "avg", "max", "count")
+#: The kinds whose client-side p50 and p95 the chart follows, with their colors.
+CHARTED = {"price": "#1565c0", "update": "#2e7d32", "trade": "#c62828"}
+CHART_COLUMNS = ("time", *(f"{kind}_{p}" for kind in CHARTED for p in ("p50", "p95")))
+LATENCY_STYLE = """<style>
+.mtdata-latency{border-collapse:collapse;font:12px monospace}
+.mtdata-latency th,.mtdata-latency td{padding:1px 8px;text-align:right}
+.mtdata-latency th{border-bottom:1px solid #999}.mtdata-latency td.mtdata-kind{text-align:left}
+.mtdata-health{font:13px sans-serif}.mtdata-ok{color:#1b5e20}.mtdata-bad{color:#b71c1c}
+</style>"""
+
+Stats = dict[str, Any]
+
+
+class Reading(NamedTuple):
+    """What one poll read: ``{kind: {latency: stats}}`` for one window, the health status and the uptime."""
+
+    latencies: dict[str, dict[str, Stats]]
+    health: dict[str, Any]
+    uptime: dict[str, float | None]
+
+
+def read_latencies(monitor: LatencyMonitor, window: str) -> dict[str, dict[str, Stats]]:
+    """``{kind: {latency: stats}}`` of ``window`` for price, update, trade and each request type seen."""
+    report = {
+        "price": monitor.price_latencies(),
+        "update": monitor.update_latencies(),
+        "trade": monitor.trade_latencies(),
+    }
+    report.update({f"request:{kind}": figures for kind, figures in sorted(monitor.request_latencies().items())})
+    return {kind: {name: windows[window] for name, windows in figures.items()} for kind, figures in report.items()}
+
+
+def _ms(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:g}"
+
+
+def latency_table(latencies: dict[str, dict[str, Stats]], window: str) -> str:
+    """An HTML table: one row per kind and latency that has measurements in ``window``, one column per statistic."""
+    rows = []
+    for kind, figures in latencies.items():
+        for name, title in LATENCIES.items():
+            stats = figures.get(name)
+            if not stats or not stats.get("count"):
+                continue
+            cells = "".join(f"<td class='mtdata-{s}'>{_ms(stats.get(s))}</td>" for s in STATISTICS)
+            label = html.escape(kind)
+            head = f"<td class='mtdata-kind'>{label}</td><td class='mtdata-kind'>{title}</td>"
+            rows.append(f"<tr data-kind='{label}' data-latency='{title}'>{head}{cells}</tr>")
+    if not rows:
+        return f"{LATENCY_STYLE}<p class='mtdata-latency'>no latency measured in the last {window} yet</p>"
+    head = "".join(f"<th>{h}</th>" for h in ("kind", "latency", *STATISTICS))
+    return (
+        f"{LATENCY_STYLE}<table class='mtdata-latency'><caption>latency (ms), last {window}</caption>"
+        f"<tr>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
+def health_html(health: dict[str, Any], uptime: dict[str, float | None]) -> str:
+    """One line of health: healthy or not (with the monitor's message), the flags, the uptime per window."""
+    if not health:
+        return f"{LATENCY_STYLE}<div class='mtdata-health'>health: …</div>"
+    good = bool(health.get("healthy"))
+    flags = " · ".join(
+        f"<span class='mtdata-{'ok' if health.get(key) else 'bad'}' data-flag='{key}'>"
+        f"{'✓' if health.get(key) else '✗'} {label}</span>"
+        for key, label in (
+            ("connected", "connected"),
+            ("connectedToBroker", "broker"),
+            ("synchronized", "synchronized"),
+            ("quoteStreamingHealthy", "quotes"),
+        )
+    )
+    times = ", ".join(f"{w} {'…' if v is None else f'{v:.1f}%'}" for w, v in uptime.items())
+    return (
+        f"{LATENCY_STYLE}<div class='mtdata-health'>"
+        f"<b class='mtdata-{'ok' if good else 'bad'}' data-healthy='{str(good).lower()}'>"
+        f"● {'healthy' if good else 'not healthy'}</b>: {html.escape(str(health.get('message', '')))}<br>"
+        f"{flags}<br>uptime: {times}</div>"
+    )
+
+
+def chart_row(latencies: dict[str, dict[str, Stats]]) -> dict[str, float]:
+    """The charted values of a reading (NaN, a gap in the line, where a kind has no measurement)."""
+    row = {}
+    for kind in CHARTED:
+        stats = latencies.get(kind, {}).get("clientLatency") or {}
+        for p in ("p50", "p95"):
+            value = stats.get(p)
+            row[f"{kind}_{p}"] = math.nan if value is None else float(value)
+    return row
+
+
+def _same(one: dict[str, float], other: dict[str, float] | None) -> bool:
+    if other is None:
+        return False
+    return all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(one.values(), other.values(), strict=True))
+
+
+class LatencyPanel(Panel):
+    """The session's latency percentiles (a table), client-side p50/p95 over time (a chart) and connection health."""
+
+    _closed = True  # until Panel.__init__ ran: ipywidgets' __del__ calls close()
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        every: float = 1.0,
+        window: str = "1h",
+        rollover: int = 600,
+        rate: float = DEFAULT_RATE,
+    ) -> None:
+        checks.number("every", every, minimum=0.1, maximum=3600)
+        checks.choice("window", window, WINDOWS)
+        self.every, self.window_name = float(every), window
+        self._session = session
+        self._reading: Reading | None = None
+        self._shown: Reading | None = None
+        self._charted: dict[str, float] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connection: Any = None
+        self.polls = 0
+        """How many times the monitors were read (for tests)."""
+        self.window = Window(CHART_COLUMNS, rollover=rollover)
+        self.window.source.name = "latency"
+        self.table = Div(text=latency_table({}, window), name="latency_table")
+        self.health = Div(text=health_html({}, {}), name="health")
+        chart = figure(
+            height=220, width=700, x_axis_type="datetime", name="latency_chart",
+            title=f"client-side latency (ms, last {window}): p50 solid, p95 dashed",
+        )  # fmt: skip
+        for kind, color in CHARTED.items():
+            chart.step("time", f"{kind}_p50", source=self.window.source, color=color, mode="after", legend_label=kind)
+            chart.step("time", f"{kind}_p95", source=self.window.source, color=color, mode="after", line_dash="dashed")
+        chart.add_tools(HoverTool(tooltips=[("time", "@time{%T}"), *((k, f"@{k}_p50 / @{k}_p95") for k in CHARTED)],
+                                  formatters={"@time": "datetime"}))  # fmt: skip
+        chart.legend.location = "top_left"
+        super().__init__(column(self.health, self.table, chart), title="latency and health", rate=rate)
+        self.on_close(self._stop)
+        try:
+            session.run(self._start(session.connection()))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def reading(self) -> Reading | None:
+        """The latest reading of the monitors (None before the first poll)."""
+        return self._reading
+
+    def redraw(self) -> None:
+        """Rewrite the table and the health line if they changed; stream the chart's new rows."""
+        reading, shown = self._reading, self._shown
+        if reading is None:
+            return
+        if shown is None or reading.latencies != shown.latencies:
+            self.table.text = latency_table(reading.latencies, self.window_name)
+        if shown is None or (reading.health, reading.uptime) != (shown.health, shown.uptime):
+            self.health.text = health_html(reading.health, reading.uptime)
+        self._shown = reading
+        self.window.apply()
+
+    # -- on the session's loop -------------------------------------------------------------------------
+
+    async def _start(self, connection: Any) -> None:
+        self._connection = connection
+        self._poll_once()
+        self._task = asyncio.get_running_loop().create_task(self._poll(), name="mtdata-latency-panel")
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                self._poll_once()
+            except Exception:  # a closing connection must not end the panel
+                log.exception("latency panel: reading the monitors failed")
+
+    def _poll_once(self) -> None:
+        self.polls += 1
+        monitor = self._connection.health_monitor
+        reading = Reading(
+            read_latencies(self._session.api.latency_monitor, self.window_name), monitor.health_status, monitor.uptime
+        )
+        if reading == self._reading:
+            return
+        row = chart_row(reading.latencies)
+        if not _same(row, self._charted):
+            self._charted = row
+            self.window.stream({"time": [time.time() * 1000], **{name: [value] for name, value in row.items()}})
+        self._reading = reading
+        self.changed()
+
+    def _stop(self) -> None:
+        if not self._session.closed:
+            self._session.run(self._cancel())
+
+    async def _cancel(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
