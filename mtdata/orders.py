@@ -2,7 +2,8 @@
 
 Each helper checks the trade against the symbol's specification (volume min/max/step, stops level,
 trade sessions by the broker clock) and the current price before anything is sent, and explains a
-problem in one sentence in a :class:`~mtdata.errors.ValidationException` naming the argument. Trades go
+problem in one sentence in a :class:`~mtdata.errors.ValidationException` naming the argument;
+``s.preview`` runs the same checks and sends nothing (an :class:`OrderPreview`, one sentence). Trades go
 through the session's streaming connection; the answer is a :class:`TradeResult`, a rejection raises
 :class:`~mtdata.errors.TradeException` with MetaTrader's code.
 """
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from ._loop import LoopThread
 
 UNITS = ("price", "pips", "points")
+#: Market order kinds (the pending ones are the keys of PENDING).
+MARKET = ("buy", "sell")
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 #: Pending order kind -> (trade helper, is a buy, where its price lies: below / above the market).
 PENDING = {
@@ -68,6 +71,48 @@ class TradeResult:
             if getattr(self, f.name) is not None
         )
         return f"<table><caption style='text-align:left'><b>TradeResult</b></caption>{rows}</table>"
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """A trade checked against the symbol's specification, trade sessions and price, not sent: what it would send.
+
+    ``price`` is a pending order's price (None at market), ``quote`` the ask (buys) or bid (sells) when checked,
+    ``sl`` / ``tp`` absolute prices; ``sl_away`` / ``tp_away`` the distances given in ``units`` (pips, points),
+    which a market order measures from its fill price.
+    """
+
+    kind: str
+    symbol: str
+    volume: float
+    price: float | None
+    quote: float
+    sl: float | None
+    tp: float | None
+    digits: int
+    units: str = "price"
+    sl_away: float | None = None
+    tp_away: float | None = None
+
+    def __str__(self) -> str:
+        """The trade in one sentence, e.g. ``Buy 0.1 lots of EURUSD at market (the ask is 1.08180 now), SL ...``."""
+        quote = f"the {'ask' if self.kind.startswith('buy') else 'bid'} is {_fmt(self.quote, self.digits)} now"
+        where = "market" if self.price is None else _fmt(self.price, self.digits)
+        head = f"{self.kind.capitalize()} {self.volume:g} lots of {self.symbol} at {where} ({quote})"
+        return f"{head}, {self._stop('SL', self.sl, self.sl_away)} and {self._stop('TP', self.tp, self.tp_away)}."
+
+    def _stop(self, name: str, value: float | None, away: float | None) -> str:
+        if value is None:
+            return f"no {name}"
+        at = _fmt(value, self.digits)
+        if away is None:
+            return f"{name} {at}"
+        if self.price is None:
+            return f"{name} {away:g} {self.units} from the fill price ({at} at the current quote)"
+        return f"{name} {away:g} {self.units} away ({at})"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>OrderPreview</b>: {html.escape(str(self))}</p>"
 
 
 def refuse(name: str, sentence: str, value: Any = None) -> ValidationException:
@@ -220,20 +265,54 @@ class Orders:
     async def _send(self, coro: Any) -> TradeResult:
         return TradeResult.from_response(await coro)
 
+    # -- checks of a new order -------------------------------------------------------------------------
+
+    async def _check(
+        self, kind: str, symbol: Any, volume: Any, price: Any, sl: Any, tp: Any, units: Any
+    ) -> tuple[Any, OrderPreview]:
+        """The connection and the checked order of ``kind`` (``buy``, ``sell`` or a pending kind); nothing sent."""
+        checks.choice("units", units, UNITS)
+        pending, buy = kind in PENDING, kind.startswith("buy")
+        if pending:
+            checks.number("price", price, minimum=0)
+        elif price is not None:
+            raise refuse("price", f"a {kind} at market takes no price; use a limit or stop order for one.", price)
+        connection, spec, quote = await self._market(symbol)
+        volume = check_volume(spec, volume)
+        now = float(quote["ask"] if buy else quote["bid"])
+        if pending:
+            check_pending_price(spec, kind, float(price), float(quote["bid"]), float(quote["ask"]))
+        entry = float(price) if pending else now
+        sl_price, tp_price = to_price(spec, "sl", sl, entry, buy, units), to_price(spec, "tp", tp, entry, buy, units)
+        check_stops(spec, sl_price, tp_price, entry, buy, kind)
+        away = units != "price"
+        preview = OrderPreview(
+            kind, symbol, volume, entry if pending else None, now, sl_price, tp_price, int(spec["digits"]), units,
+            sl if away else None, tp if away else None,
+        )  # fmt: skip
+        return connection, preview
+
+    async def preview_async(
+        self, kind: str, symbol: str, volume: float, price: float | None = None, sl: float | None = None,
+        tp: float | None = None, *, units: str = "price",
+    ) -> OrderPreview:  # fmt: skip
+        """Check an order of ``kind`` (``buy``, ``sell``, ``buy limit`` ...) as its helper would, without sending it:
+        the :class:`OrderPreview` (its ``str`` is one sentence), or the ValidationException the helper would raise."""
+        checks.choice("kind", kind, (*MARKET, *PENDING))
+        return (await self._run(self._check(kind, symbol, volume, price, sl, tp, units)))[1]
+
+    def preview(self, kind: str, symbol: str, volume: float, *args: Any, **kw: Any) -> OrderPreview:
+        """Blocking :meth:`preview_async`."""
+        return self._loop.run(self.preview_async(kind, symbol, volume, *args, **kw))
+
     # -- market orders ---------------------------------------------------------------------------------
 
     async def _market_order(
         self, buy: bool, symbol: Any, volume: Any, sl: Any, tp: Any, units: Any, options: dict[str, Any]
     ) -> TradeResult:
-        checks.choice("units", units, UNITS)
-        connection, spec, price = await self._market(symbol)
-        volume = check_volume(spec, volume)
-        kind = "buy" if buy else "sell"
-        entry = float(price["ask"] if buy else price["bid"])
-        sl, tp = to_price(spec, "sl", sl, entry, buy, units), to_price(spec, "tp", tp, entry, buy, units)
-        check_stops(spec, sl, tp, entry, buy, kind)
+        connection, order = await self._check("buy" if buy else "sell", symbol, volume, None, sl, tp, units)
         helper = connection.create_market_buy_order if buy else connection.create_market_sell_order
-        return await self._send(helper(symbol, volume, sl, tp, options))
+        return await self._send(helper(symbol, order.volume, order.sl, order.tp, options))
 
     async def buy_async(
         self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, *,
@@ -271,18 +350,11 @@ class Orders:
         self, kind: str, symbol: Any, volume: Any, price: Any, sl: Any, tp: Any, expiration: Any, units: Any,
         options: dict[str, Any],
     ) -> TradeResult:  # fmt: skip
-        helper_name, buy, _ = PENDING[kind]
-        checks.choice("units", units, UNITS)
-        checks.number("price", price, minimum=0)
         if expiration is not None:
             options["expiration"] = _expiration(expiration)
-        connection, spec, quote = await self._market(symbol)
-        volume = check_volume(spec, volume)
-        check_pending_price(spec, kind, float(price), float(quote["bid"]), float(quote["ask"]))
-        sl, tp = to_price(spec, "sl", sl, price, buy, units), to_price(spec, "tp", tp, price, buy, units)
-        check_stops(spec, sl, tp, float(price), buy, kind)
-        helper = getattr(connection, helper_name)
-        return await self._send(helper(symbol, volume, price, sl, tp, options))
+        connection, order = await self._check(kind, symbol, volume, price, sl, tp, units)
+        helper = getattr(connection, PENDING[kind][0])
+        return await self._send(helper(symbol, order.volume, price, order.sl, order.tp, options))
 
     async def pending_async(
         self, kind: str, symbol: str, volume: float, price: float, sl: float | None = None, tp: float | None = None,
@@ -393,8 +465,11 @@ class Orders:
     async def _cancel(self, order: Any) -> TradeResult:
         order_id = _ticket("order", order)
         connection = await self._connection()
-        if not any(o.get("id") == order_id for o in connection.terminal_state.orders):
+        state = connection.terminal_state
+        record = next((o for o in state.orders if o.get("id") == order_id), None)
+        if record is None:
             raise refuse("order", f"order {order_id} is not a pending order of this account.", order_id)
+        await self._check_open(connection, [state.specification(record["symbol"])])
         return await self._send(connection.cancel_order(order_id))
 
     async def cancel_async(self, order: Any) -> TradeResult:
@@ -406,4 +481,4 @@ class Orders:
         return self._loop.run(self.cancel_async(order))
 
 
-__all__ = ["Orders", "TradeResult", "refuse"]
+__all__ = ["MARKET", "PENDING", "OrderPreview", "Orders", "TradeResult", "refuse"]

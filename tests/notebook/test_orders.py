@@ -10,7 +10,7 @@ import pytest
 import mtdata
 from mtdata import sandbox as sandboxes
 from mtdata.errors import TradeException, ValidationException
-from mtdata.orders import TradeResult, check_session
+from mtdata.orders import OrderPreview, TradeResult, check_session
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
@@ -111,6 +111,86 @@ async def test_async_twins(s: Session) -> None:
     result = await s.buy_async("EURUSD", 0.01)
     assert result.code == 10009
     assert (await s.close_async(result.position_id)).position_id == result.position_id  # type: ignore[union-attr]
+
+
+async def test_helpers_awaited_on_the_sessions_own_loop(s: Session) -> None:
+    """From a coroutine already on the session's loop (a feed callback's task): the *_async twins run directly,
+    a blocking helper refuses with a clear message instead of deadlocking."""
+
+    async def on_loop() -> tuple[TradeResult, TradeResult | None, OrderPreview]:
+        opened = await s.buy_async("EURUSD", 0.01)
+        preview = await s.preview_async("sell", "EURUSD", 0.01)
+        return opened, await s.close_async(opened.position_id), preview
+
+    opened, closed, preview = s.run(on_loop())
+    assert opened.code == 10009 and closed is not None and closed.position_id == opened.position_id
+    assert isinstance(preview, OrderPreview)
+
+    async def blocking() -> TradeResult:
+        return s.buy("EURUSD", 0.01)
+
+    with pytest.raises(RuntimeError, match=r"on the session's own loop; await its \*_async twin"):
+        s.run(blocking())
+
+
+def test_preview_checks_like_the_helpers_and_sends_nothing(s: Session, box: SandboxHandle) -> None:
+    before = _stored(box)
+    market = s.preview("buy", "EURUSD", 0.1, sl=20, tp=40, units="pips")
+    assert (market.kind, market.symbol, market.volume, market.price, market.units) == (
+        "buy",
+        "EURUSD",
+        0.1,
+        None,
+        "pips",
+    )
+    assert market.sl == pytest.approx(market.quote - 0.002) and market.tp == pytest.approx(market.quote + 0.004)
+    shown = f"{market.quote:.5f}"
+    assert str(market) == (
+        f"Buy 0.1 lots of EURUSD at market (the ask is {shown} now), SL 20 pips from the fill price "
+        f"({market.sl:.5f} at the current quote) and TP 40 pips from the fill price ({market.tp:.5f} at the current "
+        "quote)."
+    )
+    bid, _ = _quote(s)
+    price = round(bid + 0.01, 5)
+    pending = s.preview("sell limit", "EURUSD", 0.2, price, sl=round(price + 0.002, 5))
+    assert str(pending) == (
+        f"Sell limit 0.2 lots of EURUSD at {price:.5f} (the bid is {pending.quote:.5f} now), "
+        f"SL {price + 0.002:.5f} and no TP."
+    )
+    assert "OrderPreview" in pending._repr_html_()
+    stop = s.preview("buy stop", "EURUSD", 0.01, round(price + 0.01, 5), tp=10, units="pips")
+    assert str(stop).endswith(f"no SL and TP 10 pips away ({stop.tp:.5f}).")
+    for call, name in [
+        (lambda: s.preview("buy", "EURUSD", 0.015), "volume"),
+        (lambda: s.preview("sell", "EURUSD", 0.1, sl=bid - 0.01), "sl"),
+        (lambda: s.preview("buy limit", "EURUSD", 0.1, bid + 0.01), "price"),
+        (lambda: s.preview("buy", "EURUSD", 0.1, 1.1), "price"),
+        (lambda: s.preview("buy now", "EURUSD", 0.1), "kind"),
+        (lambda: s.preview("buy", "NOPE", 0.1), "symbol"),
+    ]:
+        with pytest.raises(ValidationException) as caught:
+            call()
+        assert caught.value.details[0]["parameter"] == name
+    assert _stored(box) == before
+
+
+def test_cancel_outside_the_trade_sessions_is_refused_before_sending(s: Session) -> None:
+    """The sandbox trades FX around the clock on weekdays: the client's copy of the sessions is narrowed to Sunday."""
+    bid, _ = _quote(s)
+    placed = s.sell_limit("EURUSD", 0.1, round(bid + 0.01, 5))
+    _wait(lambda: placed.order_id in _ids(s)[1])
+    spec = s.run(s.connection_async()).terminal_state.specification("EURUSD")
+    sessions = spec["tradeSessions"]
+    spec["tradeSessions"] = {"SUNDAY": [{"from": "22:00:00.000", "to": "23:59:59.999"}]}
+    try:
+        with pytest.raises(ValidationException) as caught:
+            s.cancel(placed.order_id)
+        assert str(caught.value) == "EURUSD is closed for trading until Sunday 22:00 broker time."
+        assert caught.value.details[0]["parameter"] == "symbol"
+        assert placed.order_id in _ids(s)[1]
+    finally:
+        spec["tradeSessions"] = sessions
+    assert s.cancel(placed.order_id).code == 10009
 
 
 def _refusals(bid: float, ask: float) -> list[tuple[str, Callable[[Session], object], str, str]]:
