@@ -32,6 +32,7 @@ from bokeh.resources import INLINE
 from jupyter_bokeh import BokehModel
 
 from ..client import checks
+from . import png
 from .throttle import DEFAULT_RATE, Throttle
 
 log = logging.getLogger("mtdata.live")
@@ -192,13 +193,20 @@ class Panel(ipywidgets.VBox):
         super().close()
 
     def snapshot(self, path: str | os.PathLike[str]) -> Path:
-        """Write the panel as it is now to a standalone HTML file (BokehJS inline: opens offline); returns the path."""
+        """Write the panel as it is now to ``path`` and return it: a standalone HTML file (BokehJS inline: opens
+        offline) for ``.html``, a picture for ``.png``, drawn by a headless Chromium or Google Chrome that must be
+        installed (no Python package needed: see :mod:`mtdata.live.png`; RuntimeError when none is found)."""
         target = Path(path)
-        if target.suffix.lower() not in (".html", ".htm"):
-            raise checks.fail("path", "must name an .html file", str(path))
+        suffix = target.suffix.lower()
+        if suffix not in (".html", ".htm", ".png"):
+            raise checks.fail("path", "must name an .html or .png file", str(path))
+        browser = png.require_browser() if suffix == ".png" else None
         if not self._closed:
             self._throttle.flush_now()
-        target.write_text(file_html(self._layout, INLINE, title=self._title, theme=None), encoding="utf-8")
+        if browser is None:
+            target.write_text(file_html(self._layout, INLINE, title=self._title, theme=None), encoding="utf-8")
+        else:
+            png.render_png(self._layout, target, browser, title=self._title)
         return target
 
     def _redraw_batched(self) -> None:

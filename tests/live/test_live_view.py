@@ -1,4 +1,5 @@
-"""Panel: coalesced redraws as one document patch each, re-send on view connect, close(), HTML snapshots."""
+"""Panel: coalesced redraws as one document patch each, re-send on view connect, close(), HTML snapshots, and the
+PNG snapshot's error without a browser (pictures drawn by a browser: tests/browser/test_snapshot_png.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from demo_panel import FakeFeed, PricePanel
 from live_frontend import Frontend, rendered_source
 
 from mtdata.errors import ValidationException
-from mtdata.live import Panel
+from mtdata.live import Panel, png
 
 
 async def shows(panel: PricePanel, ticks: int) -> None:
@@ -161,10 +162,28 @@ async def test_bad_arguments_are_refused(frontend: Frontend, tmp_path: Path):
         Panel(Div(), rate=0)
     panel = PricePanel()
     with pytest.raises(ValidationException) as caught:
-        panel.snapshot(tmp_path / "prices.png")
+        panel.snapshot(tmp_path / "prices.jpg")
     assert caught.value.details[0]["parameter"] == "path"
     with pytest.raises(ValidationException):
         panel.on_close("nope")  # type: ignore[arg-type]
+    panel.close()
+
+
+async def test_a_png_snapshot_without_a_browser_says_what_is_missing_and_writes_nothing(
+    frontend: Frontend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    panel = PricePanel()
+    monkeypatch.delenv(png.BROWSER_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(png, "BROWSER_PATHS", ())
+    with pytest.raises(RuntimeError, match="needs Chromium or Google Chrome"):
+        panel.snapshot(tmp_path / "prices.png")
+    not_a_browser = tmp_path / "chrome.txt"
+    not_a_browser.write_text("", encoding="utf-8")
+    monkeypatch.setenv(png.BROWSER_ENV, str(not_a_browser))
+    with pytest.raises(RuntimeError, match="not an executable"):
+        panel.snapshot(tmp_path / "prices.PNG")
+    assert not list(tmp_path.glob("prices*"))
     panel.close()
 
 
