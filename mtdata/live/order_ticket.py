@@ -1,0 +1,273 @@
+"""The order ticket: an ipywidgets form that places one order through the session's order helpers.
+
+Side, type (market, limit, stop), volume (stepped by the symbol's volume step), price (pending orders;
+prefilled from the current quote), SL / TP as prices or pips. "Review" runs the helpers' checks without
+sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the order in one sentence; "Confirm" sends it
+with the same helper and arguments; "Cancel" returns to the form. While an order is checked or sent every
+control is disabled; afterwards the form is editable again and the result line shows the
+:class:`~mtdata.orders.TradeResult` or the one sentence that refused it, so a rejected order never leaves
+the ticket half-submitted and a double click cannot send twice. A positions panel given to the ticket is
+shown beneath it and highlights the position a market order opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import html
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+
+from ..client import checks
+from ..errors import TradeException, ValidationException
+from ..orders import PENDING, OrderPreview, TradeResult, refuse
+from .throttle import kernel_loop
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+log = logging.getLogger("mtdata.live")
+
+#: The ticket's states: the form is editable only in "edit"; "Confirm" acts only in "review".
+STATES = ("edit", "checking", "review", "sending")
+_OK, _BAD = "color:#1b5e20", "color:#b71c1c"
+
+
+class OrderTicket(ipywidgets.VBox):
+    """An order form for ``symbol`` (any of the account's symbols can be typed in), with a review step.
+
+    ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown
+    beneath the form, told of the position each market order opens, closed with the ticket. Create the
+    ticket on the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
+    """
+
+    _task: concurrent.futures.Future[None] | None = None  # also for ipywidgets' close() from __del__ of a failed init
+
+    def __init__(
+        self,
+        session: Session,
+        symbol: str,
+        *,
+        positions: ipywidgets.Widget | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        checks.text("symbol", symbol)
+        if positions is not None and not (
+            isinstance(positions, ipywidgets.Widget) and callable(getattr(positions, "highlight", None))
+        ):
+            raise checks.fail("positions", "must be a widget with a highlight(position_id) method", positions)
+        self._session, self._positions = session, positions
+        self._loop = loop or kernel_loop()
+        self._specs = session.specifications()
+        if symbol not in self._specs.index:
+            raise refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
+        self._state = "edit"
+        self._order: dict[str, Any] | None = None
+        self._message = ""
+        self.preview: OrderPreview | None = None
+        """The order last reviewed (None until then)."""
+        self.result: TradeResult | None = None
+        """The answer to the order last sent (None until one succeeded)."""
+        self._build(symbol)
+        self._fill(symbol, reset_volume=True)
+
+    # -- the form -------------------------------------------------------------------------------------
+
+    def _build(self, symbol: str) -> None:
+        wide = ipywidgets.Layout(width="330px")
+        self.symbol = ipywidgets.Combobox(
+            value=symbol, options=tuple(self._specs.index), ensure_option=False, description="symbol", layout=wide
+        )
+        self.side = ipywidgets.ToggleButtons(options=("buy", "sell"), description="side")
+        self.kind = ipywidgets.ToggleButtons(options=("market", "limit", "stop"), description="type")
+        self.volume = ipywidgets.FloatText(description="volume", layout=wide)
+        self.price = ipywidgets.FloatText(description="price", layout=wide)
+        self.units = ipywidgets.ToggleButtons(options=("price", "pips"), description="SL/TP in")
+        self.sl = ipywidgets.FloatText(value=0.0, description="SL", tooltip="0: none", layout=wide)
+        self.tp = ipywidgets.FloatText(value=0.0, description="TP", tooltip="0: none", layout=wide)
+        self.review_button = ipywidgets.Button(description="Review", button_style="primary")
+        self.confirm_button = ipywidgets.Button(description="Confirm", button_style="danger")
+        self.cancel_button = ipywidgets.Button(description="Cancel")
+        self.summary = ipywidgets.HTML()
+        self.result_line = ipywidgets.HTML()
+        for control, handler in (
+            (self.review_button, self.review),
+            (self.confirm_button, self.confirm),
+            (self.cancel_button, self.cancel),
+        ):
+            control.on_click(lambda _button, act=handler: act())
+        self.side.observe(self._refill, names="value")
+        self.kind.observe(self._refill, names="value")
+        self.symbol.observe(self._symbol_changed, names="value")
+        for button in (self.review_button, self.confirm_button, self.cancel_button):
+            button.add_class("mtdata-ticket-" + button.description.lower())
+        buttons = ipywidgets.HBox([self.review_button, self.confirm_button, self.cancel_button])
+        rows = [self.symbol, self.side, self.kind, self.volume, self.price, self.units, self.sl, self.tp, buttons]
+        rows += [self.summary, self.result_line]
+        super().__init__(children=[*rows, *([self._positions] if self._positions is not None else [])])
+        self.add_class("mtdata-ticket")
+        self._show_state()
+
+    @property
+    def state(self) -> str:
+        """``edit`` (the form is editable), ``checking``, ``review`` (waiting for Confirm or Cancel) or ``sending``."""
+        return self._state
+
+    @property
+    def message(self) -> str:
+        """The result line as text: the last result, or the sentence that refused the last order."""
+        return self._message
+
+    @property
+    def positions(self) -> ipywidgets.Widget | None:
+        """The positions panel shown beneath the form, if any."""
+        return self._positions
+
+    def order(self) -> dict[str, Any]:
+        """The order the form describes, as :meth:`~mtdata.orders.Orders.preview_async` takes it (0 SL / TP: none)."""
+        side, kind = self.side.value, self.kind.value
+        pending = kind != "market"
+        return {
+            "kind": f"{side} {kind}" if pending else side,
+            "symbol": self.symbol.value,
+            "volume": self.volume.value,
+            "price": self.price.value if pending else None,
+            "sl": self.sl.value or None,
+            "tp": self.tp.value or None,
+            "units": self.units.value,
+        }
+
+    # -- actions (the buttons) ------------------------------------------------------------------------
+
+    def review(self) -> None:
+        """Check the order in the form without sending it; its sentence appears, then Confirm sends it."""
+        if self._state != "edit":
+            return
+        self._order = self.order()
+        self._enter("checking")
+        self._spawn(self._check_order(self._order))
+
+    def confirm(self) -> None:
+        """Send the order reviewed (checked again against the price now); ignored unless one is under review."""
+        if self._state != "review" or self._order is None:
+            return
+        self._enter("sending")
+        self._spawn(self._send_order(self._order))
+
+    def cancel(self) -> None:
+        """Leave the review and edit the form again (nothing is sent)."""
+        if self._state == "review":
+            self.summary.value = ""
+            self._enter("edit")
+
+    def close(self) -> None:
+        """Stop a check or send in progress (a sent order stays sent), close the form and the positions panel."""
+        if self._task is not None:
+            self._task.cancel()
+        for child in self.children:
+            child.close()
+        super().close()
+
+    # -- checks and sends (tasks on the kernel's loop) ---------------------------------------------------
+
+    async def _check_order(self, order: dict[str, Any]) -> None:
+        try:
+            self.preview = await self._session.preview_async(**order)
+        except BaseException as error:
+            self._refused(error, "checked")
+            self._enter("edit")
+            if not isinstance(error, Exception):
+                raise
+            return
+        self.summary.value = f"<b>Send:</b> {html.escape(str(self.preview))}"
+        self._enter("review")
+
+    async def _send_order(self, order: dict[str, Any]) -> None:
+        try:
+            self.result = await self._place(order)
+        except BaseException as error:
+            self._refused(error, "sent")
+            if not isinstance(error, Exception):
+                raise
+        else:
+            self._say(_OK, str(self.result))
+            if self._positions is not None and self.result.position_id and order["price"] is None:
+                try:
+                    self._positions.highlight(self.result.position_id)
+                except Exception:
+                    log.exception("highlighting position %s failed", self.result.position_id)
+        finally:
+            self.summary.value = ""
+            self._enter("edit")
+
+    def _place(self, order: dict[str, Any]) -> Coroutine[Any, Any, TradeResult]:
+        s, args = self._session, {k: v for k, v in order.items() if k != "kind"}
+        if order["kind"] in PENDING:
+            return s.pending_async(order["kind"], **args)
+        del args["price"]
+        return (s.buy_async if order["kind"] == "buy" else s.sell_async)(**args)
+
+    def _refused(self, error: BaseException, step: str) -> None:
+        if isinstance(error, ValidationException):
+            self._say(_BAD, str(error))
+        elif isinstance(error, TradeException):
+            code = " ".join(str(c) for c in (error.string_code, error.numeric_code) if c is not None)
+            self._say(_BAD, f"The order was rejected: {str(error).rstrip('.')} ({code}).")
+        elif isinstance(error, Exception):
+            log.warning("the order ticket's order could not be %s", step, exc_info=error)
+            unsure = "; check the positions before sending it again" if step == "sent" else ""
+            self._say(_BAD, f"The order could not be {step} ({type(error).__name__}: {error}){unsure}.")
+        else:
+            self._say(_BAD, f"The order was interrupted while being {step}.")
+
+    def _say(self, style: str, text: str) -> None:
+        self._message = text
+        self.result_line.value = f"<span style='{style}'>{html.escape(text)}</span>"
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._task = asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    # -- state and prefill ----------------------------------------------------------------------------
+
+    def _enter(self, state: str) -> None:
+        self._state = state
+        self._show_state()
+
+    def _show_state(self) -> None:
+        """Enable exactly what the state allows: the form in ``edit``, Confirm and Cancel in ``review``."""
+        editing, reviewing = self._state == "edit", self._state == "review"
+        for control in (self.symbol, self.side, self.kind, self.volume, self.units, self.sl, self.tp):
+            control.disabled = not editing
+        self.price.disabled = not editing or self.kind.value == "market"
+        self.review_button.disabled = not editing
+        self.confirm_button.disabled = self.cancel_button.disabled = not reviewing
+
+    def _refill(self, _change: dict[str, Any]) -> None:
+        """Side or type changed: the price field from the current quote."""
+        self._show_state()
+        self._fill(self.symbol.value)
+
+    def _symbol_changed(self, _change: dict[str, Any]) -> None:
+        """Another symbol: its volume step, minimum and price (an unknown one is refused at Review)."""
+        self._fill(self.symbol.value, reset_volume=True)
+
+    def _fill(self, symbol: str, reset_volume: bool = False) -> None:
+        """Prefill the price (and the volume) of ``symbol`` from its specification and current quote."""
+        if symbol not in self._specs.index:
+            return
+        spec = self._specs.loc[symbol]
+        if reset_volume:
+            self.volume.step, self.volume.value = float(spec["volume_step"]), float(spec["min_volume"])
+        self.price.step = float(spec["tick_size"] or spec["point"])
+        try:
+            quote = self._session.price(symbol).iloc[0]
+        except Exception:
+            log.warning("no price for the order ticket's %s", symbol, exc_info=True)
+            return
+        self.price.value = round(float(quote["ask" if self.side.value == "buy" else "bid"]), int(spec["digits"]))
+
+
+__all__ = ["OrderTicket"]

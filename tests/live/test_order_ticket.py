@@ -1,0 +1,271 @@
+"""The order ticket driven through its controls against a real sandbox: review, confirm, refusals, no double send."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import ipywidgets
+import pytest
+from live_frontend import Frontend
+
+import mtdata
+from mtdata import sandbox as sandboxes
+from mtdata.errors import ValidationException
+from mtdata.live.order_ticket import OrderTicket
+from mtdata.sandbox import SandboxHandle
+
+WEDNESDAY, SATURDAY = "2026-11-18T09:00:00Z", "2026-11-21T12:00:00Z"
+
+
+class Highlights(ipywidgets.HTML):
+    """A stand-in positions panel: records the positions it was asked to highlight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def highlight(self, position_id: str) -> None:
+        self.ids.append(position_id)
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """A sandbox of this module's own (its tests trade) on a Wednesday morning."""
+    with sandboxes.start(data_dir=tmp_path_factory.mktemp("sandbox"), start=WEDNESDAY) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def s(box: SandboxHandle) -> Iterator[mtdata.Session]:
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
+        yield session
+
+
+@pytest.fixture
+async def ticket(s: mtdata.Session, frontend: Frontend) -> AsyncIterator[OrderTicket]:
+    """A EURUSD ticket with a stand-in positions panel; positions left open are closed afterwards."""
+    made = OrderTicket(s, "EURUSD", positions=Highlights())
+    yield made
+    made.close()
+    s.close_all()
+    for order in s.orders()["id"]:
+        s.cancel(order)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Let the loop run (the ticket's tasks run on it) until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def stored(box: SandboxHandle) -> tuple[int, ...]:
+    """Positions, pending orders and history orders the server holds (a refused order adds none)."""
+    return tuple(len(box.server.store.select(t, "account_id = ?", (box.account_id,))) for t in
+                 ("positions", "orders", "history_orders"))  # fmt: skip
+
+
+def form(ticket: OrderTicket) -> list[ipywidgets.Widget]:
+    return [ticket.symbol, ticket.side, ticket.kind, ticket.volume, ticket.units, ticket.sl, ticket.tp]
+
+
+def editable(ticket: OrderTicket) -> bool:
+    """The form is back to editing: every field and Review enabled, Confirm and Cancel not."""
+    fields = not any(control.disabled for control in form(ticket))
+    return ticket.state == "edit" and fields and not ticket.review_button.disabled and ticket.confirm_button.disabled
+
+
+async def review(ticket: OrderTicket) -> None:
+    ticket.review_button.click()
+    assert ticket.state == "checking" and all(control.disabled for control in form(ticket))
+    await until(lambda: ticket.state != "checking")
+
+
+async def send(ticket: OrderTicket) -> None:
+    """Review (unless under review) then Confirm, clicked twice (a double click), waiting for the answer."""
+    if ticket.state == "edit":
+        await review(ticket)
+    assert ticket.state == "review", ticket.message
+    ticket.confirm_button.click()
+    ticket.confirm_button.click()
+    ticket.review_button.click()
+    assert ticket.state == "sending" and ticket.confirm_button.disabled and ticket.review_button.disabled
+    assert all(control.disabled for control in form(ticket))
+    await until(lambda: ticket.state == "edit")
+    assert editable(ticket)
+
+
+def quote(s: mtdata.Session) -> tuple[float, float]:
+    row = s.price("EURUSD").iloc[0]
+    return float(row["bid"]), float(row["ask"])
+
+
+async def test_the_form_is_prefilled_from_the_symbol(ticket: OrderTicket, s: mtdata.Session):
+    bid, ask = quote(s)
+    assert (ticket.volume.value, ticket.volume.step, ticket.price.step) == (0.01, 0.01, 1e-05)
+    assert ticket.price.value == pytest.approx(ask, abs=0.002) and ticket.price.disabled  # market: no price
+    assert editable(ticket) and ticket.message == "" and ticket.order() == {
+        "kind": "buy", "symbol": "EURUSD", "volume": 0.01, "price": None, "sl": None, "tp": None, "units": "price",
+    }  # fmt: skip
+    ticket.side.value = "sell"
+    assert ticket.price.value == pytest.approx(bid, abs=0.002)
+    ticket.kind.value = "limit"
+    assert not ticket.price.disabled and ticket.order()["kind"] == "sell limit"
+    ticket.symbol.value = "USDJPY"
+    assert ticket.price.value > 50 and ticket.price.step == 0.001
+
+
+async def test_market_buy_with_sl_and_tp_in_price(ticket: OrderTicket, s: mtdata.Session, box: SandboxHandle):
+    _, ask = quote(s)
+    sl, tp = round(ask - 0.005, 5), round(ask + 0.005, 5)
+    ticket.volume.value, ticket.sl.value, ticket.tp.value = 0.1, sl, tp
+    before = stored(box)
+    await review(ticket)
+    assert ticket.state == "review" and not ticket.confirm_button.disabled and not ticket.cancel_button.disabled
+    assert ticket.summary.value.startswith("<b>Send:</b> Buy 0.1 lots of EURUSD at market (the ask is ")
+    assert ticket.summary.value.endswith(f"SL {sl:.5f} and TP {tp:.5f}.")
+    assert stored(box) == before  # reviewing sends nothing
+    await send(ticket)
+    result = ticket.result
+    assert result is not None and result.code == 10009 and result.position_id
+    assert ticket.message == str(result) and ticket.summary.value == ""
+    assert stored(box)[0] == before[0] + 1  # one position despite the double click
+    assert ticket.positions.ids == [result.position_id]
+    position = s.positions().set_index("id").loc[result.position_id]
+    assert (position["type"], position["volume"], position["stop_loss"], position["take_profit"]) == (
+        "POSITION_TYPE_BUY", 0.1, sl, tp
+    )  # fmt: skip
+
+
+async def test_market_sell_with_sl_and_tp_in_pips(ticket: OrderTicket, s: mtdata.Session):
+    ticket.side.value, ticket.units.value, ticket.sl.value, ticket.tp.value = "sell", "pips", 20, 40
+    await review(ticket)
+    assert "Sell 0.01 lots of EURUSD at market (the bid is " in ticket.summary.value
+    assert "SL 20 pips from the fill price (" in ticket.summary.value
+    await send(ticket)
+    position = s.positions().set_index("id").loc[ticket.result.position_id]
+    assert position["type"] == "POSITION_TYPE_SELL"
+    assert position["stop_loss"] == pytest.approx(position["open_price"] + 0.002, abs=2e-5)
+    assert position["take_profit"] == pytest.approx(position["open_price"] - 0.004, abs=2e-5)
+
+
+@pytest.mark.parametrize(("side", "kind"), [("buy", "limit"), ("sell", "limit"), ("buy", "stop"), ("sell", "stop")])
+async def test_pending_orders(ticket: OrderTicket, s: mtdata.Session, side: str, kind: str):
+    ticket.side.value, ticket.kind.value = side, kind
+    below = (side, kind) in (("buy", "limit"), ("sell", "stop"))
+    price = round(ticket.price.value + (-0.01 if below else 0.01), 5)  # prefilled with the quote
+    ticket.price.value, ticket.units.value, ticket.tp.value = price, "pips", 30
+    await review(ticket)
+    assert f"{side.capitalize()} {kind} 0.01 lots of EURUSD at {price:.5f}" in ticket.summary.value
+    assert "no SL and TP 30 pips away" in ticket.summary.value
+    await send(ticket)
+    result = ticket.result
+    assert result.code == 10009 and result.order_id and not result.position_id
+    assert ticket.positions.ids == []  # no position to show yet
+    order = s.orders().set_index("id").loc[result.order_id]
+    assert (order["type"], order["open_price"]) == (f"ORDER_TYPE_{side.upper()}_{kind.upper()}", price)
+
+
+async def test_cancel_returns_to_the_form_and_sends_nothing(ticket: OrderTicket, box: SandboxHandle):
+    before = stored(box)
+    await review(ticket)
+    ticket.review_button.click()  # ignored while under review
+    assert ticket.state == "review"
+    ticket.cancel_button.click()
+    assert editable(ticket) and ticket.summary.value == ""
+    ticket.confirm_button.click()  # nothing under review: ignored
+    assert ticket.state == "edit"
+    await asyncio.sleep(0.2)
+    assert stored(box) == before
+
+
+@pytest.mark.parametrize(
+    ("case", "fill", "sentence"),
+    [
+        ("volume off step", {"volume": 0.015}, "volume 0.015 is not a multiple of the 0.01 lot step of EURUSD."),
+        ("volume below min", {"volume": 0.001}, "volume 0.001 is below the minimum of 0.01 lots for EURUSD."),
+        ("buy sl above", {"sl": 5.0}, "sl 5.00000 must be below the entry price"),
+        ("sell tp above", {"side": "sell", "tp": 5.0}, "tp 5.00000 must be below the entry price"),
+        ("limit wrong side", {"kind": "limit", "price": 5.0}, "price 5.00000 of a buy limit must be below"),
+        ("unknown symbol", {"symbol": "NOPE"}, "NOPE is not a symbol of this account."),
+    ],
+)
+async def test_refusals_leave_the_form_editable(
+    ticket: OrderTicket, box: SandboxHandle, case: str, fill: dict[str, Any], sentence: str
+):
+    for name, value in fill.items():
+        getattr(ticket, name).value = value
+    before = stored(box)
+    await review(ticket)
+    assert editable(ticket), case
+    assert ticket.message.startswith(sentence) and ticket.message.count(". ") == 0, ticket.message
+    assert "color:#b71c1c" in ticket.result_line.value and ticket.summary.value == ""
+    assert stored(box) == before
+    ticket.volume.value, ticket.symbol.value, ticket.side.value, ticket.kind.value = 0.01, "EURUSD", "buy", "market"
+    ticket.sl.value = ticket.tp.value = 0.0
+    await review(ticket)  # edited: the same ticket goes on
+    assert ticket.state == "review"
+
+
+async def test_a_server_rejection_leaves_the_form_editable(ticket: OrderTicket, box: SandboxHandle):
+    ticket.volume.value = 99.0  # within the volume limits, beyond the free margin
+    before = stored(box)
+    await send(ticket)
+    assert ticket.message.startswith("The order was rejected: Not enough money")
+    assert ticket.message.endswith("(TRADE_RETCODE_NO_MONEY 10019).")
+    assert ticket.result is None and stored(box)[:2] == before[:2] and ticket.positions.ids == []
+
+
+async def test_a_broker_outage_rejects_the_order_and_leaves_the_form_editable(
+    mtdata_sandbox_factory: Callable[..., SandboxHandle], frontend: Frontend
+):
+    box = mtdata_sandbox_factory(start=WEDNESDAY)
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
+        ticket = OrderTicket(session, "EURUSD")
+        await review(ticket)
+        async with httpx.AsyncClient(base_url=box.url, headers={"auth-token": box.token}) as rest:
+            down = await rest.post("/sandbox/faults/broker", json={"accountId": box.account_id, "connected": False})
+            assert down.status_code == 200, down.text
+        ticket.confirm_button.click()
+        await until(lambda: ticket.state == "edit")
+        assert editable(ticket)
+        assert (
+            ticket.message
+            == "The order was rejected: No connection to the trade server (TRADE_RETCODE_CONNECTION 10031)."
+        )
+        assert session.positions().empty
+        ticket.close()
+
+
+async def test_a_closed_market_is_refused_at_review(
+    mtdata_sandbox_factory: Callable[..., SandboxHandle], frontend: Frontend
+):
+    box = mtdata_sandbox_factory(start=SATURDAY)
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
+        ticket = OrderTicket(session, "EURUSD")
+        assert ticket.price.value > 0  # Friday's last quote
+        await review(ticket)
+        assert editable(ticket)
+        assert ticket.message == "EURUSD is closed for trading until Monday 00:00 broker time."
+        ticket.close()
+
+
+async def test_bad_arguments_are_refused_before_a_ticket_exists(s: mtdata.Session, frontend: Frontend):
+    with pytest.raises(ValidationException, match=r"^NOPE is not a symbol of this account\.$"):
+        OrderTicket(s, "NOPE")
+    with pytest.raises(ValidationException) as caught:
+        OrderTicket(s, "EURUSD", positions=ipywidgets.HTML())
+    assert caught.value.details[0]["parameter"] == "positions"
+
+
+async def test_close_closes_the_form_and_the_positions_panel(ticket: OrderTicket, frontend: Frontend):
+    panel = ticket.positions
+    ticket.review_button.click()
+    ticket.close()  # mid-check: the check is cancelled
+    assert ticket.comm is None and panel.comm is None and all(child.comm is None for child in form(ticket))
+    await asyncio.sleep(0.1)
