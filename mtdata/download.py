@@ -39,6 +39,8 @@ MAX_CANDLES = 10_000_000
 MAX_TICK_DAYS = 31
 #: Pages from which a progress bar is shown.
 PROGRESS_MIN_PAGES = 20
+#: Pages from which a download goes through :class:`BulkPages` (smaller ones reuse the SDK's pooled connections).
+BULK_MIN_PAGES = 3
 #: MetaTrader's own names of timeframes, accepted as aliases of the wire names.
 ALIASES = {f"{p}{n}": f"{n}{s}" for p, s in (("M", "m"), ("H", "h")) for n in range(1, 31)} | {
     "D1": "1d", "W1": "1w", "MN1": "1mn"}  # fmt: skip
@@ -229,6 +231,13 @@ def page_ends(tf: str, start_ms: int, end_ms: int) -> list[int]:
     return [end_ms] + [aligned - k * width + step - 1 for k in range(1, count + 1)]
 
 
+def page_count(tf: str, start: datetime | None, end: datetime | None, limit: int | None) -> int:
+    """About how many pages a request of ``Session.candles`` takes per symbol (no page lost to gaps counted)."""
+    if start is None:
+        return math.ceil((limit or PAGE) / PAGE)
+    return len(page_ends(tf, to_ms(start), to_ms(end or datetime.now(UTC))))
+
+
 def segments(tf: str, start_ms: int, end_ms: int, count: int) -> list[tuple[int, int]]:
     """[start_ms, end_ms] cut on the window grid into at most ``count`` spans of about equal pages, newest first."""
     ends = page_ends(tf, start_ms, end_ms)
@@ -272,6 +281,58 @@ def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
         return await context.http.request("GET", base + path, params=params, timeout=timeout, raw=True)
 
     return fetch
+
+
+class BulkPages:
+    """Candle page bodies of ``account`` over a private aiohttp session, for downloads of many pages.
+
+    Per page it costs about a third of the CPU of the SDK's httpx client (spec §2.7's request, the same
+    ``auth-token`` header), and on a machine whose cores the server shares, the client's CPU per page sets
+    the rate. Anything but a 200 (an error, a 429, a 202, a lost connection) is asked again through
+    ``fallback`` (:func:`candle_fetcher`), so retries, rate limits and errors behave as for every request.
+    The session opens on the first page; ``async with`` closes it.
+    """
+
+    def __init__(self, account: MetatraderAccount, fallback: FetchCandles, connections: int) -> None:
+        self._account, self._fallback, self._connections = account, fallback, connections
+        self._session: Any = None
+
+    async def __aenter__(self) -> BulkPages:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _open(self) -> Any:
+        import aiohttp
+
+        context = self._account.context
+        timeout = aiohttp.ClientTimeout(total=context.options.historical_market_data_request_timeout)
+        connector = aiohttp.TCPConnector(limit=self._connections)
+        headers = {"auth-token": context.token}
+        return aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers, trust_env=True)
+
+    async def __call__(self, symbol: str, tf: str, end: datetime | None, limit: int) -> bytes:
+        """One page body (see :data:`FetchCandles`)."""
+        import aiohttp
+        import yarl
+
+        account = self._account
+        if self._session is None:
+            self._session = self._open()
+        base = await account.context.hosts.market_data(account.region)
+        url = (
+            f"{base}/users/current/accounts/{quote(account.id)}/historical-market-data/symbols/{quote(symbol)}"
+            f"/timeframes/{tf}/candles?limit={limit}" + (f"&startTime={iso_ms(end)}" if end else "")
+        )
+        try:
+            async with self._session.get(yarl.URL(url, encoded=True)) as response:
+                if response.status == 200:
+                    return await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        return await self._fallback(symbol, tf, end, limit)
 
 
 @dataclass

@@ -220,9 +220,12 @@ class Session(AccountFrames, Orders):
         self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
     ) -> pd.DataFrame:
         progress = self._downloads(f"{tf} candles")
-        loader = CandleDownloader(download.candle_fetcher(self._account), self._limiter, progress, frames.candle_chunk)
+        fetch = download.candle_fetcher(self._account)
         try:
-            parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
+            async with download.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
+                many = len(names) * download.page_count(tf, start, end, limit) >= download.BULK_MIN_PAGES
+                loader = CandleDownloader(bulk if many else fetch, self._limiter, progress, frames.candle_chunk)
+                parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
         finally:
             progress.close()
         frame = frames.concat(parts, "candles")

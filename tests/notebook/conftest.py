@@ -9,7 +9,10 @@ import httpx
 import pytest
 
 import mtdata
+from mtdata import download
 from mtdata import sandbox as sandboxes
+from mtdata.client.dates import iso_ms
+from mtdata.errors import MetaApiException
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
@@ -31,23 +34,25 @@ def session(box: SandboxHandle) -> Iterator[Session]:
         yield opened
 
 
-class Counter(httpx.AsyncBaseTransport):
-    """An httpx transport that counts history requests and can fail after ``fail_after`` of them."""
+class Counter:
+    """Counts the candle pages sessions request (all pass through ``CandleDownloader._body``, whichever HTTP client
+    fetches them) and makes the network fail after ``fail_after`` of them; installed for one test by ``monkeypatch``."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_after: int | None = None) -> None:
         self.pages: list[str] = []
         self.fail_after = fail_after
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if "/historical-market-data/" in request.url.path:
+        async def body(loader: download.CandleDownloader, symbol: str, tf: str, end: datetime | None,
+                       limit: int) -> bytes:  # fmt: skip
             if self.fail_after is not None and len(self.pages) >= self.fail_after:
-                raise httpx.ConnectError("network down (test)", request=request)
-            self.pages.append(str(request.url))
-        return await self.inner.handle_async_request(request)
+                raise MetaApiException("network down (test)")
+            self.pages.append(f"{symbol} {tf} {iso_ms(end) if end else None} {limit}")
+            return await _PAGE_BODY(loader, symbol, tf, end, limit)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        monkeypatch.setattr(download.CandleDownloader, "_body", body)
+
+
+_PAGE_BODY = download.CandleDownloader._body
 
 
 def rest_candles(box: SandboxHandle, symbol: str, timeframe: str, start: str, end: str) -> list[dict]:

@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime
 
 import httpx
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 
 import mtdata
+from mtdata import download
 from mtdata.errors import ValidationException
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
@@ -109,6 +111,26 @@ def test_empty_ranges_give_typed_empty_frames(session: Session) -> None:
     assert ticks.empty and list(ticks.columns) == ["symbol", "bid", "ask", "last", "volume", "side"]
 
 
+def test_bulk_pages_ask_again_through_the_sdk_client_unless_answered_200(session: Session, box: SandboxHandle) -> None:
+    asked: list[tuple[str, int]] = []
+
+    async def fallback(symbol: str, tf: str, end: datetime | None, limit: int) -> bytes:
+        asked.append((symbol, limit))
+        return b"[]"
+
+    async def pages() -> list[bytes]:
+        async with download.BulkPages(session.metatrader_account, fallback, 2) as bulk:
+            bodies = [await bulk("EURUSD", "1m", datetime(2026, 11, 17, tzinfo=UTC), 5)]
+            box.server.faults.add_rate_limit(1, 0.2, "rest")
+            bodies.append(await bulk("EURUSD", "1m", None, 5))
+            bodies.append(await bulk("NOPE", "1m", None, 5))  # 404
+            return bodies
+
+    bodies = session.run(pages())
+    assert [row["time"] for row in orjson.loads(bodies[0])][-1] == "2026-11-17T00:00:00.000Z"
+    assert bodies[1:] == [b"[]", b"[]"] and asked == [("EURUSD", 5), ("NOPE", 5)]
+
+
 def test_429s_are_honoured(session: Session, box: SandboxHandle) -> None:
     box.server.faults.add_rate_limit(3, 0.2, "rest")
     frame = session.candles("USDJPY", "1m", "2026-11-16T00:00:00Z", "2026-11-17T12:00:00Z")
@@ -142,6 +164,7 @@ def test_ticks_match_the_wire(session: Session, box: SandboxHandle) -> None:
     ("call", "argument"),
     [
         (lambda s: s.candles("NOPE", "1h"), "symbols"),
+        (lambda s: s.candles("NOPE", "1m", "2026-11-02", "2026-11-06"), "symbols"),  # pages in bulk
         (lambda s: s.candles(["EURUSD", ""], "1h"), "symbols"),
         (lambda s: s.candles(42, "1h"), "symbols"),
         (lambda s: s.candles("EURUSD", "7m"), "timeframe"),
