@@ -44,7 +44,10 @@ class OrderTicket(ipywidgets.VBox):
     ticket on the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
     """
 
-    _task: concurrent.futures.Future[None] | None = None  # also for ipywidgets' close() from __del__ of a failed init
+    # class defaults for ipywidgets' close() from __del__ after a failed __init__
+    _task: concurrent.futures.Future[None] | None = None
+    _widgets: tuple[ipywidgets.Widget, ...] = ()
+    _positions: ipywidgets.Widget | None = None
 
     def __init__(
         self,
@@ -70,7 +73,7 @@ class OrderTicket(ipywidgets.VBox):
         self.preview: OrderPreview | None = None
         """The order last reviewed (None until then)."""
         self.result: TradeResult | None = None
-        """The answer to the order last sent (None until one succeeded)."""
+        """The answer to the order last sent (None before one, or when it was refused)."""
         self._build(symbol)
         self._fill(symbol, reset_volume=True)
 
@@ -93,21 +96,23 @@ class OrderTicket(ipywidgets.VBox):
         self.cancel_button = ipywidgets.Button(description="Cancel")
         self.summary = ipywidgets.HTML()
         self.result_line = ipywidgets.HTML()
-        for control, handler in (
+        for button, handler in (
             (self.review_button, self.review),
             (self.confirm_button, self.confirm),
             (self.cancel_button, self.cancel),
         ):
-            control.on_click(lambda _button, act=handler: act())
+            button.on_click(lambda _button, act=handler: act())
+            button.add_class("mtdata-ticket-" + button.description.lower())
         self.side.observe(self._refill, names="value")
         self.kind.observe(self._refill, names="value")
         self.symbol.observe(self._symbol_changed, names="value")
-        for button in (self.review_button, self.confirm_button, self.cancel_button):
-            button.add_class("mtdata-ticket-" + button.description.lower())
+        self.summary.add_class("mtdata-ticket-summary")
+        self.result_line.add_class("mtdata-ticket-result")
         buttons = ipywidgets.HBox([self.review_button, self.confirm_button, self.cancel_button])
-        rows = [self.symbol, self.side, self.kind, self.volume, self.price, self.units, self.sl, self.tp, buttons]
-        rows += [self.summary, self.result_line]
-        super().__init__(children=[*rows, *([self._positions] if self._positions is not None else [])])
+        fields = [self.symbol, self.side, self.kind, self.volume, self.price, self.units, self.sl, self.tp]
+        self._widgets = (*fields, *buttons.children, buttons, self.summary, self.result_line)
+        below = [self._positions] if self._positions is not None else []
+        super().__init__(children=[*fields, buttons, self.summary, self.result_line, *below])
         self.add_class("mtdata-ticket")
         self._show_state()
 
@@ -154,6 +159,7 @@ class OrderTicket(ipywidgets.VBox):
         """Send the order reviewed (checked again against the price now); ignored unless one is under review."""
         if self._state != "review" or self._order is None:
             return
+        self.result = None
         self._enter("sending")
         self._spawn(self._send_order(self._order))
 
@@ -167,8 +173,8 @@ class OrderTicket(ipywidgets.VBox):
         """Stop a check or send in progress (a sent order stays sent), close the form and the positions panel."""
         if self._task is not None:
             self._task.cancel()
-        for child in self.children:
-            child.close()
+        for widget in [*self._widgets, *([self._positions] if self._positions is not None else [])]:
+            widget.close()
         super().close()
 
     # -- checks and sends (tasks on the kernel's loop) ---------------------------------------------------

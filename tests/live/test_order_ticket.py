@@ -267,5 +267,6 @@ async def test_close_closes_the_form_and_the_positions_panel(ticket: OrderTicket
     panel = ticket.positions
     ticket.review_button.click()
     ticket.close()  # mid-check: the check is cancelled
-    assert ticket.comm is None and panel.comm is None and all(child.comm is None for child in form(ticket))
+    assert ticket.comm is None and panel.comm is None and all(w.comm is None for w in form(ticket))
+    assert ticket.review_button.comm is None and ticket.result_line.comm is None
     await asyncio.sleep(0.1)

@@ -1,0 +1,62 @@
+"""The order ticket in a real browser: a Voila notebook shows a ticker, a candles panel and an order ticket of a
+real session; prices move, the forming candle is patched, and an order placed by clicking Review then Confirm
+appears in the positions table beneath the ticket."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from browser_harness import SCREENSHOTS, Voila
+from test_market_panels_browser import BID, FORMING
+
+pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
+
+CELLS = [
+    """\
+import mtdata
+from mtdata.live.order_ticket import OrderTicket
+
+session = mtdata.connect(sandbox={"start": "2026-11-18T12:00:00Z", "speed": 60}, progress=False)
+session.panel.ticker(["EURUSD"])
+""",
+    'session.panel.candles("EURUSD", "1m", rollover=30)\n',
+    'OrderTicket(session, "EURUSD", positions=None)\n',
+]
+
+
+def test_prices_move_and_an_order_is_placed_through_the_ticket_in_voila(voila: Voila, page: Any):
+    page.goto(voila.notebook("order_ticket", CELLS))
+    page.wait_for_function(f"() => ({BID})() != null && ({FORMING})()?.count > 1", polling=100)
+    review = page.locator(".mtdata-ticket-review")
+    review.wait_for()
+    first_bid, first_bar = page.evaluate(BID), page.evaluate(FORMING)
+
+    review.click()
+    confirm = page.locator(".mtdata-ticket-confirm:not([disabled])")
+    confirm.wait_for()
+    summary = page.locator(".mtdata-ticket-summary").inner_text()
+    assert summary.startswith("Send: Buy 0.01 lots of EURUSD at market (the ask is "), summary
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "order-ticket-review.png"), full_page=True)
+    confirm.click()
+    result = page.locator(".mtdata-ticket-result", has_text="position_id")
+    result.wait_for()
+    found = re.search(r"position_id (\w+)", result.inner_text())
+    assert found and "10009 TRADE_RETCODE_DONE" in result.inner_text(), result.inner_text()
+    page.locator(".mtdata-ticket-review:not([disabled])").wait_for()  # the form is editable again
+    page.screenshot(path=str(SCREENSHOTS / "order-ticket-placed.png"), full_page=True)
+
+    # meanwhile the displayed bid changed and the forming candle moved
+    page.wait_for_function(f"bid => ({BID})() !== bid", arg=first_bid, polling=100)
+    deadline = time.monotonic() + 60
+    while page.evaluate(FORMING) == first_bar:
+        assert time.monotonic() < deadline, f"the forming candle did not move\n{voila.log_tail()}"
+        time.sleep(0.05)
+
+    log = page.mtdata_log
+    assert log.errors == [], log.errors
+    # nothing from a CDN but Font Awesome's CSS, which Voila's widget manager asks for (icons; the ticket has none)
+    assert [url for url in log.outside_requests if "fontawesome" not in url] == [], log.outside_requests
