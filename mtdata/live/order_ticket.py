@@ -80,17 +80,19 @@ class OrderTicket(ipywidgets.VBox):
     # -- the form -------------------------------------------------------------------------------------
 
     def _build(self, symbol: str) -> None:
-        wide = ipywidgets.Layout(width="330px")
+        wide, label = ipywidgets.Layout(width="330px"), {"description_width": "70px"}
+        toggle = {**label, "button_width": "80px"}
         self.symbol = ipywidgets.Combobox(
-            value=symbol, options=tuple(self._specs.index), ensure_option=False, description="symbol", layout=wide
-        )
-        self.side = ipywidgets.ToggleButtons(options=("buy", "sell"), description="side")
-        self.kind = ipywidgets.ToggleButtons(options=("market", "limit", "stop"), description="type")
-        self.volume = ipywidgets.FloatText(description="volume", layout=wide)
-        self.price = ipywidgets.FloatText(description="price", layout=wide)
-        self.units = ipywidgets.ToggleButtons(options=("price", "pips"), description="SL/TP in")
-        self.sl = ipywidgets.FloatText(value=0.0, description="SL", tooltip="0: none", layout=wide)
-        self.tp = ipywidgets.FloatText(value=0.0, description="TP", tooltip="0: none", layout=wide)
+            value=symbol, options=tuple(self._specs.index), ensure_option=False, description="symbol", layout=wide,
+            style=label,
+        )  # fmt: skip
+        self.side = ipywidgets.ToggleButtons(options=("buy", "sell"), description="side", style=toggle)
+        self.kind = ipywidgets.ToggleButtons(options=("market", "limit", "stop"), description="type", style=toggle)
+        self.volume = ipywidgets.FloatText(description="volume", layout=wide, style=label)
+        self.price = ipywidgets.FloatText(description="price", layout=wide, style=label)
+        self.units = ipywidgets.ToggleButtons(options=("price", "pips"), description="SL/TP in", style=toggle)
+        self.sl = ipywidgets.FloatText(value=0.0, description="SL", tooltip="0: none", layout=wide, style=label)
+        self.tp = ipywidgets.FloatText(value=0.0, description="TP", tooltip="0: none", layout=wide, style=label)
         self.review_button = ipywidgets.Button(description="Review", button_style="primary")
         self.confirm_button = ipywidgets.Button(description="Confirm", button_style="danger")
         self.cancel_button = ipywidgets.Button(description="Cancel")
