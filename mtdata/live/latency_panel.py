@@ -39,7 +39,8 @@ CHART_COLUMNS = ("time", *(f"{kind}_{p}" for kind in CHARTED for p in ("p50", "p
 LATENCY_STYLE = """<style>
 .mtdata-latency{border-collapse:collapse;font:12px monospace}
 .mtdata-latency th,.mtdata-latency td{padding:1px 8px;text-align:right}
-.mtdata-latency th{border-bottom:1px solid #999}.mtdata-latency td.mtdata-kind{text-align:left}
+.mtdata-latency th{border-bottom:1px solid #999}
+.mtdata-latency td.mtdata-kind,.mtdata-latency th:nth-child(-n+2){text-align:left}
 .mtdata-health{font:13px sans-serif}.mtdata-ok{color:#1b5e20}.mtdata-bad{color:#b71c1c}
 </style>"""
 
@@ -169,6 +170,7 @@ class LatencyPanel(Panel):
         for kind, color in CHARTED.items():
             chart.step("time", f"{kind}_p50", source=self.window.source, color=color, mode="after", legend_label=kind)
             chart.step("time", f"{kind}_p95", source=self.window.source, color=color, mode="after", line_dash="dashed")
+            chart.scatter("time", f"{kind}_p50", source=self.window.source, color=color, size=4)  # a lone reading too
         chart.add_tools(HoverTool(tooltips=[("time", "@time{%T}"), *((k, f"@{k}_p50 / @{k}_p95") for k in CHARTED)],
                                   formatters={"@time": "datetime"}))  # fmt: skip
         chart.legend.location = "top_left"

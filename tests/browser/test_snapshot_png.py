@@ -1,4 +1,5 @@
-"""PNG snapshots drawn by headless chromium: a real picture of the panel's latest data, tall layouts whole.
+"""PNG snapshots drawn by headless chromium: a real picture of the panel's latest data, tall layouts whole, the
+latency panel of a real session.
 
 Needs only a Chromium or Chrome executable (``mtdata.live.png.find_browser``); skips without one, except under
 ``CI=true`` where it fails. Pictures are copied to ``tests/browser/screenshots/`` (git-ignored) for a look.
@@ -6,6 +7,7 @@ Needs only a Chromium or Chrome executable (``mtdata.live.png.find_browser``); s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
@@ -17,7 +19,9 @@ from bokeh.plotting import figure
 from browser_harness import SCREENSHOTS
 from PIL import Image
 
+import mtdata
 from mtdata.live import Panel, png
+from mtdata.live.latency_panel import LatencyPanel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RED = (255, 0, 0)
@@ -88,3 +92,20 @@ async def test_a_layout_taller_than_the_first_window_is_drawn_whole(tmp_path: Pa
         bottom = image.convert("RGB").crop((0, image.height - 40, image.width, image.height))
         assert red_pixels(bottom) > 100  # the last line is in the picture
     panel.close()
+
+
+@pytest.mark.timeout(400)
+async def test_the_latency_panel_of_a_streaming_session_draws(tmp_path: Path):
+    with mtdata.connect(sandbox={"start": "2026-11-18T12:00:00Z", "speed": 60}, progress=False) as session:
+        session.price("EURUSD")
+        panel = LatencyPanel(session, every=0.2)
+        for _ in range(1200):  # 60 s
+            if panel.reading and panel.reading.latencies["price"]["clientLatency"]["count"]:
+                break
+            await asyncio.sleep(0.05)
+        path = panel.snapshot(tmp_path / "latency.png")
+        keep(path)
+        panel.close()
+    with Image.open(path) as image:
+        assert image.width >= 700 and image.height >= 300  # health, table and the 700 x 220 chart
+        assert len(image.convert("RGB").getcolors(1_000_000) or []) > 20
