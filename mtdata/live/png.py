@@ -37,11 +37,13 @@ BROWSER_PATHS = (
     r"C:\Program Files\Google\Chrome\Application\chrome.exe",
     r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
 )
-#: The browser's flags: no sandbox (it shows a local page we wrote; containers running as root need it), no
-#: network chatter, virtual time so that timers and animation frames run before the picture is taken.
+#: The browser's flags: no sandbox (it shows a local page we wrote; containers running as root need it), shared
+#: memory in /tmp (containers' /dev/shm is small), no network chatter, virtual time so that timers and animation
+#: frames run before the picture is taken.
 FLAGS = (
     "--headless",
     "--no-sandbox",
+    "--disable-dev-shm-usage",
     "--disable-gpu",
     "--hide-scrollbars",
     "--no-first-run",
