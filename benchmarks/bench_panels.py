@@ -1,0 +1,314 @@
+"""Live panels: 2,000 price updates/s for 30 s into a dashboard of 5 panels, with no browser and with one attached.
+
+What runs where (all on loopback):
+
+* the sandbox, in its own process (:mod:`benchmarks.panels_feed`): its market holds still, and a
+  benchmark-only ``feed`` event sends ``RATE`` price updates per second to the account's synchronized
+  stream, one ``prices`` packet every 10 ms (prices of 5 symbols in turn, plus the ticks, forming candle and
+  book the stream subscribed for EURUSD), the way the cloud batches them;
+* the measured kernel, a real Jupyter kernel (:mod:`benchmarks.panels_kernel`): a session connected to that
+  sandbox, its streaming connection subscribed to every stream the panels use; then ``session.dashboard``
+  when the session has one, else 5 panels of ``session.panel`` (ticker of the 5 symbols, EURUSD 1m candles,
+  ticks and book, and the latency panel). The updates reach the panels as a user's do: socket, packet
+  orderer, terminal state, the session's LiveFeed, each panel's throttle, redraw on the kernel's thread;
+* no browser: the kernel started by ``jupyter_client`` with nothing rendering its widgets (comm messages
+  still go out on iopub, as in a notebook whose tab is closed); with a browser: Voila serves the same
+  notebook to headless ``/usr/bin/chromium`` driven by Playwright (skipped when either is missing).
+
+Method. Each run feeds twice: first before the panels exist (the baseline: the same packets, decoded and
+applied to the terminal state by the client), then with the panels shown. Kernel CPU is the kernel
+process's user + system time from ``/proc/<pid>/stat`` over each feed plus 0.5 s; the CPU spent on panels
+is the difference of the two, as a share of one core (so it includes the LiveFeed's dispatch, the panels'
+sinks on the session's thread, the redraws and comm serialization on the kernel's thread, and iopub).
+Comm messages are counted in the kernel at ipykernel's ``Comm.publish_msg``, per panel (its widgets' comms).
+"Last price shown within": for each symbol, each time the displayed ticker row changes (no browser: each
+ticker redraw in the kernel; browser: the page's DOM, polled every 5 ms), the wait is the display time
+minus the send time of the previously displayed price: a bound on how long any price sent in between
+waited to be shown or overtaken on screen (over by at most one 10 ms packet period); the last price of
+each symbol must be shown too. Worst wait over the run, target <= 200 ms.
+
+Run: ``python -m benchmarks.bench_panels`` (``--seconds N`` or ``MTDATA_BENCH_PANELS_SECONDS`` for a
+shorter feed; ``--no-browser`` for the first part only). Targets: panels < 15% of one core, <= 10 comm
+messages per panel per second, last price shown within 200 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import socketio
+
+from benchmarks import panels_browser
+from benchmarks.common import SandboxInfo, child_sandbox, report
+from benchmarks.panels_kernel import SYMBOLS
+from mtdata.socketio_compat import disable_client_sigint_handler
+
+RATE = 2000
+SECONDS = 30.0
+TAIL = 0.5  # measured after each feed: the last redraws
+TARGET_CPU = 15.0
+TARGET_MESSAGES = 10.0
+TARGET_WAIT_MS = 200.0
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = ["from benchmarks.panels_kernel import KernelBench\nbench = KernelBench({folder!r})\n", "bench.show()\n"]
+
+
+@contextmanager
+def feed_sandbox() -> Iterator[SandboxInfo]:
+    """The sandbox of :mod:`benchmarks.panels_feed` in a child process."""
+    with child_sandbox(["-m", "benchmarks.panels_feed"], "feed.json", ",".join(SYMBOLS)) as info:
+        yield info
+
+
+def kernel_env(base: Path) -> dict[str, str]:
+    """The environment of a kernel (or Voila) that imports ``benchmarks``: jupyter dirs under ``base``."""
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        JUPYTER_DATA_DIR=str(base / "data"),
+        IPYTHONDIR=str(base / "ipython"),
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
+    return env
+
+
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU seconds of a process (all its threads) or of one of its threads, from /proc."""
+    path = Path(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat")
+    fields = path.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_file(path: Path, timeout: float = 300, alive: Any = None) -> Path:
+    """Wait for ``path`` to exist (``alive()`` may raise to stop early)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} did not appear within {timeout} s")
+        if alive is not None:
+            alive()
+        await asyncio.sleep(0.1)
+    return path
+
+
+async def kernel_stats(folder: Path) -> dict[str, Any]:
+    """Ask the kernel's stats thread for its counters (see :mod:`benchmarks.panels_kernel`)."""
+    (folder / "stats.json").unlink(missing_ok=True)
+    (folder / "ask").touch()
+    return json.loads((await wait_file(folder / "stats.json", 60)).read_text())
+
+
+@dataclass
+class Phase:
+    """One feed into the kernel: the window measured, CPU seconds (process, kernel thread), what was fed."""
+
+    seconds: float
+    cpu: float
+    main: float
+    fed: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class Driver:
+    """Feeds the sandbox's prices into one kernel and measures it."""
+
+    def __init__(self, box: SandboxInfo, control: socketio.AsyncClient, folder: Path, seconds: float) -> None:
+        self.box, self.control, self.folder, self.seconds = box, control, folder, seconds
+        (folder / "config.json").write_text(
+            json.dumps({"url": box.url, "token": box.token, "accountId": box.account_id})
+        )
+        self.pid = 0
+
+    async def started(self, alive: Any) -> None:
+        """Wait until the kernel connected and subscribed (it then waits for ``go``)."""
+        info = json.loads((await wait_file(self.folder / "kernel.json", 300, alive)).read_text())
+        self.pid = int(info["pid"])
+
+    def go(self) -> None:
+        """Let the kernel make the panels."""
+        (self.folder / "go").touch()
+
+    async def phase(self) -> Phase:
+        """Feed ``RATE`` prices/s for ``seconds``; the kernel's CPU and counters over the feed plus ``TAIL``."""
+        before = await kernel_stats(self.folder)
+        began, cpu, main = time.perf_counter(), cpu_seconds(self.pid), cpu_seconds(self.pid, self.pid)
+        order = {"accountId": self.box.account_id, "symbols": list(SYMBOLS), "rate": RATE, "seconds": self.seconds}
+        fed = await self.control.call("feed", order, timeout=self.seconds + 300)
+        await asyncio.sleep(TAIL)
+        cpu, main = cpu_seconds(self.pid) - cpu, cpu_seconds(self.pid, self.pid) - main
+        seconds = time.perf_counter() - began
+        return Phase(seconds, cpu, main, fed, before, await kernel_stats(self.folder))
+
+
+@asynccontextmanager
+async def control_client(box: SandboxInfo) -> AsyncIterator[socketio.AsyncClient]:
+    """A bare socket.io client of the sandbox that sends the ``feed`` orders."""
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(f"{box.url}?auth-token={box.token}&protocol=3", socketio_path="ws")
+    try:
+        yield client
+    finally:
+        await client.disconnect()
+
+
+async def bare_kernel(driver: Driver, base: Path) -> tuple[Phase, Phase]:
+    """Both feeds into a kernel started by jupyter_client, no front end rendering its widgets."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = await asyncio.to_thread(
+        start_new_kernel, kernel_name="python3", startup_timeout=300, env=kernel_env(base), cwd=str(ROOT)
+    )
+    try:
+        ids = [client.execute(cell.format(folder=str(driver.folder))) for cell in CELLS]
+
+        def alive() -> None:
+            if not manager.is_alive():
+                raise RuntimeError("the kernel died")
+
+        await driver.started(alive)
+        baseline = await driver.phase()
+        driver.go()
+        await asyncio.to_thread(replies, client, ids)
+        return baseline, await driver.phase()
+    finally:
+        client.stop_channels()
+        await asyncio.to_thread(manager.shutdown_kernel, now=True)
+
+
+def replies(client: Any, ids: list[str]) -> None:
+    """Wait for the execute replies of ``ids``; raise with the kernel's traceback when a cell failed."""
+    pending = set(ids)
+    while pending:
+        reply = client.get_shell_msg(timeout=300)
+        if reply["parent_header"].get("msg_id") not in pending:
+            continue
+        pending.discard(reply["parent_header"]["msg_id"])
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError(f"a kernel cell failed: {content.get('ename')}: {content.get('evalue')}\n"
+                               + "\n".join(content.get("traceback", [])))  # fmt: skip
+
+
+def market_ms(text: str, near_ms: float) -> float:
+    """Epoch ms of a displayed ``HH:MM:SS.mmm`` (UTC), on the day that puts it nearest ``near_ms``."""
+    clock = datetime.strptime(text, "%H:%M:%S.%f")
+    of_day = ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1000 + clock.microsecond / 1000
+    day = near_ms - near_ms % 86_400_000
+    return min((day + shift + of_day for shift in (-86_400_000, 0, 86_400_000)), key=lambda ms: abs(ms - near_ms))
+
+
+def waits(shown: dict[str, list[tuple[float, float]]], fed: dict[str, Any]) -> tuple[list[float], list[float], int]:
+    """Per display change: the wait bound (display time minus the send time of the price shown before) and the
+    age of the price shown; also how many symbols never showed their last price. Times in epoch ms."""
+    offset = fed["offsetMs"]
+    bounds, ages, missing = [], [], 0
+    for symbol, last in fed["last"].items():
+        seen = sorted(shown.get(symbol, []))
+        changes = [seen[0]] if seen else []
+        for at, price in seen[1:]:
+            if price != changes[-1][1]:
+                changes.append((at, price))
+        for (_, before), (at, price) in pairwise(changes):
+            bounds.append(at - (before - offset))
+            ages.append(at - (price - offset))
+        missing += not changes or changes[-1][1] != last
+    return bounds, ages, missing
+
+
+def kernel_shown(stats: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
+    """The ticker's redraws recorded in the kernel, as (wall ms, shown price ms) per symbol."""
+    shown: dict[str, list[tuple[float, float]]] = {}
+    for at, prices in stats["shown"]:
+        for symbol, price in prices.items():
+            shown.setdefault(symbol, []).append((at, price))
+    return shown
+
+
+def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tuple[float, float]]]) -> None:
+    """Print one run's figures with their targets."""
+    fed = panels.fed
+    seconds = panels.seconds
+    before, after = panels.before, panels.after
+    print(f"panels, {mode}: {after['layout']} ({len(after['panels'])} panels)", flush=True)
+    report(f"panels, {mode}: price updates delivered", fed["prices"] / fed["seconds"], "prices/s")
+    if fed["skipped"] or baseline.fed["skipped"]:
+        report(f"panels, {mode}:   skipped (client backlog)", fed["skipped"] + baseline.fed["skipped"], "prices")
+    report(f"panels, {mode}: kernel CPU, feed without panels", 100 * baseline.cpu / baseline.seconds, "% of a core")
+    report(f"panels, {mode}: kernel CPU, feed with panels", 100 * panels.cpu / seconds, "% of a core")
+    share = 100 * (panels.cpu / seconds - baseline.cpu / baseline.seconds)
+    report(f"panels, {mode}: kernel CPU spent on panels", share, "% of a core", TARGET_CPU, higher_is_better=False)
+    main = 100 * (panels.main / seconds - baseline.main / baseline.seconds)
+    report(f"panels, {mode}:   of which the kernel's thread", main, "% of a core")
+    sent = {cid: n - before["comms"].get(cid, 0) for cid, n in after["comms"].items()}
+    report(f"panels, {mode}: comm messages sent", sum(sent.values()) / seconds, "messages/s")
+    per_panel = {name: sum(sent.get(i, 0) for i in ids) / seconds for name, ids in after["panels"].items()}
+    redraws = {name: (n - before["redraws"].get(name, 0)) / seconds for name, n in after["redraws"].items()}
+    busiest = max(per_panel, key=per_panel.__getitem__)
+    detail = ", ".join(f"{name} {rate:.1f}" for name, rate in per_panel.items())
+    report(f"panels, {mode}: comm messages of the busiest panel ({busiest})", per_panel[busiest], "messages/s",
+           TARGET_MESSAGES, higher_is_better=False)  # fmt: skip
+    print(f"    per panel: {detail}", flush=True)
+    patches = {cid: n - before["patches"].get(cid, 0) for cid, n in after["patches"].items()}
+    updates = {name: sum(patches.get(i, 0) for i in ids) / seconds for name, ids in after["panels"].items()}
+    report(f"panels, {mode}: document updates of the busiest panel", max(updates.values()), "patches/s")
+    print("    patches/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in updates.items()), flush=True)
+    print("    redraws/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in redraws.items()), flush=True)
+    bounds, ages, missing = waits(shown, fed)
+    if ages:
+        report(f"panels, {mode}: age of the price shown, median", statistics.median(ages), "ms")
+        report(f"panels, {mode}: last price shown within (p99)", statistics.quantiles(bounds, n=100)[98], "ms")
+    report(f"panels, {mode}: last price shown within (worst)", max(bounds, default=float("inf")), "ms",
+           TARGET_WAIT_MS, higher_is_better=False)  # fmt: skip
+    report(f"panels, {mode}: symbols whose last price was never shown", missing, "", 0, higher_is_better=False)
+
+
+async def run(seconds: float, browser: bool) -> None:
+    """Both runs (the browser one when chromium, Playwright and Voila are there), figures printed."""
+    disable_client_sigint_handler()
+    with feed_sandbox() as box, tempfile.TemporaryDirectory(prefix="mtdata-bench-panels-") as temp:
+        base = Path(temp)
+        async with control_client(box) as control:
+            folder = base / "bare"
+            folder.mkdir()
+            baseline, panels = await bare_kernel(Driver(box, control, folder, seconds), base)
+            summary("no browser", baseline, panels, kernel_shown(panels.after))
+            if not browser:
+                return
+            missing = panels_browser.missing()
+            if missing:
+                print(f"panels, browser: skipped, needs {missing}", flush=True)
+                return
+            folder = base / "voila"
+            folder.mkdir()
+            driver = Driver(box, control, folder, seconds)
+            baseline, panels, shown = await panels_browser.run(driver, base, kernel_env(base), CELLS)
+            summary("browser", baseline, panels, {s: [(at, market_ms(t, at + panels.fed["offsetMs"])) for at, t in
+                                                      rows] for s, rows in shown.items()})  # fmt: skip
+
+
+def main() -> None:
+    """Run the benchmark: ``--seconds N`` (default 30, or MTDATA_BENCH_PANELS_SECONDS), ``--no-browser``."""
+    seconds = float(os.environ.get("MTDATA_BENCH_PANELS_SECONDS", SECONDS))
+    if "--seconds" in sys.argv:
+        seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
+    asyncio.run(run(seconds, browser="--no-browser" not in sys.argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The browser part of the panels benchmark: Voila serves the kernel's notebook to headless chromium (Playwright).
+
+The page loads while the kernel's first cell waits for the baseline feed to end; once the panels are drawn,
+a probe in the page polls the ticker's rows every 5 ms and records each change of a symbol's displayed
+time (``Date.now()``, the text): what the user saw, and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+TIMEOUT_MS = 300_000
+SETTLE = 2.0  # seconds between the panels drawn and the feed
+
+FIND_TICKER = """const find = root => root.querySelector(".mtdata-ticker")
+  ?? [...root.querySelectorAll("*")].filter(e => e.shadowRoot).map(e => find(e.shadowRoot)).find(e => e) ?? null"""
+# the ticker is on the page and the candles panel holds its history
+READY = f"""() => {{
+  {FIND_TICKER}
+  const bars = (window.Bokeh?.index?.roots ?? []).map(v => v.model.document?.get_model_by_name("candles"))
+    .filter(s => s != null).map(s => s.get_column("time").length)
+  return find(document)?.shadowRoot != null && bars.some(n => n > 1)
+}}"""
+PROBE = f"""() => {{
+  {FIND_TICKER}
+  const shown = window.mtdataShown = {{}}
+  const last = {{}}
+  let ticker = null
+  setInterval(() => {{
+    if (ticker == null || !ticker.isConnected) ticker = find(document)
+    const now = Date.now()
+    for (const row of ticker?.shadowRoot?.querySelectorAll("tr[data-symbol]") ?? []) {{
+      const symbol = row.dataset.symbol, text = row.querySelector("td.mtdata-time")?.textContent
+      if (text && text !== last[symbol]) {{ last[symbol] = text; (shown[symbol] ??= []).push([now, text]) }}
+    }}
+  }}, 5)
+}}"""
+
+
+def missing() -> str:
+    """What the browser part lacks here (empty when chromium, Playwright and Voila are all there)."""
+    lacking = [] if CHROMIUM.exists() else [f"{CHROMIUM} (apt-get install chromium)"]
+    for module in ("playwright", "voila"):
+        try:
+            __import__(module)
+        except ImportError:
+            lacking.append(f"the {module} package")
+    return " and ".join(lacking)
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    """A notebook of code ``cells``."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_voila(root: Path, log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Voila serving ``root`` on a loopback port, in its own process group; its URL."""
+    command = [sys.executable, "-m", "voila", str(root), "--no-browser", "--Voila.ip=127.0.0.1",
+               f"--port={free_port()}", "--show_tracebacks=True",
+               "--Voila.tornado_settings=disable_check_xsrf=True"]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        found = re.search(r"(http://127\.0\.0\.1:\d+/)", log.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return process, found.group(1)
+        time.sleep(0.1)
+    stop(process)
+    raise RuntimeError(f"Voila did not start:\n{log.read_text(encoding='utf-8', errors='replace')[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop Voila and its kernels (the process group it leads): SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(10)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+async def run(driver: Any, base: Path, env: dict[str, str], cells: list[str]) -> tuple[Any, Any, dict[str, Any]]:
+    """Both feeds into the kernel of a Voila page open in chromium: baseline, panels, and what the page showed."""
+    from playwright.async_api import async_playwright
+
+    root = base / "notebooks"
+    root.mkdir()
+    write_notebook(root / "panels.ipynb", [cell.format(folder=str(driver.folder)) for cell in cells])
+    log = base / "voila.log"
+    process, url = await asyncio.to_thread(start_voila, root, log, env)
+
+    def alive() -> None:
+        if process.poll() is not None:
+            raise RuntimeError(f"Voila exited:\n{log.read_text(errors='replace')[-3000:]}")
+
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            loading = asyncio.create_task(page.goto(f"{url}voila/render/panels.ipynb", wait_until="commit"))
+            await driver.started(alive)
+            baseline = await driver.phase()
+            driver.go()
+            await loading
+            await page.wait_for_function(READY, polling=100)
+            await asyncio.sleep(SETTLE)
+            await page.evaluate(PROBE)
+            panels = await driver.phase()
+            shown = await page.evaluate("() => window.mtdataShown")
+            await page.goto("about:blank")  # Voila shuts the page's kernel down
+            await browser.close()
+            return baseline, panels, shown
+    finally:
+        await asyncio.to_thread(stop, process)

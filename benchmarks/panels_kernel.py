@@ -1,0 +1,148 @@
+"""The kernel side of the panels benchmark (``bench_panels``): what the measured Jupyter kernel runs.
+
+A notebook of two cells drives it, the same with no browser (a bare kernel) and in Voila::
+
+    bench = KernelBench(folder)   # connect, subscribe, report the pid; block until the driver writes "go"
+    bench.show()                  # the dashboard (or 5 panels), displayed
+
+The folder is shared with the driver process: ``config.json`` (sandbox url, token, account) in,
+``kernel.json`` (pid, session thread) out; a daemon thread answers each ``ask`` file with ``stats.json``:
+comm messages sent per comm (counted at ipykernel's ``Comm.publish_msg``, i.e. everything widgets send to
+iopub), the panels' comm ids and redraws, and the ticker's redraws (wall time, shown price time per symbol).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+
+import mtdata
+from mtdata.live import Panel, TickerPanel
+
+#: The ticker's symbols (the fed prices rotate over them); the other panels follow the first.
+SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD")
+MAIN = SYMBOLS[0]
+#: Every market-data stream the panels use, subscribed before the baseline so both phases get the same packets.
+STREAMS: list[tuple[str, list[dict[str, Any]]]] = [(symbol, [{"type": "quotes"}]) for symbol in SYMBOLS] + [
+    (MAIN, [{"type": "candles", "timeframe": "1m"}, {"type": "ticks"}, {"type": "marketDepth"}])
+]
+POLL = 0.1
+
+
+def _counting(counts: dict[str, int], patches: dict[str, int]) -> None:
+    """Count every comm message the kernel publishes, and the Bokeh document patches among them (the first of
+    each patch's frames), by comm id (ipykernel's comm class, patched once)."""
+    from ipykernel.comm.comm import BaseComm
+
+    publish = BaseComm.publish_msg
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        counts[self.comm_id] = counts.get(self.comm_id, 0) + 1
+        content = (kwargs.get("data") or {}).get("content") or {}
+        if isinstance(content, dict) and '"PATCH-DOC"' in str(content.get("payload", "")):
+            patches[self.comm_id] = patches.get(self.comm_id, 0) + 1
+        publish(self, *args, **kwargs)
+
+    BaseComm.publish_msg = counted  # type: ignore[method-assign]
+
+
+def _copy(counts: dict[str, int]) -> dict[str, int]:
+    """A copy of a dict another thread may grow meanwhile."""
+    while True:
+        try:
+            return dict(counts)
+        except RuntimeError:  # a new comm counted while copying
+            continue
+
+
+def _widget_ids(widget: ipywidgets.Widget) -> list[str]:
+    """The model ids of a widget and of every widget below it (``children``)."""
+    ids = [widget.model_id]
+    for child in getattr(widget, "children", ()):
+        ids += _widget_ids(child)
+    return ids
+
+
+class KernelBench:
+    """One session on the driver's sandbox, its market data subscribed, the panels made on :meth:`show`."""
+
+    def __init__(self, folder: str | os.PathLike[str], wait_for: str = "go") -> None:
+        self.folder = Path(folder)
+        config = json.loads((self.folder / "config.json").read_text())
+        self.comms: dict[str, int] = {}
+        self.patches: dict[str, int] = {}
+        _counting(self.comms, self.patches)
+        self.session = mtdata.connect(config["token"], config["accountId"], url=config["url"], progress=False)
+        connection = self.session.connection()
+        for symbol, subscriptions in STREAMS:
+            self.session.run(connection.subscribe_to_market_data(symbol, subscriptions, wait_for_quote=False))
+        self.panels: dict[str, Panel] = {}
+        self.shown: list[tuple[float, dict[str, float]]] = []
+        self.layout = "none"
+        session_thread = next(t for t in threading.enumerate() if t.name == "mtdata-session")
+        info = {"pid": os.getpid(), "sessionThread": session_thread.native_id}
+        (self.folder / "kernel.json").write_text(json.dumps(info))
+        threading.Thread(target=self._answer, name="bench-stats", daemon=True).start()
+        while not (self.folder / wait_for).exists():
+            time.sleep(POLL)
+
+    def show(self) -> ipywidgets.Widget:
+        """``session.dashboard(SYMBOLS)`` when the session has one, else 5 panels of ``session.panel`` in a box."""
+        if hasattr(self.session, "dashboard"):
+            board = self.session.dashboard(list(SYMBOLS))
+            self.panels, self.layout, widget = board.panels, "session.dashboard", board
+        else:
+            from mtdata.live.latency_panel import LatencyPanel
+
+            factory = self.session.panel
+            makers: dict[str, Callable[[], Panel]] = {
+                "ticker": lambda: factory.ticker(list(SYMBOLS)),
+                "candles": lambda: factory.candles(MAIN, "1m"),
+                "ticks": lambda: factory.ticks(MAIN),
+                "book": lambda: factory.book(MAIN),
+                "latency": lambda: LatencyPanel(self.session),
+            }
+            self.panels = {name: make() for name, make in makers.items()}
+            self.layout, widget = "5 panels of session.panel", ipywidgets.VBox(list(self.panels.values()))
+        ticker = next(panel for panel in self.panels.values() if isinstance(panel, TickerPanel))
+        self._record(ticker)
+        return widget
+
+    def _record(self, ticker: TickerPanel) -> None:
+        """Note each ticker redraw: wall-clock ms and the time of the price it shows per symbol (epoch ms)."""
+        redraw = ticker.redraw
+
+        def recorded() -> None:
+            redraw()
+            shown = {symbol: v["time"].timestamp() * 1000 for symbol, v in ticker.values().items() if v.get("time")}
+            self.shown.append((time.time() * 1000, shown))
+
+        ticker.redraw = recorded  # type: ignore[method-assign]
+
+    def stats(self) -> dict[str, Any]:
+        """What the driver reads: comm messages per comm, the panels' comm ids and redraws, the ticker's redraws."""
+        return {
+            "comms": _copy(self.comms),
+            "patches": _copy(self.patches),
+            "layout": self.layout,
+            "panels": {name: _widget_ids(panel) for name, panel in self.panels.items()},
+            "redraws": {name: panel.redraws for name, panel in self.panels.items()},
+            "shown": list(self.shown),
+        }
+
+    def _answer(self) -> None:
+        ask, out = self.folder / "ask", self.folder / "stats.json"
+        while True:
+            time.sleep(POLL)
+            if ask.exists():
+                staged = out.with_suffix(".tmp")
+                staged.write_text(json.dumps(self.stats()))
+                staged.replace(out)
+                ask.unlink()
