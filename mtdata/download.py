@@ -257,6 +257,22 @@ def trim(chunk: Chunk, low: int, high: int) -> Chunk:
     return {name: values[first:last] for name, values in chunk.items()}
 
 
+def head(chunk: Chunk) -> tuple[int, bool]:
+    """The first open time (epoch ms) of a converted page and whether the page is full (more may be older)."""
+    opens = stamps(chunk)
+    return (int(opens[0]), len(opens) >= PAGE) if len(opens) else (0, False)
+
+
+def peek(body: bytes) -> tuple[int, bool] | None:
+    """:func:`head` of a page body read without converting it: the first record only, the records counted by
+    their closing braces; None when that record is not a flat object with a wire time (then convert first)."""
+    try:
+        first = orjson.loads(body[1 : body.index(b"}") + 1])["time"]
+        return to_ms(parse(first)), body.count(b"}") >= PAGE
+    except (ValueError, KeyError, TypeError, AttributeError):  # orjson.JSONDecodeError is a ValueError
+        return None
+
+
 def parse(wire: str) -> datetime:
     """A wire time (``2026-11-18T09:00:00.000Z``) as an aware datetime."""
     return datetime.fromisoformat(wire.replace("Z", "+00:00"))
@@ -377,16 +393,27 @@ class CandleDownloader:
         return [chunk for chain in reversed(chains) for chunk in reversed(chain)]
 
     async def _chain(self, symbol: str, tf: str, start: datetime, end: datetime) -> list[Chunk]:
-        """The chunks (newest first, each trimmed to [start, end]) of one segment, fetched one after the other."""
+        """The chunks (newest first, each trimmed to [start, end]) of one segment, fetched one after the other.
+
+        Each page is asked for as soon as the one before it arrives (:func:`peek` reads the cursor), while worker
+        threads convert the pages received: converting is off the chain's path from one request to the next.
+        """
         low, high = to_ms(start), to_ms(end)
-        chunks, cursor = [], end
-        while True:
-            page = await self._page(symbol, tf, cursor)
-            chunks.append(trim(page, low, high))
-            opens = stamps(page)
-            if len(opens) < PAGE or opens[0] <= low:
-                return chunks
-            cursor = at_ms(int(opens[0]) - 1)
+        pages: list[asyncio.Future[Chunk]] = []
+        cursor = end
+        try:
+            while True:
+                body = await self._body(symbol, tf, cursor, PAGE)
+                pages.append(asyncio.ensure_future(asyncio.to_thread(self.convert, body)))
+                first, full = peek(body) or head(await pages[-1])
+                if not full or first <= low:
+                    return [trim(page, low, high) for page in await gather(*pages)]
+                cursor = at_ms(first - 1)
+        except BaseException:
+            for page in pages:
+                page.cancel()
+            await asyncio.gather(*pages, return_exceptions=True)
+            raise
 
     async def latest(self, symbol: str, tf: str, end: datetime | None, limit: int) -> list[Chunk]:
         """The newest ``limit`` candles opened at or before ``end`` (None: now), paging backwards."""
