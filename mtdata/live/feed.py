@@ -4,6 +4,9 @@ A :class:`LiveFeed` registers ONE synchronization listener on the session's stre
 each price, forming candle, batch of ticks and order book to the sinks attached to its :class:`Stream`.
 Two panels on EURUSD quotes subscribe once; detaching one keeps the subscription, detaching the last drops
 it, unless it was there before the feed needed it (then it belongs to someone else and stays).
+The :data:`ACCOUNT` stream subscribes nothing: its sinks get an :class:`AccountEvent` whenever the terminal
+state's positions, pending orders or account information change, and on each prices packet (floating
+profit and equity follow the prices); panels then copy what they show with :meth:`LiveFeed.account_state`.
 Bookkeeping and sink calls happen on the session's loop thread; sinks must only touch thread-safe state
 (a :class:`~mtdata.live.window.Window`, a latest value, :meth:`~mtdata.live.view.Panel.changed`).
 """
@@ -14,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..client import checks
 from ..client.listeners import SynchronizationListener
 
 if TYPE_CHECKING:
@@ -23,6 +27,8 @@ log = logging.getLogger("mtdata.live")
 
 Sink = Callable[[Any], None]
 KINDS = ("quotes", "candles", "ticks", "marketDepth")
+#: What changed in the terminal state (:attr:`AccountEvent.kind`); ``synchronized``: possibly everything.
+ACCOUNT_CHANGES = ("account", "positions", "orders", "prices", "synchronized")
 
 
 class Stream(NamedTuple):
@@ -39,6 +45,22 @@ class Stream(NamedTuple):
     def held_in(self, subscriptions: list[dict[str, Any]]) -> bool:
         """True when ``subscriptions`` (a symbol's, as the connection keeps them) already include this one."""
         return any(s.get("type") == self.kind and s.get("timeframe") == self.timeframe for s in subscriptions)
+
+
+#: The stream of the account's terminal state (positions, pending orders, account information): no subscription.
+ACCOUNT = Stream("account", "")
+
+
+class AccountEvent(NamedTuple):
+    """A change of the terminal state: its ``kind`` (one of :data:`ACCOUNT_CHANGES`), a prices packet's prices."""
+
+    kind: str
+    prices: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()
+
+
+_EVENTS = {kind: AccountEvent(kind) for kind in ACCOUNT_CHANGES if kind != "prices"}
+#: What :meth:`LiveFeed.account_state` copies: the terminal state's attribute of each kind.
+STATE_KINDS = ("account", "positions", "orders")
 
 
 class LiveFeed(SynchronizationListener):
@@ -76,6 +98,13 @@ class LiveFeed(SynchronizationListener):
             return
         self._session.run(self._detach(stream, sink))
 
+    def account_state(self, kind: str) -> Any:
+        """A copy of the terminal state's ``account`` information (a dict, None before any), ``positions`` or
+        ``orders`` (lists of dicts), taken on the session's loop: safe from any other thread (a redraw)."""
+        if kind not in STATE_KINDS:
+            raise checks.fail("kind", f"must be one of {list(STATE_KINDS)}", kind)
+        return self._session.run(self._copy(kind))
+
     def close(self) -> None:
         """Drop every sink, the feed's own subscriptions and its listener (idempotent)."""
         if self._closed:
@@ -95,7 +124,7 @@ class LiveFeed(SynchronizationListener):
             self._connection = connection
         sinks = self._sinks.setdefault(stream, [])
         sinks.append(sink)
-        if len(sinks) > 1 or stream.held_in(self._connection.subscriptions(stream.symbol)):
+        if stream == ACCOUNT or len(sinks) > 1 or stream.held_in(self._connection.subscriptions(stream.symbol)):
             return
         try:
             await self._connection.subscribe_to_market_data(
@@ -105,6 +134,16 @@ class LiveFeed(SynchronizationListener):
             self._forget(stream, sink)
             raise
         self._owned.add(stream)
+
+    async def _copy(self, kind: str) -> Any:
+        connection = self._connection
+        if connection is None:
+            return None if kind == "account" else []
+        state = connection.terminal_state
+        if kind == "account":
+            info = state.account_information
+            return dict(info) if info is not None else None
+        return [dict(record) for record in getattr(state, kind)]
 
     async def _detach(self, stream: Stream, sink: Sink) -> None:
         if self._forget(stream, sink) and stream in self._owned:
@@ -173,3 +212,46 @@ class LiveFeed(SynchronizationListener):
         """Order books: each to the book sinks of its symbol."""
         for book in books:
             self._send(Stream("marketDepth", book["symbol"]), book)
+
+    # the account's terminal state: one event per change, for the ACCOUNT sinks (none: a dict lookup)
+
+    def _account(self, kind: str) -> None:
+        if ACCOUNT in self._sinks:
+            self._send(ACCOUNT, _EVENTS[kind])
+
+    async def on_symbol_prices_updated(self, instance_index: str, prices: list[dict[str, Any]], *args: Any) -> None:
+        """A prices packet: profits and equity moved (the event carries the prices, to filter by symbol)."""
+        if ACCOUNT in self._sinks:
+            self._send(ACCOUNT, AccountEvent("prices", prices))
+
+    async def on_account_information_updated(self, instance_index: str, account_information: dict[str, Any]) -> None:
+        """Balance, equity or margins changed."""
+        self._account("account")
+
+    async def on_positions_replaced(self, instance_index: str, positions: list[dict[str, Any]]) -> None:
+        """A synchronization's positions."""
+        self._account("positions")
+
+    async def on_position_updated(self, instance_index: str, position: dict[str, Any]) -> None:
+        """A position opened or changed."""
+        self._account("positions")
+
+    async def on_position_removed(self, instance_index: str, position_id: str) -> None:
+        """A position closed."""
+        self._account("positions")
+
+    async def on_pending_orders_replaced(self, instance_index: str, orders: list[dict[str, Any]]) -> None:
+        """A synchronization's pending orders."""
+        self._account("orders")
+
+    async def on_pending_order_updated(self, instance_index: str, order: dict[str, Any]) -> None:
+        """A pending order placed or changed."""
+        self._account("orders")
+
+    async def on_pending_order_completed(self, instance_index: str, order_id: str) -> None:
+        """A pending order filled, cancelled or expired."""
+        self._account("orders")
+
+    async def on_pending_orders_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        """A synchronization completed: the terminal state shown may be a new one."""
+        self._account("synchronized")

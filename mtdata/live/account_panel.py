@@ -1,0 +1,101 @@
+"""The account panel: balance, equity, margins and currency, live, above an equity curve.
+
+It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account information, positions and every
+prices packet move the equity); each redraw copies the account information on the session's loop, rewrites
+the figures when they changed and appends one equity sample to a bounded :class:`~mtdata.live.window.Window`
+(``rollover`` samples: at the default 10 redraws a second while prices stream, five minutes).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import TYPE_CHECKING, Any
+
+from bokeh.layouts import column
+from bokeh.models import CrosshairTool, Div, HoverTool
+from bokeh.plotting import figure
+
+from .feed import ACCOUNT, AccountEvent, LiveFeed
+from .market_panels import FeedPanel
+from .throttle import DEFAULT_RATE
+from .window import Window
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+#: (name shown and returned by :meth:`AccountPanel.values`, as in ``session.account()``; the wire key).
+FIGURES = (
+    ("balance", "balance"),
+    ("equity", "equity"),
+    ("margin", "margin"),
+    ("free_margin", "freeMargin"),
+    ("margin_level", "marginLevel"),
+    ("currency", "currency"),
+)
+STYLE = """<style>
+.mtdata-account{border-collapse:collapse;font:13px monospace}
+.mtdata-account th,.mtdata-account td{padding:2px 10px;text-align:right}
+.mtdata-account th{border-bottom:1px solid #999}
+</style>"""
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if name == "margin_level":
+        return f"{value:,.2f}%"
+    return f"{value:,.2f}" if isinstance(value, int | float) else html.escape(str(value))
+
+
+def figures_html(values: dict[str, Any]) -> str:
+    """The figures as a one-row HTML table (— where the terminal has no value, e.g. no margin level)."""
+    head = "".join(f"<th>{name.replace('_', ' ')}</th>" for name, _key in FIGURES)
+    cells = "".join(f"<td class='mtdata-{name}'>{_cell(name, values.get(name))}</td>" for name, _key in FIGURES)
+    return f"{STYLE}<table class='mtdata-account'><tr>{head}</tr><tr>{cells}</tr></table>"
+
+
+class AccountPanel(FeedPanel):
+    """Balance, equity, margin, free margin, margin level and currency, live, and the equity curve below."""
+
+    def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = DEFAULT_RATE) -> None:
+        self._session, self._feed = session, feed
+        self._shown: dict[str, Any] = {}
+        self.window = Window(("time", "equity", "balance"), rollover=rollover)
+        self.window.source.name = "equity"
+        self.figures = Div(text=figures_html({}), name="account_figures")
+        chart = figure(height=240, width=700, x_axis_type="datetime", title="equity", name="equity_chart")
+        chart.line("time", "equity", source=self.window.source, color="#1565c0", legend_label="equity")
+        chart.step("time", "balance", source=self.window.source, color="#757575", mode="after", legend_label="balance")
+        chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("equity", "@equity{0,0.00}"), ("balance", "@balance")]))
+        chart.legend.location = "top_left"
+        super().__init__(column(self.figures, chart), title="account", rate=rate)
+        self._listen_all(feed, [(ACCOUNT, self._event)])
+        self.changed()  # draw what is there now
+
+    def values(self) -> dict[str, Any]:
+        """The figures shown at the last redraw (names as in ``session.account()``)."""
+        return dict(self._shown)
+
+    def _event(self, event: AccountEvent) -> None:
+        if event.kind != "orders":
+            self.changed()
+
+    def redraw(self) -> None:
+        """Copy the account information, show changed figures, add one equity sample."""
+        if self._session.closed:
+            return
+        info = self._feed.account_state("account")
+        if info is None:
+            return
+        values = {name: info.get(key) for name, key in FIGURES}
+        if values != self._shown:
+            self.figures.text = figures_html(values)
+            self._shown = values
+        if values["equity"] is not None:
+            sample = {"time": [time.time() * 1000], "equity": [values["equity"]], "balance": [values["balance"]]}
+            self.window.stream(sample)
+            self.window.apply()
+
+
+__all__ = ["FIGURES", "AccountPanel", "figures_html"]

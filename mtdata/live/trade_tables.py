@@ -1,0 +1,399 @@
+"""Live tables of the account's open positions and pending orders, with close / cancel buttons.
+
+Both follow the feed's :data:`~mtdata.live.feed.ACCOUNT` stream: an event of interest (a position or order
+changed, or a price of a symbol shown moved) only pokes the panel; the redraw, at most ``rate`` times a second
+on the kernel's thread, copies the records on the session's loop (:meth:`LiveFeed.account_state`) and
+replaces the table's rows when they differ, keeping the selected rows selected by id. The selection is the
+browser's (synced back through jupyter_bokeh); the buttons act on it through the session's order helpers,
+as a task on the kernel's loop, and report the outcome in the status line below the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import html
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+from bokeh.layouts import column
+from bokeh.models import ColumnDataSource, DataTable, DateFormatter, Div, NumberFormatter, TableColumn
+
+from ..client import checks
+from ..errors import TradeException, ValidationException
+from ..orders import TradeResult
+from .feed import ACCOUNT, AccountEvent, LiveFeed
+from .market_panels import FeedPanel
+from .throttle import DEFAULT_RATE, kernel_loop
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+log = logging.getLogger("mtdata.live")
+
+NAN = float("nan")  # one object for every missing number: rows compare equal (list equality checks identity first)
+UP, DOWN = "#1b5e20", "#b71c1c"
+_OK, _BAD = "color:#1b5e20", "color:#b71c1c"
+
+
+def _numbers(format: str, **options: Any) -> Callable[[], NumberFormatter]:
+    """A maker of number formatters (a Bokeh model belongs to one document: each table makes its own)."""
+    return lambda: NumberFormatter(format=format, nan_format="", null_format="", **options)
+
+
+PRICE, MONEY = _numbers("0.00[000]"), _numbers("0,0.00")
+#: (field, title, formatter maker or None) of the columns both tables share.
+IDENTITY = (("id", "id", None), ("symbol", "symbol", None), ("type", "type", None))
+PRICES = (
+    ("volume", "volume", _numbers("0.00[0]")),
+    ("openPrice", "open price", PRICE),
+    ("currentPrice", "current price", PRICE),
+    ("stopLoss", "SL", PRICE),
+    ("takeProfit", "TP", PRICE),
+)
+
+
+def _number(value: Any) -> float:
+    return NAN if value is None else float(value)
+
+
+def _kind(wire_type: Any, prefix: str) -> str:
+    """``POSITION_TYPE_BUY`` -> ``buy``, ``ORDER_TYPE_SELL_LIMIT`` -> ``sell limit``."""
+    text = str(wire_type or "")
+    return text.removeprefix(prefix).replace("_", " ").lower()
+
+
+def floating_cents(positions: list[dict[str, Any]]) -> int:
+    """The floating (unrealized) profit of positions, summed in integer cents as the terminal state does."""
+    return sum(round((p.get("unrealizedProfit", p.get("profit")) or 0) * 100) for p in positions)
+
+
+def describe(error: BaseException) -> str:
+    """A refusal as one sentence for the status line (MetaTrader's code when the broker rejected it)."""
+    if isinstance(error, TradeException):
+        code = " ".join(str(c) for c in (error.string_code, error.numeric_code) if c is not None)
+        return f"rejected: {str(error).rstrip('.')} ({code})."
+    if isinstance(error, ValidationException):
+        return f"refused: {str(error).rstrip('.')}."
+    return f"failed ({type(error).__name__}: {error})."
+
+
+class TradeTable(FeedPanel):
+    """A live table of the terminal state's ``kind`` records, a footer, two action buttons and a status line.
+
+    Subclasses set the class attributes and :meth:`row`, :meth:`footer_text`, :meth:`_act_on` and :meth:`_act_all`.
+    """
+
+    kind = ""  # the terminal state's collection: "positions" or "orders"
+    noun = ""  # one record, for messages
+    verbs = ("", "")  # the action: ("close", "closed")
+    columns: tuple[tuple[str, str, Any], ...] = ()
+    _action: concurrent.futures.Future[None] | None = None
+    _buttons: tuple[ipywidgets.Button, ...] = ()
+
+    def __init__(
+        self,
+        session: Session,
+        feed: LiveFeed,
+        symbol: str | None = None,
+        *,
+        rate: float = DEFAULT_RATE,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.symbol = checks.text("symbol", symbol, optional=True)
+        self._session, self._feed = session, feed
+        self._loop = loop or kernel_loop()
+        self._ids: list[str] = []
+        self._symbols: frozenset[str] = frozenset()
+        self._shown: dict[str, list[Any]] | None = None
+        self._highlight: str | None = None
+        self._message = ""
+        self.records: list[dict[str, Any]] = []
+        """The records shown at the last redraw (copies)."""
+        self.source = ColumnDataSource(data=self._data([]), name=self.kind)
+        self.table = DataTable(
+            source=self.source,
+            columns=[TableColumn(field=f, title=t, **({"formatter": fm()} if fm else {})) for f, t, fm in self.columns],
+            selectable="checkbox",
+            index_position=None,
+            width=860,
+            height=220,
+            name=f"{self.kind}_table",
+        )
+        self.footer = Div(text=self.footer_text([]), name=f"{self.kind}_footer")
+        verb = self.verbs[0].capitalize()
+        self.selected_button = ipywidgets.Button(description=f"{verb} selected", button_style="warning")
+        self.all_button = ipywidgets.Button(description=f"{verb} all", button_style="danger")
+        self.status = ipywidgets.HTML(value="")
+        self._buttons = (self.selected_button, self.all_button)
+        self.selected_button.on_click(lambda _button: self.act_on_selected())
+        self.all_button.on_click(lambda _button: self.act_on_all())
+        for button in self._buttons:
+            button.add_class(f"mtdata-{self.kind}-button")
+        self.status.add_class(f"mtdata-{self.kind}-status")
+        controls = ipywidgets.HBox([*self._buttons, self.status])
+        title = f"{self.kind} {self.symbol}" if self.symbol else self.kind
+        super().__init__(column(self.table, self.footer), title=title, rate=rate, controls=[controls], loop=self._loop)
+        self.on_close(self._stop_action)
+        self._listen_all(feed, [(ACCOUNT, self._event)])
+        self.changed()  # draw what is there now
+
+    # -- what subclasses define -------------------------------------------------------------------------
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The table row of a record (a value for each of :attr:`columns`' fields)."""
+        raise NotImplementedError
+
+    def footer_text(self, records: list[dict[str, Any]]) -> str:
+        """The HTML under the table."""
+        raise NotImplementedError
+
+    async def _act_on(self, record_id: str) -> TradeResult:
+        raise NotImplementedError
+
+    async def _act_all(self) -> list[TradeResult]:
+        raise NotImplementedError
+
+    # -- public -------------------------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[str]:
+        """The ids of the rows shown, in table order."""
+        return list(self._ids)
+
+    @property
+    def selected(self) -> list[str]:
+        """The ids of the rows selected (in the browser, or by :meth:`select`)."""
+        return [self._ids[i] for i in self.source.selected.indices if 0 <= i < len(self._ids)]
+
+    @property
+    def message(self) -> str:
+        """The status line's text (the last action's outcome)."""
+        return self._message
+
+    @property
+    def busy(self) -> bool:
+        """True while an action runs (its buttons are disabled)."""
+        return self._action is not None and not self._action.done()
+
+    def select(self, ids: Sequence[str]) -> None:
+        """Select the rows of ``ids`` (those shown); call on the kernel's thread."""
+        wanted = {str(i) for i in ids}
+        self.source.selected.indices = [i for i, row_id in enumerate(self._ids) if row_id in wanted]
+
+    def act_on_selected(self) -> None:
+        """The first button: act on the selected rows (a task on the kernel's loop; the status line tells)."""
+        chosen = self.selected
+        if not chosen:
+            self._say(_BAD, f"Select the {self.noun}s to {self.verbs[0]} first.")
+            return
+        self._start(self._each(chosen))
+
+    def act_on_all(self) -> None:
+        """The second button: act on every record (of :attr:`symbol` when set)."""
+        self._start(self._everything())
+
+    # -- the feed (session's loop thread): cheap -----------------------------------------------------------
+
+    def _event(self, event: AccountEvent) -> None:
+        if event.kind == "prices":
+            symbols = self._symbols
+            if not symbols or not any(price["symbol"] in symbols for price in event.prices):
+                return
+        elif event.kind not in (self.kind, "synchronized"):
+            return
+        self.changed()
+
+    # -- redraw (kernel's thread) -------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Copy the records, replace the rows if they changed, keep the selection on the same ids."""
+        if self._session.closed:
+            return
+        records = [r for r in self._feed.account_state(self.kind) if self.symbol in (None, r.get("symbol"))]
+        records.sort(key=lambda r: (r.get("time") is None, r.get("time") or 0, str(r.get("id"))))
+        kept = set(self.selected)
+        data = self._data([self.row(r) for r in records])
+        self.records = records
+        self._symbols = frozenset(r.get("symbol") for r in records)
+        ids = data["id"]
+        if data != self._shown:
+            self.source.data = data
+            self._shown = data
+        self._ids = ids
+        if self._highlight is not None and self._highlight in ids:
+            kept, self._highlight = {self._highlight}, None
+        indices = [i for i, row_id in enumerate(ids) if row_id in kept]
+        if indices != list(self.source.selected.indices):
+            self.source.selected.indices = indices
+        footer = self.footer_text(records)
+        if footer != self.footer.text:
+            self.footer.text = footer
+
+    def _data(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        fields = [f for f, _title, _fmt in self.columns] + self._extra_fields()
+        return {f: [row[f] for row in rows] for f in fields}
+
+    def _extra_fields(self) -> list[str]:
+        return []
+
+    # -- actions (kernel's loop) ----------------------------------------------------------------------------
+
+    def _start(self, action: Coroutine[Any, Any, None]) -> None:
+        if self.closed or self.busy:
+            action.close()
+            return
+        self._enable(False)
+        self._say("", f"{self.verbs[0].capitalize()}…")
+        self._action = asyncio.run_coroutine_threadsafe(action, self._loop)
+
+    async def _each(self, ids: list[str]) -> None:
+        done: list[str] = []
+        try:
+            for record_id in ids:
+                await self._act_on(record_id)
+                done.append(record_id)
+        except Exception as error:
+            failed = ids[len(done)]
+            before = f" ({self._count(done)} {self.verbs[1]} before)" if done else ""
+            self._say(_BAD, f"{self.noun.capitalize()} {failed} was not {self.verbs[1]}: {describe(error)}{before}")
+        else:
+            self._say(_OK, f"{self._count(done).capitalize()} {self.verbs[1]}: {', '.join(done)}.")
+        finally:
+            self._enable(True)
+
+    async def _everything(self) -> None:
+        try:
+            results = await self._act_all()
+        except Exception as error:
+            what = f"the {self.noun}s of {self.symbol}" if self.symbol else f"every {self.noun}"
+            self._say(_BAD, f"Could not {self.verbs[0]} {what}: {describe(error)}")
+        else:
+            ids = [str(r.position_id or r.order_id) for r in results if r.position_id or r.order_id]
+            listed = f": {', '.join(ids)}" if ids else ""
+            self._say(_OK, f"{self._count(results).capitalize()} {self.verbs[1]}{listed}.")
+        finally:
+            self._enable(True)
+
+    def _count(self, items: Sequence[Any]) -> str:
+        return f"{len(items)} {self.noun}{'' if len(items) == 1 else 's'}"
+
+    def _enable(self, enabled: bool) -> None:
+        for button in self._buttons:
+            button.disabled = not enabled
+
+    def _say(self, style: str, text: str) -> None:
+        self._message = text
+        self.status.value = f"<span style='{style}'>{html.escape(text)}</span>"
+
+    def _stop_action(self) -> None:
+        """On close: cancel an action in progress (a trade already sent stays sent), close the controls."""
+        if self._action is not None and not self._action.done():
+            self._action.cancel()
+        for widget in (*self._buttons, self.status):
+            widget.close()
+
+
+def _records_of(frame: Any, symbol: str | None) -> list[str]:
+    """The ids of a positions / orders frame's rows (of ``symbol`` when given)."""
+    if symbol is not None and len(frame):
+        frame = frame[frame["symbol"] == symbol]
+    return [str(i) for i in frame["id"]] if len(frame) else []
+
+
+class PositionsPanel(TradeTable):
+    """Open positions, live: prices, SL / TP, swap and floating profit (green / red), total profit below;
+    "Close selected" and "Close all" buttons. :meth:`highlight` selects a position (the order ticket's)."""
+
+    kind, noun, verbs = "positions", "position", ("close", "closed")
+    columns = (
+        *IDENTITY,
+        *PRICES,
+        ("swap", "swap", MONEY),
+        ("profit", "profit", _numbers("0,0.00", text_color="profit_color")),
+    )
+
+    def highlight(self, position_id: str) -> None:
+        """Select the position ``position_id`` alone, now if shown, else as soon as it appears (kernel's thread)."""
+        checks.text("position_id", position_id)
+        if position_id in self._ids:
+            self._highlight = None
+            self.select([position_id])
+        else:
+            self._highlight = position_id
+            self.changed()
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A position's row: profit is the floating profit (unrealized, at the current price)."""
+        profit = record.get("unrealizedProfit", record.get("profit"))
+        return {
+            "id": str(record.get("id")),
+            "symbol": record.get("symbol"),
+            "type": _kind(record.get("type"), "POSITION_TYPE_"),
+            "volume": _number(record.get("volume")),
+            "openPrice": _number(record.get("openPrice")),
+            "currentPrice": _number(record.get("currentPrice")),
+            "stopLoss": _number(record.get("stopLoss")),
+            "takeProfit": _number(record.get("takeProfit")),
+            "swap": _number(record.get("swap")),
+            "profit": _number(profit),
+            "profit_color": DOWN if (profit or 0) < 0 else UP,
+        }
+
+    def _extra_fields(self) -> list[str]:
+        return ["profit_color"]
+
+    def total_profit(self) -> float:
+        """The floating profit of the positions shown at the last redraw, summed."""
+        return floating_cents(self.records) / 100
+
+    def footer_text(self, records: list[dict[str, Any]]) -> str:
+        """Count and total floating profit."""
+        cents = floating_cents(records)
+        color = DOWN if cents < 0 else UP
+        count = f"{len(records)} position{'' if len(records) == 1 else 's'}"
+        return f"{count}, floating profit <b style='color:{color}' class='mtdata-total'>{cents / 100:+,.2f}</b>"
+
+    async def _act_on(self, record_id: str) -> TradeResult:
+        return await self._session.close_position_async(record_id)
+
+    async def _act_all(self) -> list[TradeResult]:
+        return await self._session.close_all_async(self.symbol)
+
+
+class OrdersPanel(TradeTable):
+    """Pending orders, live (current price follows the market); "Cancel selected" and "Cancel all" buttons."""
+
+    kind, noun, verbs = "orders", "order", ("cancel", "cancelled")
+    columns = (*IDENTITY, *PRICES, ("time", "time", lambda: DateFormatter(format="%Y-%m-%d %H:%M:%S")))
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A pending order's row (``time``: when it was placed, ms since the epoch)."""
+        when = record.get("time")
+        return {
+            "id": str(record.get("id")),
+            "symbol": record.get("symbol"),
+            "type": _kind(record.get("type"), "ORDER_TYPE_"),
+            "volume": _number(record.get("currentVolume", record.get("volume"))),
+            "openPrice": _number(record.get("openPrice")),
+            "currentPrice": _number(record.get("currentPrice")),
+            "stopLoss": _number(record.get("stopLoss")),
+            "takeProfit": _number(record.get("takeProfit")),
+            "time": when.timestamp() * 1000 if hasattr(when, "timestamp") else NAN,
+        }
+
+    def footer_text(self, records: list[dict[str, Any]]) -> str:
+        """How many pending orders."""
+        return f"{len(records)} pending order{'' if len(records) == 1 else 's'}"
+
+    async def _act_on(self, record_id: str) -> TradeResult:
+        return await self._session.cancel_async(record_id)
+
+    async def _act_all(self) -> list[TradeResult]:
+        ids = _records_of(await self._session.orders_async(), self.symbol)
+        return [await self._session.cancel_async(order_id) for order_id in ids]
+
+
+__all__ = ["OrdersPanel", "PositionsPanel", "TradeTable", "describe"]
