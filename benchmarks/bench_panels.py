@@ -20,7 +20,8 @@ applied to the terminal state by the client), then with the panels shown. Kernel
 process's user + system time from ``/proc/<pid>/stat`` over each feed plus 0.5 s; the CPU spent on panels
 is the difference of the two, as a share of one core (so it includes the LiveFeed's dispatch, the panels'
 sinks on the session's thread, the redraws and comm serialization on the kernel's thread, and iopub).
-Comm messages are counted in the kernel at ipykernel's ``Comm.publish_msg``, per panel (its widgets' comms).
+Comm messages are counted in the kernel (ipykernel's comm class), sent and received, per panel (its widgets'
+comms); a Bokeh document patch takes 3 of them (header, metadata, content frames).
 "Last price shown within": for each symbol, each time the displayed ticker row changes (no browser: each
 ticker redraw in the kernel; browser: the page's DOM, polled every 5 ms), the wait is the display time
 minus the send time of the previously displayed price: a bound on how long any price sent in between
@@ -41,7 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,7 @@ import socketio
 from benchmarks import panels_browser
 from benchmarks.common import SandboxInfo, child_sandbox, report
 from benchmarks.panels_kernel import SYMBOLS
+from benchmarks.proc_cpu import cpu_seconds
 from mtdata.socketio_compat import disable_client_sigint_handler
 
 RATE = 2000
@@ -87,13 +89,6 @@ def kernel_env(base: Path) -> dict[str, str]:
     return env
 
 
-def cpu_seconds(pid: int, tid: int | None = None) -> float:
-    """User + system CPU seconds of a process (all its threads) or of one of its threads, from /proc."""
-    path = Path(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat")
-    fields = path.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def wait_file(path: Path, timeout: float = 300, alive: Any = None) -> Path:
     """Wait for ``path`` to exist (``alive()`` may raise to stop early)."""
     deadline = time.monotonic() + timeout
@@ -123,6 +118,7 @@ class Phase:
     fed: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
+    others: dict[str, float]
 
 
 class Driver:
@@ -134,6 +130,8 @@ class Driver:
             json.dumps({"url": box.url, "token": box.token, "accountId": box.account_id})
         )
         self.pid = 0
+        #: CPU-second counters of other processes measured over each feed too (the browser, Voila's server).
+        self.others: dict[str, Callable[[], float]] = {}
 
     async def started(self, alive: Any) -> None:
         """Wait until the kernel connected and subscribed (it then waits for ``go``)."""
@@ -147,13 +145,15 @@ class Driver:
     async def phase(self) -> Phase:
         """Feed ``RATE`` prices/s for ``seconds``; the kernel's CPU and counters over the feed plus ``TAIL``."""
         before = await kernel_stats(self.folder)
+        others = {name: read() for name, read in self.others.items()}
         began, cpu, main = time.perf_counter(), cpu_seconds(self.pid), cpu_seconds(self.pid, self.pid)
         order = {"accountId": self.box.account_id, "symbols": list(SYMBOLS), "rate": RATE, "seconds": self.seconds}
         fed = await self.control.call("feed", order, timeout=self.seconds + 300)
         await asyncio.sleep(TAIL)
         cpu, main = cpu_seconds(self.pid) - cpu, cpu_seconds(self.pid, self.pid) - main
         seconds = time.perf_counter() - began
-        return Phase(seconds, cpu, main, fed, before, await kernel_stats(self.folder))
+        others = {name: read() - others[name] for name, read in self.others.items()}
+        return Phase(seconds, cpu, main, fed, before, await kernel_stats(self.folder), others)
 
 
 @asynccontextmanager
@@ -255,20 +255,27 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     report(f"panels, {mode}: kernel CPU spent on panels", share, "% of a core", TARGET_CPU, higher_is_better=False)
     main = 100 * (panels.main / seconds - baseline.main / baseline.seconds)
     report(f"panels, {mode}:   of which the kernel's thread", main, "% of a core")
-    sent = {cid: n - before["comms"].get(cid, 0) for cid, n in after["comms"].items()}
-    report(f"panels, {mode}: comm messages sent", sum(sent.values()) / seconds, "messages/s")
-    per_panel = {name: sum(sent.get(i, 0) for i in ids) / seconds for name, ids in after["panels"].items()}
-    redraws = {name: (n - before["redraws"].get(name, 0)) / seconds for name, n in after["redraws"].items()}
-    busiest = max(per_panel, key=per_panel.__getitem__)
-    detail = ", ".join(f"{name} {rate:.1f}" for name, rate in per_panel.items())
-    report(f"panels, {mode}: comm messages of the busiest panel ({busiest})", per_panel[busiest], "messages/s",
+    for name, used in panels.others.items():
+        report(f"panels, {mode}: CPU of {name}, feed with panels", 100 * used / seconds, "% of a core")
+    counts = {kind: {cid: n - before["comms"][kind].get(cid, 0) for cid, n in after["comms"][kind].items()}
+              for kind in ("sent", "patches", "received")}  # fmt: skip
+    per_panel = {kind: {name: sum(counts[kind].get(i, 0) for i in ids) / seconds for name, ids in
+                        after["panels"].items()} for kind in counts}  # fmt: skip
+    report(f"panels, {mode}: comm messages sent", sum(counts["sent"].values()) / seconds, "messages/s")
+    sent = per_panel["sent"]
+    busiest = max(sent, key=sent.__getitem__)
+    report(f"panels, {mode}: comm messages of the busiest panel ({busiest})", sent[busiest], "messages/s",
            TARGET_MESSAGES, higher_is_better=False)  # fmt: skip
-    print(f"    per panel: {detail}", flush=True)
-    patches = {cid: n - before["patches"].get(cid, 0) for cid, n in after["patches"].items()}
-    updates = {name: sum(patches.get(i, 0) for i in ids) / seconds for name, ids in after["panels"].items()}
-    report(f"panels, {mode}: document updates of the busiest panel", max(updates.values()), "patches/s")
-    print("    patches/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in updates.items()), flush=True)
+    report(f"panels, {mode}: document updates of the busiest panel", max(per_panel["patches"].values()), "patches/s")
+    report(f"panels, {mode}: comm messages received", sum(counts["received"].values()) / seconds, "messages/s")
+    for kind, unit in (("sent", "messages"), ("patches", "patches"), ("received", "messages received")):
+        print(f"    {unit}/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in per_panel[kind].items()), flush=True)
+    redraws = {name: (n - before["redraws"].get(name, 0)) / seconds for name, n in after["redraws"].items()}
     print("    redraws/s: " + ", ".join(f"{name} {rate:.1f}" for name, rate in redraws.items()), flush=True)
+    mismatched = after["mismatched"]
+    report(f"panels, {mode}: charts whose kernel-side source left their window", len(mismatched), "", 0, False)
+    if mismatched:
+        print(f"    {', '.join(mismatched)} (what a newly connecting view would draw)", flush=True)
     bounds, ages, missing = waits(shown, fed)
     if ages:
         report(f"panels, {mode}: age of the price shown, median", statistics.median(ages), "ms")

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.proc_cpu import cpu_seconds, tree_cpu
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
@@ -138,6 +140,8 @@ async def run(driver: Any, base: Path, env: dict[str, str], cells: list[str]) ->
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
+            driver.others = {"chromium": lambda: tree_cpu(os.getpid(), "chromium"),
+                             "Voila's server": lambda: cpu_seconds(process.pid)}  # fmt: skip
             loading = asyncio.create_task(page.goto(f"{url}voila/render/panels.ipynb", wait_until="commit"))
             await driver.started(alive)
             baseline = await driver.phase()

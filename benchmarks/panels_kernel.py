@@ -7,8 +7,9 @@ A notebook of two cells drives it, the same with no browser (a bare kernel) and 
 
 The folder is shared with the driver process: ``config.json`` (sandbox url, token, account) in,
 ``kernel.json`` (pid, session thread) out; a daemon thread answers each ``ask`` file with ``stats.json``:
-comm messages sent per comm (counted at ipykernel's ``Comm.publish_msg``, i.e. everything widgets send to
-iopub), the panels' comm ids and redraws, and the ticker's redraws (wall time, shown price time per symbol).
+comm messages sent and received per comm (counted in ipykernel's comm class: everything widgets send to
+iopub or get from a front end), the panels' comm ids and redraws, those whose chart
+source no longer mirrors their window, and the ticker's redraws (wall time, shown price time per symbol).
 """
 
 from __future__ import annotations
@@ -36,21 +37,35 @@ STREAMS: list[tuple[str, list[dict[str, Any]]]] = [(symbol, [{"type": "quotes"}]
 POLL = 0.1
 
 
-def _counting(counts: dict[str, int], patches: dict[str, int]) -> None:
-    """Count every comm message the kernel publishes, and the Bokeh document patches among them (the first of
-    each patch's frames), by comm id (ipykernel's comm class, patched once)."""
-    from ipykernel.comm.comm import BaseComm
+class CommCounts:
+    """Comm messages the kernel publishes (and the Bokeh document patches among them: the first of each patch's
+    frames) and receives, by comm id: ipykernel's comm class, patched once."""
 
-    publish = BaseComm.publish_msg
+    def __init__(self) -> None:
+        from ipykernel.comm.comm import BaseComm
 
-    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
-        counts[self.comm_id] = counts.get(self.comm_id, 0) + 1
-        content = (kwargs.get("data") or {}).get("content") or {}
-        if isinstance(content, dict) and '"PATCH-DOC"' in str(content.get("payload", "")):
-            patches[self.comm_id] = patches.get(self.comm_id, 0) + 1
-        publish(self, *args, **kwargs)
+        self.sent: dict[str, int] = {}
+        self.patches: dict[str, int] = {}
+        self.received: dict[str, int] = {}
+        publish, handle = BaseComm.publish_msg, BaseComm.handle_msg
 
-    BaseComm.publish_msg = counted  # type: ignore[method-assign]
+        def publish_counted(comm: Any, *args: Any, **kwargs: Any) -> None:
+            self.sent[comm.comm_id] = self.sent.get(comm.comm_id, 0) + 1
+            content = (kwargs.get("data") or {}).get("content") or {}
+            if isinstance(content, dict) and '"PATCH-DOC"' in str(content.get("payload", "")):
+                self.patches[comm.comm_id] = self.patches.get(comm.comm_id, 0) + 1
+            publish(comm, *args, **kwargs)
+
+        def handle_counted(comm: Any, msg: Any) -> None:
+            self.received[comm.comm_id] = self.received.get(comm.comm_id, 0) + 1
+            handle(comm, msg)
+
+        BaseComm.publish_msg = publish_counted  # type: ignore[method-assign]
+        BaseComm.handle_msg = handle_counted  # type: ignore[method-assign]
+
+    def copy(self) -> dict[str, dict[str, int]]:
+        """The counts now (``sent``, ``patches``, ``received``)."""
+        return {name: _copy(getattr(self, name)) for name in ("sent", "patches", "received")}
 
 
 def _copy(counts: dict[str, int]) -> dict[str, int]:
@@ -60,6 +75,15 @@ def _copy(counts: dict[str, int]) -> dict[str, int]:
             return dict(counts)
         except RuntimeError:  # a new comm counted while copying
             continue
+
+
+def _mirrored(panel: Panel) -> bool:
+    """True unless the panel has a window whose Bokeh source (what a newly connecting view would draw) no longer
+    holds the window's rows; read when no redraw is due (after a feed)."""
+    window = getattr(panel, "window", None)
+    if window is None:
+        return True
+    return window.data() == {name: list(values) for name, values in window.source.data.items()}
 
 
 def _widget_ids(widget: ipywidgets.Widget) -> list[str]:
@@ -76,9 +100,7 @@ class KernelBench:
     def __init__(self, folder: str | os.PathLike[str], wait_for: str = "go") -> None:
         self.folder = Path(folder)
         config = json.loads((self.folder / "config.json").read_text())
-        self.comms: dict[str, int] = {}
-        self.patches: dict[str, int] = {}
-        _counting(self.comms, self.patches)
+        self.comms = CommCounts()
         self.session = mtdata.connect(config["token"], config["accountId"], url=config["url"], progress=False)
         connection = self.session.connection()
         for symbol, subscriptions in STREAMS:
@@ -129,11 +151,11 @@ class KernelBench:
     def stats(self) -> dict[str, Any]:
         """What the driver reads: comm messages per comm, the panels' comm ids and redraws, the ticker's redraws."""
         return {
-            "comms": _copy(self.comms),
-            "patches": _copy(self.patches),
+            "comms": self.comms.copy(),
             "layout": self.layout,
             "panels": {name: _widget_ids(panel) for name, panel in self.panels.items()},
             "redraws": {name: panel.redraws for name, panel in self.panels.items()},
+            "mismatched": [name for name, panel in self.panels.items() if not _mirrored(panel)],
             "shown": list(self.shown),
         }
 
