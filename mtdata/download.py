@@ -26,6 +26,7 @@ from urllib.parse import quote
 import numpy as np
 import orjson
 
+from . import frames
 from .client import checks
 from .client.dates import iso_ms
 from .errors import NotFoundException
@@ -264,12 +265,12 @@ def head(chunk: Chunk) -> tuple[int, bool]:
 
 
 def peek(body: bytes) -> tuple[int, bool] | None:
-    """:func:`head` of a page body read without converting it: the first record only, the records counted by
+    """:func:`head` of a page body read without converting it: its first record alone, the records counted by
     their closing braces; None when that record is not a flat object with a wire time (then convert first)."""
+    first = frames.first_record(body)
     try:
-        first = orjson.loads(body[1 : body.index(b"}") + 1])["time"]
-        return to_ms(parse(first)), body.count(b"}") >= PAGE
-    except (ValueError, KeyError, TypeError, AttributeError):  # orjson.JSONDecodeError is a ValueError
+        return to_ms(parse(first["time"])), body.count(b"}") >= PAGE  # type: ignore[index]
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import orjson
 import pytest
@@ -16,7 +18,10 @@ def _candle(time: str, **extra: object) -> dict[str, object]:
 
 
 def _same(chunk: dict[str, np.ndarray], rows: list[dict[str, object]]) -> None:
-    expected = frames.record_chunk(rows)
+    _same_as(chunk, frames.record_chunk(rows))
+
+
+def _same_as(chunk: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:
     assert list(chunk) == list(expected)
     for name, values in expected.items():
         assert chunk[name].dtype == values.dtype and np.array_equal(
@@ -35,11 +40,33 @@ def _same(chunk: dict[str, np.ndarray], rows: list[dict[str, object]]) -> None:
         [_candle("2026-11-19T07:21:00.000Z", tickVolume=3.0)],  # a float where an int is due: orjson's path
         [_candle("2026-11-19T07:21:00.000Z", volume=None)],  # a missing value: orjson's path (NaN)
         [],
+        [_candle("2026-11-19T07:21:00.000Z"), _candle("2026-11-19T07:22:00.000Z", comment='a\\"b:c,d}e{f')],
+        [_candle("2026-11-19T07:21:00.000Z"), dict(reversed(_candle("2026-11-19T07:22:00.000Z").items()))],
+        [{"open": 2.5, **_candle("2026-11-19T07:21:00.000Z")}] * 3,  # another key order, the same in every record
+        [_candle("2026-11-19T07:21:00.000Z"), {**_candle("2026-11-19T07:22:00.000Z"), "open": "1.5"}],
     ],
 )
 def test_page_bodies_convert_as_records_do(rows: list[dict[str, object]]) -> None:
     for body in (orjson.dumps(rows), orjson.dumps(rows, option=orjson.OPT_INDENT_2)):
         _same(frames.candle_chunk(body), rows)
+
+
+def test_plain_pages_are_read_as_csv_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["x", 'a\\"b', "c:d,e{f[g]", "\\", "é\u2028\n", ""]  # strings never split a row, whatever they hold
+    rows = [_candle(f"2026-11-19T07:{m:02d}:00.000Z", comment=texts[m % len(texts)]) for m in range(60)]
+    expected = frames.record_chunk(rows)
+    monkeypatch.setattr(frames, "record_chunk", None)  # orjson's path is not taken
+    _same_as(frames.candle_chunk(orjson.dumps(rows)), expected)
+
+
+def test_peek_reads_the_cursor_of_a_page_without_converting_it() -> None:
+    page = orjson.dumps([_candle(f"2026-11-19T07:{m:02d}:00.000Z") for m in range(3)])
+    assert download.peek(page) == (download.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC)), False)
+    assert download.peek(page[:1] + b",".join([page[1:-1]] * 400) + b"]")[1]  # 1,200 records: a full page
+    nested = orjson.dumps([_candle("2026-11-19T07:00:00.000Z", nested={"a": 1})])
+    assert download.peek(b"[]") is download.peek(nested) is download.peek(b'[{"time": 5}]') is None
+    assert download.head(frames.candle_chunk(nested)) == (download.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC)), False)
+    assert download.head(frames.candle_chunk(b"[]")) == (0, False)
 
 
 def test_a_page_without_a_field_fails_as_before() -> None:
