@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .candles_panel import CandlesPanel
 from .feed import LiveFeed
+from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel
 from .throttle import DEFAULT_RATE
 from .view import Panel
@@ -60,6 +61,12 @@ class PanelFactory:
     def book(self, symbol: str, *, rate: float = DEFAULT_RATE) -> BookPanel:
         """``symbol``'s order book: depth ladder and cumulative depth chart."""
         return self._keep(BookPanel(self.feed, symbol, rate=rate))
+
+    def latency(
+        self, *, every: float = 1.0, window: str = "1h", rollover: int = 600, rate: float = DEFAULT_RATE
+    ) -> LatencyPanel:
+        """The session's latency percentiles (a table), client-side p50/p95 over time and the connection's health."""
+        return self._keep(LatencyPanel(self._session, every=every, window=window, rollover=rollover, rate=rate))
 
     def close(self) -> None:
         """Close every open panel, then the feed (no subscription or listener left). Idempotent."""
