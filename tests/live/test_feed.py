@@ -11,6 +11,7 @@ import pytest
 
 import mtdata
 from mtdata.live import LiveFeed, Stream
+from mtdata.live.feed import ACCOUNT, AccountEvent
 
 #: A weekday market clock (FX quotes stream) at 60 simulated seconds per second (a 1m candle closes each second).
 FAST_MARKET = {"start": "2026-11-18T12:00:00Z", "speed": 60}
@@ -113,3 +114,41 @@ def test_a_failed_subscription_leaves_no_sink(session: mtdata.Session):
     assert caught.value.details[0]["parameter"] == "symbol"
     assert feed.streams == {}
     feed.close()
+
+
+def test_the_account_stream_tells_changes_subscribes_nothing_and_copies_the_state(session: mtdata.Session):
+    feed = LiveFeed(session)
+    events: list[AccountEvent] = []
+    threads: set[int] = set()
+
+    def sink(event: AccountEvent) -> None:
+        threads.add(threading.get_ident())
+        events.append(event)
+
+    subscribed = session.connection().subscribed_symbols()
+    feed.attach(ACCOUNT, sink)
+    assert feed.streams == {ACCOUNT: 1} and feed.owned == set()
+    assert session.connection().subscribed_symbols() == subscribed  # no market data for the account stream
+    opened = session.buy("EURUSD", 0.1).position_id
+    wait_for(lambda: {"positions", "account"} <= {e.kind for e in events})
+    wait_for(lambda: any(e.kind == "prices" and any(p["symbol"] == "EURUSD" for p in e.prices) for e in events))
+    assert threads == {session._loop._thread.ident}
+
+    positions = feed.account_state("positions")
+    assert [p["id"] for p in positions] == [opened]
+    positions[0]["volume"] = 99.0  # a copy: the terminal state is untouched
+    assert feed.account_state("positions")[0]["volume"] == 0.1
+    assert feed.account_state("account")["balance"] > 0 and feed.account_state("orders") == []
+    with pytest.raises(mtdata.errors.ValidationException) as caught:
+        feed.account_state("deals")
+    assert caught.value.details[0]["parameter"] == "kind"
+
+    seen = len(events)
+    session.close(opened)
+    wait_for(lambda: any(e.kind == "positions" for e in events[seen:]))
+    feed.detach(ACCOUNT, sink)
+    assert feed.streams == {}
+    feed.close()
+    if "EURUSD" not in subscribed:  # s.buy subscribed it (the order helpers need its price)
+        session.run(session.connection().unsubscribe_from_market_data("EURUSD"))
+    assert feed.account_state("positions") == [] and feed.account_state("account") is None
