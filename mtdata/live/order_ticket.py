@@ -25,6 +25,7 @@ from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import PENDING, OrderPreview, TradeResult, refuse
 from .throttle import kernel_loop
+from .trade_tables import describe
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -222,8 +223,7 @@ class OrderTicket(ipywidgets.VBox):
         if isinstance(error, ValidationException):
             self._say(_BAD, str(error))
         elif isinstance(error, TradeException):
-            code = " ".join(str(c) for c in (error.string_code, error.numeric_code) if c is not None)
-            self._say(_BAD, f"The order was rejected: {str(error).rstrip('.')} ({code}).")
+            self._say(_BAD, f"The order was {describe(error)}")
         elif isinstance(error, Exception):
             log.warning("the order ticket's order could not be %s", step, exc_info=error)
             unsure = "; check the positions before sending it again" if step == "sent" else ""

@@ -16,20 +16,10 @@ import mtdata
 from mtdata import sandbox as sandboxes
 from mtdata.errors import ValidationException
 from mtdata.live.order_ticket import OrderTicket
+from mtdata.live.trade_tables import PositionsPanel
 from mtdata.sandbox import SandboxHandle
 
 WEDNESDAY, SATURDAY = "2026-11-18T09:00:00Z", "2026-11-21T12:00:00Z"
-
-
-class Highlights(ipywidgets.HTML):
-    """A stand-in positions panel: records the positions it was asked to highlight."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: list[str] = []
-
-    def highlight(self, position_id: str) -> None:
-        self.ids.append(position_id)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +37,8 @@ def s(box: SandboxHandle) -> Iterator[mtdata.Session]:
 
 @pytest.fixture
 async def ticket(s: mtdata.Session, frontend: Frontend) -> AsyncIterator[OrderTicket]:
-    """A EURUSD ticket with a stand-in positions panel; positions left open are closed afterwards."""
-    made = OrderTicket(s, "EURUSD", positions=Highlights())
+    """A EURUSD ticket with a EURUSD positions panel; positions left open are closed afterwards."""
+    made = OrderTicket(s, "EURUSD", positions=PositionsPanel(s, s.panel.feed, "EURUSD"))
     yield made
     made.close()
     s.close_all()
@@ -135,7 +125,7 @@ async def test_market_buy_with_sl_and_tp_in_price(ticket: OrderTicket, s: mtdata
     assert result is not None and result.code == 10009 and result.position_id
     assert ticket.message == str(result) and ticket.summary.value == ""
     assert stored(box)[0] == before[0] + 1  # one position despite the double click
-    assert ticket.positions.ids == [result.position_id]
+    await until(lambda: ticket.positions.selected == [result.position_id])  # shown, highlighted
     position = s.positions().set_index("id").loc[result.position_id]
     assert (position["type"], position["volume"], position["stop_loss"], position["take_profit"]) == (
         "POSITION_TYPE_BUY", 0.1, sl, tp
@@ -148,6 +138,7 @@ async def test_market_sell_with_sl_and_tp_in_pips(ticket: OrderTicket, s: mtdata
     assert "Sell 0.01 lots of EURUSD at market (the bid is " in ticket.summary.value
     assert "SL 20 pips from the fill price (" in ticket.summary.value
     await send(ticket)
+    await until(lambda: ticket.positions.selected == [ticket.result.position_id])
     position = s.positions().set_index("id").loc[ticket.result.position_id]
     assert position["type"] == "POSITION_TYPE_SELL"
     assert position["stop_loss"] == pytest.approx(position["open_price"] + 0.002, abs=2e-5)
@@ -166,7 +157,7 @@ async def test_pending_orders(ticket: OrderTicket, s: mtdata.Session, side: str,
     await send(ticket)
     result = ticket.result
     assert result.code == 10009 and result.order_id and not result.position_id
-    assert ticket.positions.ids == []  # no position to show yet
+    assert ticket.positions.selected == [] and result.position_id not in ticket.positions.ids  # no position yet
     order = s.orders().set_index("id").loc[result.order_id]
     assert (order["type"], order["open_price"]) == (f"ORDER_TYPE_{side.upper()}_{kind.upper()}", price)
 
@@ -218,7 +209,7 @@ async def test_a_server_rejection_leaves_the_form_editable(ticket: OrderTicket, 
     await send(ticket)
     assert ticket.message.startswith("The order was rejected: Not enough money")
     assert ticket.message.endswith("(TRADE_RETCODE_NO_MONEY 10019).")
-    assert ticket.result is None and stored(box)[:2] == before[:2] and ticket.positions.ids == []
+    assert ticket.result is None and stored(box)[:2] == before[:2] and ticket.positions.selected == []
 
 
 async def test_a_broker_outage_rejects_the_order_and_leaves_the_form_editable(
@@ -267,6 +258,6 @@ async def test_close_closes_the_form_and_the_positions_panel(ticket: OrderTicket
     panel = ticket.positions
     ticket.review_button.click()
     ticket.close()  # mid-check: the check is cancelled
-    assert ticket.comm is None and panel.comm is None and all(w.comm is None for w in form(ticket))
+    assert ticket.comm is None and panel.closed and all(w.comm is None for w in form(ticket))
     assert ticket.review_button.comm is None and ticket.result_line.comm is None
     await asyncio.sleep(0.1)
