@@ -110,11 +110,13 @@ async def kernel_stats(folder: Path) -> dict[str, Any]:
 
 @dataclass
 class Phase:
-    """One feed into the kernel: the window measured, CPU seconds (process, kernel thread), what was fed."""
+    """One feed into the kernel: the window measured, CPU seconds (process, kernel thread, session thread), what
+    was fed, the kernel's counters before and after, and CPU seconds of the other processes measured."""
 
     seconds: float
     cpu: float
     main: float
+    session: float
     fed: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
@@ -129,14 +131,14 @@ class Driver:
         (folder / "config.json").write_text(
             json.dumps({"url": box.url, "token": box.token, "accountId": box.account_id})
         )
-        self.pid = 0
+        self.pid = self.session_thread = 0
         #: CPU-second counters of other processes measured over each feed too (the browser, Voila's server).
         self.others: dict[str, Callable[[], float]] = {}
 
     async def started(self, alive: Any) -> None:
         """Wait until the kernel connected and subscribed (it then waits for ``go``)."""
         info = json.loads((await wait_file(self.folder / "kernel.json", 300, alive)).read_text())
-        self.pid = int(info["pid"])
+        self.pid, self.session_thread = int(info["pid"]), int(info["sessionThread"])
 
     def go(self) -> None:
         """Let the kernel make the panels."""
@@ -146,14 +148,18 @@ class Driver:
         """Feed ``RATE`` prices/s for ``seconds``; the kernel's CPU and counters over the feed plus ``TAIL``."""
         before = await kernel_stats(self.folder)
         others = {name: read() for name, read in self.others.items()}
-        began, cpu, main = time.perf_counter(), cpu_seconds(self.pid), cpu_seconds(self.pid, self.pid)
+        began, cpu = time.perf_counter(), self._cpu()
         order = {"accountId": self.box.account_id, "symbols": list(SYMBOLS), "rate": RATE, "seconds": self.seconds}
         fed = await self.control.call("feed", order, timeout=self.seconds + 300)
         await asyncio.sleep(TAIL)
-        cpu, main = cpu_seconds(self.pid) - cpu, cpu_seconds(self.pid, self.pid) - main
+        cpu = [after - before for after, before in zip(self._cpu(), cpu, strict=True)]
         seconds = time.perf_counter() - began
         others = {name: read() - others[name] for name, read in self.others.items()}
-        return Phase(seconds, cpu, main, fed, before, await kernel_stats(self.folder), others)
+        return Phase(seconds, *cpu, fed, before, await kernel_stats(self.folder), others)
+
+    def _cpu(self) -> tuple[float, float, float]:
+        """CPU seconds of the kernel process, its main thread and its session's loop thread."""
+        return cpu_seconds(self.pid), cpu_seconds(self.pid, self.pid), cpu_seconds(self.pid, self.session_thread)
 
 
 @asynccontextmanager
@@ -253,8 +259,9 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     report(f"panels, {mode}: kernel CPU, feed with panels", 100 * panels.cpu / seconds, "% of a core")
     share = 100 * (panels.cpu / seconds - baseline.cpu / baseline.seconds)
     report(f"panels, {mode}: kernel CPU spent on panels", share, "% of a core", TARGET_CPU, higher_is_better=False)
-    main = 100 * (panels.main / seconds - baseline.main / baseline.seconds)
-    report(f"panels, {mode}:   of which the kernel's thread", main, "% of a core")
+    for name, thread in (("the kernel's thread", "main"), ("the session's thread", "session")):
+        used = 100 * (getattr(panels, thread) / seconds - getattr(baseline, thread) / baseline.seconds)
+        report(f"panels, {mode}:   of which {name}", used, "% of a core")
     for name, used in panels.others.items():
         report(f"panels, {mode}: CPU of {name}, feed with panels", 100 * used / seconds, "% of a core")
     counts = {kind: {cid: n - before["comms"][kind].get(cid, 0) for cid, n in after["comms"][kind].items()}
