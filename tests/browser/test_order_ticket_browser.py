@@ -18,16 +18,17 @@ CELLS = [
     """\
 import mtdata
 from mtdata.live.order_ticket import OrderTicket
+from mtdata.live.trade_tables import PositionsPanel
 
 session = mtdata.connect(sandbox={"start": "2026-11-18T12:00:00Z", "speed": 60}, progress=False)
 session.panel.ticker(["EURUSD"])
 """,
     'session.panel.candles("EURUSD", "1m", rollover=30)\n',
-    'OrderTicket(session, "EURUSD", positions=None)\n',
+    'OrderTicket(session, "EURUSD", positions=PositionsPanel(session, session.panel.feed, "EURUSD"))\n',
 ]
 
 
-def test_prices_move_and_an_order_is_placed_through_the_ticket_in_voila(voila: Voila, page: Any):
+def test_an_order_placed_with_the_ticket_shows_in_the_positions_table(voila: Voila, page: Any):
     page.goto(voila.notebook("order_ticket", CELLS))
     page.wait_for_function(f"() => ({BID})() != null && ({FORMING})()?.count > 1", polling=100)
     review = page.locator(".mtdata-ticket-review")
@@ -41,13 +42,25 @@ def test_prices_move_and_an_order_is_placed_through_the_ticket_in_voila(voila: V
     assert summary.startswith("Send: Buy 0.01 lots of EURUSD at market (the ask is "), summary
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "order-ticket-review.png"), full_page=True)
-    confirm.click()
+    confirm.dblclick()  # the second click finds the ticket sending and is ignored
     result = page.locator(".mtdata-ticket-result", has_text="position_id")
     result.wait_for()
     found = re.search(r"position_id (\w+)", result.inner_text())
     assert found and "10009 TRADE_RETCODE_DONE" in result.inner_text(), result.inner_text()
+    position_id = found.group(1)
     page.locator(".mtdata-ticket-review:not([disabled])").wait_for()  # the form is editable again
-    page.screenshot(path=str(SCREENSHOTS / "order-ticket-placed.png"), full_page=True)
+
+    # the positions table beneath the ticket (a Bokeh DataTable: SlickGrid rows in shadow roots) shows it, selected
+    row = page.locator(".slick-row", has=page.locator(".slick-cell", has_text=re.compile(f"^{position_id}$")))
+    row.wait_for()
+    page.wait_for_function(
+        """id => { const find = root => [...root.querySelectorAll(".slick-row .slick-cell.selected")]
+                   .concat(...[...root.querySelectorAll("*")].filter(e => e.shadowRoot).map(e => find(e.shadowRoot)))
+                   return find(document).some(e => e.closest(".slick-row").textContent.includes(id)) }""",
+        arg=position_id,
+        polling=100,
+    )
+    page.locator(".mtdata-ticket").screenshot(path=str(SCREENSHOTS / "order-ticket-placed.png"))
 
     # meanwhile the displayed bid changed and the forming candle moved
     page.wait_for_function(f"bid => ({BID})() !== bid", arg=first_bid, polling=100)
@@ -56,6 +69,7 @@ def test_prices_move_and_an_order_is_placed_through_the_ticket_in_voila(voila: V
         assert time.monotonic() < deadline, f"the forming candle did not move\n{voila.log_tail()}"
         time.sleep(0.05)
 
+    assert page.locator(".slick-row").count() == 1  # one position despite the double click
     log = page.mtdata_log
     assert log.errors == [], log.errors
     # nothing from a CDN but Font Awesome's CSS, which Voila's widget manager asks for (icons; the ticket has none)
