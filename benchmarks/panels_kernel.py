@@ -14,6 +14,7 @@ source no longer mirrors their window, and the ticker's redraws (wall time, show
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -79,7 +80,7 @@ def _copy(counts: dict[str, int]) -> dict[str, int]:
 
 def _mirrored(panel: Panel) -> bool:
     """True unless the panel has a window whose Bokeh source (what a newly connecting view would draw) no longer
-    holds the window's rows; read when no redraw is due (after a feed)."""
+    holds the window's rows."""
     window = getattr(panel, "window", None)
     if window is None:
         return True
@@ -97,7 +98,7 @@ def _widget_ids(widget: ipywidgets.Widget) -> list[str]:
 class KernelBench:
     """One session on the driver's sandbox, its market data subscribed, the panels made on :meth:`show`."""
 
-    def __init__(self, folder: str | os.PathLike[str], wait_for: str = "go") -> None:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
         config = json.loads((self.folder / "config.json").read_text())
         self.comms = CommCounts()
@@ -112,7 +113,8 @@ class KernelBench:
         info = {"pid": os.getpid(), "sessionThread": session_thread.native_id}
         (self.folder / "kernel.json").write_text(json.dumps(info))
         threading.Thread(target=self._answer, name="bench-stats", daemon=True).start()
-        while not (self.folder / wait_for).exists():
+        self._loop: asyncio.AbstractEventLoop | None = None
+        while not (self.folder / "go").exists():
             time.sleep(POLL)
 
     def show(self) -> ipywidgets.Widget:
@@ -133,6 +135,7 @@ class KernelBench:
             }
             self.panels = {name: make() for name, make in makers.items()}
             self.layout, widget = "5 panels of session.panel", ipywidgets.VBox(list(self.panels.values()))
+        self._loop = asyncio.get_running_loop()  # the kernel's, where the panels redraw
         ticker = next(panel for panel in self.panels.values() if isinstance(panel, TickerPanel))
         self._record(ticker)
         return widget
@@ -155,9 +158,19 @@ class KernelBench:
             "layout": self.layout,
             "panels": {name: _widget_ids(panel) for name, panel in self.panels.items()},
             "redraws": {name: panel.redraws for name, panel in self.panels.items()},
-            "mismatched": [name for name, panel in self.panels.items() if not _mirrored(panel)],
+            "mismatched": self._mismatched(),
             "shown": list(self.shown),
         }
+
+    def _mismatched(self) -> list[str]:
+        """The panels whose chart source left their window, checked on the kernel's thread (between redraws)."""
+        if self._loop is None:
+            return []
+
+        async def check() -> list[str]:
+            return [name for name, panel in self.panels.items() if not _mirrored(panel)]
+
+        return asyncio.run_coroutine_threadsafe(check(), self._loop).result(timeout=60)
 
     def _answer(self) -> None:
         ask, out = self.folder / "ask", self.folder / "stats.json"
