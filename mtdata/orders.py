@@ -120,6 +120,11 @@ def refuse(name: str, sentence: str, value: Any = None) -> ValidationException:
     return ValidationException(sentence, [{"parameter": name, "value": repr(value), "message": sentence}], None)
 
 
+def unknown_symbol(symbol: Any) -> ValidationException:
+    """The refusal of a symbol the account does not have."""
+    return refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
+
+
 def _fmt(value: float, digits: int) -> str:
     return f"{value:.{digits}f}"
 
@@ -247,7 +252,7 @@ class Orders:
         state = connection.terminal_state
         spec = state.specification(symbol)
         if spec is None:
-            raise refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
+            raise unknown_symbol(symbol)
         await self._check_open(connection, [spec])
         if symbol not in connection.subscribed_symbols():
             await connection.subscribe_to_market_data(symbol)
@@ -481,4 +486,4 @@ class Orders:
         return self._loop.run(self.cancel_async(order))
 
 
-__all__ = ["MARKET", "PENDING", "OrderPreview", "Orders", "TradeResult", "refuse"]
+__all__ = ["MARKET", "PENDING", "OrderPreview", "Orders", "TradeResult", "refuse", "unknown_symbol"]

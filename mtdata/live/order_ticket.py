@@ -23,7 +23,7 @@ import ipywidgets
 
 from ..client import checks
 from ..errors import TradeException, ValidationException
-from ..orders import PENDING, OrderPreview, TradeResult, refuse
+from ..orders import PENDING, OrderPreview, TradeResult, unknown_symbol
 from .throttle import kernel_loop
 from .trade_tables import describe
 
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mtdata.live")
 
-#: The ticket's states: the form is editable only in "edit"; "Confirm" acts only in "review".
-STATES = ("edit", "checking", "review", "sending")
 _OK, _BAD = "color:#1b5e20", "color:#b71c1c"
 
 
@@ -67,7 +65,7 @@ class OrderTicket(ipywidgets.VBox):
         self._loop = loop or kernel_loop()
         self._specs = session.specifications()
         if symbol not in self._specs.index:
-            raise refuse("symbol", f"{symbol} is not a symbol of this account.", symbol)
+            raise unknown_symbol(symbol)
         self._state = "edit"
         self._order: dict[str, Any] | None = None
         self._message = ""
