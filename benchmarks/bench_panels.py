@@ -284,7 +284,7 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     if mismatched:
         print(f"    {', '.join(mismatched)} (what a newly connecting view would draw)", flush=True)
     bounds, ages, missing = waits(shown, fed)
-    if ages:
+    if len(bounds) >= 2:
         report(f"panels, {mode}: age of the price shown, median", statistics.median(ages), "ms")
         report(f"panels, {mode}: last price shown within (p99)", statistics.quantiles(bounds, n=100)[98], "ms")
     report(f"panels, {mode}: last price shown within (worst)", max(bounds, default=float("inf")), "ms",
