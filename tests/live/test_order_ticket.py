@@ -212,6 +212,52 @@ async def test_a_server_rejection_leaves_the_form_editable(ticket: OrderTicket, 
     assert ticket.result is None and stored(box)[:2] == before[:2] and ticket.positions.selected == []
 
 
+async def test_clicks_while_a_slow_send_is_in_flight_are_ignored(ticket: OrderTicket, box: SandboxHandle):
+    before = stored(box)
+    await review(ticket)
+    box.server.faults.add_delay(1.0, scope="socket", count=1)  # the trade request waits a second on the server
+    ticket.confirm_button.click()
+    await asyncio.sleep(0.3)
+    assert ticket.state == "sending" and all(control.disabled for control in form(ticket))
+    for button in (ticket.confirm_button, ticket.review_button, ticket.cancel_button):
+        button.click()
+    assert ticket.state == "sending"
+    await until(lambda: ticket.state == "edit")
+    assert editable(ticket) and ticket.result is not None and ticket.result.code == 10009
+    assert stored(box)[0] == before[0] + 1
+
+
+async def test_a_refusal_when_confirming_leaves_the_form_editable(
+    ticket: OrderTicket, s: mtdata.Session, box: SandboxHandle
+):
+    """Confirm checks again: a stops level raised since the review (on the client's copy of the specification)."""
+    _, ask = quote(s)
+    ticket.sl.value = round(ask - 0.001, 5)
+    await review(ticket)
+    spec = s.run(s.connection_async()).terminal_state.specification("EURUSD")
+    spec["stopsLevel"] = 1000
+    before = stored(box)
+    try:
+        await send(ticket)
+    finally:
+        spec["stopsLevel"] = 0
+    assert ticket.message.startswith(f"sl {ticket.sl.value:.5f} is closer to the entry price ")
+    assert ticket.message.endswith("than the stops level of 1000 points of EURUSD.")
+    assert ticket.result is None and stored(box) == before
+
+
+async def test_a_closed_session_is_told_on_the_result_line(
+    mtdata_sandbox_factory: Callable[..., SandboxHandle], frontend: Frontend
+):
+    box = mtdata_sandbox_factory(start=WEDNESDAY)
+    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
+        ticket = OrderTicket(session, "EURUSD")
+    await review(ticket)
+    assert editable(ticket)
+    assert ticket.message == "The order could not be checked (RuntimeError: the session is closed)."
+    ticket.close()
+
+
 async def test_a_broker_outage_rejects_the_order_and_leaves_the_form_editable(
     mtdata_sandbox_factory: Callable[..., SandboxHandle], frontend: Frontend
 ):
