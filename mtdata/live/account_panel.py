@@ -2,8 +2,9 @@
 
 It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account information, positions and every
 prices packet move the equity); each redraw copies the account information on the session's loop, rewrites
-the figures when they changed and appends one equity sample to a bounded :class:`~mtdata.live.window.Window`
-(``rollover`` samples: at the default 10 redraws a second while prices stream, five minutes).
+the figures when they changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
+:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 10 redraws a second while prices
+stream, five minutes).
 """
 
 from __future__ import annotations

@@ -103,6 +103,8 @@ class TradeTable(FeedPanel):
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.symbol = checks.text("symbol", symbol, optional=True)
+        if symbol is not None and session.connection().terminal_state.specification(symbol) is None:
+            raise checks.fail("symbol", "must be a symbol of the account", symbol)  # (one dict lookup: thread-safe)
         self._session, self._feed = session, feed
         self._loop = loop or kernel_loop()
         self._ids: list[str] = []
@@ -281,12 +283,15 @@ class TradeTable(FeedPanel):
         return f"{len(items)} {self.noun}{'' if len(items) == 1 else 's'}"
 
     def _enable(self, enabled: bool) -> None:
+        if self.closed:
+            return
         for button in self._buttons:
             button.disabled = not enabled
 
     def _say(self, style: str, text: str) -> None:
         self._message = text
-        self.status.value = f"<span style='{style}'>{html.escape(text)}</span>"
+        if not self.closed:
+            self.status.value = f"<span style='{style}'>{html.escape(text)}</span>"
 
     def _stop_action(self) -> None:
         """On close: cancel an action in progress (a trade already sent stays sent), close the controls."""

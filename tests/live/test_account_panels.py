@@ -266,6 +266,8 @@ async def test_bad_arguments_are_refused_before_anything_is_attached(s: mtdata.S
     with pytest.raises(ValidationException) as caught:
         PositionsPanel(s, s.panel.feed, 42)  # type: ignore[arg-type]
     assert caught.value.details[0]["parameter"] == "symbol"
+    with pytest.raises(ValidationException, match="must be a symbol of the account"):
+        OrdersPanel(s, s.panel.feed, "NOSUCH")
     with pytest.raises(ValidationException):
         OrdersPanel(s, s.panel.feed, rate=0)
     with pytest.raises(ValidationException):
