@@ -402,11 +402,11 @@ class CandleDownloader:
         """
         low, high = to_ms(start), to_ms(end)
         pages: list[asyncio.Future[Chunk]] = []
-        cursor = end
+        cursor, loop = end, asyncio.get_running_loop()
         try:
             while True:
                 body = await self._body(symbol, tf, cursor, PAGE)
-                pages.append(asyncio.ensure_future(asyncio.to_thread(self.convert, body)))
+                pages.append(loop.run_in_executor(None, self.convert, body))
                 first, full = peek(body) or head(await pages[-1])
                 if not full or first <= low:
                     return [trim(page, low, high) for page in await gather(*pages)]
