@@ -137,7 +137,13 @@ class TradeTable(FeedPanel):
         self.status.add_class(f"mtdata-{self.kind}-status")
         controls = ipywidgets.HBox([*self._buttons, self.status])
         title = f"{self.kind} {self.symbol}" if self.symbol else self.kind
-        super().__init__(column(self.table, self.footer), title=title, rate=rate, controls=[controls], loop=self._loop)
+        layout = column(self.table, self.footer)
+        try:
+            super().__init__(layout, title=title, rate=rate, controls=[controls], loop=self._loop)
+        except BaseException:  # e.g. a bad rate: the controls made above must not stay open
+            for widget in (*self._buttons, self.status, controls):
+                widget.close()
+            raise
         self.on_close(self._stop_action)
         self._listen_all(feed, [(ACCOUNT, self._event)])
         self.changed()  # draw what is there now

@@ -268,8 +268,11 @@ async def test_bad_arguments_are_refused_before_anything_is_attached(s: mtdata.S
     assert caught.value.details[0]["parameter"] == "symbol"
     with pytest.raises(ValidationException, match="must be a symbol of the account"):
         OrdersPanel(s, s.panel.feed, "NOSUCH")
+    opened = set(frontend.logs)
     with pytest.raises(ValidationException):
         OrdersPanel(s, s.panel.feed, rate=0)
+    made = [frontend.sent(comm_id) for comm_id in set(frontend.logs) - opened]
+    assert made and all(log[-1][0] == "comm_close" for log in made)  # its buttons and status line closed again
     with pytest.raises(ValidationException):
         AccountPanel(s, s.panel.feed, rollover=0)
     assert ACCOUNT not in s.panel.feed.streams
