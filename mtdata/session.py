@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .client.accounts import MetatraderAccount
-    from .live import PanelFactory
+    from .live import Dashboard, OrderTicket, PanelFactory
     from .sandbox import SandboxHandle
 
 log = logging.getLogger("mtdata.client")
@@ -161,6 +161,14 @@ class Session(AccountFrames, Orders):
 
             self._panels = PanelFactory(self)
         return self._panels
+
+    def dashboard(self, symbols: str | list[str], timeframe: str = "1m", **options: Any) -> Dashboard:
+        """Ticker, candles, account, positions and latency panels in one live widget (``s.panel.dashboard``)."""
+        return self.panel.dashboard(symbols, timeframe, **options)
+
+    def order_ticket(self, symbol: str) -> OrderTicket:
+        """An order form for ``symbol`` (side, type, volume, price, SL/TP, review then confirm) over its positions."""
+        return self.panel.order_ticket(symbol)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run any coroutine of the client SDK on the session's loop and wait for its result."""

@@ -10,32 +10,47 @@ The foundations, used by every panel:
   inline (no CDN), the current document re-sent when a browser view connects, ``close()`` and
   ``snapshot(path)`` (a standalone HTML file, or a PNG drawn by a headless Chromium: ``png.py``).
 
-The market panels (``session.panel``, a :class:`PanelFactory`) are fed by the session's :class:`LiveFeed`
+The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by its :class:`LiveFeed`
 (``feed.py``): one listener on its streaming connection, shared reference-counted subscriptions:
-:class:`TickerPanel`, :class:`TicksPanel`, :class:`BookPanel` (``market_panels.py``) and
-:class:`CandlesPanel` (``candles_panel.py``). :class:`LatencyPanel` (``latency_panel.py``) polls the session's
-latency and health monitors instead.
+
+- market: :class:`TickerPanel`, :class:`TicksPanel`, :class:`BookPanel` (``market_panels.py``),
+  :class:`CandlesPanel` (``candles_panel.py``);
+- account: :class:`PositionsPanel`, :class:`OrdersPanel` (``trade_tables.py``, with close/cancel buttons),
+  :class:`AccountPanel` (``account_panel.py``, with the equity curve);
+- :class:`LatencyPanel` (``latency_panel.py``) polls the session's latency and health monitors instead.
+
+:class:`Dashboard` (``dashboard.py``) lays several panels out together (``session.dashboard(symbols)``);
+:class:`OrderTicket` (``order_ticket.py``) is an order form over a positions panel (``session.order_ticket``).
 """
 
 from __future__ import annotations
 
+from .account_panel import AccountPanel
 from .candles_panel import CandlesPanel
+from .dashboard import Dashboard
 from .factory import PanelFactory
 from .feed import LiveFeed, Stream
 from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel
+from .order_ticket import OrderTicket
 from .throttle import DEFAULT_RATE, Throttle
+from .trade_tables import OrdersPanel, PositionsPanel
 from .view import Panel, load_bokehjs
 from .window import Window
 
 __all__ = [
     "DEFAULT_RATE",
+    "AccountPanel",
     "BookPanel",
     "CandlesPanel",
+    "Dashboard",
     "LatencyPanel",
     "LiveFeed",
+    "OrderTicket",
+    "OrdersPanel",
     "Panel",
     "PanelFactory",
+    "PositionsPanel",
     "Stream",
     "Throttle",
     "TickerPanel",

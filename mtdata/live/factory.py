@@ -9,11 +9,15 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, TypeVar
 
+from .account_panel import AccountPanel
 from .candles_panel import CandlesPanel
+from .dashboard import Dashboard
 from .feed import LiveFeed
 from .latency_panel import LatencyPanel
-from .market_panels import BookPanel, TickerPanel, TicksPanel
+from .market_panels import BookPanel, TickerPanel, TicksPanel, symbol_list
+from .order_ticket import OrderTicket
 from .throttle import DEFAULT_RATE
+from .trade_tables import OrdersPanel, PositionsPanel
 from .view import Panel
 
 if TYPE_CHECKING:
@@ -29,6 +33,7 @@ class PanelFactory:
         self._session = session
         self._feed: LiveFeed | None = None
         self._panels: weakref.WeakSet[Panel] = weakref.WeakSet()
+        self._tickets: weakref.WeakSet[OrderTicket] = weakref.WeakSet()
 
     @property
     def feed(self) -> LiveFeed:
@@ -68,8 +73,45 @@ class PanelFactory:
         """The session's latency percentiles (a table), client-side p50/p95 over time and the connection's health."""
         return self._keep(LatencyPanel(self._session, every=every, window=window, rollover=rollover, rate=rate))
 
+    def positions(self, symbol: str | None = None, *, rate: float = DEFAULT_RATE) -> PositionsPanel:
+        """Open positions (of ``symbol``, or all) with floating profit, live; "Close selected" and "Close all"."""
+        return self._keep(PositionsPanel(self._session, self.feed, symbol, rate=rate))
+
+    def orders(self, symbol: str | None = None, *, rate: float = DEFAULT_RATE) -> OrdersPanel:
+        """Pending orders (of ``symbol``, or all), live; "Cancel selected" and "Cancel all"."""
+        return self._keep(OrdersPanel(self._session, self.feed, symbol, rate=rate))
+
+    def account(self, *, rollover: int = 3000, rate: float = DEFAULT_RATE) -> AccountPanel:
+        """Balance, equity, margin, free margin and margin level, with the equity curve (``rollover`` points)."""
+        return self._keep(AccountPanel(self._session, self.feed, rollover=rollover, rate=rate))
+
+    def dashboard(self, symbols: str | list[str], timeframe: str = "1m", *, rate: float = DEFAULT_RATE) -> Dashboard:
+        """Five panels in one widget: a ticker of ``symbols``, candles of the first, account, positions, latency."""
+        names = symbol_list(symbols)
+        makers = {
+            "ticker": lambda: self.ticker(names, rate=rate),
+            "account": lambda: self.account(rate=rate),
+            "candles": lambda: self.candles(names[0], timeframe, rate=rate),
+            "positions": lambda: self.positions(rate=rate),
+            "latency": lambda: self.latency(rate=rate),
+        }
+        return Dashboard.build(makers, [["ticker", "account"], ["candles"], ["positions"], ["latency"]])
+
+    def order_ticket(self, symbol: str) -> OrderTicket:
+        """An order form for ``symbol`` (review, then confirm) above a live positions panel of ``symbol``."""
+        positions = self.positions(symbol)
+        try:
+            ticket = OrderTicket(self._session, symbol, positions=positions)
+        except BaseException:
+            positions.close()
+            raise
+        self._tickets.add(ticket)
+        return ticket
+
     def close(self) -> None:
-        """Close every open panel, then the feed (no subscription or listener left). Idempotent."""
+        """Close every order ticket and open panel, then the feed (no subscription or listener left). Idempotent."""
+        for ticket in list(self._tickets):
+            ticket.close()
         feed, self._feed = self._feed, None
         if feed is not None:
             feed.close()  # one teardown; the panels' own detaches are then no-ops

@@ -1,0 +1,103 @@
+"""``s.dashboard`` and ``s.order_ticket`` on a real sandbox session: five shared-feed panels, failures, close()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from live_frontend import Frontend
+from test_feed import FAST_MARKET, kinds, listeners_of
+from test_market_panels import session_tasks, until
+
+import mtdata
+from mtdata.errors import ValidationException
+from mtdata.live import (
+    AccountPanel,
+    CandlesPanel,
+    Dashboard,
+    LatencyPanel,
+    OrderTicket,
+    PositionsPanel,
+    Stream,
+    TickerPanel,
+)
+from mtdata.live.feed import ACCOUNT
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[mtdata.Session]:
+    with mtdata.connect(sandbox=FAST_MARKET, progress=False) as opened:
+        yield opened
+
+
+async def test_dashboard_lays_out_five_live_panels_on_one_feed_and_closes_them_all(
+    session: mtdata.Session, frontend: Frontend
+):
+    session.connection()
+    tasks = session_tasks(session)
+    board = session.dashboard(["EURUSD", "GBPUSD"], "1m")
+    assert isinstance(board, Dashboard)
+    kinds_of = {name: type(panel) for name, panel in board.panels.items()}
+    assert kinds_of == {
+        "ticker": TickerPanel,
+        "account": AccountPanel,
+        "candles": CandlesPanel,
+        "positions": PositionsPanel,
+        "latency": LatencyPanel,
+    }
+    assert [[panel for panel in row.children] for row in board.children] == [
+        [board["ticker"], board["account"]],
+        [board["candles"]],
+        [board["positions"]],
+        [board["latency"]],
+    ]
+    feed = session.panel.feed
+    assert feed.streams == {
+        Stream("quotes", "EURUSD"): 1,
+        Stream("quotes", "GBPUSD"): 1,
+        Stream("candles", "EURUSD", "1m"): 1,
+        ACCOUNT: 2,
+    }
+    assert len(listeners_of(session)) == 1
+    ticker = board["ticker"]
+    assert isinstance(ticker, TickerPanel)
+    await until(lambda: set(ticker.values()) == {"EURUSD", "GBPUSD"})
+    assert all(not panel.closed for panel in board.panels.values())
+
+    board.close()
+    board.close()  # idempotent
+    assert board.closed and all(panel.closed for panel in board.panels.values())
+    assert feed.streams == {}
+    assert kinds(session, "EURUSD") == [] and kinds(session, "GBPUSD") == []
+    await until(lambda: not session_tasks(session) - tasks)  # the latency poll ended too
+
+
+async def test_a_panel_that_cannot_be_made_closes_the_ones_already_made(session: mtdata.Session, frontend: Frontend):
+    with pytest.raises(ValidationException) as caught:
+        session.dashboard(["EURUSD"], "7q")  # the candles panel refuses the timeframe after ticker and account
+    assert caught.value.details[0]["parameter"] == "timeframe"
+    assert session.panel.feed.streams == {}
+    assert session.panel.open == []
+    with pytest.raises(ValidationException) as caught:
+        session.dashboard([])
+    assert caught.value.details[0]["parameter"] == "symbols"
+
+
+def test_a_dashboard_places_every_panel_once(frontend: Frontend):
+    with pytest.raises(ValidationException) as caught:
+        Dashboard({}, [["ticker"]])
+    assert caught.value.details[0]["parameter"] == "rows"
+
+
+async def test_order_ticket_sits_over_a_positions_panel_of_its_symbol_and_closes_with_the_session(
+    frontend: Frontend,
+):
+    with mtdata.connect(sandbox=FAST_MARKET, progress=False) as own:
+        ticket = own.order_ticket("EURUSD")
+        assert isinstance(ticket, OrderTicket)
+        positions = [panel for panel in own.panel.open if isinstance(panel, PositionsPanel)]
+        assert len(positions) == 1 and positions[0] in ticket.children
+        with pytest.raises(ValidationException):
+            own.order_ticket("NOSUCH")
+        assert len(own.panel.open) == 1  # the refused ticket's positions panel was closed again
+    assert positions[0].closed
