@@ -7,9 +7,10 @@ What runs where (all on loopback):
   stream, one ``prices`` packet every 10 ms (prices of 5 symbols in turn, plus the ticks, forming candle and
   book the stream subscribed for EURUSD), the way the cloud batches them;
 * the measured kernel, a real Jupyter kernel (:mod:`benchmarks.panels_kernel`): a session connected to that
-  sandbox, its streaming connection subscribed to every stream the panels use; then ``session.dashboard``
-  when the session has one, else 5 panels of ``session.panel`` (ticker of the 5 symbols, EURUSD 1m candles,
-  ticks and book, and the latency panel). The updates reach the panels as a user's do: socket, packet
+  sandbox, its streaming connection subscribed to every stream the panels use, 3 positions open on fed
+  symbols; then ``session.dashboard(symbols)`` (ticker of the 5 symbols, account, EURUSD 1m candles,
+  positions, latency) or, with ``--market``, 5 market panels of ``session.panel`` (ticker, EURUSD 1m
+  candles, ticks and book, latency). The updates reach the panels as a user's do: socket, packet
   orderer, terminal state, the session's LiveFeed, each panel's throttle, redraw on the kernel's thread;
 * no browser: the kernel started by ``jupyter_client`` with nothing rendering its widgets (comm messages
   still go out on iopub, as in a notebook whose tab is closed); with a browser: Voila serves the same
@@ -29,8 +30,8 @@ waited to be shown or overtaken on screen (over by at most one 10 ms packet peri
 each symbol must be shown too. Worst wait over the run, target <= 200 ms.
 
 Run: ``python -m benchmarks.bench_panels`` (``--seconds N`` or ``MTDATA_BENCH_PANELS_SECONDS`` for a
-shorter feed; ``--no-browser`` for the first part only). Targets: panels < 15% of one core, <= 10 comm
-messages per panel per second, last price shown within 200 ms.
+shorter feed; ``--no-browser`` for the first part only; ``--market`` for the market panels). Targets: panels
+< 15% of one core, <= 10 comm messages per panel per second, last price shown within 200 ms.
 """
 
 from __future__ import annotations
@@ -126,11 +127,12 @@ class Phase:
 class Driver:
     """Feeds the sandbox's prices into one kernel and measures it."""
 
-    def __init__(self, box: SandboxInfo, control: socketio.AsyncClient, folder: Path, seconds: float) -> None:
+    def __init__(
+        self, box: SandboxInfo, control: socketio.AsyncClient, folder: Path, seconds: float, layout: str
+    ) -> None:
         self.box, self.control, self.folder, self.seconds = box, control, folder, seconds
-        (folder / "config.json").write_text(
-            json.dumps({"url": box.url, "token": box.token, "accountId": box.account_id})
-        )
+        config = {"url": box.url, "token": box.token, "accountId": box.account_id, "layout": layout}
+        (folder / "config.json").write_text(json.dumps(config))
         self.pid = self.session_thread = 0
         #: CPU-second counters of other processes measured over each feed too (the browser, Voila's server).
         self.others: dict[str, Callable[[], float]] = {}
@@ -251,7 +253,7 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     fed = panels.fed
     seconds = panels.seconds
     before, after = panels.before, panels.after
-    print(f"panels, {mode}: {after['layout']} ({len(after['panels'])} panels)", flush=True)
+    print(f"panels, {mode}: {after['layout']} layout, panels: {', '.join(after['panels'])}", flush=True)
     report(f"panels, {mode}: price updates delivered", fed["prices"] / fed["seconds"], "prices/s", 0.95 * RATE)
     if fed["skipped"] or baseline.fed["skipped"]:
         report(f"panels, {mode}:   skipped (client backlog)", fed["skipped"] + baseline.fed["skipped"], "prices")
@@ -292,7 +294,7 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     report(f"panels, {mode}: symbols whose last price was never shown", missing, "", 0, higher_is_better=False)
 
 
-async def run(seconds: float, browser: bool) -> None:
+async def run(seconds: float, browser: bool, layout: str) -> None:
     """Both runs (the browser one when chromium, Playwright and Voila are there), figures printed."""
     disable_client_sigint_handler()
     with feed_sandbox() as box, tempfile.TemporaryDirectory(prefix="mtdata-bench-panels-") as temp:
@@ -300,7 +302,7 @@ async def run(seconds: float, browser: bool) -> None:
         async with control_client(box) as control:
             folder = base / "bare"
             folder.mkdir()
-            baseline, panels = await bare_kernel(Driver(box, control, folder, seconds), base)
+            baseline, panels = await bare_kernel(Driver(box, control, folder, seconds, layout), base)
             summary("no browser", baseline, panels, kernel_shown(panels.after))
             if not browser:
                 return
@@ -310,18 +312,20 @@ async def run(seconds: float, browser: bool) -> None:
                 return
             folder = base / "voila"
             folder.mkdir()
-            driver = Driver(box, control, folder, seconds)
+            driver = Driver(box, control, folder, seconds, layout)
             baseline, panels, shown = await panels_browser.run(driver, base, kernel_env(base), CELLS)
             summary("browser", baseline, panels, {s: [(at, market_ms(t, at + panels.fed["offsetMs"])) for at, t in
                                                       rows] for s, rows in shown.items()})  # fmt: skip
 
 
 def main() -> None:
-    """Run the benchmark: ``--seconds N`` (default 30, or MTDATA_BENCH_PANELS_SECONDS), ``--no-browser``."""
+    """Run the benchmark: ``--seconds N`` (default 30, or MTDATA_BENCH_PANELS_SECONDS), ``--no-browser``,
+    ``--market`` (five market panels instead of the dashboard)."""
     seconds = float(os.environ.get("MTDATA_BENCH_PANELS_SECONDS", SECONDS))
     if "--seconds" in sys.argv:
         seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
-    asyncio.run(run(seconds, browser="--no-browser" not in sys.argv))
+    layout = "market" if "--market" in sys.argv else "dashboard"
+    asyncio.run(run(seconds, browser="--no-browser" not in sys.argv, layout=layout))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ A notebook of two cells drives it, the same with no browser (a bare kernel) and 
     bench = KernelBench(folder)   # connect, subscribe, report the pid; block until the driver writes "go"
     bench.show()                  # the dashboard (or 5 panels), displayed
 
-The folder is shared with the driver process: ``config.json`` (sandbox url, token, account) in,
+The folder is shared with the driver process: ``config.json`` (sandbox url, token, account, layout) in,
 ``kernel.json`` (pid, session thread) out; a daemon thread answers each ``ask`` file with ``stats.json``:
 comm messages sent and received per comm (counted in ipykernel's comm class: everything widgets send to
 iopub or get from a front end), the panels' comm ids and redraws, those whose chart
@@ -31,10 +31,14 @@ from mtdata.live import Panel, TickerPanel
 #: The ticker's symbols (the fed prices rotate over them); the other panels follow the first.
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD")
 MAIN = SYMBOLS[0]
-#: Every market-data stream the panels use, subscribed before the baseline so both phases get the same packets.
-STREAMS: list[tuple[str, list[dict[str, Any]]]] = [(symbol, [{"type": "quotes"}]) for symbol in SYMBOLS] + [
-    (MAIN, [{"type": "candles", "timeframe": "1m"}, {"type": "ticks"}, {"type": "marketDepth"}])
-]
+#: The market-data streams of each layout's panels, subscribed before the baseline: both feeds carry the same data.
+STREAMS: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {
+    "dashboard": [(symbol, [{"type": "quotes"}]) for symbol in SYMBOLS]
+    + [(MAIN, [{"type": "candles", "timeframe": "1m"}])],
+}
+STREAMS["market"] = STREAMS["dashboard"] + [(MAIN, [{"type": "ticks"}, {"type": "marketDepth"}])]
+#: Positions opened before the baseline, so the positions and account panels have floating profits to follow.
+POSITIONS = (("buy", "EURUSD"), ("sell", "GBPUSD"), ("buy", "USDJPY"))
 POLL = 0.1
 
 
@@ -103,12 +107,14 @@ class KernelBench:
         config = json.loads((self.folder / "config.json").read_text())
         self.comms = CommCounts()
         self.session = mtdata.connect(config["token"], config["accountId"], url=config["url"], progress=False)
+        self.layout = config["layout"]
         connection = self.session.connection()
-        for symbol, subscriptions in STREAMS:
+        for symbol, subscriptions in STREAMS[self.layout]:
             self.session.run(connection.subscribe_to_market_data(symbol, subscriptions, wait_for_quote=False))
+        for side, symbol in POSITIONS:
+            getattr(self.session, side)(symbol, 0.01)
         self.panels: dict[str, Panel] = {}
         self.shown: list[tuple[float, dict[str, float]]] = []
-        self.layout = "none"
         session_thread = next(t for t in threading.enumerate() if t.name == "mtdata-session")
         info = {"pid": os.getpid(), "sessionThread": session_thread.native_id}
         (self.folder / "kernel.json").write_text(json.dumps(info))
@@ -118,23 +124,22 @@ class KernelBench:
             time.sleep(POLL)
 
     def show(self) -> ipywidgets.Widget:
-        """``session.dashboard(SYMBOLS)`` when the session has one, else 5 panels of ``session.panel`` in a box."""
-        if hasattr(self.session, "dashboard"):
+        """The layout's panels: ``session.dashboard(SYMBOLS)``, or ("market") ticker, candles, ticks, book and
+        latency panels of ``session.panel`` in a box."""
+        if self.layout == "dashboard":
             board = self.session.dashboard(list(SYMBOLS))
-            self.panels, self.layout, widget = board.panels, "session.dashboard", board
+            self.panels, widget = board.panels, board
         else:
-            from mtdata.live.latency_panel import LatencyPanel
-
             factory = self.session.panel
             makers: dict[str, Callable[[], Panel]] = {
                 "ticker": lambda: factory.ticker(list(SYMBOLS)),
                 "candles": lambda: factory.candles(MAIN, "1m"),
                 "ticks": lambda: factory.ticks(MAIN),
                 "book": lambda: factory.book(MAIN),
-                "latency": lambda: LatencyPanel(self.session),
+                "latency": lambda: factory.latency(),
             }
             self.panels = {name: make() for name, make in makers.items()}
-            self.layout, widget = "5 panels of session.panel", ipywidgets.VBox(list(self.panels.values()))
+            widget = ipywidgets.VBox(list(self.panels.values()))
         self._loop = asyncio.get_running_loop()  # the kernel's, where the panels redraw
         ticker = next(panel for panel in self.panels.values() if isinstance(panel, TickerPanel))
         self._record(ticker)
