@@ -86,7 +86,11 @@ class AccountPanel(FeedPanel):
         """Copy the account information, show changed figures, add one equity sample."""
         if self._session.closed:
             return
-        info = self._feed.account_state("account")
+        try:
+            info = self._feed.account_state("account")
+        except TimeoutError:  # the session's loop is too busy to answer now: keep the figures, try again
+            self.changed()
+            return
         if info is None:
             return
         values = {name: info.get(key) for name, key in FIGURES}

@@ -13,6 +13,8 @@ Bookkeeping and sink calls happen on the session's loop thread; sinks must only 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -59,6 +61,8 @@ class AccountEvent(NamedTuple):
 
 
 _EVENTS = {kind: AccountEvent(kind) for kind in ACCOUNT_CHANGES if kind != "prices"}
+#: The longest :meth:`LiveFeed.account_state` waits for the session's loop (seconds).
+STATE_TIMEOUT = 2.0
 #: What :meth:`LiveFeed.account_state` copies: the terminal state's attribute of each kind.
 STATE_KINDS = ("account", "positions", "orders")
 
@@ -98,12 +102,33 @@ class LiveFeed(SynchronizationListener):
             return
         self._session.run(self._detach(stream, sink))
 
-    def account_state(self, kind: str) -> Any:
+    def account_state(self, kind: str, timeout: float = STATE_TIMEOUT) -> Any:
         """A copy of the terminal state's ``account`` information (a dict, None before any), ``positions`` or
-        ``orders`` (lists of dicts), taken on the session's loop: safe from any other thread (a redraw)."""
+        ``orders`` (lists of dicts), taken on the session's loop between two of its callbacks: safe from any
+        thread. Waits at most ``timeout`` seconds for a busy loop (then TimeoutError), not at all on the loop."""
         if kind not in STATE_KINDS:
             raise checks.fail("kind", f"must be one of {list(STATE_KINDS)}", kind)
-        return self._session.run(self._copy(kind))
+        loop = self._session.loop
+        if self._session.closed or self._connection is None:
+            return self._copy(kind)  # nothing to copy: no terminal state is read
+        try:
+            if asyncio.get_running_loop() is loop:
+                return self._copy(kind)
+        except RuntimeError:  # no loop running on this thread
+            pass
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def copy() -> None:
+            try:
+                future.set_result(self._copy(kind))
+            except BaseException as error:
+                future.set_exception(error)
+
+        try:
+            loop.call_soon_threadsafe(copy)
+        except RuntimeError:  # the session closed meanwhile
+            return self._copy(kind)
+        return future.result(timeout)
 
     def close(self) -> None:
         """Drop every sink, the feed's own subscriptions and its listener (idempotent)."""
@@ -135,15 +160,14 @@ class LiveFeed(SynchronizationListener):
             raise
         self._owned.add(stream)
 
-    async def _copy(self, kind: str) -> Any:
-        connection = self._connection
-        if connection is None:
-            return None if kind == "account" else []
-        state = connection.terminal_state
+    def _copy(self, kind: str) -> Any:
+        """The copy :meth:`account_state` returns (empty when the feed does not listen), made on the session's loop."""
+        connection = None if self._session.closed else self._connection
+        state = connection.terminal_state if connection is not None else None
         if kind == "account":
-            info = state.account_information
+            info = state.account_information if state is not None else None
             return dict(info) if info is not None else None
-        return [dict(record) for record in getattr(state, kind)]
+        return [dict(record) for record in getattr(state, kind)] if state is not None else []
 
     async def _detach(self, stream: Stream, sink: Sink) -> None:
         if self._forget(stream, sink) and stream in self._owned:

@@ -220,7 +220,12 @@ class TradeTable(FeedPanel):
         """Copy the records, replace the rows if they changed, keep the selection on the same ids."""
         if self._session.closed:
             return
-        records = [r for r in self._feed.account_state(self.kind) if self.symbol in (None, r.get("symbol"))]
+        try:
+            copied = self._feed.account_state(self.kind)
+        except TimeoutError:  # the session's loop is too busy to answer now: keep the rows, try again
+            self.changed()
+            return
+        records = [r for r in copied if self.symbol in (None, r.get("symbol"))]
         records.sort(key=lambda r: (r.get("time") is None, r.get("time") or 0, str(r.get("id"))))
         kept = set(self.selected)
         data = self._data([self.row(r) for r in records])

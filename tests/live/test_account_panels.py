@@ -272,7 +272,8 @@ async def test_bad_arguments_are_refused_before_anything_is_attached(s: mtdata.S
     with pytest.raises(ValidationException):
         OrdersPanel(s, s.panel.feed, rate=0)
     made = [frontend.sent(comm_id) for comm_id in set(frontend.logs) - opened]
-    assert made and all(log[-1][0] == "comm_close" for log in made)  # its buttons and status line closed again
+    controls = [log for log in made if log[0][1]["state"]["_model_name"] in ("ButtonModel", "HTMLModel", "HBoxModel")]
+    assert len(controls) == 4 and all(log[-1][0] == "comm_close" for log in controls)  # closed again
     with pytest.raises(ValidationException):
         AccountPanel(s, s.panel.feed, rollover=0)
     assert ACCOUNT not in s.panel.feed.streams

@@ -152,3 +152,28 @@ def test_the_account_stream_tells_changes_subscribes_nothing_and_copies_the_stat
     if "EURUSD" not in subscribed:  # s.buy subscribed it (the order helpers need its price)
         session.run(session.connection().unsubscribe_from_market_data("EURUSD"))
     assert feed.account_state("positions") == [] and feed.account_state("account") is None
+
+
+def test_account_state_waits_a_bounded_time_for_a_busy_loop(session: mtdata.Session):
+    feed = LiveFeed(session)
+    feed.attach(ACCOUNT, print)
+    started, release = threading.Event(), threading.Event()
+
+    async def busy() -> None:
+        started.set()
+        release.wait(30)  # blocks the session's loop, as a stuck callback would
+
+    async def on_the_loop() -> Any:
+        return feed.account_state("account")  # answered at once: no round trip to itself
+
+    blocked = threading.Thread(target=session.run, args=(busy(),))
+    blocked.start()
+    started.wait(30)
+    try:
+        with pytest.raises(TimeoutError):
+            feed.account_state("positions", timeout=0.2)
+    finally:
+        release.set()
+        blocked.join()
+    assert session.run(on_the_loop())["balance"] > 0
+    feed.close()
