@@ -16,14 +16,12 @@ pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's
 CELLS = [
     """\
 import mtdata
-from mtdata.live.order_ticket import OrderTicket
-from mtdata.live.trade_tables import PositionsPanel
 
 session = mtdata.connect(sandbox={"start": "2026-11-18T12:00:00Z", "speed": 60}, progress=False)
 session.panel.ticker(["EURUSD"])
 """,
     'session.panel.candles("EURUSD", "1m", rollover=30)\n',
-    'OrderTicket(session, "EURUSD", positions=PositionsPanel(session, session.panel.feed, "EURUSD"))\n',
+    'session.order_ticket("EURUSD")\n',
 ]
 
 

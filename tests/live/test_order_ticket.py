@@ -37,8 +37,9 @@ def s(box: SandboxHandle) -> Iterator[mtdata.Session]:
 
 @pytest.fixture
 async def ticket(s: mtdata.Session, frontend: Frontend) -> AsyncIterator[OrderTicket]:
-    """A EURUSD ticket with a EURUSD positions panel; positions left open are closed afterwards."""
-    made = OrderTicket(s, "EURUSD", positions=PositionsPanel(s, s.panel.feed, "EURUSD"))
+    """``s.order_ticket``: a EURUSD ticket over a EURUSD positions panel; positions left open are closed afterwards."""
+    made = s.order_ticket("EURUSD")
+    assert isinstance(made.positions, PositionsPanel) and made.positions.symbol == "EURUSD"
     yield made
     made.close()
     s.close_all()
