@@ -6,8 +6,9 @@ is a chain of pages fetched one after the other backwards (the next ends 1 ms be
 last), and the chains run concurrently. A chain asks exactly what a server reading ahead expects, wastes no
 request on a closed market, and keeps only its own segment's candles: nothing is missed at a page or segment
 edge and nothing is counted twice. Missing candles (weekends, session breaks) stay missing: the frame's
-``attrs["gaps"]`` lists them. Requests go through the client (429s wait for ``recommendedRetryTime``) under
-one :class:`Limiter`; a tqdm progress bar shows long downloads.
+``attrs["gaps"]`` lists them. Requests go through the client (429s wait for ``recommendedRetryTime``), the
+pages of long downloads through :class:`BulkPages` (a cheaper HTTP client, the SDK's client for anything but a
+200), all under one :class:`Limiter`; a tqdm progress bar shows long downloads.
 """
 
 from __future__ import annotations
