@@ -57,7 +57,8 @@ class LoopThread:
         """True once :meth:`close` has run."""
         return self._closed
 
-    def _on_loop(self) -> bool:
+    def on_loop(self) -> bool:
+        """True on the private loop's own thread (where blocking on it would deadlock)."""
         return threading.current_thread() is self._thread
 
     def _submit(self, coro: Coroutine[Any, Any, T]) -> tuple[concurrent.futures.Future[T], Callable[[], None]]:
@@ -83,7 +84,7 @@ class LoopThread:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the private loop and block until it is done (Ctrl+C cancels it and waits for its cleanup)."""
-        if self._on_loop():
+        if self.on_loop():
             coro.close()
             raise RuntimeError("a blocking session method was called on the session's own loop; await its *_async twin")
         future, cancel = self._submit(coro)
@@ -98,7 +99,7 @@ class LoopThread:
     async def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` run on the private loop, from any loop (directly when already on it); cancelling the
         caller cancels the task and waits for its cleanup."""
-        if self._on_loop():
+        if self.on_loop():
             return await coro
         future, cancel = self._submit(coro)
         waiter = asyncio.wrap_future(future)
@@ -114,7 +115,7 @@ class LoopThread:
         """Stop the loop (pending tasks are cancelled and awaited) and join the thread; idempotent."""
         if self._closed:
             return
-        if self._on_loop():
+        if self.on_loop():
             raise RuntimeError("close() called from the session's own loop; await close_async()")
         self._closed = True
         self._loop.call_soon_threadsafe(self._loop.stop)

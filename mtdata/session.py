@@ -328,6 +328,8 @@ class Session(AccountFrames, Orders):
             return await self.close_position_async(position)
         if self._loop.closed:
             return
+        if self._loop.on_loop():
+            raise RuntimeError("close_async() stops the session's own loop: call it from a cell or another loop")
         if self._panels is not None:
             self._panels.close()
         await self._loop.call(self._close())

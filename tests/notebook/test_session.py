@@ -55,6 +55,12 @@ def test_the_session_loop_refuses_blocking_calls_on_itself(session: Session) -> 
         session.run(inside())
 
 
+def test_close_async_on_the_sessions_own_loop_is_refused_and_the_session_stays_usable(session: Session) -> None:
+    with pytest.raises(RuntimeError, match="own loop"):
+        session.run(session.close_async())
+    assert not session.closed and len(session.candles("EURUSD", "1h", limit=1)) == 1
+
+
 def test_close_leaves_nothing_running() -> None:
     before = _threads()
     session = mtdata.connect(sandbox={"start": "2026-11-18T09:00:00Z"}, progress=False)
