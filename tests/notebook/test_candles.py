@@ -131,6 +131,23 @@ def test_bulk_pages_ask_again_through_the_sdk_client_unless_answered_200(session
     assert bodies[1:] == [b"[]", b"[]"] and asked == [("EURUSD", 5), ("NOPE", 5)]
 
 
+def test_bulk_pages_trust_proxy_settings_only_when_the_environment_has_some(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def trusted() -> bool:
+        async with download.BulkPages(session.metatrader_account, download.candle_fetcher(session.metatrader_account),
+                                      2) as bulk:  # fmt: skip
+            await bulk("EURUSD", "1h", None, 1)
+            return bulk._session.trust_env
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert session.run(trusted()) is False
+    monkeypatch.setenv("NO_PROXY", "*")  # a proxy is set, but not for the sandbox on loopback
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert session.run(trusted()) is True
+
+
 def test_429s_are_honoured(session: Session, box: SandboxHandle) -> None:
     box.server.faults.add_rate_limit(3, 0.2, "rest")
     frame = session.candles("USDJPY", "1m", "2026-11-16T00:00:00Z", "2026-11-17T12:00:00Z")
