@@ -19,9 +19,10 @@ Also ``import mtdata`` and ``connect()`` to a first DataFrame, each in a fresh p
 Run alone: ``python -m benchmarks.bench_session``. Targets: session >= 70% of raw, >= 3x the naive loop,
 import < 0.5 s, connect to first DataFrame < 3 s.
 
-Measured 2026-11-24 09:21-09:31 UTC, six runs on the shared 2-core machine (load average 2.4-12):
-session 178k-480k candles/s, 89-138% of raw httpx (before BulkPages, CSV rows and the early cursor:
-59-79%), 55-100% of raw aiohttp, 12-18x the SDK-style loop, 3.0-3.7x the loop over mtdata's client.
+Measured 2026-11-24 09:21-09:45 UTC, twelve runs on the shared 2-core machine (load average 2-12):
+session 178k-565k candles/s, 56-138% of raw httpx, median 97%, 11 runs of 12 >= 70% (before BulkPages,
+CSV rows and the early cursor: 59-79%), 53-100% of raw aiohttp, 10-18x the SDK-style loop, 3.0-3.7x the
+loop over mtdata's client.
 """
 
 from __future__ import annotations
