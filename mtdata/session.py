@@ -63,7 +63,9 @@ def connect(
     disk. ``concurrency`` / ``requests_per_second`` bound history downloads. Other keyword arguments
     are :class:`~mtdata.client.MetaApi` options (``url`` for a sandbox running elsewhere, ``domain`` …;
     latency tracking is on unless ``enableLatencyTracking=False``);
-    ``transport`` is an httpx transport seam for tests.
+    ``transport`` is an httpx transport seam for tests: every request of the client SDK passes it, except the
+    pages of candle downloads of three pages or more (fetched through a private aiohttp session; anything but a
+    200 is asked again through the SDK's client, so its retries and errors hold).
     """
     checks.integer("concurrency", concurrency, 1, 64)
     checks.number("requests_per_second", requests_per_second, 0.01, optional=True)
