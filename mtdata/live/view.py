@@ -39,6 +39,9 @@ log = logging.getLogger("mtdata.live")
 
 _bokehjs_loaded = False
 
+#: Model attributes the browser owns: selections made by the user (all others are echoes of kernel changes).
+BROWSER_OWNED = frozenset({"indices", "line_indices", "multiline_indices", "image_indices"})
+
 
 def load_bokehjs() -> None:
     """Send BokehJS, inline, to the notebook's page once per kernel; outside IPython there is no page (no-op)."""
@@ -86,6 +89,15 @@ class _BokehWidget(BokehModel):
             events, self._held = self._held, None
             if events:
                 self._send_patch(events)
+
+    def _sync_model(self, model: BokehModel, content: dict[str, Any], buffers: list[Any]) -> None:
+        """Apply what the browser changed itself (a table's selection, a Bokeh event); drop echoes of our patches.
+
+        jupyter_bokeh's front end sends every patch it applied back to the kernel; applied again, streamed rows
+        would be appended twice and a stale echo would undo a newer value, and decoding them costs CPU.
+        """
+        if content.get("kind") == "MessageSent" or content.get("attr") in BROWSER_OWNED:
+            super()._sync_model(model, content, buffers)
 
     def close(self) -> None:
         """Close the widget and stop listening to the document (idempotent)."""

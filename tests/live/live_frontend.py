@@ -59,6 +59,11 @@ class Frontend:
         data = {"method": "update", "state": {"_view_count": views}, "buffer_paths": []}
         widget.comm.handle_msg({"content": {"comm_id": widget.model_id, "data": data}, "buffers": []})
 
+    def jsevent(self, widget: Widget, event: dict[str, Any]) -> None:
+        """Send a document event from the browser, as jupyter_bokeh's front end does (also echoing our patches)."""
+        data = {"method": "custom", "content": {"event": "jsevent", **event}}
+        widget.comm.handle_msg({"content": {"comm_id": widget.model_id, "data": data}, "buffers": []})
+
 
 def rendered_source(bokeh_widget: Widget, name: str) -> dict[str, list[Any]]:
     """The columns of the data source ``name`` as a newly connecting view would render them (from render_bundle)."""

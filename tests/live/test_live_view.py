@@ -72,6 +72,29 @@ async def test_a_connecting_view_gets_the_current_window_not_the_initial_one(fro
     panel.close()
 
 
+async def test_echoes_of_our_patches_from_the_browser_change_nothing_but_its_selections_apply(frontend: Frontend):
+    panel = PricePanel()
+    widget = panel.children[0]
+    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(25)])
+    await asyncio.to_thread(producer.join)
+    await shows(panel, 25)
+    source, shown = panel.window.source, panel.label.text
+    before = {name: list(column) for name, column in source.data.items()}
+    streamed = {"bar": [1, 2], "price": [1.0, 1.1]}  # jupyter_bokeh's front end sends back what it applied
+    frontend.jsevent(
+        widget, {"kind": "ColumnsStreamed", "model": {"id": source.id}, "data": streamed, "rollover": None}
+    )
+    frontend.jsevent(widget, {"kind": "ColumnsPatched", "model": {"id": source.id}, "patches": {"price": [[0, 9.9]]}})
+    frontend.jsevent(widget, {"kind": "ModelChanged", "model": {"id": panel.label.id}, "attr": "text", "new": "old"})
+    assert {name: list(column) for name, column in source.data.items()} == before == panel.window.data()
+    assert panel.label.text == shown
+    frontend.jsevent(
+        widget, {"kind": "ModelChanged", "model": {"id": source.selected.id}, "attr": "indices", "new": [1]}
+    )
+    assert source.selected.indices == [1]  # a selection made in the browser is the browser's
+    panel.close()
+
+
 async def test_pending_data_is_drawn_before_a_view_gets_the_document(frontend: Frontend):
     panel = PricePanel(rate=0.2)  # the next redraw is 5 s away
     widget = panel.children[0]
