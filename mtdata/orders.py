@@ -79,7 +79,7 @@ class OrderPreview:
 
     ``price`` is a pending order's price (None at market), ``quote`` the ask (buys) or bid (sells) when checked,
     ``sl`` / ``tp`` absolute prices; ``sl_away`` / ``tp_away`` the distances given in ``units`` (pips, points),
-    which a market order measures from its fill price.
+    which a market order measures from ``quote`` (its fill may differ by the price's move until it is sent).
     """
 
     kind: str
@@ -108,7 +108,9 @@ class OrderPreview:
         if away is None:
             return f"{name} {at}"
         if self.price is None:
-            return f"{name} {away:g} {self.units} from the fill price ({at} at the current quote)"
+            buy = self.kind.startswith("buy")
+            side = "below" if buy == (name == "SL") else "above"
+            return f"{name} {away:g} {self.units} {side} the {'ask' if buy else 'bid'} ({at})"
         return f"{name} {away:g} {self.units} away ({at})"
 
     def _repr_html_(self) -> str:

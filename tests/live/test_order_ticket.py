@@ -137,7 +137,7 @@ async def test_market_sell_with_sl_and_tp_in_pips(ticket: OrderTicket, s: mtdata
     ticket.side.value, ticket.units.value, ticket.sl.value, ticket.tp.value = "sell", "pips", 20, 40
     await review(ticket)
     assert "Sell 0.01 lots of EURUSD at market (the bid is " in ticket.summary.value
-    assert "SL 20 pips from the fill price (" in ticket.summary.value
+    assert "SL 20 pips above the bid (" in ticket.summary.value
     await send(ticket)
     await until(lambda: ticket.positions.selected == [ticket.result.position_id])
     position = s.positions().set_index("id").loc[ticket.result.position_id]

@@ -146,9 +146,8 @@ def test_preview_checks_like_the_helpers_and_sends_nothing(s: Session, box: Sand
     assert market.sl == pytest.approx(market.quote - 0.002) and market.tp == pytest.approx(market.quote + 0.004)
     shown = f"{market.quote:.5f}"
     assert str(market) == (
-        f"Buy 0.1 lots of EURUSD at market (the ask is {shown} now), SL 20 pips from the fill price "
-        f"({market.sl:.5f} at the current quote) and TP 40 pips from the fill price ({market.tp:.5f} at the current "
-        "quote)."
+        f"Buy 0.1 lots of EURUSD at market (the ask is {shown} now), SL 20 pips below the ask ({market.sl:.5f}) "
+        f"and TP 40 pips above the ask ({market.tp:.5f})."
     )
     bid, _ = _quote(s)
     price = round(bid + 0.01, 5)
