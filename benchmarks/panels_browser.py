@@ -27,29 +27,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TIMEOUT_MS = 300_000
 SETTLE = 2.0  # seconds between the panels drawn and the feed
 
-FIND_TICKER = """const find = root => root.querySelector(".mtdata-ticker")
-  ?? [...root.querySelectorAll("*")].filter(e => e.shadowRoot).map(e => find(e.shadowRoot)).find(e => e) ?? null"""
-# the ticker is on the page and the candles panel holds its history
-READY = f"""() => {{
-  {FIND_TICKER}
+# the ticker is on the page (an ipywidgets HTML: its table is in the page's DOM, replaced at each redraw) and the
+# candles panel holds its history
+READY = """() => {
   const bars = (window.Bokeh?.index?.roots ?? []).map(v => v.model.document?.get_model_by_name("candles"))
     .filter(s => s != null).map(s => s.get_column("time").length)
-  return find(document)?.shadowRoot != null && bars.some(n => n > 1)
-}}"""
-PROBE = f"""() => {{
-  {FIND_TICKER}
-  const shown = window.mtdataShown = {{}}
-  const last = {{}}
+  return document.querySelector(".mtdata-ticker") != null && bars.some(n => n > 1)
+}"""
+PROBE = """() => {
+  const shown = window.mtdataShown = {}
+  const last = {}
   let ticker = null
-  setInterval(() => {{
-    if (ticker == null || !ticker.isConnected) ticker = find(document)
+  setInterval(() => {
+    if (ticker == null || !ticker.isConnected) ticker = document.querySelector(".mtdata-ticker")
     const now = Date.now()
-    for (const row of ticker?.shadowRoot?.querySelectorAll("tr[data-symbol]") ?? []) {{
+    for (const row of ticker?.querySelectorAll("tr[data-symbol]") ?? []) {
       const symbol = row.dataset.symbol, text = row.querySelector("td.mtdata-time")?.textContent
-      if (text && text !== last[symbol]) {{ last[symbol] = text; (shown[symbol] ??= []).push([now, text]) }}
-    }}
-  }}, 5)
-}}"""
+      if (text && text !== last[symbol]) { last[symbol] = text; (shown[symbol] ??= []).push([now, text]) }
+    }
+  }, 5)
+}"""
 
 
 def missing() -> str:

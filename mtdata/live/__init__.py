@@ -6,9 +6,11 @@ The foundations, used by every panel:
   (default 10) redraws per second, run on the kernel's thread, none while nothing changes.
 - :class:`Window` (``window.py``): a bounded rollover window of columns (closed rows streamed, the forming
   row patched in place) mirrored into a Bokeh ``ColumnDataSource`` with one small message per redraw.
-- :class:`Panel` (``view.py``): the base ipywidget around ``jupyter_bokeh.BokehModel``, BokehJS loaded
-  inline (no CDN), the current document re-sent when a browser view connects, ``close()`` and
-  ``snapshot(path)`` (a standalone HTML file, or a PNG drawn by a headless Chromium: ``png.py``).
+- :class:`LivePanel` (``view.py``): the base of every panel (throttled ``redraw()``, ``close()`` and its
+  callbacks, ``snapshot(path)``: a standalone HTML file, or a PNG drawn by a headless Chromium: ``png.py``);
+  :class:`Panel`, around ``jupyter_bokeh.BokehModel`` (BokehJS loaded inline: no CDN; the current document
+  re-sent when a browser view connects), and :class:`HtmlPanel`, around an ``ipywidgets.HTML`` (one comm
+  message per redraw; a new view gets the current HTML from the widget's state).
 
 The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by its :class:`LiveFeed`
 (``feed.py``): one listener on its streaming connection, shared reference-counted subscriptions:
@@ -35,7 +37,7 @@ from .market_panels import BookPanel, TickerPanel, TicksPanel
 from .order_ticket import OrderTicket
 from .throttle import DEFAULT_RATE, Throttle
 from .trade_tables import OrdersPanel, PositionsPanel
-from .view import Panel, load_bokehjs
+from .view import HtmlPanel, LivePanel, Panel, load_bokehjs
 from .window import Window
 
 __all__ = [
@@ -44,8 +46,10 @@ __all__ = [
     "BookPanel",
     "CandlesPanel",
     "Dashboard",
+    "HtmlPanel",
     "LatencyPanel",
     "LiveFeed",
+    "LivePanel",
     "OrderTicket",
     "OrdersPanel",
     "Panel",

@@ -18,8 +18,8 @@ from bokeh.models import CrosshairTool, Div, HoverTool
 from bokeh.plotting import figure
 
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .market_panels import FeedPanel
 from .throttle import DEFAULT_RATE
+from .view import Panel
 from .window import Window
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def figures_html(values: dict[str, Any]) -> str:
     return f"{STYLE}<table class='mtdata-account'><tr>{head}</tr><tr>{cells}</tr></table>"
 
 
-class AccountPanel(FeedPanel):
+class AccountPanel(Panel):
     """Balance, equity, margin, free margin, margin level and currency, live, and the equity curve below."""
 
     def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = DEFAULT_RATE) -> None:

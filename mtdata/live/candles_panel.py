@@ -15,8 +15,8 @@ from bokeh.plotting import figure
 from .. import download
 from ..timeframes import MT5_TIMEFRAMES
 from .feed import LiveFeed, Stream
-from .market_panels import FeedPanel
 from .throttle import DEFAULT_RATE
+from .view import Panel
 from .window import Window
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def history_rows(frame: pd.DataFrame) -> dict[str, list[Any]]:
     return {name: [r[name] for r in rows] for name in COLUMNS}
 
 
-class CandlesPanel(FeedPanel):
+class CandlesPanel(Panel):
     """Candlesticks and volume of ``symbol`` at ``timeframe``: the newest ``rollover`` bars, the last one forming."""
 
     def __init__(

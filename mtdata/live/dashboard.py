@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import ipywidgets
 
 from ..client import checks
-from .view import Panel
+from .view import LivePanel
 
 
 class Dashboard(ipywidgets.VBox):
@@ -19,7 +19,7 @@ class Dashboard(ipywidgets.VBox):
 
     _closed = True  # until built: ipywidgets calls close() from __del__, even after a failed __init__
 
-    def __init__(self, panels: Mapping[str, Panel], rows: Sequence[Sequence[str]]) -> None:
+    def __init__(self, panels: Mapping[str, LivePanel], rows: Sequence[Sequence[str]]) -> None:
         placed = [name for names in rows for name in names]
         if sorted(placed) != sorted(panels):
             raise checks.fail("rows", "must place every panel exactly once", rows)
@@ -28,9 +28,9 @@ class Dashboard(ipywidgets.VBox):
         self._closed = False
 
     @classmethod
-    def build(cls, makers: Mapping[str, Callable[[], Panel]], rows: Sequence[Sequence[str]]) -> Dashboard:
+    def build(cls, makers: Mapping[str, Callable[[], LivePanel]], rows: Sequence[Sequence[str]]) -> Dashboard:
         """Make each panel in turn; when one fails, close those already made and re-raise."""
-        made: dict[str, Panel] = {}
+        made: dict[str, LivePanel] = {}
         try:
             for name, make in makers.items():
                 made[name] = make()
@@ -41,7 +41,7 @@ class Dashboard(ipywidgets.VBox):
             raise
 
     @property
-    def panels(self) -> dict[str, Panel]:
+    def panels(self) -> dict[str, LivePanel]:
         """The panels by name (``"ticker"``, ``"candles"`` …)."""
         return dict(self._panels)
 
@@ -50,7 +50,7 @@ class Dashboard(ipywidgets.VBox):
         """True once :meth:`close` ran."""
         return self._closed
 
-    def __getitem__(self, name: str) -> Panel:
+    def __getitem__(self, name: str) -> LivePanel:
         return self._panels[name]
 
     def close(self) -> None:

@@ -18,12 +18,12 @@ from .market_panels import BookPanel, TickerPanel, TicksPanel, symbol_list
 from .order_ticket import OrderTicket
 from .throttle import DEFAULT_RATE
 from .trade_tables import OrdersPanel, PositionsPanel
-from .view import Panel
+from .view import LivePanel
 
 if TYPE_CHECKING:
     from ..session import Session
 
-P = TypeVar("P", bound=Panel)
+P = TypeVar("P", bound=LivePanel)
 
 
 class PanelFactory:
@@ -32,7 +32,7 @@ class PanelFactory:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._feed: LiveFeed | None = None
-        self._panels: weakref.WeakSet[Panel] = weakref.WeakSet()
+        self._panels: weakref.WeakSet[LivePanel] = weakref.WeakSet()
         self._tickets: weakref.WeakSet[OrderTicket] = weakref.WeakSet()
 
     @property
@@ -45,7 +45,7 @@ class PanelFactory:
         return self._feed
 
     @property
-    def open(self) -> list[Panel]:
+    def open(self) -> list[LivePanel]:
         """The panels made here that are still open."""
         return [panel for panel in list(self._panels) if not panel.closed]
 

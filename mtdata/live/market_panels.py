@@ -12,14 +12,14 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, CrosshairTool, DataTable, Div, HoverTool, TableColumn
+from bokeh.layouts import row
+from bokeh.models import ColumnDataSource, CrosshairTool, DataTable, HoverTool, TableColumn
 from bokeh.plotting import figure
 
 from ..client import checks
-from .feed import LiveFeed, Sink, Stream
+from .feed import LiveFeed, Stream
 from .throttle import DEFAULT_RATE
-from .view import Panel
+from .view import HtmlPanel, Panel
 from .window import Window
 
 #: Ticker cells flash green (up) or red (down) for a second after a change (a CSS animation per redraw).
@@ -31,25 +31,6 @@ TICKER_STYLE = """<style>
 @keyframes mtdata-down{from{background:#ffcdd2}to{background:transparent}}
 .mtdata-up{animation:mtdata-up 1s;color:#1b5e20}.mtdata-down{animation:mtdata-down 1s;color:#b71c1c}
 </style>"""
-
-
-class FeedPanel(Panel):
-    """A panel fed by a :class:`LiveFeed`: its sinks are attached after it is built and detached when it closes."""
-
-    _closed = True  # until Panel.__init__ ran: arguments are checked first, and ipywidgets' __del__ calls close()
-
-    def _listen(self, feed: LiveFeed, stream: Stream, sink: Sink) -> None:
-        feed.attach(stream, sink)
-        self.on_close(lambda: feed.detach(stream, sink))
-
-    def _listen_all(self, feed: LiveFeed, streams: list[tuple[Stream, Sink]]) -> None:
-        """Attach every sink; on a failure close the panel (detaching those already attached) and re-raise."""
-        try:
-            for stream, sink in streams:
-                self._listen(feed, stream, sink)
-        except BaseException:
-            self.close()
-            raise
 
 
 def symbol_list(symbols: str | list[str]) -> list[str]:
@@ -64,8 +45,10 @@ def symbol_list(symbols: str | list[str]) -> list[str]:
     return list(names)
 
 
-class TickerPanel(FeedPanel):
-    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash."""
+class TickerPanel(HtmlPanel):
+    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash.
+
+    An HTML table (an ``ipywidgets.HTML``): one comm message per redraw, so it keeps :data:`DEFAULT_RATE`."""
 
     def __init__(self, feed: LiveFeed, symbols: str | list[str], *, rate: float = DEFAULT_RATE) -> None:
         self.symbols = symbol_list(symbols)
@@ -73,8 +56,7 @@ class TickerPanel(FeedPanel):
         self._latest: dict[str, dict[str, Any]] = {}
         self._first_bid: dict[str, float] = {}
         self._shown: dict[str, dict[str, Any]] = {}
-        self.table = Div(text=self._html({}), name="ticker", css_classes=["mtdata-ticker"])
-        super().__init__(column(self.table), title="ticker " + " ".join(self.symbols), rate=rate)
+        super().__init__(self._table({}), title="ticker " + " ".join(self.symbols), rate=rate)
         self._listen_all(feed, [(Stream("quotes", s), self._price) for s in self.symbols])
 
     def values(self) -> dict[str, dict[str, Any]]:
@@ -103,9 +85,9 @@ class TickerPanel(FeedPanel):
                 if key in before and now[key] != before[key]
             }
             self._shown[symbol] = now
-        self.table.text = self._html(moves)
+        self.show(self._table(moves))
 
-    def _html(self, moves: dict[str, dict[str, str]]) -> str:
+    def _table(self, moves: dict[str, dict[str, str]]) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("symbol", "bid", "ask", "spread", "change", "last update"))
         rows = []
         for symbol in self.symbols:
@@ -129,7 +111,7 @@ class TickerPanel(FeedPanel):
         return f"{TICKER_STYLE}<table class='mtdata-ticker'><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-class TicksPanel(FeedPanel):
+class TicksPanel(Panel):
     """Bid and ask of every tick of a symbol as two lines, the newest ``rollover`` ticks."""
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rollover: int = 2000, rate: float = DEFAULT_RATE) -> None:
@@ -184,7 +166,7 @@ def book_levels(book: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], dict[
     return ladder, depth
 
 
-class BookPanel(FeedPanel):
+class BookPanel(Panel):
     """A symbol's order book: the depth ladder (a table) and the cumulative depth of each side (a chart)."""
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:

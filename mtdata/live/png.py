@@ -1,7 +1,7 @@
-"""PNG pictures of Bokeh layouts, drawn by a headless Chromium or Google Chrome: no Python package needed.
+"""PNG pictures of Bokeh layouts and HTML pages, drawn by a headless Chromium or Chrome: no Python package needed.
 
-Bokeh's own ``export_png`` needs selenium and a matching webdriver; a browser alone does here. The layout's
-standalone HTML (BokehJS inline, nothing fetched) is written to a temporary folder, the browser's own
+Bokeh's own ``export_png`` needs selenium and a matching webdriver; a browser alone does here. The page (a
+layout's standalone HTML, BokehJS inline, nothing fetched) is written to a temporary folder, the browser's own
 ``--headless --screenshot`` draws it in a window larger than the layout can be, and the picture is cropped
 to what the layout drew (with Pillow, which Bokeh requires). Which browser: the ``MTDATA_BROWSER``
 environment variable (an executable), else the first of :data:`BROWSERS` found on ``PATH`` or in
@@ -103,15 +103,30 @@ def stretches(layout: LayoutDOM) -> tuple[bool, bool]:
 
 
 def render_png(layout: LayoutDOM, target: Path, browser: str, *, title: str = "", timeout: float = TIMEOUT) -> Path:
-    """Draw ``layout`` with ``browser`` and write the picture, cropped to what the layout shows, to ``target``.
+    """Draw the Bokeh ``layout`` (its standalone HTML, BokehJS inline) with ``browser``: see :func:`render_page`."""
+    page = file_html(layout, INLINE, title=title, theme=None)
+    return render_page(page, target, browser, size=page_size(layout), stretch=stretches(layout), timeout=timeout)
 
-    A layout reaching the window's edge is drawn again in a window twice as large in that direction (up to
-    :data:`MAX_SIZE`), unless it stretches to the window's size in that direction.
+
+def render_page(
+    page: str,
+    target: Path,
+    browser: str,
+    *,
+    size: tuple[int, int] = MIN_SIZE,
+    stretch: tuple[bool, bool] = (False, False),
+    timeout: float = TIMEOUT,
+) -> Path:
+    """Draw the standalone HTML ``page`` with ``browser`` in a ``size`` window and write the picture, cropped to what
+    the page shows, to ``target``.
+
+    A page reaching the window's edge is drawn again in a window twice as large in that direction (up to
+    :data:`MAX_SIZE`), unless it stretches to the window's size in that direction (``stretch``: width, height).
     """
-    (width, height), (stretch_x, stretch_y) = page_size(layout), stretches(layout)
+    (width, height), (stretch_x, stretch_y) = size, stretch
     with tempfile.TemporaryDirectory(prefix="mtdata-png-", ignore_cleanup_errors=True) as folder:
         html = Path(folder) / "page.html"
-        html.write_text(file_html(layout, INLINE, title=title, theme=None), encoding="utf-8")
+        html.write_text(page, encoding="utf-8")
         shot = Path(folder) / "shot.png"
         while True:
             _screenshot(browser, html, shot, Path(folder) / "profile", (width, height), timeout)
@@ -122,7 +137,7 @@ def render_png(layout: LayoutDOM, target: Path, browser: str, *, title: str = ""
                 raise RuntimeError(f"{browser} drew a blank page")
             wide = not stretch_x and box[2] >= width - 1 and width < MAX_SIZE
             tall = not stretch_y and box[3] >= height - 1 and height < MAX_SIZE
-            if not (wide or tall):  # all of the layout is in the picture
+            if not (wide or tall):  # all of the page is in the picture
                 break
             width, height = min(2 * width, MAX_SIZE) if wide else width, min(2 * height, MAX_SIZE) if tall else height
         left, top, right, bottom = box

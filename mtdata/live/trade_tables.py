@@ -25,8 +25,8 @@ from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .market_panels import FeedPanel
 from .throttle import DEFAULT_RATE, kernel_loop
+from .view import Panel
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -80,7 +80,7 @@ def describe(error: BaseException) -> str:
     return f"failed ({type(error).__name__}: {error})."
 
 
-class TradeTable(FeedPanel):
+class TradeTable(Panel):
     """A live table of the terminal state's ``kind`` records, a footer, two action buttons and a status line.
 
     Subclasses set the class attributes and :meth:`row`, :meth:`footer_text`, :meth:`_act_on` and :meth:`_act_all`.

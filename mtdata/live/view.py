@@ -19,8 +19,9 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from bokeh.document.events import DocumentPatchedEvent
@@ -34,6 +35,9 @@ from jupyter_bokeh import BokehModel
 from ..client import checks
 from . import png
 from .throttle import DEFAULT_RATE, Throttle
+
+if TYPE_CHECKING:
+    from .feed import LiveFeed, Sink, Stream
 
 log = logging.getLogger("mtdata.live")
 
@@ -123,35 +127,31 @@ class _BokehWidget(BokehModel):
             self.send({"msg": "patch"}, [buffer.to_bytes()])
 
 
-class Panel(ipywidgets.VBox):
-    """A live Bokeh layout (plus optional ipywidgets ``controls`` below it) updated at most ``rate`` times a second.
+class LivePanel(ipywidgets.VBox):
+    """The common base of live panels: a view widget (plus optional ipywidgets ``controls`` below it) redrawn at
+    most ``rate`` times a second, close callbacks, snapshots.
 
-    Subclasses build their figures, store incoming data thread-safely (a :class:`~mtdata.live.window.Window`,
-    or a latest value), call :meth:`changed`, and implement :meth:`redraw`. Create panels on the kernel's
-    thread (in a cell): the running loop found there is where every redraw happens.
+    Subclasses (:class:`Panel`, Bokeh; :class:`HtmlPanel`, HTML) make the view in :meth:`_make_view`; concrete
+    panels store incoming data thread-safely (a :class:`~mtdata.live.window.Window`, or a latest value), call
+    :meth:`changed`, and implement :meth:`redraw`. Create panels on the kernel's thread (in a cell): the running
+    loop found there is where every redraw happens.
     """
+
+    _closed = True  # until built: arguments are checked first, and ipywidgets calls close() from __del__
 
     def __init__(
         self,
-        layout: LayoutDOM,
         *,
-        title: str = "mtdata panel",
-        rate: float = DEFAULT_RATE,
+        title: str,
+        rate: float,
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        self._closed = True  # until built: ipywidgets calls close() from __del__, even after a failed __init__
-        if not isinstance(layout, LayoutDOM):
-            raise checks.fail("layout", "must be a Bokeh layout or figure", layout)
         checks.text("title", title)
-        self._layout = layout
         self._title = title
-        self._throttle = Throttle(self._redraw_batched, rate=rate, loop=loop)
+        self._throttle = Throttle(self._flush, rate=rate, loop=loop)
         self._closers: list[Callable[[], Any]] = []
-        load_bokehjs()
-        self._bokeh = _BokehWidget(layout)
-        self._bokeh.observe(self._view_count_changed, names="_view_count")
-        super().__init__(children=[self._bokeh, *controls])
+        super().__init__(children=[self._make_view(), *controls])
         self._closed = False
 
     @property
@@ -169,17 +169,12 @@ class Panel(ipywidgets.VBox):
         """True once :meth:`close` ran."""
         return self._closed
 
-    @property
-    def layout_model(self) -> LayoutDOM:
-        """The Bokeh layout the panel shows."""
-        return self._layout
-
     def changed(self) -> None:
         """Tell the panel its data changed (thread-safe, cheap): a redraw follows within ``1 / rate`` seconds."""
         self._throttle.poke()
 
     def redraw(self) -> None:
-        """Apply the latest data to the Bokeh models; runs on the kernel's thread. Subclasses implement it."""
+        """Apply the latest data to the view; runs on the kernel's thread. Concrete panels implement it."""
         raise NotImplementedError
 
     def on_close(self, callback: Callable[[], Any]) -> None:
@@ -205,7 +200,7 @@ class Panel(ipywidgets.VBox):
         super().close()
 
     def snapshot(self, path: str | os.PathLike[str]) -> Path:
-        """Write the panel as it is now to ``path`` and return it: a standalone HTML file (BokehJS inline: opens
+        """Write the panel as it is now to ``path`` and return it: a standalone HTML file (nothing fetched: opens
         offline) for ``.html``, a picture for ``.png``, drawn by a headless Chromium or Google Chrome that must be
         installed (no Python package needed: see :mod:`mtdata.live.png`; RuntimeError when none is found)."""
         target = Path(path)
@@ -216,14 +211,82 @@ class Panel(ipywidgets.VBox):
         if not self._closed:
             self._throttle.flush_now()
         if browser is None:
-            target.write_text(file_html(self._layout, INLINE, title=self._title, theme=None), encoding="utf-8")
+            target.write_text(self._page(), encoding="utf-8")
         else:
-            png.render_png(self._layout, target, browser, title=self._title)
+            self._picture(target, browser)
         return target
 
-    def _redraw_batched(self) -> None:
+    def _listen(self, feed: LiveFeed, stream: Stream, sink: Sink) -> None:
+        """Attach ``sink`` to ``feed``'s ``stream`` until the panel closes."""
+        feed.attach(stream, sink)
+        self.on_close(lambda: feed.detach(stream, sink))
+
+    def _listen_all(self, feed: LiveFeed, streams: list[tuple[Stream, Sink]]) -> None:
+        """Attach every sink; on a failure close the panel (detaching those already attached) and re-raise."""
+        try:
+            for stream, sink in streams:
+                self._listen(feed, stream, sink)
+        except BaseException:
+            self.close()
+            raise
+
+    def _make_view(self) -> ipywidgets.Widget:
+        """The widget showing the panel (made once, after the throttle)."""
+        raise NotImplementedError
+
+    def _flush(self) -> None:
+        """One throttled redraw (the hook around :meth:`redraw`)."""
+        self.redraw()
+
+    def _page(self) -> str:
+        """The panel as a standalone HTML page."""
+        raise NotImplementedError
+
+    def _picture(self, target: Path, browser: str) -> None:
+        """Draw the panel's page with ``browser`` into the PNG ``target``."""
+        png.render_page(self._page(), target, browser)
+
+
+class Panel(LivePanel):
+    """A live Bokeh layout (plus optional ipywidgets ``controls`` below it) updated at most ``rate`` times a second.
+
+    Each redraw's Bokeh changes travel as one document patch (three comm messages).
+    """
+
+    def __init__(
+        self,
+        layout: LayoutDOM,
+        *,
+        title: str = "mtdata panel",
+        rate: float = DEFAULT_RATE,
+        controls: Sequence[ipywidgets.Widget] = (),
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if not isinstance(layout, LayoutDOM):
+            raise checks.fail("layout", "must be a Bokeh layout or figure", layout)
+        self._layout = layout
+        super().__init__(title=title, rate=rate, controls=controls, loop=loop)
+
+    @property
+    def layout_model(self) -> LayoutDOM:
+        """The Bokeh layout the panel shows."""
+        return self._layout
+
+    def _make_view(self) -> ipywidgets.Widget:
+        load_bokehjs()
+        self._bokeh = _BokehWidget(self._layout)
+        self._bokeh.observe(self._view_count_changed, names="_view_count")
+        return self._bokeh
+
+    def _flush(self) -> None:
         with self._bokeh.batch():
             self.redraw()
+
+    def _page(self) -> str:
+        return file_html(self._layout, INLINE, title=self._title, theme=None)
+
+    def _picture(self, target: Path, browser: str) -> None:
+        png.render_png(self._layout, target, browser, title=self._title)
 
     def _view_count_changed(self, change: dict[str, Any]) -> None:
         if self._closed or (change["new"] or 0) <= (change["old"] or 0):
@@ -231,3 +294,42 @@ class Panel(ipywidgets.VBox):
         if not self._throttle.closed:
             self._throttle.flush_now()
         self._bokeh.resend()
+
+
+class HtmlPanel(LivePanel):
+    """A live panel showing HTML in an ``ipywidgets.HTML``: a redraw is one widget state update (one comm message),
+    so it can redraw :data:`DEFAULT_RATE` times a second; a newly connecting view gets the current HTML from the
+    widget's state. Concrete panels build the HTML in :meth:`redraw` and :meth:`show` it."""
+
+    def __init__(
+        self,
+        html: str = "",
+        *,
+        title: str = "mtdata panel",
+        rate: float = DEFAULT_RATE,
+        controls: Sequence[ipywidgets.Widget] = (),
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if not isinstance(html, str):
+            raise checks.fail("html", "must be a string", html)
+        self._initial = html
+        super().__init__(title=title, rate=rate, controls=controls, loop=loop)
+
+    @property
+    def html(self) -> str:
+        """The HTML shown."""
+        return self._html.value
+
+    def show(self, html: str) -> None:
+        """Show ``html`` (sent to the browser only when it differs from what is shown); on the kernel's thread."""
+        self._html.value = html
+
+    def _make_view(self) -> ipywidgets.Widget:
+        self._html = ipywidgets.HTML(self._initial)
+        return self._html
+
+    def _page(self) -> str:
+        return (
+            f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{escape(self._title)}</title></head>"
+            f"<body>{self.html}</body></html>\n"
+        )

@@ -21,14 +21,8 @@ session.panel.ticker(["EURUSD", "GBPUSD"])
     'session.panel.candles("EURUSD", "1m", rollover=60)\n',
 ]
 
-# the EURUSD bid cell of the ticker (a Bokeh Div: its HTML sits in the shadow root of an element in a shadow root)
-BID = """() => {
-  const find = root => root.querySelector(".mtdata-ticker")
-    ?? [...root.querySelectorAll("*")].filter(e => e.shadowRoot).map(e => find(e.shadowRoot)).find(e => e) ?? null
-  const ticker = find(document)
-  const cell = ticker?.shadowRoot?.querySelector("tr[data-symbol='EURUSD'] td.mtdata-bid")
-  return cell == null ? null : cell.textContent
-}"""
+# the EURUSD bid cell of the ticker (an ipywidgets HTML: its table is in the page's DOM)
+BID = """() => document.querySelector(".mtdata-ticker tr[data-symbol='EURUSD'] td.mtdata-bid")?.textContent ?? null"""
 # the last (forming) bar of the data source named "candles" in the newest BokehJS view showing it
 FORMING = """() => {
   let bar = null

@@ -86,8 +86,8 @@ async def test_the_ticker_shows_the_terminal_states_price_and_flashes_changes(
     await until(follows)
     shown = ticker.values()["EURUSD"]
     assert shown["spread"] == pytest.approx(shown["ask"] - shown["bid"])
-    assert f"{shown['bid']:g}" in ticker.table.text
-    await until(lambda: "mtdata-up" in ticker.table.text or "mtdata-down" in ticker.table.text)  # a flash
+    assert f"{shown['bid']:g}" in ticker.html
+    await until(lambda: "mtdata-up" in ticker.html or "mtdata-down" in ticker.html)  # a flash
     await until(lambda: set(ticker.values()) == {"EURUSD", "GBPUSD"})
     ticker.close()
 
