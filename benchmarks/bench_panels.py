@@ -22,7 +22,9 @@ process's user + system time from ``/proc/<pid>/stat`` over each feed plus 0.5 s
 is the difference of the two, as a share of one core (so it includes the LiveFeed's dispatch, the panels'
 sinks on the session's thread, the redraws and comm serialization on the kernel's thread, and iopub).
 Comm messages are counted in the kernel (ipykernel's comm class), sent and received, per panel (its widgets'
-comms); a Bokeh document patch takes 3 of them (header, metadata, content frames).
+comms): a redraw of the ticker (an ipywidgets HTML) is 1 of them (a state update), a Bokeh panel's redraw is one
+document patch, 3 of them (header, metadata, content frames); hence the default rates, 10 redraws/s for the
+ticker and 3 for the Bokeh panels (``mtdata.live.DEFAULT_RATE``, ``CHART_RATE``): at most 10 messages/s each.
 "Last price shown within": for each symbol, each time the displayed ticker row changes (no browser: each
 ticker redraw in the kernel; browser: the page's DOM, polled every 5 ms), the wait is the display time
 minus the send time of the previously displayed price: a bound on how long any price sent in between

@@ -3,8 +3,8 @@
 It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account information, positions and every
 prices packet move the equity); each redraw copies the account information on the session's loop, rewrites
 the figures when they changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
-:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 10 redraws a second while prices
-stream, five minutes).
+:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 3 redraws a second while prices
+stream, about a quarter of an hour).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bokeh.models import CrosshairTool, Div, HoverTool
 from bokeh.plotting import figure
 
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .throttle import DEFAULT_RATE
+from .throttle import CHART_RATE
 from .view import Panel
 from .window import Window
 
@@ -59,7 +59,7 @@ def figures_html(values: dict[str, Any]) -> str:
 class AccountPanel(Panel):
     """Balance, equity, margin, free margin, margin level and currency, live, and the equity curve below."""
 
-    def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = DEFAULT_RATE) -> None:
+    def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = CHART_RATE) -> None:
         self._session, self._feed = session, feed
         self._shown: dict[str, Any] = {}
         self.window = Window(("time", "equity", "balance"), rollover=rollover)

@@ -15,7 +15,7 @@ from bokeh.plotting import figure
 from .. import download
 from ..timeframes import MT5_TIMEFRAMES
 from .feed import LiveFeed, Stream
-from .throttle import DEFAULT_RATE
+from .throttle import CHART_RATE
 from .view import Panel
 from .window import Window
 
@@ -57,7 +57,7 @@ class CandlesPanel(Panel):
         timeframe: str = "1m",
         *,
         rollover: int = 300,
-        rate: float = DEFAULT_RATE,
+        rate: float = CHART_RATE,
     ) -> None:
         self.symbol, self.timeframe = symbol, download.timeframe(timeframe)
         self.window = Window(COLUMNS, rollover=rollover)

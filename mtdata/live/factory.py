@@ -16,7 +16,7 @@ from .feed import LiveFeed
 from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel, symbol_list
 from .order_ticket import OrderTicket
-from .throttle import DEFAULT_RATE
+from .throttle import CHART_RATE, DEFAULT_RATE
 from .trade_tables import OrdersPanel, PositionsPanel
 from .view import LivePanel
 
@@ -27,7 +27,11 @@ P = TypeVar("P", bound=LivePanel)
 
 
 class PanelFactory:
-    """Makes live panels of a session: ``s.panel.ticker(["EURUSD"])``, ``s.panel.candles("EURUSD", "1m")`` …"""
+    """Makes live panels of a session: ``s.panel.ticker(["EURUSD"])``, ``s.panel.candles("EURUSD", "1m")`` …
+
+    ``rate`` is the most redraws per second of a panel: :data:`DEFAULT_RATE` (10) for the ticker (one comm message
+    per redraw), :data:`CHART_RATE` (3) for the Bokeh panels (three comm messages per redraw).
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -54,46 +58,51 @@ class PanelFactory:
         return self._keep(TickerPanel(self.feed, symbols, rate=rate))
 
     def candles(
-        self, symbol: str, timeframe: str = "1m", *, rollover: int = 300, rate: float = DEFAULT_RATE
+        self, symbol: str, timeframe: str = "1m", *, rollover: int = 300, rate: float = CHART_RATE
     ) -> CandlesPanel:
         """Candlesticks and volume of ``symbol``: ``rollover`` bars of history, then the forming bar live."""
         return self._keep(CandlesPanel(self._session, self.feed, symbol, timeframe, rollover=rollover, rate=rate))
 
-    def ticks(self, symbol: str, *, rollover: int = 2000, rate: float = DEFAULT_RATE) -> TicksPanel:
+    def ticks(self, symbol: str, *, rollover: int = 2000, rate: float = CHART_RATE) -> TicksPanel:
         """Bid and ask lines of ``symbol``'s ticks (the newest ``rollover``)."""
         return self._keep(TicksPanel(self.feed, symbol, rollover=rollover, rate=rate))
 
-    def book(self, symbol: str, *, rate: float = DEFAULT_RATE) -> BookPanel:
+    def book(self, symbol: str, *, rate: float = CHART_RATE) -> BookPanel:
         """``symbol``'s order book: depth ladder and cumulative depth chart."""
         return self._keep(BookPanel(self.feed, symbol, rate=rate))
 
     def latency(
-        self, *, every: float = 1.0, window: str = "1h", rollover: int = 600, rate: float = DEFAULT_RATE
+        self, *, every: float = 1.0, window: str = "1h", rollover: int = 600, rate: float = CHART_RATE
     ) -> LatencyPanel:
         """The session's latency percentiles (a table), client-side p50/p95 over time and the connection's health."""
         return self._keep(LatencyPanel(self._session, every=every, window=window, rollover=rollover, rate=rate))
 
-    def positions(self, symbol: str | None = None, *, rate: float = DEFAULT_RATE) -> PositionsPanel:
+    def positions(self, symbol: str | None = None, *, rate: float = CHART_RATE) -> PositionsPanel:
         """Open positions (of ``symbol``, or all) with floating profit, live; "Close selected" and "Close all"."""
         return self._keep(PositionsPanel(self._session, self.feed, symbol, rate=rate))
 
-    def orders(self, symbol: str | None = None, *, rate: float = DEFAULT_RATE) -> OrdersPanel:
+    def orders(self, symbol: str | None = None, *, rate: float = CHART_RATE) -> OrdersPanel:
         """Pending orders (of ``symbol``, or all), live; "Cancel selected" and "Cancel all"."""
         return self._keep(OrdersPanel(self._session, self.feed, symbol, rate=rate))
 
-    def account(self, *, rollover: int = 3000, rate: float = DEFAULT_RATE) -> AccountPanel:
+    def account(self, *, rollover: int = 3000, rate: float = CHART_RATE) -> AccountPanel:
         """Balance, equity, margin, free margin and margin level, with the equity curve (``rollover`` points)."""
         return self._keep(AccountPanel(self._session, self.feed, rollover=rollover, rate=rate))
 
-    def dashboard(self, symbols: str | list[str], timeframe: str = "1m", *, rate: float = DEFAULT_RATE) -> Dashboard:
-        """Five panels in one widget: a ticker of ``symbols``, candles of the first, account, positions, latency."""
+    def dashboard(self, symbols: str | list[str], timeframe: str = "1m", *, rate: float | None = None) -> Dashboard:
+        """Five panels in one widget: a ticker of ``symbols``, candles of the first, account, positions, latency.
+
+        ``rate``: the most redraws per second of every panel; by default each panel's own (the ticker
+        :data:`DEFAULT_RATE`, the Bokeh panels :data:`CHART_RATE`: at most 10 comm messages per panel per second).
+        """
         names = symbol_list(symbols)
+        ticker_rate, chart_rate = (DEFAULT_RATE, CHART_RATE) if rate is None else (rate, rate)
         makers = {
-            "ticker": lambda: self.ticker(names, rate=rate),
-            "account": lambda: self.account(rate=rate),
-            "candles": lambda: self.candles(names[0], timeframe, rate=rate),
-            "positions": lambda: self.positions(rate=rate),
-            "latency": lambda: self.latency(rate=rate),
+            "ticker": lambda: self.ticker(names, rate=ticker_rate),
+            "account": lambda: self.account(rate=chart_rate),
+            "candles": lambda: self.candles(names[0], timeframe, rate=chart_rate),
+            "positions": lambda: self.positions(rate=chart_rate),
+            "latency": lambda: self.latency(rate=chart_rate),
         }
         return Dashboard.build(makers, [["ticker", "account"], ["candles"], ["positions"], ["latency"]])
 

@@ -21,7 +21,7 @@ from bokeh.plotting import figure
 
 from ..client import checks
 from ..client.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
-from .throttle import DEFAULT_RATE
+from .throttle import CHART_RATE
 from .view import Panel
 from .window import Window
 
@@ -146,7 +146,7 @@ class LatencyPanel(Panel):
         every: float = 1.0,
         window: str = "1h",
         rollover: int = 600,
-        rate: float = DEFAULT_RATE,
+        rate: float = CHART_RATE,
     ) -> None:
         checks.number("every", every, minimum=0.1, maximum=3600)
         checks.choice("window", window, WINDOWS)

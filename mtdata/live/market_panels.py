@@ -18,7 +18,7 @@ from bokeh.plotting import figure
 
 from ..client import checks
 from .feed import LiveFeed, Stream
-from .throttle import DEFAULT_RATE
+from .throttle import CHART_RATE, DEFAULT_RATE
 from .view import HtmlPanel, Panel
 from .window import Window
 
@@ -114,7 +114,7 @@ class TickerPanel(HtmlPanel):
 class TicksPanel(Panel):
     """Bid and ask of every tick of a symbol as two lines, the newest ``rollover`` ticks."""
 
-    def __init__(self, feed: LiveFeed, symbol: str, *, rollover: int = 2000, rate: float = DEFAULT_RATE) -> None:
+    def __init__(self, feed: LiveFeed, symbol: str, *, rollover: int = 2000, rate: float = CHART_RATE) -> None:
         self.symbol = checks.text("symbol", symbol)
         self.window = Window(("time", "bid", "ask"), rollover=rollover)
         self.window.source.name = "ticks"
@@ -169,7 +169,7 @@ def book_levels(book: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], dict[
 class BookPanel(Panel):
     """A symbol's order book: the depth ladder (a table) and the cumulative depth of each side (a chart)."""
 
-    def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:
+    def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = CHART_RATE) -> None:
         self.symbol = checks.text("symbol", symbol)
         self._latest: dict[str, Any] | None = None
         empty, depth = book_levels([])

@@ -25,7 +25,7 @@ from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .throttle import DEFAULT_RATE, kernel_loop
+from .throttle import CHART_RATE, kernel_loop
 from .view import Panel
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class TradeTable(Panel):
         feed: LiveFeed,
         symbol: str | None = None,
         *,
-        rate: float = DEFAULT_RATE,
+        rate: float = CHART_RATE,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.symbol = checks.text("symbol", symbol, optional=True)

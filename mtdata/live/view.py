@@ -34,7 +34,7 @@ from jupyter_bokeh import BokehModel
 
 from ..client import checks
 from . import png
-from .throttle import DEFAULT_RATE, Throttle
+from .throttle import CHART_RATE, DEFAULT_RATE, Throttle
 
 if TYPE_CHECKING:
     from .feed import LiveFeed, Sink, Stream
@@ -250,7 +250,7 @@ class LivePanel(ipywidgets.VBox):
 class Panel(LivePanel):
     """A live Bokeh layout (plus optional ipywidgets ``controls`` below it) updated at most ``rate`` times a second.
 
-    Each redraw's Bokeh changes travel as one document patch (three comm messages).
+    Each redraw's Bokeh changes travel as one document patch (three comm messages): hence :data:`CHART_RATE`.
     """
 
     def __init__(
@@ -258,7 +258,7 @@ class Panel(LivePanel):
         layout: LayoutDOM,
         *,
         title: str = "mtdata panel",
-        rate: float = DEFAULT_RATE,
+        rate: float = CHART_RATE,
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:

@@ -1,5 +1,5 @@
 """PNG snapshots drawn by headless chromium: a real picture of the panel's latest data, tall layouts whole, the
-latency panel of a real session.
+latency panel and the ticker (an HTML panel) of a real session.
 
 Needs only a Chromium or Chrome executable (``mtdata.live.png.find_browser``); skips without one, except under
 ``CI=true`` where it fails. Pictures are copied to ``tests/browser/screenshots/`` (git-ignored) for a look.
@@ -109,3 +109,21 @@ async def test_the_latency_panel_of_a_streaming_session_draws(tmp_path: Path):
     with Image.open(path) as image:
         assert image.width >= 700 and image.height >= 300  # health, table and the 700 x 220 chart
         assert len(image.convert("RGB").getcolors(1_000_000) or []) > 20
+
+
+@pytest.mark.timeout(400)
+async def test_the_ticker_an_html_panel_of_a_streaming_session_draws(tmp_path: Path):
+    with mtdata.connect(sandbox={"start": "2026-11-18T12:00:00Z", "speed": 60}, progress=False) as session:
+        ticker = session.panel.ticker(["EURUSD", "GBPUSD"])
+        for _ in range(1200):  # 60 s
+            if len(ticker.values()) == 2:
+                break
+            await asyncio.sleep(0.05)
+        page = ticker.snapshot(tmp_path / "ticker.html").read_text(encoding="utf-8")
+        path = ticker.snapshot(tmp_path / "ticker.png")
+        keep(path)
+        ticker.close()
+    assert "<table class='mtdata-ticker'>" in page and "data-symbol='GBPUSD'" in page
+    with Image.open(path) as image:
+        assert 300 <= image.width < 800 and 40 <= image.height < 200  # the table, cropped
+        assert len(image.convert("RGB").getcolors(1_000_000) or []) > 20  # text and antialiasing: not blank

@@ -12,6 +12,8 @@ from test_market_panels import session_tasks, until
 import mtdata
 from mtdata.errors import ValidationException
 from mtdata.live import (
+    CHART_RATE,
+    DEFAULT_RATE,
     AccountPanel,
     CandlesPanel,
     Dashboard,
@@ -59,6 +61,9 @@ async def test_dashboard_lays_out_five_live_panels_on_one_feed_and_closes_them_a
         ACCOUNT: 2,
     }
     assert len(listeners_of(session)) == 1
+    rates = {name: panel.rate for name, panel in board.panels.items()}  # at most 10 comm messages per panel a second
+    assert rates == {"ticker": DEFAULT_RATE, "account": CHART_RATE, "candles": CHART_RATE, "positions": CHART_RATE,
+                     "latency": CHART_RATE}  # fmt: skip
     ticker = board["ticker"]
     assert isinstance(ticker, TickerPanel)
     await until(lambda: set(ticker.values()) == {"EURUSD", "GBPUSD"})
@@ -81,6 +86,12 @@ async def test_a_panel_that_cannot_be_made_closes_the_ones_already_made(session:
     with pytest.raises(ValidationException) as caught:
         session.dashboard([])
     assert caught.value.details[0]["parameter"] == "symbols"
+
+
+async def test_a_dashboard_rate_applies_to_every_panel(session: mtdata.Session, frontend: Frontend):
+    board = session.dashboard("EURUSD", rate=5)
+    assert {panel.rate for panel in board.panels.values()} == {5}
+    board.close()
 
 
 def test_a_dashboard_places_every_panel_once(frontend: Frontend):
