@@ -56,7 +56,7 @@ class TickerPanel(HtmlPanel):
         self._latest: dict[str, dict[str, Any]] = {}
         self._first_bid: dict[str, float] = {}
         self._shown: dict[str, dict[str, Any]] = {}
-        super().__init__(self._table({}), title="ticker " + " ".join(self.symbols), rate=rate)
+        super().__init__(self._table({}), style=TICKER_STYLE, title="ticker " + " ".join(self.symbols), rate=rate)
         self._listen_all(feed, [(Stream("quotes", s), self._price) for s in self.symbols])
 
     def values(self) -> dict[str, dict[str, Any]]:
@@ -108,7 +108,7 @@ class TickerPanel(HtmlPanel):
             ]
             tds = "".join(f"<td class='mtdata-{k} {move.get(k, '')}'>{v}</td>" for k, v in cells)
             rows.append(f"<tr data-symbol='{html.escape(symbol)}'>{tds}</tr>")
-        return f"{TICKER_STYLE}<table class='mtdata-ticker'><tr>{head}</tr>{''.join(rows)}</table>"
+        return f"<table class='mtdata-ticker'><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 class TicksPanel(Panel):

@@ -60,6 +60,13 @@ def load_bokehjs() -> None:
     _bokehjs_loaded = True
 
 
+def close_tree(widget: ipywidgets.Widget) -> None:
+    """Close a widget and every widget in its boxes (a box's ``close()`` leaves its children open)."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    widget.close()
+
+
 class _BokehWidget(BokehModel):
     """``BokehModel`` that sends one redraw's changes as one PATCH-DOC, re-sends its document, closes twice.
 
@@ -196,7 +203,7 @@ class LivePanel(ipywidgets.VBox):
             except Exception:
                 log.exception("closing a live panel: %r failed", callback)
         for child in self.children:
-            child.close()
+            close_tree(child)
         super().close()
 
     def snapshot(self, path: str | os.PathLike[str]) -> Path:
@@ -299,20 +306,24 @@ class Panel(LivePanel):
 class HtmlPanel(LivePanel):
     """A live panel showing HTML in an ``ipywidgets.HTML``: a redraw is one widget state update (one comm message),
     so it can redraw :data:`DEFAULT_RATE` times a second; a newly connecting view gets the current HTML from the
-    widget's state. Concrete panels build the HTML in :meth:`redraw` and :meth:`show` it."""
+    widget's state. Concrete panels build the HTML in :meth:`redraw` and :meth:`show` it. ``style`` (a ``<style>``
+    block) sits in a widget of its own, sent once: a style sheet re-parsed at every redraw would make the browser
+    recompute the whole page's styles."""
 
     def __init__(
         self,
         html: str = "",
         *,
+        style: str = "",
         title: str = "mtdata panel",
         rate: float = DEFAULT_RATE,
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        if not isinstance(html, str):
-            raise checks.fail("html", "must be a string", html)
-        self._initial = html
+        for name, value in (("html", html), ("style", style)):
+            if not isinstance(value, str):
+                raise checks.fail(name, "must be a string", value)
+        self._initial, self._style = html, style
         super().__init__(title=title, rate=rate, controls=controls, loop=loop)
 
     @property
@@ -326,10 +337,10 @@ class HtmlPanel(LivePanel):
 
     def _make_view(self) -> ipywidgets.Widget:
         self._html = ipywidgets.HTML(self._initial)
-        return self._html
+        return ipywidgets.VBox([ipywidgets.HTML(self._style), self._html]) if self._style else self._html
 
     def _page(self) -> str:
         return (
-            f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{escape(self._title)}</title></head>"
-            f"<body>{self.html}</body></html>\n"
+            f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{escape(self._title)}</title>"
+            f"{self._style}</head><body>{self.html}</body></html>\n"
         )

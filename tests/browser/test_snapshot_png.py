@@ -123,7 +123,7 @@ async def test_the_ticker_an_html_panel_of_a_streaming_session_draws(tmp_path: P
         path = ticker.snapshot(tmp_path / "ticker.png")
         keep(path)
         ticker.close()
-    assert "<table class='mtdata-ticker'>" in page and "data-symbol='GBPUSD'" in page
+    assert "<table class='mtdata-ticker'>" in page and "data-symbol='GBPUSD'" in page and "@keyframes" in page
     with Image.open(path) as image:
         assert 300 <= image.width < 800 and 40 <= image.height < 200  # the table, cropped
         assert len(image.convert("RGB").getcolors(1_000_000) or []) > 20  # text and antialiasing: not blank

@@ -19,7 +19,7 @@ class CounterPanel(HtmlPanel):
 
     def __init__(self, rate: float = DEFAULT_RATE) -> None:
         self.latest = 0
-        super().__init__("<b>nothing yet</b>", title="counter", rate=rate)
+        super().__init__("<b>nothing yet</b>", style="<style>.counter{color:red}</style>", title="counter", rate=rate)
 
     def feed(self, number: int) -> None:
         self.latest = number  # one reference swap: atomic
@@ -45,7 +45,8 @@ def updates(frontend: Frontend, model_id: str) -> int:
 async def test_numbers_from_a_thread_become_few_redraws_each_one_comm_message(frontend: Frontend):
     panel = CounterPanel(rate=20)
     assert panel.rate == 20 and panel.html == "<b>nothing yet</b>"
-    view = panel.children[0]
+    style, view = panel.children[0].children  # the style sheet in a widget of its own, sent once
+    assert style.value == "<style>.counter{color:red}</style>"
     producer = threading.Thread(target=lambda: [panel.feed(n) for n in range(1, 2001)])
     producer.start()
     await asyncio.to_thread(producer.join)
@@ -73,7 +74,7 @@ async def test_an_html_snapshot_is_a_standalone_page_of_what_is_shown(frontend: 
     panel = CounterPanel()
     panel.feed(42)
     page = panel.snapshot(tmp_path / "counter.html").read_text(encoding="utf-8")  # the pending redraw runs first
-    assert "<b class='counter'>42</b>" in page and "<title>counter</title>" in page
+    assert "<b class='counter'>42</b>" in page and "<title>counter</title><style>.counter" in page
     assert page.startswith("<!DOCTYPE html>")
     with pytest.raises(ValidationException) as caught:
         panel.snapshot(tmp_path / "counter.txt")
@@ -86,9 +87,13 @@ async def test_bad_arguments_are_refused(frontend: Frontend):
         HtmlPanel(42)  # type: ignore[arg-type]
     assert caught.value.details[0]["parameter"] == "html"
     with pytest.raises(ValidationException) as caught:
+        HtmlPanel(style=None)  # type: ignore[arg-type]
+    assert caught.value.details[0]["parameter"] == "style"
+    with pytest.raises(ValidationException) as caught:
         HtmlPanel(rate=0)
     assert caught.value.details[0]["parameter"] == "rate"
     panel = HtmlPanel("x")
+    assert panel.children[0].value == "x"  # no style: the HTML widget alone
     with pytest.raises(NotImplementedError):
         panel.redraw()
     panel.close()
