@@ -29,7 +29,9 @@ ticker and 3 for the Bokeh panels (``mtdata.live.DEFAULT_RATE``, ``CHART_RATE``)
 ticker redraw in the kernel; browser: the page's DOM, polled every 5 ms), the wait is the display time
 minus the send time of the previously displayed price: a bound on how long any price sent in between
 waited to be shown or overtaken on screen (over by at most one 10 ms packet period); the last price of
-each symbol must be shown too. Worst wait over the run, target <= 200 ms.
+each symbol must be shown too. Worst wait over the run, target <= 200 ms. With a browser, where the page's main
+thread went over the feed is reported too (DevTools' task, script, layout and style durations; tasks over 50 ms,
+which hold back every update arriving meanwhile).
 
 Run: ``python -m benchmarks.bench_panels`` (``--seconds N`` or ``MTDATA_BENCH_PANELS_SECONDS`` for a
 shorter feed; ``--no-browser`` for the first part only; ``--market`` for the market panels). Targets: panels
@@ -296,6 +298,16 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     report(f"panels, {mode}: symbols whose last price was never shown", missing, "", 0, higher_is_better=False)
 
 
+def page_summary(busy: dict[str, Any], seconds: float) -> None:
+    """Where the page's main thread went over the feed: tasks, scripts, layout, style (DevTools), long tasks."""
+    for name in panels_browser.MAIN_THREAD:
+        report(f"panels, browser: page main thread, {name}", 100 * busy[name] / seconds, "% of a core")
+    long = busy["longTasks"]
+    report("panels, browser: page tasks over 50 ms", len(long) / seconds, "per s")
+    if long:
+        report("panels, browser: page tasks over 50 ms, longest", max(long), "ms")
+
+
 async def run(seconds: float, browser: bool, layout: str) -> None:
     """Both runs (the browser one when chromium, Playwright and Voila are there), figures printed."""
     disable_client_sigint_handler()
@@ -315,9 +327,10 @@ async def run(seconds: float, browser: bool, layout: str) -> None:
             folder = base / "voila"
             folder.mkdir()
             driver = Driver(box, control, folder, seconds, layout)
-            baseline, panels, shown = await panels_browser.run(driver, base, kernel_env(base), CELLS)
+            baseline, panels, shown, busy = await panels_browser.run(driver, base, kernel_env(base), CELLS)
             summary("browser", baseline, panels, {s: [(at, market_ms(t, at + panels.fed["offsetMs"])) for at, t in
                                                       rows] for s, rows in shown.items()})  # fmt: skip
+            page_summary(busy, panels.seconds)
 
 
 def main() -> None:

@@ -46,7 +46,12 @@ PROBE = """() => {
       if (text && text !== last[symbol]) { last[symbol] = text; (shown[symbol] ??= []).push([now, text]) }
     }
   }, 5)
+  const long = window.mtdataLongTasks = []
+  new PerformanceObserver(list => { for (const task of list.getEntries()) long.push(task.duration) })
+    .observe({type: "longtask"})
 }"""
+#: Chromium's main-thread time by kind (DevTools ``Performance.getMetrics``, seconds), read over the panels' feed.
+MAIN_THREAD = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 
 
 def missing() -> str:
@@ -58,6 +63,12 @@ def missing() -> str:
         except ImportError:
             lacking.append(f"the {module} package")
     return " and ".join(lacking)
+
+
+async def main_thread(devtools: Any) -> dict[str, float]:
+    """The page's :data:`MAIN_THREAD` counters now (seconds)."""
+    metrics = (await devtools.send("Performance.getMetrics"))["metrics"]
+    return {m["name"]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
@@ -118,8 +129,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-async def run(driver: Any, base: Path, env: dict[str, str], cells: list[str]) -> tuple[Any, Any, dict[str, Any]]:
-    """Both feeds into the kernel of a Voila page open in chromium: baseline, panels, and what the page showed."""
+async def run(
+    driver: Any, base: Path, env: dict[str, str], cells: list[str]
+) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    """Both feeds into the kernel of a Voila page open in chromium: baseline, panels, what the page showed, and
+    where the page's main thread went over the panels' feed (:data:`MAIN_THREAD` seconds, long tasks' ms)."""
     from playwright.async_api import async_playwright
 
     root = base / "notebooks"
@@ -147,10 +161,16 @@ async def run(driver: Any, base: Path, env: dict[str, str], cells: list[str]) ->
             await page.wait_for_function(READY, polling=100)
             await asyncio.sleep(SETTLE)
             await page.evaluate(PROBE)
+            devtools = await page.context.new_cdp_session(page)
+            await devtools.send("Performance.enable")
+            before = await main_thread(devtools)
             panels = await driver.phase()
+            after = await main_thread(devtools)
             shown = await page.evaluate("() => window.mtdataShown")
+            busy = {name: after[name] - before[name] for name in MAIN_THREAD}
+            busy["longTasks"] = await page.evaluate("() => window.mtdataLongTasks")
             await page.goto("about:blank")  # Voila shuts the page's kernel down
             await browser.close()
-            return baseline, panels, shown
+            return baseline, panels, shown, busy
     finally:
         await asyncio.to_thread(stop, process)
