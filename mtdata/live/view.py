@@ -1,14 +1,17 @@
-"""The base of every live panel: a Bokeh layout shown through ``jupyter_bokeh.BokehModel`` (an ipywidget).
+"""The bases of live panels: :class:`LivePanel` (throttled redraws, close callbacks, snapshots), under
+:class:`Panel`, a Bokeh layout shown through ``jupyter_bokeh.BokehModel``, and :class:`HtmlPanel`, HTML shown
+through an ``ipywidgets.HTML``.
 
 Works wherever ipywidgets render (JupyterLab, Notebook 7, Voila, VS Code), unlike ``push_notebook``.
-Producers call :meth:`Panel.changed` from any thread after storing new data; at most ``rate`` times per
-second the panel's :meth:`Panel.redraw` (a subclass hook) runs on the kernel's thread and changes Bokeh
-models; everything one redraw changed travels to the browser as one document patch (three comm frames).
-Patches sent while no browser view exists are lost, so when a view connects (a Voila page opening after
-the notebook ran, a reloaded JupyterLab tab, the same panel displayed twice) the panel re-sends its whole
-document if it changed since it was last sent whole: it asks the front end to count views (ipywidgets'
-``_view_count``) and refreshes ``render_bundle`` when the count grows.
-BokehJS is loaded inline, once per kernel, so panels need no CDN.
+Producers call :meth:`LivePanel.changed` from any thread after storing new data; at most ``rate`` times per
+second the panel's :meth:`LivePanel.redraw` (a subclass hook) runs on the kernel's thread. A :class:`Panel`'s
+redraw changes Bokeh models; everything one redraw changed travels to the browser as one document patch (three
+comm messages). Patches sent while no browser view exists are lost, so when a view connects (a Voila page
+opening after the notebook ran, a reloaded JupyterLab tab, the same panel displayed twice) the panel re-sends
+its whole document if it changed since it was last sent whole: it asks the front end to count views
+(ipywidgets' ``_view_count``) and refreshes ``render_bundle`` when the count grows. BokehJS is loaded inline,
+once per kernel, so panels need no CDN. An :class:`HtmlPanel`'s redraw sets its HTML: one comm message, and a
+connecting view reads the current HTML from the widget's state.
 """
 
 from __future__ import annotations
