@@ -59,6 +59,7 @@ import socketio
 
 from benchmarks import panels_browser
 from benchmarks.common import SandboxInfo, child_sandbox, report
+from benchmarks.jupyter_setup import jupyter_env
 from benchmarks.panels_kernel import SYMBOLS
 from benchmarks.proc_cpu import cpu_seconds
 from mtdata.socketio_compat import disable_client_sigint_handler
@@ -82,16 +83,7 @@ def feed_sandbox() -> Iterator[SandboxInfo]:
 
 def kernel_env(base: Path) -> dict[str, str]:
     """The environment of a kernel (or Voila) that imports ``benchmarks``: jupyter dirs under ``base``."""
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(base / "config"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-        JUPYTER_DATA_DIR=str(base / "data"),
-        IPYTHONDIR=str(base / "ipython"),
-        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-    )
-    return env
+    return jupyter_env(base, ROOT)
 
 
 async def wait_file(path: Path, timeout: float = 300, alive: Any = None) -> Path:

@@ -8,7 +8,6 @@ time (``Date.now()``, the text): what the user saw, and when.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.jupyter_setup import write_notebook
 from benchmarks.proc_cpu import cpu_seconds, tree_cpu
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,27 +69,6 @@ async def main_thread(devtools: Any) -> dict[str, float]:
     """The page's :data:`MAIN_THREAD` counters now (seconds)."""
     metrics = (await devtools.send("Performance.getMetrics"))["metrics"]
     return {m["name"]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
-
-
-def write_notebook(path: Path, cells: list[str]) -> None:
-    """A notebook of code ``cells``."""
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"c{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for i, source in enumerate(cells)
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(notebook), encoding="utf-8")
 
 
 def free_port() -> int:

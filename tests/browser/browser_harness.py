@@ -10,7 +10,6 @@ skip, except under ``CI=true`` where they fail.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from benchmarks.jupyter_setup import write_notebook
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,23 +72,7 @@ class Voila:
 
     def notebook(self, name: str, cells: list[str]) -> str:
         """Write a notebook of code ``cells`` as ``name``.ipynb and return the URL that runs and shows it."""
-        notebook = {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "outputs": [],
-                    "source": source,
-                }
-                for i, source in enumerate(cells)
-            ],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-        (self.root / f"{name}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+        write_notebook(self.root / f"{name}.ipynb", cells)
         return f"{self.url}voila/render/{name}.ipynb"
 
     def log_tail(self, chars: int = 3000) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from browser_harness import (
     stop,
 )
 
+from benchmarks.jupyter_setup import jupyter_env
+
 
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
@@ -33,15 +34,7 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
     root = base / "notebooks"
     root.mkdir()
     log = base / "voila.log"
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(base / "config"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-        JUPYTER_DATA_DIR=str(base / "data"),
-        IPYTHONDIR=str(base / "ipython"),
-        PYTHONPATH=os.pathsep.join(p for p in (str(KERNEL_PATH), env.get("PYTHONPATH", "")) if p),
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-    )
+    env = jupyter_env(base, KERNEL_PATH)
     command = [
         sys.executable, "-m", "voila", str(root), "--no-browser", "--Voila.ip=127.0.0.1",
         f"--port={free_port()}", "--show_tracebacks=True",
