@@ -24,19 +24,17 @@ Run alone: ``python -m benchmarks.bench_client_streaming`` (``--quick`` for a sm
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import socketio
 
-from benchmarks.common import SYMBOLS, WEEKDAY, SandboxInfo, child_sandbox, report
+from benchmarks.common import SYMBOLS, WEEKDAY, SandboxInfo, child_sandbox, report, serve_child_sandbox
 from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener
 from mtdata.socketio_compat import disable_client_sigint_handler
 
@@ -103,13 +101,7 @@ def serve(data_dir: str) -> None:
 
     server.sio.on("burst", burst)  # type: ignore[union-attr]
     server.sio.on("reauthenticate", reauthenticate)  # type: ignore[union-attr]
-    info = {"url": handle.url, "token": handle.token, "accountId": handle.account_id}
-    (Path(data_dir) / "bench.json").write_text(json.dumps(info))
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        handle.stop()
+    serve_child_sandbox(handle, data_dir, "bench.json")
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 #: Ten symbols of the sandbox's universe that stream in every session (FX majors, gold, bitcoin).
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURJPY", "XAUUSD", "BTCUSD")
@@ -47,6 +48,17 @@ def child_sandbox(module_args: list[str], info_file: str, *options: str) -> Iter
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+def serve_child_sandbox(handle: Any, data_dir: str, info_file: str) -> None:
+    """In the child of :func:`child_sandbox`: tell the parent where the sandbox listens, then serve until killed."""
+    info = {"url": handle.url, "token": handle.token, "accountId": handle.account_id}
+    (Path(data_dir) / info_file).write_text(json.dumps(info))
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        handle.stop()
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30) -> str:

@@ -14,14 +14,12 @@ wall clock, and the market time of the last price of each symbol.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import WEEKDAY
+from benchmarks.common import WEEKDAY, serve_child_sandbox
 from mtdata.sandbox.market_clock import timeframe_ms
 from mtdata.sandbox.timeutil import iso_ms
 
@@ -154,13 +152,7 @@ def serve(data_dir: str, symbols: list[str]) -> None:
 
     handle.call(hold_still())
     server.sio.on("feed", Feeder(server.hub, market).feed)  # type: ignore[union-attr]
-    info = {"url": handle.url, "token": handle.token, "accountId": handle.account_id}
-    (Path(data_dir) / "feed.json").write_text(json.dumps(info))
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        handle.stop()
+    serve_child_sandbox(handle, data_dir, "feed.json")
 
 
 if __name__ == "__main__":
