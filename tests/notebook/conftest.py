@@ -22,7 +22,7 @@ NOW = "2026-11-18T09:00:00Z"
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
-    """A sandbox shared by a module's tests (they only read market history from it)."""
+    """A sandbox of each module's own, shared by its tests (a module that trades disturbs no other)."""
     with sandboxes.start(data_dir=tmp_path_factory.mktemp("sandbox"), start=NOW) as handle:
         yield handle
 

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 import mtdata
-from mtdata import sandbox as sandboxes
 from mtdata.errors import TradeException, ValidationException
 from mtdata.orders import OrderPreview, TradeResult, check_session
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
-#: A Wednesday noon (market open) and a Saturday noon (FX closed) on the sandbox's clock.
-WEDNESDAY, SATURDAY = "2026-11-18T12:00:00Z", "2026-11-21T12:00:00Z"
+#: A Saturday noon on the sandbox's clock (FX closed); the module's own sandbox (conftest ``box``) runs on a Wednesday.
+SATURDAY = "2026-11-21T12:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
-    """A sandbox of this module's own (its tests trade)."""
-    with sandboxes.start(data_dir=tmp_path_factory.mktemp("sandbox"), start=WEDNESDAY) as handle:
-        yield handle
-
-
-@pytest.fixture(scope="module")
-def s(box: SandboxHandle) -> Iterator[Session]:
-    """A session on the module's sandbox."""
-    with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as session:
-        yield session
+def s(session: Session) -> Session:
+    """The session on the module's own sandbox (its tests trade)."""
+    return session
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 30) -> None:
