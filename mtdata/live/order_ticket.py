@@ -1,13 +1,15 @@
 """The order ticket: an ipywidgets form that places one order through the session's order helpers.
 
 Side, type (market, limit, stop), volume (stepped by the symbol's volume step), price (pending orders;
-prefilled from the current quote), SL / TP as prices or pips. "Review" runs the helpers' checks without
-sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the order in one sentence; "Confirm" sends it
-with the same helper and arguments; "Cancel" returns to the form. While an order is checked or sent every
-control is disabled; afterwards the form is editable again and the result line shows the
-:class:`~mtdata.orders.TradeResult` or the one sentence that refused it, so a rejected order never leaves
-the ticket half-submitted and a double click cannot send twice. A positions panel given to the ticket is
-shown beneath it and highlights the position a market order opened.
+prefilled from the current quote), SL / TP as prices or pips. Switching SL/TP between price and pips converts
+the values typed so they describe the same levels (:func:`convert_stop`: distances from the order's price, or
+from the quote of a market order; a level on the wrong side becomes a negative distance, which Review refuses).
+"Review" runs the helpers' checks without sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the
+order in one sentence; "Confirm" sends it with the same helper and arguments; "Cancel" returns to the form.
+While an order is checked or sent every control is disabled; afterwards the form is editable again and the
+result line shows the :class:`~mtdata.orders.TradeResult` or the one sentence that refused it, so a rejected
+order never leaves the ticket half-submitted and a double click cannot send twice. A positions panel given to
+the ticket is shown beneath it and highlights the position a market order opened.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import ipywidgets
 
 from ..client import checks
 from ..errors import TradeException, ValidationException
-from ..orders import PENDING, OrderPreview, TradeResult, unknown_symbol
+from ..orders import PENDING, OrderPreview, TradeResult, to_price, unknown_symbol
 from .throttle import kernel_loop
 from .trade_tables import describe
 
@@ -35,11 +37,35 @@ log = logging.getLogger("mtdata.live")
 _OK, _BAD = "color:#1b5e20", "color:#b71c1c"
 
 
+def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool, old: str, new: str) -> float:
+    """An SL / TP (``name``) given in ``old`` units (price, pips, points) in ``new`` ones, describing the same level.
+
+    ``spec`` is a row of ``s.specifications()``, ``reference`` the price distances are measured from (a pending
+    order's price, a market order's quote). Distances are signed as the order helpers read them: positive on the
+    stop's side (below a buy's reference for its SL, above for its TP; the opposite for a sell), negative on the
+    wrong side, so that a misplaced level stays misplaced and is refused at review. Pips and points are the
+    helpers' own (:func:`~mtdata.orders.to_price`), distances rounded to a tenth, prices to the symbol's digits.
+    """
+    if old == new or not value:
+        return value
+    digits = int(spec["digits"])
+    pip = spec.get("pip_size")
+    wire = {"pipSize": None if pip is None or pip != pip else float(pip), "point": spec["point"], "digits": digits}
+    level = value
+    if old != "price":  # one unit of `old` towards the stop's side, as the helpers measure it
+        level = round(reference + value * to_price(wire, name, 1, 0.0, buy, old), digits)
+    if new == "price":
+        return level
+    away = (level - reference) / to_price(wire, name, 1, 0.0, buy, new)
+    return round(away, 1) or away
+
+
 class OrderTicket(ipywidgets.VBox):
     """An order form for ``symbol`` (any of the account's symbols can be typed in), with a review step.
 
     ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown
-    beneath the form, told of the position each market order opens, closed with the ticket. Create the
+    beneath the form, told of the position each market order opens, closed with the ticket. Changing the SL/TP
+    units while editing converts SL and TP (0 stays 0: none) with :func:`convert_stop`. Create the
     ticket on the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
     """
 
@@ -107,6 +133,7 @@ class OrderTicket(ipywidgets.VBox):
         self.side.observe(self._refill, names="value")
         self.kind.observe(self._refill, names="value")
         self.symbol.observe(self._symbol_changed, names="value")
+        self.units.observe(self._units_changed, names="value")
         self.summary.add_class("mtdata-ticket-summary")
         self.result_line.add_class("mtdata-ticket-result")
         buttons = ipywidgets.HBox([self.review_button, self.confirm_button, self.cancel_button])
@@ -255,6 +282,19 @@ class OrderTicket(ipywidgets.VBox):
         """Side or type changed: the price field from the current quote."""
         self._show_state()
         self._fill(self.symbol.value)
+
+    def _units_changed(self, change: dict[str, Any]) -> None:
+        """SL / TP in other units: each non-zero value converted to describe the same level (editing only)."""
+        symbol = self.symbol.value
+        reference = float(self.price.value)
+        if self._state != "edit" or symbol not in self._specs.index or reference <= 0:
+            return
+        spec, buy, units = self._specs.loc[symbol], self.side.value == "buy", (change["old"], change["new"])
+        for name, field in (("sl", self.sl), ("tp", self.tp)):
+            if field.value:
+                value, field.value = field.value, convert_stop(spec, name, field.value, reference, buy, *units)
+                if not field.value:  # a level at the reference itself: no distance, so no stop any more
+                    self._say(_BAD, f"{name} {value:g} was the reference price {reference:g} itself: now none.")
 
     def _symbol_changed(self, _change: dict[str, Any]) -> None:
         """Another symbol: its volume step, minimum and price (an unknown one is refused at Review)."""

@@ -9,13 +9,14 @@ from typing import Any
 
 import httpx
 import ipywidgets
+import pandas as pd
 import pytest
 from live_frontend import Frontend
 
 import mtdata
 from mtdata import sandbox as sandboxes
 from mtdata.errors import ValidationException
-from mtdata.live.order_ticket import OrderTicket
+from mtdata.live.order_ticket import OrderTicket, convert_stop
 from mtdata.live.trade_tables import PositionsPanel
 from mtdata.sandbox import SandboxHandle
 
@@ -308,3 +309,71 @@ async def test_close_closes_the_form_and_the_positions_panel(ticket: OrderTicket
     assert ticket.comm is None and panel.closed and all(w.comm is None for w in form(ticket))
     assert ticket.review_button.comm is None and ticket.result_line.comm is None
     await asyncio.sleep(0.1)
+
+
+# -- SL / TP unit switch ------------------------------------------------------------------------------------
+
+
+def switch(ticket: OrderTicket, units: str) -> tuple[float, float]:
+    """Switch the SL/TP units; the converted (sl, tp)."""
+    ticket.units.value = units
+    return ticket.sl.value, ticket.tp.value
+
+
+@pytest.mark.parametrize(("side", "kind"), [("buy", "market"), ("sell", "market"), ("buy", "limit"), ("sell", "stop")])
+async def test_switching_units_converts_sl_and_tp_to_the_same_levels(ticket: OrderTicket, side: str, kind: str):
+    ticket.side.value, ticket.kind.value = side, kind
+    if kind != "market":
+        below = (side, kind) in (("buy", "limit"), ("sell", "stop"))
+        ticket.price.value = round(ticket.price.value + (-0.01 if below else 0.01), 5)
+    reference, sign = ticket.price.value, 1 if side == "buy" else -1  # a market order's: the quote shown
+    sl, tp = round(reference - sign * 0.00253, 5), round(reference + sign * 0.0041, 5)
+    ticket.sl.value, ticket.tp.value = sl, tp
+    assert switch(ticket, "pips") == (pytest.approx(25.3), pytest.approx(41.0))
+    assert switch(ticket, "price") == (pytest.approx(sl, abs=1e-5), pytest.approx(tp, abs=1e-5))
+    assert ticket.price.value == reference
+    ticket.units.value, ticket.sl.value, ticket.tp.value = "pips", 12.5, 30
+    assert switch(ticket, "price") == (
+        pytest.approx(reference - sign * 0.00125, abs=1e-9), pytest.approx(reference + sign * 0.003, abs=1e-9)
+    )  # fmt: skip
+    assert switch(ticket, "pips") == (pytest.approx(12.5), pytest.approx(30.0))
+    await review(ticket)  # the helpers take them (a market order's distances from the quote when checked)
+    assert ticket.state == "review", ticket.message
+    assert "SL 12.5 pips" in ticket.summary.value and "TP 30 pips" in ticket.summary.value
+
+
+async def test_zero_stays_none_and_a_wrong_side_level_stays_wrong(ticket: OrderTicket):
+    reference = ticket.price.value  # a buy at market: SL below the ask
+    ticket.sl.value, ticket.tp.value = round(reference + 0.001, 5), 0.0
+    assert switch(ticket, "pips") == (pytest.approx(-10.0), 0.0)
+    await review(ticket)
+    assert editable(ticket) and ticket.message == "sl must be >= 0, got -10.0"
+    assert switch(ticket, "price") == (pytest.approx(reference + 0.001, abs=1e-9), 0.0)
+    await review(ticket)
+    assert editable(ticket) and ticket.message.startswith(f"sl {reference + 0.001:.5f} must be below the entry price")
+    ticket.side.value = "sell"  # a sell's TP above its bid: wrong side too
+    reference = ticket.price.value
+    ticket.sl.value, ticket.tp.value = 0.0, round(reference + 0.002, 5)
+    assert switch(ticket, "pips") == (0.0, pytest.approx(-20.0))
+    ticket.units.value, ticket.sl.value, ticket.tp.value = "price", reference, 0.0  # at the reference: no distance
+    assert switch(ticket, "pips") == (0.0, 0.0)
+    assert ticket.message == f"sl {reference:g} was the reference price {reference:g} itself: now none."
+
+
+async def test_units_convert_only_while_editing(ticket: OrderTicket):
+    ticket.sl.value = round(ticket.price.value - 0.002, 5)
+    ticket.review_button.click()
+    assert ticket.state == "checking"
+    ticket.units.value = "pips"  # the control is disabled: a change from code is not converted
+    assert ticket.sl.value == round(ticket.price.value - 0.002, 5)
+    await until(lambda: ticket.state != "checking")
+
+
+def test_convert_stop_uses_the_symbols_pip_or_ten_points():
+    yen = pd.Series({"digits": 3, "point": 0.001, "pip_size": 0.01})
+    assert convert_stop(yen, "sl", 150.123, 150.5, True, "price", "pips") == 37.7
+    assert convert_stop(yen, "tp", 37.7, 150.5, False, "pips", "price") == 150.123
+    assert convert_stop(yen, "tp", 150.123, 150.5, False, "price", "points") == 377.0
+    assert convert_stop(yen, "sl", 0.0, 150.5, True, "price", "pips") == 0.0
+    no_pip = pd.Series({"digits": 2, "point": 0.01, "pip_size": float("nan")})
+    assert convert_stop(no_pip, "sl", 2000.0, 2010.0, True, "price", "pips") == 100.0
