@@ -1,7 +1,10 @@
 """The order ticket: an ipywidgets form that places one order through the session's order helpers.
 
-Side, type (market, limit, stop), volume (stepped by the symbol's volume step), price (pending orders;
-prefilled from the current quote), SL / TP as prices or pips. Switching SL/TP between price and pips converts
+Side, type (market, limit, stop), volume (stepped by the symbol's volume step), price, SL / TP as prices or
+pips. A market order's price field (not editable) follows the ask (buy) or bid (sell) live, at most
+:data:`QUOTE_RATE` times a second, through the session's :class:`~mtdata.live.feed.LiveFeed`; a pending order's
+price is the user's, only prefilled with the quote when the side, type or symbol changes (without a working feed,
+the market price is that one-shot quote too). Switching SL/TP between price and pips converts
 the values typed so they describe the same levels (:func:`convert_stop`: distances from the order's price, or
 from the quote of a market order; a level on the wrong side becomes a negative distance, which Review refuses).
 "Review" runs the helpers' checks without sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the
@@ -26,7 +29,8 @@ import ipywidgets
 from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import PENDING, OrderPreview, TradeResult, to_price, unknown_symbol
-from .throttle import kernel_loop
+from .feed import LiveFeed, Stream
+from .throttle import Throttle, kernel_loop
 from .trade_tables import describe
 
 if TYPE_CHECKING:
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mtdata.live")
 
 _OK, _BAD = "color:#1b5e20", "color:#b71c1c"
+#: The most updates per second of a market order's price field as it follows the quote (one comm message each).
+QUOTE_RATE = 4.0
 
 
 def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool, old: str, new: str) -> float:
@@ -65,7 +71,9 @@ class OrderTicket(ipywidgets.VBox):
 
     ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown
     beneath the form, told of the position each market order opens, closed with the ticket. Changing the SL/TP
-    units while editing converts SL and TP (0 stays 0: none) with :func:`convert_stop`. Create the
+    units while editing converts SL and TP (0 stays 0: none) with :func:`convert_stop`. ``feed`` (by default the
+    session's, ``session.panel.feed``) carries the quotes a market order's price field follows; :meth:`close`
+    detaches them (no sink or subscription left), and a feed that cannot attach leaves the one-shot quote. Create the
     ticket on the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
     """
 
@@ -73,6 +81,9 @@ class OrderTicket(ipywidgets.VBox):
     _task: concurrent.futures.Future[None] | None = None
     _widgets: tuple[ipywidgets.Widget, ...] = ()
     _positions: ipywidgets.Widget | None = None
+    _throttle: Throttle | None = None
+    _feed: LiveFeed | None = None
+    _stream: Stream | None = None
 
     def __init__(
         self,
@@ -80,9 +91,12 @@ class OrderTicket(ipywidgets.VBox):
         symbol: str,
         *,
         positions: ipywidgets.Widget | None = None,
+        feed: LiveFeed | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         checks.text("symbol", symbol)
+        if feed is not None and not isinstance(feed, LiveFeed):
+            raise checks.fail("feed", "must be a LiveFeed (by default the session's, session.panel.feed)", feed)
         if positions is not None and not (
             isinstance(positions, ipywidgets.Widget) and callable(getattr(positions, "highlight", None))
         ):
@@ -99,7 +113,11 @@ class OrderTicket(ipywidgets.VBox):
         """The order last reviewed (None until then)."""
         self.result: TradeResult | None = None
         """The answer to the order last sent (None before one, or when it was refused)."""
+        self._latest: dict[str, Any] | None = None  # the newest quote of the symbol followed (set by the feed)
+        self._throttle = Throttle(self._show_quote, rate=QUOTE_RATE, loop=self._loop)
+        self._feed = feed if feed is not None else session.panel.feed
         self._build(symbol)
+        self._follow(symbol)
         self._fill(symbol, reset_volume=True)
 
     # -- the form -------------------------------------------------------------------------------------
@@ -198,9 +216,13 @@ class OrderTicket(ipywidgets.VBox):
             self._enter("edit")
 
     def close(self) -> None:
-        """Stop a check or send in progress (a sent order stays sent), close the form and the positions panel."""
+        """Stop a check or send in progress (a sent order stays sent) and following the quote (no sink or
+        subscription left), close the form and the positions panel."""
         if self._task is not None:
             self._task.cancel()
+        if self._throttle is not None:
+            self._throttle.close()
+        self._follow(None)
         for widget in [*self._widgets, *([self._positions] if self._positions is not None else [])]:
             widget.close()
         super().close()
@@ -297,23 +319,65 @@ class OrderTicket(ipywidgets.VBox):
                     self._say(_BAD, f"{name} {value:g} was the reference price {reference:g} itself: now none.")
 
     def _symbol_changed(self, _change: dict[str, Any]) -> None:
-        """Another symbol: its volume step, minimum and price (an unknown one is refused at Review)."""
-        self._fill(self.symbol.value, reset_volume=True)
+        """Another symbol: its volume step, minimum, price and quotes (an unknown one is refused at Review)."""
+        symbol = self.symbol.value
+        self._follow(symbol if symbol in self._specs.index else None)
+        self._fill(symbol, reset_volume=True)
 
     def _fill(self, symbol: str, reset_volume: bool = False) -> None:
-        """Prefill the price (and the volume) of ``symbol`` from its specification and current quote."""
+        """Prefill the price (and the volume) of ``symbol`` from its specification and current quote (the feed's
+        newest, else one asked for now: the price a ticket without a live feed keeps)."""
         if symbol not in self._specs.index:
             return
         spec = self._specs.loc[symbol]
         if reset_volume:
             self.volume.step, self.volume.value = float(spec["volume_step"]), float(spec["min_volume"])
         self.price.step = float(spec["tick_size"] or spec["point"])
-        try:
-            quote = self._session.price(symbol).iloc[0]
-        except Exception:
-            log.warning("no price for the order ticket's %s", symbol, exc_info=True)
-            return
+        quote: Any = self._latest
+        if quote is None or quote.get("symbol") != symbol:
+            try:
+                quote = self._session.price(symbol).iloc[0]
+            except Exception:
+                log.warning("no price for the order ticket's %s", symbol, exc_info=True)
+                return
+        self._show_price(spec, quote)
+
+    def _show_price(self, spec: Any, quote: Any) -> None:
+        """The ask (a buy) or bid (a sell) of ``quote`` in the price field, to the symbol's digits."""
         self.price.value = round(float(quote["ask" if self.side.value == "buy" else "bid"]), int(spec["digits"]))
 
+    # -- the market order's price follows the quote ----------------------------------------------------
 
-__all__ = ["OrderTicket"]
+    def _follow(self, symbol: str | None) -> None:
+        """Move the feed's quotes sink to ``symbol`` (None: to none). Without a working feed the price field
+        keeps its one-shot prefill."""
+        stream, self._stream, self._latest = self._stream, None, None
+        if stream is not None and self._feed is not None:
+            try:
+                self._feed.detach(stream, self._quote)
+            except Exception:
+                log.warning("the order ticket could not stop following %s", stream.symbol, exc_info=True)
+        if symbol is None or self._feed is None:
+            return
+        stream = Stream("quotes", symbol)
+        try:
+            self._feed.attach(stream, self._quote)
+        except Exception:
+            log.warning("the order ticket's price of %s will not follow the market", symbol, exc_info=True)
+            return
+        self._stream = stream
+
+    def _quote(self, price: dict[str, Any]) -> None:
+        """A new quote (the session's loop thread): kept, the field updated at most QUOTE_RATE times a second."""
+        self._latest = price  # one reference swap: atomic
+        if self._throttle is not None:
+            self._throttle.poke()
+
+    def _show_quote(self) -> None:
+        """A market order's price field shows the newest quote (a pending order's price is the user's)."""
+        quote, symbol = self._latest, self.symbol.value
+        if quote is not None and self.kind.value == "market" and quote.get("symbol") == symbol:
+            self._show_price(self._specs.loc[symbol], quote)
+
+
+__all__ = ["QUOTE_RATE", "OrderTicket", "convert_stop"]

@@ -12,10 +12,13 @@ import ipywidgets
 import pandas as pd
 import pytest
 from live_frontend import Frontend
+from test_feed import kinds
+from test_market_panels import session_tasks
 
 import mtdata
 from mtdata import sandbox as sandboxes
 from mtdata.errors import ValidationException
+from mtdata.live import LiveFeed, Stream
 from mtdata.live.order_ticket import OrderTicket, convert_stop
 from mtdata.live.trade_tables import PositionsPanel
 from mtdata.sandbox import SandboxHandle
@@ -377,3 +380,106 @@ def test_convert_stop_uses_the_symbols_pip_or_ten_points():
     assert convert_stop(yen, "sl", 0.0, 150.5, True, "price", "pips") == 0.0
     no_pip = pd.Series({"digits": 2, "point": 0.01, "pip_size": float("nan")})
     assert convert_stop(no_pip, "sl", 2000.0, 2010.0, True, "price", "pips") == 100.0
+
+
+# -- the market order's price follows the quote -------------------------------------------------------------
+
+
+class Quotes:
+    """The quotes of a symbol the session's feed delivers (a sink of its own), and the price field's values."""
+
+    def __init__(self, s: mtdata.Session, ticket: OrderTicket, symbol: str) -> None:
+        self.feed, self.stream = s.panel.feed, Stream("quotes", symbol)
+        self.asks: set[float] = set()
+        self.bids: set[float] = set()
+        self.count = 0
+        self.shown: list[float] = []
+        ticket.price.observe(lambda change: self.shown.append(change["new"]), names="value")
+        self.feed.attach(self.stream, self._sink)
+
+    def _sink(self, price: dict[str, Any]) -> None:
+        self.asks.add(round(price["ask"], 5))
+        self.bids.add(round(price["bid"], 5))
+        self.count += 1
+
+    def close(self) -> None:
+        self.feed.detach(self.stream, self._sink)
+
+
+async def test_a_market_orders_price_follows_the_quote(ticket: OrderTicket, s: mtdata.Session):
+    assert ticket.price.disabled and ticket._stream == Stream("quotes", "EURUSD")
+    quotes = Quotes(s, ticket, "EURUSD")
+    try:
+        await until(lambda: len(set(quotes.shown)) >= 3)  # the field moved with the market, by itself
+        assert set(quotes.shown) <= quotes.asks  # a buy: the asks delivered
+        ticket.side.value = "sell"
+        shown = len(quotes.shown)
+        await until(lambda: len(set(quotes.shown[shown + 1 :])) >= 3)
+        assert set(quotes.shown[shown + 1 :]) <= quotes.bids
+    finally:
+        quotes.close()
+
+
+async def test_a_pending_orders_typed_price_is_never_overwritten(ticket: OrderTicket, s: mtdata.Session):
+    ticket.kind.value = "limit"
+    typed = round(ticket.price.value - 0.01, 5)
+    ticket.price.value = typed
+    quotes = Quotes(s, ticket, "EURUSD")
+    try:
+        flushes = ticket._throttle.flushes
+        await until(lambda: quotes.count >= 5 and ticket._throttle.flushes >= flushes + 2)  # quotes came, were seen
+        assert ticket.price.value == typed and quotes.shown == []
+        ticket.kind.value = "market"  # market again: the quote
+        await until(lambda: ticket.price.value in quotes.asks)
+    finally:
+        quotes.close()
+
+
+async def test_switching_symbol_moves_the_subscription(ticket: OrderTicket, s: mtdata.Session):
+    feed = s.panel.feed
+    before, eurusd = feed.streams, Stream("quotes", "EURUSD")
+    ticket.symbol.value = "GBP"  # typing: not a symbol yet, nothing followed
+    assert ticket._stream is None and feed.streams.get(eurusd, 0) == before[eurusd] - 1
+    ticket.symbol.value = "GBPUSD"
+    assert ticket._stream == Stream("quotes", "GBPUSD")
+    assert feed.streams[Stream("quotes", "GBPUSD")] == before.get(Stream("quotes", "GBPUSD"), 0) + 1
+    quotes = Quotes(s, ticket, "GBPUSD")
+    try:
+        await until(lambda: len(set(quotes.shown)) >= 2)
+        assert set(quotes.shown) <= quotes.asks
+    finally:
+        quotes.close()
+
+
+async def test_close_leaves_no_sink_subscription_or_task(s: mtdata.Session, frontend: Frontend):
+    feed = s.panel.feed
+    s.connection()
+    subscribed = {name: kinds(s, name) for name in s.connection().subscribed_symbols()}
+    streams, tasks = feed.streams, session_tasks(s)
+    ticket = OrderTicket(s, "AUDUSD")  # no one else follows AUDUSD: the ticket's feed subscribes
+    assert feed.streams == {**streams, Stream("quotes", "AUDUSD"): 1} and kinds(s, "AUDUSD") == [("quotes", None)]
+    await until(lambda: ticket._throttle.flushes > 0)
+    ticket.symbol.value = "NZDUSD"
+    assert Stream("quotes", "AUDUSD") not in feed.streams and kinds(s, "AUDUSD") == []  # moved
+    ticket.close()
+    ticket.close()
+    assert feed.streams == streams and ticket._stream is None
+    assert ticket._throttle.closed and ticket._throttle._timer is None
+    assert {name: kinds(s, name) for name in s.connection().subscribed_symbols()} == subscribed
+    await until(lambda: not session_tasks(s) - tasks)
+
+
+async def test_without_a_live_feed_the_price_is_the_one_shot_quote(s: mtdata.Session, frontend: Frontend):
+    closed = LiveFeed(s)
+    closed.close()
+    ticket = OrderTicket(s, "EURUSD", feed=closed)  # attaching fails: the ticket works without it
+    bid, ask = quote(s)
+    assert ticket._stream is None and ticket.price.value == pytest.approx(ask, abs=0.002)
+    ticket.side.value = "sell"
+    assert ticket.price.value == pytest.approx(bid, abs=0.002)
+    await review(ticket)
+    assert ticket.state == "review", ticket.message
+    ticket.close()
+    with pytest.raises(ValidationException) as caught:
+        OrderTicket(s, "EURUSD", feed=object())  # type: ignore[arg-type]
+    assert caught.value.details[0]["parameter"] == "feed"
