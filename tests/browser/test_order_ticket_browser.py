@@ -1,6 +1,6 @@
 """The order ticket in a real browser: a Voila notebook shows a ticker, a candles panel and an order ticket of a
-real session; prices move, the forming candle is patched, and an order placed by clicking Review then Confirm
-appears in the positions table beneath the ticket."""
+real session; prices move, the forming candle is patched, the ticket's market price follows the ask, and an order
+placed by clicking Review then Confirm appears in the positions table beneath the ticket."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def test_an_order_placed_with_the_ticket_shows_in_the_positions_table(voila: Voi
     review = page.locator(".mtdata-ticket-review")
     review.wait_for()
     first_bid, first_bar = page.evaluate(BID), page.evaluate(FORMING)
+    # a market order's (disabled) price field follows the ask
+    price = "() => document.querySelector('.mtdata-ticket-price input')?.value"
+    page.wait_for_function(f"first => ({price})() !== first", arg=page.evaluate(price), polling=100)
 
     review.click()
     confirm = page.locator(".mtdata-ticket-confirm:not([disabled])")
