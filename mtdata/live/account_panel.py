@@ -1,10 +1,11 @@
 """The account panel: balance, equity, margins and currency, live, above an equity curve.
 
 It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account information, positions and every
-prices packet move the equity); each redraw copies the account information on the session's loop, rewrites
-the figures when they changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
-:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 3 redraws a second while prices
-stream, about a quarter of an hour).
+prices packet move the equity); the account information is copied on the session's loop at the panel's rate
+(a :class:`~mtdata.live.feed.StateCopy`); each redraw shows the latest copy, rewrites the figures when they
+changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
+:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 3 redraws a second while prices stream,
+about a quarter of an hour).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class AccountPanel(Panel):
     """Balance, equity, margin, free margin, margin level and currency, live, and the equity curve below."""
 
     def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = CHART_RATE) -> None:
-        self._session, self._feed = session, feed
+        self._session = session
         self._shown: dict[str, Any] = {}
         self.window = Window(("time", "equity", "balance"), rollover=rollover)
         self.window.source.name = "equity"
@@ -71,8 +72,10 @@ class AccountPanel(Panel):
         chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("equity", "@equity{0,0.00}"), ("balance", "@balance")]))
         chart.legend.location = "top_left"
         super().__init__(column(self.figures, chart), title="account", rate=rate)
+        self._copy = feed.state_copy("account", self.rate, self.changed)
+        self.on_close(self._copy.close)
         self._listen_all(feed, [(ACCOUNT, self._event)])
-        self.changed()  # draw what is there now
+        self._copy.poke()  # draw what is there now
 
     def values(self) -> dict[str, Any]:
         """The figures shown at the last redraw (names as in ``session.account()``)."""
@@ -80,17 +83,14 @@ class AccountPanel(Panel):
 
     def _event(self, event: AccountEvent) -> None:
         if event.kind != "orders":
-            self.changed()
+            self._copy.poke()
 
     def redraw(self) -> None:
-        """Copy the account information, show changed figures, add one equity sample."""
+        """Show the account information's latest copy (taken on the session's loop): changed figures, one equity
+        sample."""
         if self._session.closed:
             return
-        try:
-            info = self._feed.account_state("account")
-        except TimeoutError:  # the session's loop is too busy to answer now: keep the figures, try again
-            self.changed()
-            return
+        info = self._copy.value
         if info is None:
             return
         values = {name: info.get(key) for name, key in FIGURES}

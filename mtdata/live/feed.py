@@ -6,7 +6,8 @@ Two panels on EURUSD quotes subscribe once; detaching one keeps the subscription
 it, unless it was there before the feed needed it (then it belongs to someone else and stays).
 The :data:`ACCOUNT` stream subscribes nothing: its sinks get an :class:`AccountEvent` whenever the terminal
 state's positions, pending orders or account information change, and on each prices packet (floating
-profit and equity follow the prices); panels then copy what they show with :meth:`LiveFeed.account_state`.
+profit and equity follow the prices); panels then copy what they show with a :class:`StateCopy` (or, blocking,
+:meth:`LiveFeed.account_state`).
 Bookkeeping and sink calls happen on the session's loop thread; sinks must only touch thread-safe state
 (a :class:`~mtdata.live.window.Window`, a latest value, :meth:`~mtdata.live.view.Panel.changed`).
 """
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..client import checks
 from ..client.listeners import SynchronizationListener
+from .throttle import Throttle
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -67,6 +69,11 @@ STATE_TIMEOUT = 2.0
 STATE_KINDS = ("account", "positions", "orders")
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in STATE_KINDS:
+        raise checks.fail("kind", f"must be one of {list(STATE_KINDS)}", kind)
+
+
 class LiveFeed(SynchronizationListener):
     """The session's market data for panels: one listener, shared subscriptions, sinks per :class:`Stream`."""
 
@@ -106,8 +113,7 @@ class LiveFeed(SynchronizationListener):
         """A copy of the terminal state's ``account`` information (a dict, None before any), ``positions`` or
         ``orders`` (lists of dicts), taken on the session's loop between two of its callbacks: safe from any
         thread. Waits at most ``timeout`` seconds for a busy loop (then TimeoutError), not at all on the loop."""
-        if kind not in STATE_KINDS:
-            raise checks.fail("kind", f"must be one of {list(STATE_KINDS)}", kind)
+        _check_kind(kind)
         loop = self._session.loop
         if self._session.closed or self._connection is None:
             return self._copy(kind)  # nothing to copy: no terminal state is read
@@ -129,6 +135,11 @@ class LiveFeed(SynchronizationListener):
         except RuntimeError:  # the session closed meanwhile
             return self._copy(kind)
         return future.result(timeout)
+
+    def state_copy(self, kind: str, rate: float, copied: Callable[[], None]) -> StateCopy:
+        """A :class:`StateCopy` of ``kind`` (``account``, ``positions`` or ``orders``) taken at most ``rate`` times a
+        second, ``copied()`` called on the session's loop after each copy."""
+        return StateCopy(self, kind, rate, copied)
 
     def close(self) -> None:
         """Drop every sink, the feed's own subscriptions and its listener (idempotent)."""
@@ -279,3 +290,37 @@ class LiveFeed(SynchronizationListener):
     async def on_pending_orders_synchronized(self, instance_index: str, synchronization_id: str) -> None:
         """A synchronization completed: the terminal state shown may be a new one."""
         self._account("synchronized")
+
+
+class StateCopy:
+    """The latest copy of one kind of the account's state, for a panel that must not wait for the session's loop.
+
+    :meth:`poke` (from an :data:`ACCOUNT` sink, any thread) asks for a fresh copy: it is taken on the session's loop
+    at most ``rate`` times a second (once after any burst of events), stored in :attr:`value`, then ``copied()``
+    runs there (a panel's ``changed``). A redraw on the kernel's thread reads :attr:`value` and never blocks on a
+    session loop busy with thousands of prices a second, as :meth:`LiveFeed.account_state` would.
+    """
+
+    def __init__(self, feed: LiveFeed, kind: str, rate: float, copied: Callable[[], None]) -> None:
+        _check_kind(kind)
+        self._feed, self._kind, self._copied = feed, kind, copied
+        self.value: Any = None if kind == "account" else []
+        """The latest copy (None / [] before the first): a dict for ``account``, a list of dicts otherwise."""
+        self._throttle = Throttle(self._take, rate=rate, loop=feed._session.loop)
+
+    @property
+    def copies(self) -> int:
+        """How many copies were taken (for tests)."""
+        return self._throttle.flushes
+
+    def poke(self) -> None:
+        """The state changed: copy it again within ``1 / rate`` seconds (thread-safe, cheap)."""
+        self._throttle.poke()
+
+    def close(self) -> None:
+        """Take no more copies (idempotent, any thread)."""
+        self._throttle.close()
+
+    def _take(self) -> None:
+        self.value = self._feed._copy(self._kind)
+        self._copied()

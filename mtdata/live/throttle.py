@@ -11,6 +11,7 @@ seconds later (100 ms at the default 10 per second), and nothing runs while noth
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -86,13 +87,23 @@ class Throttle:
         self._run()
 
     def close(self) -> None:
-        """Stop: cancel the pending flush, ignore later pokes. Idempotent; call on the loop's thread."""
+        """Stop: cancel the pending flush, ignore later pokes. Idempotent, from any thread (the timer is cancelled
+        on the loop's)."""
         with self._lock:
             self._closed = True
             self._dirty = False
             timer, self._timer = self._timer, None
-        if timer is not None:
+        if timer is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
             timer.cancel()
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop runs no timer
+            self._loop.call_soon_threadsafe(timer.cancel)
 
     def _arm(self) -> None:
         with self._lock:

@@ -2,8 +2,9 @@
 
 Both follow the feed's :data:`~mtdata.live.feed.ACCOUNT` stream: an event of interest (a position or order
 changed, or a price of a symbol shown moved) only pokes the panel; the redraw, at most ``rate`` times a second
-on the kernel's thread, copies the records on the session's loop (:meth:`LiveFeed.account_state`) and
-replaces the table's rows when they differ, keeping the selected rows selected by id. The selection is the
+on the kernel's thread, reads the records' latest copy (a :class:`~mtdata.live.feed.StateCopy`, taken on the
+session's loop at the same rate, so the kernel's thread never waits for that loop) and replaces the table's
+rows when they differ, keeping the selected rows selected by id. The selection is the
 browser's (synced back through jupyter_bokeh); the buttons act on it through the session's order helpers,
 as a task on the kernel's loop, and report the outcome in the status line below the table.
 """
@@ -105,7 +106,7 @@ class TradeTable(Panel):
         self.symbol = checks.text("symbol", symbol, optional=True)
         if symbol is not None and session.connection().terminal_state.specification(symbol) is None:
             raise checks.fail("symbol", "must be a symbol of the account", symbol)  # (one dict lookup: thread-safe)
-        self._session, self._feed = session, feed
+        self._session = session
         self._loop = loop or kernel_loop()
         self._ids: list[str] = []
         self._symbols: frozenset[str] = frozenset()
@@ -145,8 +146,10 @@ class TradeTable(Panel):
                 widget.close()
             raise
         self.on_close(self._stop_action)
+        self._copy = feed.state_copy(self.kind, self.rate, self.changed)
+        self.on_close(self._copy.close)
         self._listen_all(feed, [(ACCOUNT, self._event)])
-        self.changed()  # draw what is there now
+        self._copy.poke()  # draw what is there now
 
     # -- what subclasses define -------------------------------------------------------------------------
 
@@ -212,20 +215,15 @@ class TradeTable(Panel):
                 return
         elif event.kind not in (self.kind, "synchronized"):
             return
-        self.changed()
+        self._copy.poke()
 
     # -- redraw (kernel's thread) -------------------------------------------------------------------------
 
     def redraw(self) -> None:
-        """Copy the records, replace the rows if they changed, keep the selection on the same ids."""
+        """Show the records' latest copy: replace the rows if they changed, keep the selection on the same ids."""
         if self._session.closed:
             return
-        try:
-            copied = self._feed.account_state(self.kind)
-        except TimeoutError:  # the session's loop is too busy to answer now: keep the rows, try again
-            self.changed()
-            return
-        records = [r for r in copied if self.symbol in (None, r.get("symbol"))]
+        records = [r for r in self._copy.value if self.symbol in (None, r.get("symbol"))]
         records.sort(key=lambda r: (r.get("time") is None, r.get("time") or 0, str(r.get("id"))))
         kept = set(self.selected)
         data = self._data([self.row(r) for r in records])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -235,6 +236,45 @@ async def test_account_panel_matches_the_account_and_keeps_a_bounded_equity_curv
     panel.close()
 
 
+async def test_redraws_read_a_copy_and_never_wait_for_a_busy_session_loop(
+    s: mtdata.Session, frontend: Frontend, monkeypatch: pytest.MonkeyPatch
+):
+    feed = s.panel.feed
+
+    def blocking(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("a redraw waited for the session's loop")
+
+    monkeypatch.setattr(feed, "account_state", blocking)
+    positions, account = PositionsPanel(s, feed, rate=50), AccountPanel(s, feed, rate=50)
+    opened = s.buy("EURUSD", 0.1).position_id
+    await until(lambda: positions.ids == [opened] and account.values().get("margin", 0) > 0)
+    assert positions._copy.copies >= 1 and positions.redraws >= 1
+    started, release = threading.Event(), threading.Event()
+
+    async def busy() -> None:
+        started.set()
+        release.wait(30)  # blocks the session's loop, as a burst of packets on a loaded machine would
+
+    blocked = threading.Thread(target=s.run, args=(busy(),))
+    blocked.start()
+    try:
+        assert started.wait(30)
+        copies = positions._copy.copies  # none can be taken while the loop is stuck
+        positions.changed()
+        before = positions.redraws
+        await until(lambda: positions.redraws > before)  # redrawn on this loop while the session's is stuck
+        positions.redraw()
+        account.redraw()
+        assert positions.ids == [opened] and positions._copy.copies == copies  # the last copy, shown again
+    finally:
+        release.set()
+        blocked.join()
+    s.close(opened)
+    await until(lambda: positions.ids == [])  # copies resume with the loop
+    positions.close()
+    account.close()
+
+
 async def test_close_leaves_no_sink_task_or_listener(s: mtdata.Session, frontend: Frontend):
     feed = s.panel.feed
     subscribed = {name: s.connection().subscriptions(name) for name in s.connection().subscribed_symbols()}
@@ -252,6 +292,7 @@ async def test_close_leaves_no_sink_task_or_listener(s: mtdata.Session, frontend
         panel.close()  # idempotent
     assert feed.streams == {}
     assert all(p._throttle.closed and p._throttle._timer is None for p in panels)
+    assert all(p._copy._throttle.closed for p in panels)  # no more copies on the session's loop
     assert panels[0]._action is not None and panels[0]._action.done()
     controls: list[ipywidgets.Widget] = [panels[0].selected_button, panels[1].all_button, panels[0].status]
     assert all(widget.comm is None for widget in controls)

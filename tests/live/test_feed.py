@@ -154,6 +154,36 @@ def test_the_account_stream_tells_changes_subscribes_nothing_and_copies_the_stat
     assert feed.account_state("positions") == [] and feed.account_state("account") is None
 
 
+def test_state_copy_is_taken_on_the_session_loop_once_per_burst(session: mtdata.Session):
+    feed = LiveFeed(session)
+    feed.attach(ACCOUNT, print)
+    threads: list[int] = []
+    copy = feed.state_copy("account", 50, lambda: threads.append(threading.get_ident()))
+    assert copy.value is None and copy.copies == 0
+    for _ in range(100):
+        copy.poke()  # a burst: one copy at once, at most one more after it
+    wait_for(lambda: copy.copies >= 1 and copy.value is not None)
+    time.sleep(0.2)
+    assert 1 <= copy.copies <= 2 and copy.value["balance"] > 0
+    assert set(threads) == {session._loop._thread.ident}
+    copy.value["balance"] = -1.0  # a copy: the terminal state is untouched
+    copy.poke()
+    wait_for(lambda: copy.value["balance"] > 0)
+    copy.close()
+    copy.close()  # idempotent
+    taken = copy.copies
+    copy.poke()
+    time.sleep(0.1)
+    assert copy.copies == taken
+    positions = feed.state_copy("positions", 10, lambda: None)
+    assert positions.value == []
+    positions.close()
+    with pytest.raises(mtdata.errors.ValidationException) as caught:
+        feed.state_copy("deals", 10, lambda: None)
+    assert caught.value.details[0]["parameter"] == "kind"
+    feed.close()
+
+
 def test_account_state_waits_a_bounded_time_for_a_busy_loop(session: mtdata.Session):
     feed = LiveFeed(session)
     feed.attach(ACCOUNT, print)
