@@ -34,7 +34,8 @@ thread went over the feed is reported too (DevTools' task, script, layout and st
 which hold back every update arriving meanwhile).
 
 Run: ``python -m benchmarks.bench_panels`` (``--seconds N`` or ``MTDATA_BENCH_PANELS_SECONDS`` for a
-shorter feed; ``--no-browser`` for the first part only; ``--market`` for the market panels). Targets: panels
+shorter feed; ``--no-browser`` for the first part only; ``--market`` for the market panels; ``--trace FILE`` to
+save Chromium's performance trace of the panels' feed). Targets: panels
 < 15% of one core, <= 10 comm messages per panel per second, last price shown within 200 ms.
 """
 
@@ -290,6 +291,26 @@ def summary(mode: str, baseline: Phase, panels: Phase, shown: dict[str, list[tup
     report(f"panels, {mode}: symbols whose last price was never shown", missing, "", 0, higher_is_better=False)
 
 
+def delivery(kernel: dict[str, list[tuple[float, float]]], page: dict[str, list[tuple[float, float]]],
+             fed: dict[str, Any]) -> None:  # fmt: skip
+    """Split the browser's wait in two: the kernel's own bound (from its redraws, as with no browser) and the delay
+    from a redraw in the kernel to the page showing that price (iopub, Voila's server, websocket, the page)."""
+    bounds, _, _ = waits(kernel, fed)
+    if bounds:
+        report("panels, browser:   the kernel's redraws within (worst)", max(bounds), "ms")
+    delays = []
+    for symbol, rows in page.items():
+        first: dict[float, float] = {}
+        for at, price in kernel.get(symbol, []):
+            first.setdefault(price, at)
+        delays += [at - first[price] for at, price in rows if price in first]
+    if len(delays) >= 2:
+        cuts = statistics.quantiles(delays, n=100)
+        report("panels, browser:   kernel redraw to page, median", cuts[49], "ms")
+        report("panels, browser:   kernel redraw to page, p99", cuts[98], "ms")
+        report("panels, browser:   kernel redraw to page, worst", max(delays), "ms")
+
+
 def page_summary(busy: dict[str, Any], seconds: float) -> None:
     """Where the page's main thread went over the feed: tasks, scripts, layout, style (DevTools), long tasks."""
     for name in panels_browser.MAIN_THREAD:
@@ -300,7 +321,7 @@ def page_summary(busy: dict[str, Any], seconds: float) -> None:
         report("panels, browser: page tasks over 50 ms, longest", max(long), "ms")
 
 
-async def run(seconds: float, browser: bool, layout: str) -> None:
+async def run(seconds: float, browser: bool, layout: str, trace: Path | None = None) -> None:
     """Both runs (the browser one when chromium, Playwright and Voila are there), figures printed."""
     disable_client_sigint_handler()
     with feed_sandbox() as box, tempfile.TemporaryDirectory(prefix="mtdata-bench-panels-") as temp:
@@ -319,20 +340,22 @@ async def run(seconds: float, browser: bool, layout: str) -> None:
             folder = base / "voila"
             folder.mkdir()
             driver = Driver(box, control, folder, seconds, layout)
-            baseline, panels, shown, busy = await panels_browser.run(driver, base, kernel_env(base), CELLS)
-            summary("browser", baseline, panels, {s: [(at, market_ms(t, at + panels.fed["offsetMs"])) for at, t in
-                                                      rows] for s, rows in shown.items()})  # fmt: skip
+            baseline, panels, shown, busy = await panels_browser.run(driver, base, kernel_env(base), CELLS, trace)
+            page = {s: [(at, market_ms(t, at + panels.fed["offsetMs"])) for at, t in rows] for s, rows in shown.items()}
+            summary("browser", baseline, panels, page)
             page_summary(busy, panels.seconds)
+            delivery(kernel_shown(panels.after), page, panels.fed)
 
 
 def main() -> None:
     """Run the benchmark: ``--seconds N`` (default 30, or MTDATA_BENCH_PANELS_SECONDS), ``--no-browser``,
-    ``--market`` (five market panels instead of the dashboard)."""
+    ``--market`` (five market panels instead of the dashboard), ``--trace FILE`` (Chromium's trace, JSON)."""
     seconds = float(os.environ.get("MTDATA_BENCH_PANELS_SECONDS", SECONDS))
     if "--seconds" in sys.argv:
         seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
     layout = "market" if "--market" in sys.argv else "dashboard"
-    asyncio.run(run(seconds, browser="--no-browser" not in sys.argv, layout=layout))
+    trace = Path(sys.argv[sys.argv.index("--trace") + 1]) if "--trace" in sys.argv else None
+    asyncio.run(run(seconds, browser="--no-browser" not in sys.argv, layout=layout, trace=trace))
 
 
 if __name__ == "__main__":

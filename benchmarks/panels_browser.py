@@ -50,6 +50,8 @@ PROBE = """() => {
   new PerformanceObserver(list => { for (const task of list.getEntries()) long.push(task.duration) })
     .observe({type: "longtask"})
 }"""
+#: What a ``--trace`` records: the page's tasks, scripts, style, layout and paint (DevTools' Performance panel).
+TRACE_CATEGORIES = ("devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "toplevel")
 #: Chromium's main-thread time by kind (DevTools ``Performance.getMetrics``, seconds), read over the panels' feed.
 MAIN_THREAD = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 
@@ -109,10 +111,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 async def run(
-    driver: Any, base: Path, env: dict[str, str], cells: list[str]
+    driver: Any, base: Path, env: dict[str, str], cells: list[str], trace: Path | None = None
 ) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
     """Both feeds into the kernel of a Voila page open in chromium: baseline, panels, what the page showed, and
-    where the page's main thread went over the panels' feed (:data:`MAIN_THREAD` seconds, long tasks' ms)."""
+    where the page's main thread went over the panels' feed (:data:`MAIN_THREAD` seconds, long tasks' ms); with
+    ``trace``, Chromium's performance trace of the panels' feed is written there (open it in DevTools)."""
     from playwright.async_api import async_playwright
 
     root = base / "notebooks"
@@ -143,7 +146,11 @@ async def run(
             devtools = await page.context.new_cdp_session(page)
             await devtools.send("Performance.enable")
             before = await main_thread(devtools)
+            if trace is not None:
+                await browser.start_tracing(page=page, path=str(trace), categories=list(TRACE_CATEGORIES))
             panels = await driver.phase()
+            if trace is not None:
+                await browser.stop_tracing()
             after = await main_thread(devtools)
             shown = await page.evaluate("() => window.mtdataShown")
             busy = {name: after[name] - before[name] for name in MAIN_THREAD}
