@@ -4,8 +4,8 @@ The foundations, used by every panel:
 
 - :class:`Throttle` (``throttle.py``): any number of updates from any thread become at most ``rate``
   redraws per second (by default :data:`DEFAULT_RATE`, 10, for the ticker, an HTML widget, and
-  :data:`CHART_RATE`, 3, for the Bokeh panels: one Bokeh patch is 3 comm messages), run on the kernel's
-  thread, none while nothing changes.
+  :data:`CHART_RATE`, 3, for the Bokeh charts: one Bokeh patch is 3 comm messages, and :data:`MIXED_RATE`, 2,
+  for Bokeh panels with HTML text: figures, totals), run on the kernel's thread, none while nothing changes.
 - :class:`Window` (``window.py``): a bounded rollover window of columns (closed rows streamed, the forming
   row patched in place) mirrored into a Bokeh ``ColumnDataSource`` with one small message per redraw.
 - :class:`LivePanel` (``view.py``): the base of every panel (throttled ``redraw()``, ``close()`` and its
@@ -37,7 +37,7 @@ from .feed import LiveFeed, Stream
 from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel
 from .order_ticket import OrderTicket
-from .throttle import CHART_RATE, DEFAULT_RATE, Throttle
+from .throttle import CHART_RATE, DEFAULT_RATE, MIXED_RATE, Throttle
 from .trade_tables import OrdersPanel, PositionsPanel
 from .view import HtmlPanel, LivePanel, Panel, load_bokehjs
 from .window import Window
@@ -45,6 +45,7 @@ from .window import Window
 __all__ = [
     "CHART_RATE",
     "DEFAULT_RATE",
+    "MIXED_RATE",
     "AccountPanel",
     "BookPanel",
     "CandlesPanel",

@@ -14,12 +14,12 @@ import html
 import time
 from typing import TYPE_CHECKING, Any
 
-from bokeh.layouts import column
-from bokeh.models import CrosshairTool, Div, HoverTool
+import ipywidgets
+from bokeh.models import CrosshairTool, HoverTool
 from bokeh.plotting import figure
 
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .throttle import CHART_RATE
+from .throttle import MIXED_RATE
 from .view import Panel
 from .window import Window
 
@@ -54,24 +54,25 @@ def figures_html(values: dict[str, Any]) -> str:
     """The figures as a one-row HTML table (— where the terminal has no value, e.g. no margin level)."""
     head = "".join(f"<th>{name.replace('_', ' ')}</th>" for name, _key in FIGURES)
     cells = "".join(f"<td class='mtdata-{name}'>{_cell(name, values.get(name))}</td>" for name, _key in FIGURES)
-    return f"{STYLE}<table class='mtdata-account'><tr>{head}</tr><tr>{cells}</tr></table>"
+    return f"<table class='mtdata-account'><tr>{head}</tr><tr>{cells}</tr></table>"
 
 
 class AccountPanel(Panel):
     """Balance, equity, margin, free margin, margin level and currency, live, and the equity curve below."""
 
-    def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = CHART_RATE) -> None:
+    def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = MIXED_RATE) -> None:
         self._session = session
         self._shown: dict[str, Any] = {}
         self.window = Window(("time", "equity", "balance"), rollover=rollover)
         self.window.source.name = "equity"
-        self.figures = Div(text=figures_html({}), name="account_figures")
+        self.figures = ipywidgets.HTML(figures_html({}))
+        self.figures.add_class("mtdata-account-figures")
         chart = figure(height=240, width=700, x_axis_type="datetime", title="equity", name="equity_chart")
         chart.line("time", "equity", source=self.window.source, color="#1565c0", legend_label="equity")
         chart.step("time", "balance", source=self.window.source, color="#757575", mode="after", legend_label="balance")
         chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("equity", "@equity{0,0.00}"), ("balance", "@balance")]))
         chart.legend.location = "top_left"
-        super().__init__(column(self.figures, chart), title="account", rate=rate)
+        super().__init__(chart, title="account", rate=rate, above=[self.figures], style=STYLE)
         self._copy = feed.state_copy("account", self.rate, self.changed)
         self.on_close(self._copy.close)
         self._listen_all(feed, [(ACCOUNT, self._event)])
@@ -95,7 +96,7 @@ class AccountPanel(Panel):
             return
         values = {name: info.get(key) for name, key in FIGURES}
         if values != self._shown:
-            self.figures.text = figures_html(values)
+            self.figures.value = figures_html(values)
             self._shown = values
         if values["equity"] is not None:
             sample = {"time": [time.time() * 1000], "equity": [values["equity"]], "balance": [values["balance"]]}

@@ -16,7 +16,7 @@ from .feed import LiveFeed
 from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel, symbol_list
 from .order_ticket import OrderTicket
-from .throttle import CHART_RATE, DEFAULT_RATE
+from .throttle import CHART_RATE, DEFAULT_RATE, MIXED_RATE
 from .trade_tables import OrdersPanel, PositionsPanel
 from .view import LivePanel
 
@@ -30,7 +30,8 @@ class PanelFactory:
     """Makes live panels of a session: ``s.panel.ticker(["EURUSD"])``, ``s.panel.candles("EURUSD", "1m")`` …
 
     ``rate`` is the most redraws per second of a panel: :data:`DEFAULT_RATE` (10) for the ticker (one comm message
-    per redraw), :data:`CHART_RATE` (3) for the Bokeh panels (three comm messages per redraw).
+    per redraw), :data:`CHART_RATE` (3) for the Bokeh charts (three comm messages per redraw), :data:`MIXED_RATE`
+    (2) for the account, positions, orders and latency panels (a Bokeh patch and HTML text: four or five).
     """
 
     def __init__(self, session: Session) -> None:
@@ -72,20 +73,20 @@ class PanelFactory:
         return self._keep(BookPanel(self.feed, symbol, rate=rate))
 
     def latency(
-        self, *, every: float = 1.0, window: str = "1h", rollover: int = 600, rate: float = CHART_RATE
+        self, *, every: float = 1.0, window: str = "1h", rollover: int = 600, rate: float = MIXED_RATE
     ) -> LatencyPanel:
         """The session's latency percentiles (a table), client-side p50/p95 over time and the connection's health."""
         return self._keep(LatencyPanel(self._session, every=every, window=window, rollover=rollover, rate=rate))
 
-    def positions(self, symbol: str | None = None, *, rate: float = CHART_RATE) -> PositionsPanel:
+    def positions(self, symbol: str | None = None, *, rate: float = MIXED_RATE) -> PositionsPanel:
         """Open positions (of ``symbol``, or all) with floating profit, live; "Close selected" and "Close all"."""
         return self._keep(PositionsPanel(self._session, self.feed, symbol, rate=rate))
 
-    def orders(self, symbol: str | None = None, *, rate: float = CHART_RATE) -> OrdersPanel:
+    def orders(self, symbol: str | None = None, *, rate: float = MIXED_RATE) -> OrdersPanel:
         """Pending orders (of ``symbol``, or all), live; "Cancel selected" and "Cancel all"."""
         return self._keep(OrdersPanel(self._session, self.feed, symbol, rate=rate))
 
-    def account(self, *, rollover: int = 3000, rate: float = CHART_RATE) -> AccountPanel:
+    def account(self, *, rollover: int = 3000, rate: float = MIXED_RATE) -> AccountPanel:
         """Balance, equity, margin, free margin and margin level, with the equity curve (``rollover`` points)."""
         return self._keep(AccountPanel(self._session, self.feed, rollover=rollover, rate=rate))
 
@@ -93,16 +94,17 @@ class PanelFactory:
         """Five panels in one widget: a ticker of ``symbols``, candles of the first, account, positions, latency.
 
         ``rate``: the most redraws per second of every panel; by default each panel's own (the ticker
-        :data:`DEFAULT_RATE`, the Bokeh panels :data:`CHART_RATE`: at most 10 comm messages per panel per second).
+        :data:`DEFAULT_RATE`, candles :data:`CHART_RATE`, the others :data:`MIXED_RATE`: at most 10 comm messages
+        per panel per second).
         """
         names = symbol_list(symbols)
-        ticker_rate, chart_rate = (DEFAULT_RATE, CHART_RATE) if rate is None else (rate, rate)
+        given = {} if rate is None else {"rate": rate}
         makers = {
-            "ticker": lambda: self.ticker(names, rate=ticker_rate),
-            "account": lambda: self.account(rate=chart_rate),
-            "candles": lambda: self.candles(names[0], timeframe, rate=chart_rate),
-            "positions": lambda: self.positions(rate=chart_rate),
-            "latency": lambda: self.latency(rate=chart_rate),
+            "ticker": lambda: self.ticker(names, **given),
+            "account": lambda: self.account(**given),
+            "candles": lambda: self.candles(names[0], timeframe, **given),
+            "positions": lambda: self.positions(**given),
+            "latency": lambda: self.latency(**given),
         }
         return Dashboard.build(makers, [["ticker", "account"], ["candles"], ["positions"], ["latency"]])
 

@@ -15,13 +15,13 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bokeh.layouts import column
-from bokeh.models import Div, HoverTool
+import ipywidgets
+from bokeh.models import HoverTool
 from bokeh.plotting import figure
 
 from ..client import checks
 from ..client.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
-from .throttle import CHART_RATE
+from .throttle import MIXED_RATE
 from .view import Panel
 from .window import Window
 
@@ -85,10 +85,10 @@ def latency_table(latencies: dict[str, dict[str, Stats]], window: str) -> str:
             head = f"<td class='mtdata-kind'>{label}</td><td class='mtdata-kind'>{title}</td>"
             rows.append(f"<tr data-kind='{label}' data-latency='{title}'>{head}{cells}</tr>")
     if not rows:
-        return f"{LATENCY_STYLE}<p class='mtdata-latency'>no latency measured in the last {window} yet</p>"
+        return f"<p class='mtdata-latency'>no latency measured in the last {window} yet</p>"
     head = "".join(f"<th>{h}</th>" for h in ("kind", "latency", *STATISTICS))
     return (
-        f"{LATENCY_STYLE}<table class='mtdata-latency'><caption>latency (ms), last {window}</caption>"
+        f"<table class='mtdata-latency'><caption>latency (ms), last {window}</caption>"
         f"<tr>{head}</tr>{''.join(rows)}</table>"
     )
 
@@ -96,7 +96,7 @@ def latency_table(latencies: dict[str, dict[str, Stats]], window: str) -> str:
 def health_html(health: dict[str, Any], uptime: dict[str, float | None]) -> str:
     """One line of health: healthy or not (with the monitor's message), the flags, the uptime per window."""
     if not health:
-        return f"{LATENCY_STYLE}<div class='mtdata-health'>health: …</div>"
+        return "<div class='mtdata-health'>health: …</div>"
     good = bool(health.get("healthy"))
     flags = " · ".join(
         f"<span class='mtdata-{'ok' if health.get(key) else 'bad'}' data-flag='{key}'>"
@@ -110,7 +110,7 @@ def health_html(health: dict[str, Any], uptime: dict[str, float | None]) -> str:
     )
     times = ", ".join(f"{w} {'…' if v is None else f'{v:.1f}%'}" for w, v in uptime.items())
     return (
-        f"{LATENCY_STYLE}<div class='mtdata-health'>"
+        "<div class='mtdata-health'>"
         f"<b class='mtdata-{'ok' if good else 'bad'}' data-healthy='{str(good).lower()}'>"
         f"● {'healthy' if good else 'not healthy'}</b>: {html.escape(str(health.get('message', '')))}<br>"
         f"{flags}<br>uptime: {times}</div>"
@@ -146,7 +146,7 @@ class LatencyPanel(Panel):
         every: float = 1.0,
         window: str = "1h",
         rollover: int = 600,
-        rate: float = CHART_RATE,
+        rate: float = MIXED_RATE,
     ) -> None:
         checks.number("every", every, minimum=0.1, maximum=3600)
         checks.choice("window", window, WINDOWS)
@@ -161,8 +161,10 @@ class LatencyPanel(Panel):
         """How many times the monitors were read (for tests)."""
         self.window = Window(CHART_COLUMNS, rollover=rollover)
         self.window.source.name = "latency"
-        self.table = Div(text=latency_table({}, window), name="latency_table")
-        self.health = Div(text=health_html({}, {}), name="health")
+        self.table = ipywidgets.HTML(latency_table({}, window))
+        self.health = ipywidgets.HTML(health_html({}, {}))
+        self.table.add_class("mtdata-latency-table")
+        self.health.add_class("mtdata-health-line")
         chart = figure(
             height=220, width=700, x_axis_type="datetime", name="latency_chart",
             title=f"client-side latency (ms, last {window}): p50 solid, p95 dashed",
@@ -174,7 +176,8 @@ class LatencyPanel(Panel):
         chart.add_tools(HoverTool(tooltips=[("time", "@time{%T}"), *((k, f"@{k}_p50 / @{k}_p95") for k in CHARTED)],
                                   formatters={"@time": "datetime"}))  # fmt: skip
         chart.legend.location = "top_left"
-        super().__init__(column(self.health, self.table, chart), title="latency and health", rate=rate)
+        above = [self.health, self.table]
+        super().__init__(chart, title="latency and health", rate=rate, above=above, style=LATENCY_STYLE)
         self.on_close(self._stop)
         try:
             session.run(self._start(session.connection()))
@@ -193,9 +196,9 @@ class LatencyPanel(Panel):
         if reading is None:
             return
         if shown is None or reading.latencies != shown.latencies:
-            self.table.text = latency_table(reading.latencies, self.window_name)
+            self.table.value = latency_table(reading.latencies, self.window_name)
         if shown is None or (reading.health, reading.uptime) != (shown.health, shown.uptime):
-            self.health.text = health_html(reading.health, reading.uptime)
+            self.health.value = health_html(reading.health, reading.uptime)
         self._shown = reading
         self.window.apply()
 

@@ -20,9 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bokeh.embed import file_html
 from bokeh.models import LayoutDOM
-from bokeh.resources import INLINE
 from PIL import Image, ImageChops
 
 log = logging.getLogger("mtdata.live")
@@ -100,12 +98,6 @@ def stretches(layout: LayoutDOM) -> tuple[bool, bool]:
     return bool(modes & {"stretch_width", "stretch_both", "scale_width", "scale_both"}), bool(
         modes & {"stretch_height", "stretch_both", "scale_height", "scale_both"}
     )
-
-
-def render_png(layout: LayoutDOM, target: Path, browser: str, *, title: str = "", timeout: float = TIMEOUT) -> Path:
-    """Draw the Bokeh ``layout`` (its standalone HTML, BokehJS inline) with ``browser``: see :func:`render_page`."""
-    page = file_html(layout, INLINE, title=title, theme=None)
-    return render_page(page, target, browser, size=page_size(layout), stretch=stretches(layout), timeout=timeout)
 
 
 def render_page(

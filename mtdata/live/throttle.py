@@ -26,6 +26,10 @@ DEFAULT_RATE = 10.0
 #: jupyter_bokeh's front end takes as three comm messages (header, metadata, content), so 3 redraws a second are
 #: 9 messages a second, within a budget of 10 per panel; the forming candle still moves every third of a second.
 CHART_RATE = 3.0
+#: The default redraws per second of a Bokeh panel with HTML text beside its chart or table (the account's figures,
+#: a table's totals, latency percentiles): a redraw is a document patch (3 messages) and a text update (1 each),
+#: so 2 redraws a second are 8 to 10 messages.
+MIXED_RATE = 2.0
 
 
 def kernel_loop() -> asyncio.AbstractEventLoop:

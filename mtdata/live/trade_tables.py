@@ -19,14 +19,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
-from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, DataTable, DateFormatter, Div, NumberFormatter, TableColumn
+from bokeh.models import ColumnDataSource, DataTable, DateFormatter, NumberFormatter, TableColumn
 
 from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
-from .throttle import CHART_RATE, kernel_loop
+from .throttle import MIXED_RATE, kernel_loop
 from .view import Panel
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ class TradeTable(Panel):
         feed: LiveFeed,
         symbol: str | None = None,
         *,
-        rate: float = CHART_RATE,
+        rate: float = MIXED_RATE,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.symbol = checks.text("symbol", symbol, optional=True)
@@ -125,7 +124,8 @@ class TradeTable(Panel):
             height=220,
             name=f"{self.kind}_table",
         )
-        self.footer = Div(text=self.footer_text([]), name=f"{self.kind}_footer")
+        self.footer = ipywidgets.HTML(self.footer_text([]))
+        self.footer.add_class(f"mtdata-{self.kind}-footer")
         verb = self.verbs[0].capitalize()
         self.selected_button = ipywidgets.Button(description=f"{verb} selected", button_style="warning")
         self.all_button = ipywidgets.Button(description=f"{verb} all", button_style="danger")
@@ -138,13 +138,7 @@ class TradeTable(Panel):
         self.status.add_class(f"mtdata-{self.kind}-status")
         controls = ipywidgets.HBox([*self._buttons, self.status])
         title = f"{self.kind} {self.symbol}" if self.symbol else self.kind
-        layout = column(self.table, self.footer)
-        try:
-            super().__init__(layout, title=title, rate=rate, controls=[controls], loop=self._loop)
-        except BaseException:  # e.g. a bad rate: the controls made above must not stay open
-            for widget in (*self._buttons, self.status, controls):
-                widget.close()
-            raise
+        super().__init__(self.table, title=title, rate=rate, below=[self.footer], controls=[controls], loop=self._loop)
         self.on_close(self._stop_action)
         self._copy = feed.state_copy(self.kind, self.rate, self.changed)
         self.on_close(self._copy.close)
@@ -240,8 +234,8 @@ class TradeTable(Panel):
         if indices != list(self.source.selected.indices):
             self.source.selected.indices = indices
         footer = self.footer_text(records)
-        if footer != self.footer.text:
-            self.footer.text = footer
+        if footer != self.footer.value:
+            self.footer.value = footer
 
     def _data(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         fields = [f for f, _title, _fmt in self.columns] + self._extra_fields()

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from html import escape
@@ -157,11 +158,16 @@ class LivePanel(ipywidgets.VBox):
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        checks.text("title", title)
-        self._title = title
-        self._throttle = Throttle(self._flush, rate=rate, loop=loop)
-        self._closers: list[Callable[[], Any]] = []
-        super().__init__(children=[self._make_view(), *controls])
+        try:
+            checks.text("title", title)
+            self._title = title
+            self._throttle = Throttle(self._flush, rate=rate, loop=loop)
+            self._closers: list[Callable[[], Any]] = []
+            super().__init__(children=[self._make_view(), *controls])
+        except BaseException:  # e.g. a bad rate: the widgets given must not stay open
+            for widget in (*controls, *self._texts()):
+                close_tree(widget)
+            raise
         self._closed = False
 
     @property
@@ -240,6 +246,10 @@ class LivePanel(ipywidgets.VBox):
             self.close()
             raise
 
+    def _texts(self) -> tuple[ipywidgets.Widget, ...]:
+        """Widgets a subclass made for the view before this base was built (closed if building fails)."""
+        return ()
+
     def _make_view(self) -> ipywidgets.Widget:
         """The widget showing the panel (made once, after the throttle)."""
         raise NotImplementedError
@@ -258,9 +268,14 @@ class LivePanel(ipywidgets.VBox):
 
 
 class Panel(LivePanel):
-    """A live Bokeh layout (plus optional ipywidgets ``controls`` below it) updated at most ``rate`` times a second.
+    """A live Bokeh layout updated at most ``rate`` times a second, with HTML texts ``above`` and ``below`` it
+    (``ipywidgets.HTML``; ``style``, a ``<style>`` block for them, is sent once) and ipywidgets ``controls`` last.
 
     Each redraw's Bokeh changes travel as one document patch (three comm messages): hence :data:`CHART_RATE`.
+    Text that changes with the market (figures, totals) belongs in ``above`` / ``below``, not in a Bokeh ``Div``:
+    BokehJS rebuilds a changed ``Div`` and lays its whole document out again (style recalculation, tasks long
+    enough to hold back every other update on the page), while an HTML widget's update is one comm message and
+    one ``innerHTML``. Snapshots include the texts.
     """
 
     def __init__(
@@ -269,13 +284,24 @@ class Panel(LivePanel):
         *,
         title: str = "mtdata panel",
         rate: float = CHART_RATE,
+        above: Sequence[ipywidgets.HTML] = (),
+        below: Sequence[ipywidgets.HTML] = (),
+        style: str = "",
         controls: Sequence[ipywidgets.Widget] = (),
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         if not isinstance(layout, LayoutDOM):
             raise checks.fail("layout", "must be a Bokeh layout or figure", layout)
-        self._layout = layout
+        for name, texts in (("above", above), ("below", below)):
+            if not all(isinstance(text, ipywidgets.HTML) for text in texts):
+                raise checks.fail(name, "must be ipywidgets.HTML widgets", texts)
+        if not isinstance(style, str):
+            raise checks.fail("style", "must be a string", style)
+        self._layout, self._above, self._below, self._style = layout, tuple(above), tuple(below), style
         super().__init__(title=title, rate=rate, controls=controls, loop=loop)
+
+    def _texts(self) -> tuple[ipywidgets.Widget, ...]:
+        return (*self._above, *self._below)
 
     @property
     def layout_model(self) -> LayoutDOM:
@@ -286,17 +312,27 @@ class Panel(LivePanel):
         load_bokehjs()
         self._bokeh = _BokehWidget(self._layout)
         self._bokeh.observe(self._view_count_changed, names="_view_count")
-        return self._bokeh
+        style = [ipywidgets.HTML(self._style)] if self._style else []
+        parts = [*style, *self._above, self._bokeh, *self._below]
+        return self._bokeh if len(parts) == 1 else ipywidgets.VBox(parts)
 
     def _flush(self) -> None:
         with self._bokeh.batch():
             self.redraw()
 
     def _page(self) -> str:
-        return file_html(self._layout, INLINE, title=self._title, theme=None)
+        page = file_html(self._layout, INLINE, title=self._title, theme=None)
+        above = self._style + "".join(text.value for text in self._above)
+        below = "".join(text.value for text in self._below)
+        opening = re.compile(r"<body[^>]*>").search(page, max(page.rfind("</head>"), 0))  # (BokehJS inline says <body)
+        closing = page.rfind("</body>")
+        if opening is None or closing < 0:  # (Bokeh's page template has both)
+            return page
+        return page[: opening.end()] + above + page[opening.end() : closing] + below + page[closing:]
 
     def _picture(self, target: Path, browser: str) -> None:
-        png.render_png(self._layout, target, browser, title=self._title)
+        size, stretch = png.page_size(self._layout), png.stretches(self._layout)
+        png.render_page(self._page(), target, browser, size=size, stretch=stretch)
 
     def _view_count_changed(self, change: dict[str, Any]) -> None:
         if self._closed or (change["new"] or 0) <= (change["old"] or 0):

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import ipywidgets
@@ -94,7 +95,7 @@ async def test_positions_follow_buys_prices_and_closes(s: mtdata.Session, fronte
 
     await until(follows)
     assert panel.total_profit() == round(sum(panel.source.data["profit"]), 2)
-    assert f"{panel.total_profit():+,.2f}" in panel.footer.text and "2 positions" in panel.footer.text
+    assert f"{panel.total_profit():+,.2f}" in panel.footer.value and "2 positions" in panel.footer.value
     colors = dict(zip(panel.source.data["profit"], panel.source.data["profit_color"], strict=True))
     assert all((color == "#b71c1c") == (profit < 0) for profit, color in colors.items())
     frontend.show(panel._bokeh, 1)  # a browser view connects: it gets the rows shown
@@ -123,7 +124,7 @@ async def test_close_selected_acts_on_the_rows_the_browser_selected(s: mtdata.Se
     assert await finish(panel) == f"2 positions closed: {ids[1]}, {ids[2]}."
     assert enabled(panel)
     await until(lambda: panel.ids == [ids[3]])
-    assert panel.selected == [] and "1 position," in panel.footer.text
+    assert panel.selected == [] and "1 position," in panel.footer.value
     panel.selected_button.click()
     assert panel.message == "Select the positions to close first."
     panel.close()
@@ -138,7 +139,7 @@ async def test_close_all_closes_the_positions_shown(s: mtdata.Session, frontend:
     eurusd.all_button.click()
     assert await finish(eurusd) == f"2 positions closed: {closing[0]}, {closing[1]}."
     await until(lambda: eurusd.ids == [] and every.ids == [kept])
-    assert "0 positions" in eurusd.footer.text and "+0.00" in eurusd.footer.text
+    assert "0 positions" in eurusd.footer.value and "+0.00" in eurusd.footer.value
     every.all_button.click()
     assert await finish(every) == f"1 position closed: {kept}."
     await until(lambda: every.ids == [])
@@ -199,7 +200,7 @@ async def test_orders_panel_shows_pending_orders_and_cancels_them(s: mtdata.Sess
     data = panel.source.data
     assert data["type"] == ["buy limit", "sell stop", "sell limit"] and data["volume"] == [0.1, 0.2, 0.1]
     assert data["stopLoss"][1] == round(bid - 0.01, 5) and all(t > 0 for t in data["time"])
-    assert "3 pending orders" in panel.footer.text
+    assert "3 pending orders" in panel.footer.value
     await until(lambda: panel.source.data["currentPrice"][0] != data["currentPrice"][0])  # follows the market
 
     browser_selects(panel, [1])
@@ -232,7 +233,7 @@ async def test_account_panel_matches_the_account_and_keeps_a_bounded_equity_curv
     assert len(panel.window) == 5
     s.close_all()
     await until(lambda: panel.values()["margin"] == 0 and matches())
-    assert "<td class='mtdata-margin_level'>—</td>" in panel.figures.text  # flat: no margin level
+    assert "<td class='mtdata-margin_level'>—</td>" in panel.figures.value  # flat: no margin level
     panel.close()
 
 
@@ -271,6 +272,20 @@ async def test_redraws_read_a_copy_and_never_wait_for_a_busy_session_loop(
         blocked.join()
     s.close(opened)
     await until(lambda: positions.ids == [])  # copies resume with the loop
+    positions.close()
+    account.close()
+
+
+async def test_snapshots_hold_the_figures_above_and_the_totals_below(
+    s: mtdata.Session, frontend: Frontend, tmp_path: Path
+):
+    positions, account = PositionsPanel(s, s.panel.feed, rate=50), AccountPanel(s, s.panel.feed, rate=50)
+    s.buy("EURUSD", 0.1)
+    await until(lambda: "1 position," in positions.footer.value and account.values().get("margin", 0) > 0)
+    page = positions.snapshot(tmp_path / "positions.html").read_text(encoding="utf-8")
+    assert page.index("data-root-id") < page.index(positions.footer.value) < page.rindex("</body>")
+    page = account.snapshot(tmp_path / "account.html").read_text(encoding="utf-8")
+    assert page.index("</head>") < page.index(account.figures.value) < page.index("data-root-id")
     positions.close()
     account.close()
 
@@ -314,7 +329,7 @@ async def test_bad_arguments_are_refused_before_anything_is_attached(s: mtdata.S
         OrdersPanel(s, s.panel.feed, rate=0)
     made = [frontend.sent(comm_id) for comm_id in set(frontend.logs) - opened]
     controls = [log for log in made if log[0][1]["state"]["_model_name"] in ("ButtonModel", "HTMLModel", "HBoxModel")]
-    assert len(controls) == 4 and all(log[-1][0] == "comm_close" for log in controls)  # closed again
+    assert len(controls) == 5 and all(log[-1][0] == "comm_close" for log in controls)  # closed again, footer too
     with pytest.raises(ValidationException):
         AccountPanel(s, s.panel.feed, rollover=0)
     assert ACCOUNT not in s.panel.feed.streams

@@ -14,6 +14,7 @@ from mtdata.errors import ValidationException
 from mtdata.live import (
     CHART_RATE,
     DEFAULT_RATE,
+    MIXED_RATE,
     AccountPanel,
     CandlesPanel,
     Dashboard,
@@ -62,8 +63,8 @@ async def test_dashboard_lays_out_five_live_panels_on_one_feed_and_closes_them_a
     }
     assert len(listeners_of(session)) == 1
     rates = {name: panel.rate for name, panel in board.panels.items()}  # at most 10 comm messages per panel a second
-    assert rates == {"ticker": DEFAULT_RATE, "account": CHART_RATE, "candles": CHART_RATE, "positions": CHART_RATE,
-                     "latency": CHART_RATE}  # fmt: skip
+    assert rates == {"ticker": DEFAULT_RATE, "account": MIXED_RATE, "candles": CHART_RATE, "positions": MIXED_RATE,
+                     "latency": MIXED_RATE}  # fmt: skip
     ticker = board["ticker"]
     assert isinstance(ticker, TickerPanel)
     await until(lambda: set(ticker.values()) == {"EURUSD", "GBPUSD"})

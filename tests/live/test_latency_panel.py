@@ -41,16 +41,16 @@ async def test_the_panel_shows_percentiles_health_and_a_chart_row_per_change(
         return reading is not None and bool(reading.latencies["price"]["clientLatency"]["count"])
 
     await until(price_measured)
-    await until(lambda: "data-kind='price'" in panel.table.text)
+    await until(lambda: "data-kind='price'" in panel.table.value)
     reading = panel.reading
     assert reading is not None
     assert any(kind.startswith("request:") for kind in reading.latencies)  # the subscribe request, at least
     assert reading.health["connected"] and reading.health["synchronized"]
     assert set(reading.uptime) == {"5m", "1h", "1d", "1w"}
-    await until(lambda: "data-healthy=" in panel.health.text)
-    assert "✓ connected" in panel.health.text and "uptime: 5m" in panel.health.text
+    await until(lambda: "data-healthy=" in panel.health.value)
+    assert "✓ connected" in panel.health.value and "uptime: 5m" in panel.health.value
     for statistic in ("p50", "p95", "p98", "count"):
-        assert f"<th>{statistic}</th>" in panel.table.text
+        assert f"<th>{statistic}</th>" in panel.table.value
 
     # prices keep moving the percentiles: the chart gets a row per change, the browser sees the same rows
     await until(lambda: len(panel.window.source.data["time"]) >= 2)
@@ -58,7 +58,7 @@ async def test_the_panel_shows_percentiles_health_and_a_chart_row_per_change(
     assert tuple(data) == CHART_COLUMNS
     assert all(b > a for a, b in zip(data["time"], data["time"][1:], strict=False))
     assert data["price_p50"][-1] == pytest.approx(float(panel.reading.latencies["price"]["clientLatency"]["p50"]))
-    widget = panel.children[0]
+    widget = panel._bokeh
     frontend.show(widget, views=1)
     assert rendered_source(widget, "latency")["time"][-1] == panel.window.source.data["time"][-1]
 
@@ -77,7 +77,7 @@ async def test_nothing_changing_means_polls_but_no_redraws(frontend: Frontend):
         redraws, polls = panel.redraws, panel.polls
         await until(lambda: panel.polls >= polls + 10)
         assert panel.redraws <= redraws + 1  # at most an uptime sample (taken 1 to 60 s after connecting)
-        assert "no latency measured" in panel.table.text or "data-kind=" in panel.table.text
+        assert "no latency measured" in panel.table.value or "data-kind=" in panel.table.value
         panel.close()
         assert latency_tasks(quiet) == 0
 
@@ -85,7 +85,9 @@ async def test_nothing_changing_means_polls_but_no_redraws(frontend: Frontend):
 async def test_a_snapshot_holds_the_table_and_the_health(session: mtdata.Session, frontend: Frontend, tmp_path: Path):
     panel = LatencyPanel(session, rate=0.2)
     page = panel.snapshot(tmp_path / "latency.html").read_text(encoding="utf-8")
-    assert "mtdata-latency" in page and "mtdata-health" in page
+    body = page[page.index("<body", page.index("</head>")) :]  # the texts (HTML widgets) are in the page's body
+    assert body.index(panel.health.value) < body.index(panel.table.value) < body.index("data-root-id")
+    assert body.count(".mtdata-latency{") == 1  # the style sheet once
     panel.close()
 
 
