@@ -177,7 +177,8 @@ class BookPanel(Panel):
         self.depth = ColumnDataSource(data=depth, name="depth")
         table = DataTable(
             source=self.ladder,
-            columns=[TableColumn(field=name, title=name) for name in BOOK_COLUMNS],
+            columns=[TableColumn(field=name, title=name, width=360 // len(BOOK_COLUMNS)) for name in BOOK_COLUMNS],
+            autosize_mode="none",  # fixed widths: the page does not re-measure the columns at every book
             width=360,
             height=320,
             index_position=None,

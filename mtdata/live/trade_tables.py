@@ -54,6 +54,11 @@ PRICES = (
     ("takeProfit", "TP", PRICE),
 )
 
+#: Column widths (px). Fixed widths (``autosize_mode="none"``): with Bokeh's default the page re-measures and
+#: restyles every column at each update of the rows.
+WIDTHS = {"id": 90, "symbol": 70, "type": 85, "volume": 60, "openPrice": 90, "currentPrice": 90, "stopLoss": 80,
+          "takeProfit": 80, "swap": 70, "profit": 90, "time": 150}  # fmt: skip
+
 
 def _number(value: Any) -> float:
     return NAN if value is None else float(value)
@@ -117,7 +122,8 @@ class TradeTable(Panel):
         self.source = ColumnDataSource(data=self._data([]), name=self.kind)
         self.table = DataTable(
             source=self.source,
-            columns=[TableColumn(field=f, title=t, **({"formatter": fm()} if fm else {})) for f, t, fm in self.columns],
+            columns=[self._column(*column) for column in self.columns],
+            autosize_mode="none",
             selectable="checkbox",
             index_position=None,
             width=860,
@@ -236,6 +242,11 @@ class TradeTable(Panel):
         footer = self.footer_text(records)
         if footer != self.footer.value:
             self.footer.value = footer
+
+    @staticmethod
+    def _column(field: str, title: str, formatter: Callable[[], Any] | None) -> TableColumn:
+        formatted = {"formatter": formatter()} if formatter else {}
+        return TableColumn(field=field, title=title, width=WIDTHS[field], **formatted)
 
     def _data(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         fields = [f for f, _title, _fmt in self.columns] + self._extra_fields()
