@@ -4,7 +4,7 @@ The foundations, used by every panel:
 
 - :class:`Throttle` (``throttle.py``): any number of updates from any thread become at most ``rate``
   redraws per second (by default :data:`DEFAULT_RATE`, 10, for the ticker, an HTML widget, and
-  :data:`CHART_RATE`, 3, for the Bokeh charts: one Bokeh patch is 3 comm messages, and :data:`MIXED_RATE`, 2,
+  :data:`CHART_RATE`, 2.5, for the Bokeh charts: one Bokeh patch is 3 comm messages, and :data:`MIXED_RATE`, 2,
   for Bokeh panels with HTML text: figures, totals), run on the kernel's thread, none while nothing changes.
 - :class:`Window` (``window.py``): a bounded rollover window of columns (closed rows streamed, the forming
   row patched in place) mirrored into a Bokeh ``ColumnDataSource`` with one small message per redraw.

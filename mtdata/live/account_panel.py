@@ -4,8 +4,8 @@ It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account informat
 prices packet move the equity); the account information is copied on the session's loop at the panel's rate
 (a :class:`~mtdata.live.feed.StateCopy`); each redraw shows the latest copy, rewrites the figures when they
 changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
-:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 3 redraws a second while prices stream,
-about a quarter of an hour).
+:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 2 redraws a second while prices stream,
+25 minutes).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class PanelFactory:
     """Makes live panels of a session: ``s.panel.ticker(["EURUSD"])``, ``s.panel.candles("EURUSD", "1m")`` …
 
     ``rate`` is the most redraws per second of a panel: :data:`DEFAULT_RATE` (10) for the ticker (one comm message
-    per redraw), :data:`CHART_RATE` (3) for the Bokeh charts (three comm messages per redraw), :data:`MIXED_RATE`
+    per redraw), :data:`CHART_RATE` (2.5) for the Bokeh charts (three comm messages per redraw), :data:`MIXED_RATE`
     (2) for the account, positions, orders and latency panels (a Bokeh patch and HTML text: four or five).
     """
 

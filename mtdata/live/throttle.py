@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable
 
@@ -22,13 +23,13 @@ log = logging.getLogger("mtdata.live")
 
 #: The default redraws per second of a panel whose redraw is one comm message (the ticker: an ipywidgets state update).
 DEFAULT_RATE = 10.0
-#: The default redraws per second of a Bokeh panel (charts, tables): one redraw is one Bokeh document patch, which
-#: jupyter_bokeh's front end takes as three comm messages (header, metadata, content), so 3 redraws a second are
-#: 9 messages a second, within a budget of 10 per panel; the forming candle still moves every third of a second.
-CHART_RATE = 3.0
+#: The default redraws per second of a Bokeh chart panel: one redraw is one Bokeh document patch, which
+#: jupyter_bokeh's front end takes as three comm messages (header, metadata, content), so 2.5 redraws a second
+#: (every fourth frame of :data:`FRAME`) are 7.5 messages a second, within a budget of 10 per panel.
+CHART_RATE = 2.5
 #: The default redraws per second of a Bokeh panel with HTML text beside its chart or table (the account's figures,
 #: a table's totals, latency percentiles): a redraw is a document patch (3 messages) and a text update (1 each),
-#: so 2 redraws a second are 8 to 10 messages.
+#: so 2 redraws a second (every fifth frame) are 8 to 10 messages.
 MIXED_RATE = 2.0
 
 
@@ -43,15 +44,38 @@ def kernel_loop() -> asyncio.AbstractEventLoop:
         ) from None
 
 
+#: The frame of aligned throttles (the ticker's interval at :data:`DEFAULT_RATE`): their flushes fall on the same
+#: instants of a loop's clock, so one panel's redraw never lands in the middle of another's.
+FRAME = 1.0 / DEFAULT_RATE
+#: The phase of Bokeh panels in a frame: just after the HTML panels (phase 0), so a page applies the ticker's
+#: update first and draws the charts' patches after it, well before the next frame's update arrives.
+CHART_PHASE = 0.005
+
+
 class Throttle:
-    """Runs ``flush`` on ``loop``'s thread at most ``rate`` times per second, once after any burst of pokes."""
+    """Runs ``flush`` on ``loop``'s thread at most ``rate`` times per second, once after any burst of pokes.
+
+    With a ``phase`` (seconds, below :data:`FRAME`) and an interval of at least a frame, flushes are aligned: each
+    falls on ``phase`` after a frame's start on the loop's clock, the first frame after the interval has passed
+    (so a rate is rounded down to 10, 5, 3.33, 2.5, 2 … per second). Panels of one kernel then redraw together,
+    in phase order, instead of at times that collide in the browser: a page's main thread drawing a chart holds
+    back every other update.
+    """
 
     def __init__(
-        self, flush: Callable[[], None], rate: float = DEFAULT_RATE, loop: asyncio.AbstractEventLoop | None = None
+        self,
+        flush: Callable[[], None],
+        rate: float = DEFAULT_RATE,
+        loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        phase: float | None = None,
     ) -> None:
         checks.number("rate", rate, minimum=0.1, maximum=1000)
+        if phase is not None:
+            checks.number("phase", phase, minimum=0, maximum=FRAME)
         self._flush = flush
         self._interval = 1.0 / rate
+        self._phase = phase if phase is not None and self._interval >= FRAME - 1e-9 else None
         self._loop = loop or kernel_loop()
         self._lock = threading.Lock()
         self._dirty = False
@@ -113,10 +137,12 @@ class Throttle:
         with self._lock:
             if self._closed or self._timer is not None:
                 return
-            delay = max(0.0, self._last + self._interval - self._loop.time())
-            self._timer = self._loop.call_later(delay, self._run)
+            when = max(self._loop.time(), self._last + self._interval)
+            if self._phase is not None:
+                when = self._phase + math.ceil((when - self._phase) / FRAME - 1e-6) * FRAME
+            self._timer = self._loop.call_at(when, self._run, when)
 
-    def _run(self) -> None:
+    def _run(self, slot: float | None = None) -> None:
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
@@ -125,7 +151,8 @@ class Throttle:
             if self._closed or not self._dirty:
                 return
             self._dirty = False
-            self._last = self._loop.time()
+            # aligned: the next interval counts from the frame due (a late timer must not skip a frame)
+            self._last = slot if slot is not None and self._phase is not None else self._loop.time()
         self.flushes += 1
         try:
             self._flush()

@@ -38,7 +38,7 @@ from jupyter_bokeh import BokehModel
 
 from ..client import checks
 from . import png
-from .throttle import CHART_RATE, DEFAULT_RATE, Throttle
+from .throttle import CHART_PHASE, CHART_RATE, DEFAULT_RATE, Throttle
 
 if TYPE_CHECKING:
     from .feed import LiveFeed, Sink, Stream
@@ -76,7 +76,10 @@ class _BokehWidget(BokehModel):
 
     jupyter_bokeh 4.1 sends one PATCH-DOC (three comm frames or more) per Bokeh event, keeps the document of
     its creation in ``render_bundle`` (what a new view draws), and its ``close()`` raises KeyError when run
-    again (ipywidgets runs it again from ``__del__``).
+    again (ipywidgets runs it again from ``__del__``). Patches go out only while the front end reports a view:
+    its receiver reads frames strictly in turn (header, metadata, content), so a view made while a patch's frames
+    were arriving would read every later frame in the wrong role and freeze; until a view exists, the changes
+    only mark the document stale, and the first view gets it whole.
     """
 
     def __init__(self, model: LayoutDOM) -> None:
@@ -129,6 +132,8 @@ class _BokehWidget(BokehModel):
             self._send_patch([event])
 
     def _send_patch(self, events: list[DocumentPatchedEvent]) -> None:
+        if not self._view_count:  # no view to apply it (see the class docstring): the document is stale instead
+            return
         # the framing jupyter_bokeh's front end expects: header, metadata, content, then (ref, bytes) per buffer
         msg = Protocol().create("PATCH-DOC", events)
         for frame in (msg.header_json, msg.metadata_json, msg.content_json):
@@ -149,6 +154,8 @@ class LivePanel(ipywidgets.VBox):
     """
 
     _closed = True  # until built: arguments are checked first, and ipywidgets calls close() from __del__
+    #: Where in the kernel's shared redraw frame the panel redraws (see :class:`~mtdata.live.throttle.Throttle`).
+    phase = 0.0
 
     def __init__(
         self,
@@ -161,7 +168,7 @@ class LivePanel(ipywidgets.VBox):
         try:
             checks.text("title", title)
             self._title = title
-            self._throttle = Throttle(self._flush, rate=rate, loop=loop)
+            self._throttle = Throttle(self._flush, rate=rate, loop=loop, phase=self.phase)
             self._closers: list[Callable[[], Any]] = []
             super().__init__(children=[self._make_view(), *controls])
         except BaseException:  # e.g. a bad rate: the widgets given must not stay open
@@ -275,8 +282,11 @@ class Panel(LivePanel):
     Text that changes with the market (figures, totals) belongs in ``above`` / ``below``, not in a Bokeh ``Div``:
     BokehJS rebuilds a changed ``Div`` and lays its whole document out again (style recalculation, tasks long
     enough to hold back every other update on the page), while an HTML widget's update is one comm message and
-    one ``innerHTML``. Snapshots include the texts.
+    one ``innerHTML``. Snapshots include the texts. Bokeh panels redraw just after the HTML panels of the same
+    frame (:data:`~mtdata.live.throttle.CHART_PHASE`): the page draws their patches after the ticker's update.
     """
+
+    phase = CHART_PHASE
 
     def __init__(
         self,

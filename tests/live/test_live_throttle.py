@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from mtdata.errors import ValidationException
-from mtdata.live import Throttle
+from mtdata.live import CHART_RATE, DEFAULT_RATE, Throttle
+from mtdata.live.throttle import CHART_PHASE, FRAME
 
 
 class Recorder:
@@ -162,3 +165,53 @@ async def test_bad_rates_are_refused(rate):
 
 async def test_rate_is_reported():
     assert Throttle(lambda: None).rate == pytest.approx(10)
+
+
+def on_frames(slots: list[float], phase: float) -> bool:
+    """True when every slot is ``phase`` after a frame's start (loop clock)."""
+    return all(abs((slot - phase) / FRAME - round((slot - phase) / FRAME)) < 1e-6 for slot in slots)
+
+
+async def test_aligned_throttles_flush_on_shared_frames_in_phase_order():
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+    slots: dict[str, list[float]] = {"ticker": [], "chart": []}
+    throttles: dict[str, Throttle] = {}
+
+    def flusher(name: str) -> Callable[[], None]:
+        def flush() -> None:
+            order.append(name)
+            slots[name].append(throttles[name]._last)  # the frame it was due on
+
+        return flush
+
+    throttles["chart"] = Throttle(flusher("chart"), rate=CHART_RATE, phase=CHART_PHASE)
+    throttles["ticker"] = Throttle(flusher("ticker"), rate=DEFAULT_RATE, phase=0.0)
+    deadline = loop.time() + 30
+    while len(slots["chart"]) < 4:
+        assert loop.time() < deadline, "too few flushes"
+        for throttle in throttles.values():
+            throttle.poke()  # a steady stream of changes
+        await asyncio.sleep(0.01)
+    for throttle in throttles.values():
+        throttle.close()
+    assert on_frames(slots["ticker"], 0.0) and on_frames(slots["chart"], CHART_PHASE)
+    gaps = [round((b - a) / FRAME) for a, b in itertools.pairwise(slots["chart"])]
+    assert gaps and all(gap >= round(1 / (CHART_RATE * FRAME)) for gap in gaps)  # 2.5/s: every 4th frame or later
+    assert all(round((b - a) / FRAME) >= 1 for a, b in itertools.pairwise(slots["ticker"]))  # at most one a frame
+    for slot in slots["chart"]:  # in the frame of a chart's redraw, the ticker (phase 0) went first
+        frame_start = slot - CHART_PHASE
+        ticker_index = [i for i, s in enumerate(slots["ticker"]) if abs(s - frame_start) < 1e-6]
+        if ticker_index:
+            chart_position = [i for i, name in enumerate(order) if name == "chart"][slots["chart"].index(slot)]
+            ticker_position = [i for i, name in enumerate(order) if name == "ticker"][ticker_index[0]]
+            assert ticker_position < chart_position
+
+
+async def test_fast_throttles_and_bad_phases():
+    fast = Throttle(lambda: None, rate=50, phase=0.0)  # an interval under a frame: not aligned
+    assert fast._phase is None
+    for phase in (-0.01, 0.5):
+        with pytest.raises(ValidationException) as caught:
+            Throttle(lambda: None, phase=phase)
+        assert caught.value.details[0]["parameter"] == "phase"

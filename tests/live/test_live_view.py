@@ -36,6 +36,7 @@ def feed_from_thread(panel: PricePanel, prices: list[float]) -> threading.Thread
 async def test_prices_from_a_thread_become_few_redraws_each_one_document_patch(frontend: Frontend):
     panel = PricePanel(rate=20)
     bokeh_id = panel.children[0].model_id
+    frontend.show(panel.children[0], views=1)
     redraw_threads: set[int] = set()
     redraw = panel.redraw
 
@@ -122,6 +123,26 @@ async def test_the_document_is_resent_only_to_a_new_view_and_only_when_it_change
     panel.close()
 
 
+async def test_patches_go_out_only_while_a_view_shows_the_panel(frontend: Frontend):
+    panel = PricePanel(rate=50)
+    widget = panel.children[0]
+    panel.feed(1.0)
+    await shows(panel, 1)
+    assert frontend.document_patches(widget.model_id) == 0  # no view: nothing a view could read half of
+    frontend.show(widget, views=1)
+    assert frontend.bundles(widget.model_id) == 1 and rendered_source(widget, "prices")["price"] == [1.0]
+    panel.feed(1.1)
+    await shows(panel, 2)
+    assert frontend.document_patches(widget.model_id) == 1
+    frontend.show(widget, views=0)  # the tab closed
+    panel.feed(1.2)
+    await shows(panel, 3)
+    assert frontend.document_patches(widget.model_id) == 1
+    frontend.show(widget, views=1)  # reopened: the whole document again, then patches
+    assert frontend.bundles(widget.model_id) == 2 and rendered_source(widget, "prices")["price"] == [1.2]
+    panel.close()
+
+
 async def test_close_stops_updates_runs_callbacks_once_closes_comms_and_leaves_nothing_referenced(frontend: Frontend):
     panel = PricePanel(rate=50)
     ids = [panel.model_id, panel.children[0].model_id]
@@ -163,6 +184,7 @@ async def test_a_failing_close_callback_is_logged_and_the_others_still_run(
 async def test_a_snapshot_is_a_standalone_html_file_with_the_latest_data(frontend: Frontend, tmp_path: Path):
     panel = PricePanel(rate=0.2)
     widget_id = panel.children[0].model_id
+    frontend.show(panel.children[0], views=1)
     panel.feed(1.25)
     panel.feed(1.23456)
     before = len(frontend.sent(widget_id))
@@ -212,7 +234,7 @@ async def test_a_png_snapshot_without_a_browser_says_what_is_missing_and_writes_
 
 async def test_the_base_panel_has_no_redraw_of_its_own(frontend: Frontend):
     panel = Panel(Div(text="x"))
-    assert panel.rate == 3  # CHART_RATE: a Bokeh panel's redraw is 3 comm messages
+    assert panel.rate == 2.5  # CHART_RATE: a Bokeh panel's redraw is 3 comm messages, 7.5 a second
     assert panel.layout_model.text == "x"
     with pytest.raises(NotImplementedError):
         panel.redraw()

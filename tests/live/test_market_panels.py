@@ -96,6 +96,8 @@ async def test_the_candles_panel_fills_history_patches_the_forming_bar_and_strea
     session: mtdata.Session, frontend: Frontend
 ):
     panel = session.panel.candles("EURUSD", "1m", rollover=40, rate=50)
+    widget = panel.children[0]
+    frontend.show(widget, views=1)
     data = panel.window.data()
     assert len(data["time"]) == 41  # 40 closed bars of history and the forming one
     assert all(b - a == MINUTE_MS for a, b in zip(data["time"], data["time"][1:], strict=False))
@@ -116,8 +118,7 @@ async def test_the_candles_panel_fills_history_patches_the_forming_bar_and_strea
         list(panel.window.source.data["time"]) == panel.window.data()["time"][-len(panel.window.source.data["time"]) :]
     )
 
-    widget = panel.children[0]
-    frontend.show(widget, views=1)  # a browser view connecting gets the current window
+    frontend.show(widget, views=2)  # a second browser view connecting gets the current window
     assert rendered_source(widget, "candles")["time"][-1] == panel.window.data()["time"][-1]
     assert frontend.document_patches(widget.model_id) >= 2
     panel.close()
