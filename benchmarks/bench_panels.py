@@ -12,8 +12,9 @@ What runs where (all on loopback):
   positions, latency) or, with ``--market``, 5 market panels of ``session.panel`` (ticker, EURUSD 1m
   candles, ticks and book, latency). The updates reach the panels as a user's do: socket, packet
   orderer, terminal state, the session's LiveFeed, each panel's throttle, redraw on the kernel's thread;
-* no browser: the kernel started by ``jupyter_client`` with nothing rendering its widgets (comm messages
-  still go out on iopub, as in a notebook whose tab is closed); with a browser: Voila serves the same
+* no browser: the kernel started by ``jupyter_client`` with nothing rendering its widgets, as in a notebook
+  whose tab is closed (HTML widgets' state updates still go out on iopub; Bokeh panels, told of no view, send
+  no patch: they redraw and mark their document stale); with a browser: Voila serves the same
   notebook to headless ``/usr/bin/chromium`` driven by Playwright (skipped when either is missing).
 
 Method. Each run feeds twice: first before the panels exist (the baseline: the same packets, decoded and
@@ -23,8 +24,10 @@ is the difference of the two, as a share of one core (so it includes the LiveFee
 sinks on the session's thread, the redraws and comm serialization on the kernel's thread, and iopub).
 Comm messages are counted in the kernel (ipykernel's comm class), sent and received, per panel (its widgets'
 comms): a redraw of the ticker (an ipywidgets HTML) is 1 of them (a state update), a Bokeh panel's redraw is one
-document patch, 3 of them (header, metadata, content frames); hence the default rates, 10 redraws/s for the
-ticker and 3 for the Bokeh panels (``mtdata.live.DEFAULT_RATE``, ``CHART_RATE``): at most 10 messages/s each.
+document patch, 3 of them (header, metadata, content frames), plus 1 per HTML text it changed (figures,
+totals); hence the default rates, 10 redraws/s for the ticker, 2.5 for the candles and 2 for the account,
+positions and latency panels (``mtdata.live.DEFAULT_RATE``, ``CHART_RATE``, ``MIXED_RATE``): at most 10
+messages/s each.
 "Last price shown within": for each symbol, each time the displayed ticker row changes (no browser: each
 ticker redraw in the kernel; browser: the page's DOM, polled every 5 ms), the wait is the display time
 minus the send time of the previously displayed price: a bound on how long any price sent in between

@@ -6,12 +6,12 @@ Works wherever ipywidgets render (JupyterLab, Notebook 7, Voila, VS Code), unlik
 Producers call :meth:`LivePanel.changed` from any thread after storing new data; at most ``rate`` times per
 second the panel's :meth:`LivePanel.redraw` (a subclass hook) runs on the kernel's thread. A :class:`Panel`'s
 redraw changes Bokeh models; everything one redraw changed travels to the browser as one document patch (three
-comm messages). Patches sent while no browser view exists are lost, so when a view connects (a Voila page
-opening after the notebook ran, a reloaded JupyterLab tab, the same panel displayed twice) the panel re-sends
-its whole document if it changed since it was last sent whole: it asks the front end to count views
-(ipywidgets' ``_view_count``) and refreshes ``render_bundle`` when the count grows. BokehJS is loaded inline,
-once per kernel, so panels need no CDN. An :class:`HtmlPanel`'s redraw sets its HTML: one comm message, and a
-connecting view reads the current HTML from the widget's state.
+comm messages), sent only while the front end reports a view (ipywidgets' ``_view_count``, which the panel
+asks it to keep). When a view connects (a Voila page opening after the notebook ran, a reloaded JupyterLab tab,
+the same panel displayed twice) the panel re-sends its whole document (``render_bundle``) if it changed since
+it was last sent whole. Panels redraw on a frame shared by the kernel's panels (:class:`Throttle`'s ``phase``).
+BokehJS is loaded inline, once per kernel, so panels need no CDN. An :class:`HtmlPanel`'s redraw sets its HTML:
+one comm message, and a connecting view reads the current HTML from the widget's state.
 """
 
 from __future__ import annotations
