@@ -103,7 +103,7 @@ async def test_positions_follow_buys_prices_and_closes(s: mtdata.Session, fronte
 
     s.close(one)
     await until(lambda: panel.ids == [two])
-    assert frontend.document_patches(panel._bokeh.model_id) >= 2
+    assert frontend.document_patches(panel._bokeh.model_id) >= 1  # the closed row left the view as a patch
     panel.close()
 
 
