@@ -27,10 +27,12 @@ async def shows(panel: PricePanel, ticks: int) -> None:
     raise AssertionError(f"the panel still shows {panel.label.text!r}")
 
 
-def feed_from_thread(panel: PricePanel, prices: list[float]) -> threading.Thread:
-    thread = threading.Thread(target=lambda: [panel.feed(p) for p in prices])
+async def feed_from_thread(panel: PricePanel, count: int) -> None:
+    """Feed ``count`` prices (1, 1.00001, …) from another thread; wait until the panel shows the last one."""
+    thread = threading.Thread(target=lambda: [panel.feed(1 + i / 1e5) for i in range(count)])
     thread.start()
-    return thread
+    await asyncio.to_thread(thread.join)
+    await shows(panel, count)
 
 
 async def test_prices_from_a_thread_become_few_redraws_each_one_document_patch(frontend: Frontend):
@@ -45,9 +47,7 @@ async def test_prices_from_a_thread_become_few_redraws_each_one_document_patch(f
         redraw()
 
     panel.redraw = recording_redraw
-    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(2000)])
-    await asyncio.to_thread(producer.join)
-    await shows(panel, 2000)
+    await feed_from_thread(panel, 2000)
     assert redraw_threads == {threading.get_ident()}
     assert 1 <= panel.redraws < 2000
     assert frontend.document_patches(bokeh_id) == panel.redraws
@@ -58,9 +58,7 @@ async def test_prices_from_a_thread_become_few_redraws_each_one_document_patch(f
 async def test_a_connecting_view_gets_the_current_window_not_the_initial_one(frontend: Frontend):
     panel = PricePanel()
     widget = panel.children[0]
-    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(55)])
-    await asyncio.to_thread(producer.join)
-    await shows(panel, 55)
+    await feed_from_thread(panel, 55)
     assert rendered_source(widget, "prices") == {"bar": [], "price": []}  # what a late browser would draw
     frontend.show(widget, views=1)
     assert rendered_source(widget, "prices") == panel.window.data()
@@ -76,9 +74,7 @@ async def test_a_connecting_view_gets_the_current_window_not_the_initial_one(fro
 async def test_echoes_of_our_patches_from_the_browser_change_nothing_but_its_selections_apply(frontend: Frontend):
     panel = PricePanel()
     widget = panel.children[0]
-    producer = feed_from_thread(panel, [1 + i / 1e5 for i in range(25)])
-    await asyncio.to_thread(producer.join)
-    await shows(panel, 25)
+    await feed_from_thread(panel, 25)
     source, shown = panel.window.source, panel.label.text
     before = {name: list(column) for name, column in source.data.items()}
     streamed = {"bar": [1, 2], "price": [1.0, 1.1]}  # jupyter_bokeh's front end sends back what it applied
