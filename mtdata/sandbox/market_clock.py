@@ -55,7 +55,16 @@ def day_of(ms: int) -> int:
 def day_start(day: int) -> int:
     """UTC instant of broker midnight starting broker day ``day``."""
     local = ORIGIN_LOCAL_MS + day * DAY
-    return local - offset(local - WINTER)
+    return local - offset(local - WINTER - HOUR)  # scalar twin of utc_of: called per day, bisect is faster
+
+
+def utc_of(local: np.ndarray) -> np.ndarray:
+    """UTC instants of broker wall-clock times (as if UTC, ms); a repeated autumn hour maps to its first pass.
+
+    The offset is the one in force at the wall-clock time itself, not at some later element: ``local - 3h``
+    is in summer time exactly when the local time is (or is the first pass of the repeated hour).
+    """
+    return local - offsets(local - WINTER - HOUR)
 
 
 def weekday(day: int) -> int:
@@ -157,15 +166,15 @@ def bucket_keys(ms: np.ndarray, timeframe: str) -> np.ndarray:
     return local // timeframe_ms(timeframe)
 
 
-def bucket_open(keys: np.ndarray, first_ms: np.ndarray, timeframe: str) -> np.ndarray:
-    """UTC open time of buckets given their keys and the UTC time of their first element."""
+def bucket_open(keys: np.ndarray, timeframe: str) -> np.ndarray:
+    """UTC open time of buckets given their keys: broker wall-clock start, at the offset in force then."""
     if timeframe == "1mn":
         local = keys.astype("datetime64[M]").astype("datetime64[ms]").astype(np.int64)
     elif timeframe == "1w":
         local = (keys * 7 - 3) * DAY
     else:
         local = keys * timeframe_ms(timeframe)
-    return local - offsets(first_ms)
+    return utc_of(local)
 
 
 def local_minutes(ms: np.ndarray) -> np.ndarray:

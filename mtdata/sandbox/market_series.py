@@ -51,7 +51,7 @@ def label(bars: Bars, timeframe: str) -> Bars:
     if timeframe == "1m" or len(bars.t) == 0:
         return bars
     merged = aggregate(bars, clock.bucket_keys(bars.t, timeframe))
-    return merged._replace(t=clock.bucket_open(clock.bucket_keys(merged.t, timeframe), merged.t, timeframe))
+    return merged._replace(t=clock.bucket_open(clock.bucket_keys(merged.t, timeframe), timeframe))
 
 
 class SymbolSeries:

@@ -167,3 +167,27 @@ def test_time_formats(tmp_path: Path, stamp: str) -> None:
     path.write_text(f"time,bid,ask\n{stamp},1.1,1.1001\n")
     market = market_at(START + 60_000, ReplaySource("EURUSD", path))
     assert market.tick("EURUSD")["time"] == "2024-03-04T09:00:00.250Z"
+
+
+def m1_file(tmp_path: Path, stamps: list[str]) -> Path:
+    """An M1 candle file with one row at each ISO time (prices rising by 0.001 per row)."""
+    path = tmp_path / "m1.csv"
+    rows = [f"{s},{1.1 + i / 1000:.3f},{1.1 + i / 1000 + 0.0005:.4f},{1.1 + i / 1000:.3f},{1.1 + i / 1000:.3f}"
+            for i, s in enumerate(stamps)]  # fmt: skip
+    path.write_text("time,open,high,low,close\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_daily_candle_opens_at_broker_midnight_of_its_own_offset_on_a_clock_change_day(tmp_path: Path) -> None:
+    """EU summer time ended 2017-10-29 01:00 UTC: that broker day began at 2017-10-28T21:00Z (UTC+3) though
+    its only bar (21:00Z) comes after the change (UTC+2); W1 and MN1 open at their own broker midnights too."""
+    path = m1_file(tmp_path, ["2017-10-27T20:00:00Z", "2017-10-29T21:00:00Z", "2017-10-30T06:00:00Z"])
+    market = market_at(ms("2017-11-01T12:00:00Z"), ReplaySource("EURUSD", path))
+    daily = market.candles("EURUSD", "1d", None, 10)
+    assert [c["time"] for c in daily] == ["2017-10-26T21:00:00.000Z", "2017-10-28T21:00:00.000Z",
+                                          "2017-10-29T22:00:00.000Z"]  # fmt: skip
+    assert [c["brokerTime"] for c in daily][1] == "2017-10-29 00:00:00.000"
+    weekly = market.candles("EURUSD", "1w", None, 10)
+    assert [c["time"] for c in weekly] == ["2017-10-22T21:00:00.000Z", "2017-10-29T22:00:00.000Z"]
+    monthly = market.candles("EURUSD", "1mn", None, 10)
+    assert [c["time"] for c in monthly] == ["2017-09-30T21:00:00.000Z"]
