@@ -11,7 +11,7 @@
     ├── TimeoutException                202 polling past its deadline, ``wait_*`` helpers, socket timeouts
     ├── NotConnectedException           NotAuthenticatedError (socket)
     ├── NotSynchronizedException        NotSynchronizedError (socket)
-    ├── TradeException                  a failed trade; ``numeric_code``, ``string_code``
+    ├── TradeException                  a failed trade; ``string_code``, ``numeric_code`` (also camelCase)
     └── MethodAccessException           the method needs an API token (JWT), checked locally before sending
 
 Messages name the request (``GET https://.../accounts/x``) and, for validation, the offending field.
@@ -20,8 +20,9 @@ Tokens never appear whole in a message: :func:`redact` them.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
+
+from .redaction import redact
 
 __all__ = [
     "ConflictException",
@@ -39,14 +40,6 @@ __all__ = [
     "ValidationException",
     "redact",
 ]
-
-
-def redact(token: str | None) -> str:
-    """A token as it may appear in messages and logs: its first 6 characters and a short digest."""
-    if not token:
-        return "<none>"
-    digest = hashlib.sha256(token.encode()).hexdigest()[:8]
-    return f"{token[: min(6, len(token) // 4)]}…#{digest}"
 
 
 class MetaApiException(Exception):
@@ -119,12 +112,31 @@ class NotSynchronizedException(MetaApiException):
 
 
 class TradeException(MetaApiException):
-    """A trade failed; ``numeric_code`` and ``string_code`` are MetaTrader's return code (spec §6.5)."""
+    """A trade failed; ``string_code`` and ``numeric_code`` are MetaTrader's return code (protocol §6.5).
 
-    def __init__(self, message: str, numeric_code: int | None = None, string_code: str | None = None) -> None:
+    The seed's order ``TradeException(message, string_code)`` and the official SDK's
+    ``TradeException(message, numeric_code, string_code)`` both work: an int is the numeric code, a
+    string the string code. ``numericCode`` / ``stringCode`` are the official SDK's names of the same values.
+    """
+
+    def __init__(
+        self, message: str, string_code: str | int | None = None, numeric_code: int | str | None = None
+    ) -> None:
         super().__init__(message)
-        self.numeric_code = numeric_code
-        self.string_code = string_code
+        if isinstance(string_code, int) or isinstance(numeric_code, str):
+            string_code, numeric_code = numeric_code, string_code
+        self.string_code: str | None = string_code  # type: ignore[assignment]
+        self.numeric_code: int | None = numeric_code  # type: ignore[assignment]
+
+    @property
+    def stringCode(self) -> str | None:
+        """``string_code`` under the official SDK's name."""
+        return self.string_code
+
+    @property
+    def numericCode(self) -> int | None:
+        """``numeric_code`` under the official SDK's name."""
+        return self.numeric_code
 
 
 class MethodAccessException(MetaApiException):

@@ -44,7 +44,7 @@ def error_from_processing(data: dict[str, Any]) -> MetaApiException:
     if name == "TooManyRequestsError":
         return TooManyRequestsException(message, convert_dates(dict(data.get("metadata") or {})), status_code=None)
     if name == "TradeError":
-        return TradeException(message, data.get("numericCode"), data.get("stringCode"))
+        return TradeException(message, string_code=data.get("stringCode"), numeric_code=data.get("numericCode"))
     return _SIMPLE.get(name or "", InternalException)(message)  # type: ignore[call-arg]
 
 
@@ -52,10 +52,10 @@ def trade_result(response: dict[str, Any]) -> dict[str, Any]:
     """The inner trade ``response`` of an answer, or TradeException when its ``stringCode`` is not a success."""
     result = response.get("response")
     if not isinstance(result, dict):
-        raise TradeException("The trade response carries no result", None, None)
+        raise TradeException("The trade response carries no result")
     result.setdefault("numericCode", result.get("error"))
     result.setdefault("stringCode", result.get("description"))
     if result["stringCode"] not in TRADE_SUCCESS_CODES:
         message = str(result.get("message") or result["stringCode"] or "Trade failed")
-        raise TradeException(message, result["numericCode"], result["stringCode"])
+        raise TradeException(message, string_code=result["stringCode"], numeric_code=result["numericCode"])
     return result
