@@ -176,7 +176,7 @@ class TokenService:
         if not token or not isinstance(token, str):
             raise UnauthorizedError("Authorization token is missing, please provide the auth-token header")
         parts = token.split(".")
-        if len(parts) != 3:
+        if len(parts) != 3 or not token.isascii():  # a JWT is ASCII; smart quotes pasted around one are not
             raise UnauthorizedError("Authorization token invalid")
         header, body, signature = parts
         expected = _b64(hmac.new(self._secret, f"{header}.{body}".encode(), hashlib.sha256).digest())
