@@ -45,6 +45,9 @@ class RawStream:
     def __init__(self, url: str, token: str, account_id: str, on_packet: Callable[[dict], Any] | None = None) -> None:
         import socketio
 
+        from .redaction import protect
+
+        protect(token)  # engineio logs the URL, whose query carries the token
         self.url, self.token, self.account_id, self.on_packet = url, token, account_id, on_packet
         self.sio = socketio.AsyncClient(reconnection=False)
         self._waiting: dict[str, asyncio.Future] = {}
@@ -248,20 +251,28 @@ def _export(args: argparse.Namespace) -> int:
         download.ordered(start, end)
         with _session(args) as session:
             total, cursor, stop = 0, start, end
-            while stop is None or cursor <= stop:  # a month at a time: memory stays flat, finished months stay written
-                last = cursor + timedelta(days=30) - timedelta(milliseconds=1)
-                last = last if stop is None or last < stop else stop
+            newest = None if end is not None else _newest_opens(session, symbols, timeframe)
+            if newest is not None:  # up to now: each symbol's newest candle (in progress while it trades) left out
+                stop = max(newest.values(), default=start) - timedelta(milliseconds=1)
+            while cursor <= stop:  # a month at a time: memory stays flat, finished months stay written
+                last = min(cursor + timedelta(days=30) - timedelta(milliseconds=1), stop)
                 frame = session.candles(symbols, timeframe, cursor, last)
+                if newest is not None:
+                    frame = frame[frame.index < frame["symbol"].astype(str).map(newest).array]
                 to_parquet(frame, args.out, timeframe=timeframe, partitioned=True)
                 total += len(frame)
-                if stop is None and len(frame) and frame.index[-1] < last:
-                    break
                 cursor = last + timedelta(milliseconds=1)
     except MetaApiException as error:
         print(f"mtdata export: {error}", file=sys.stderr)
         return 2
     print(f"wrote {total:,} {timeframe} candles of {', '.join(symbols)} to {args.out} (symbol=/timeframe=/date=)")
     return 0
+
+
+def _newest_opens(session: Any, symbols: list[str], timeframe: str) -> dict[str, Any]:
+    """The open time of each symbol's newest candle (the one in progress while its market is open)."""
+    newest = session.candles(symbols, timeframe, limit=1)
+    return {str(symbol): time for time, symbol in zip(newest.index, newest["symbol"], strict=True)}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -294,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--symbols", required=True, help="comma-separated symbols, e.g. EURUSD,GBPUSD")
     export.add_argument("--timeframe", default="1m", help="1m, 5m, 1h, 1d ... (or M1, H1, D1)")
     export.add_argument("--start", required=True, metavar="ISO", help="first open time, e.g. 2024-01-01 (UTC)")
-    export.add_argument("--end", metavar="ISO", help="last open time (default: now)")
+    export.add_argument("--end", metavar="ISO", help="last open time (default: now, the candle in progress left out)")
     export.add_argument("--out", required=True, help="dataset directory (symbol=/timeframe=/date= partitions)")
     export.add_argument("--token", default=os.environ.get("MTDATA_TOKEN"),
                         help="MetaApi token (default: $MTDATA_TOKEN; none: an embedded sandbox)")  # fmt: skip

@@ -16,6 +16,12 @@ from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
 
+def _rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by time then symbol name (whatever the order of the symbol's categories)."""
+    return frame.assign(symbol=frame["symbol"].astype(str)).reset_index().sort_values(["time", "symbol"],
+                                                                                     ignore_index=True)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def candles(session: Session) -> pd.DataFrame:
     return session.candles(["EURUSD", "GBPUSD"], "1m", "2026-11-12T20:00:00Z", "2026-11-17T03:59:59Z")
@@ -92,6 +98,24 @@ def test_export_command(box: SandboxHandle, tmp_path: Path, capsys: pytest.Captu
     assert not frame.reset_index().duplicated(["time", "symbol"]).any()
     assert main([*argv[:-6], "--start", "2026-11-10", "--end", "2026-11-01", *argv[-6:]]) == 2
     assert "start" in capsys.readouterr().err
+
+
+def test_export_without_end_covers_up_to_now(
+    box: SandboxHandle, session: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Four months of 1h up to the sandbox's now: every complete candle, the one in progress left out."""
+    out = tmp_path / "data"
+    argv = ["export", "--symbols", "EURUSD,BTCUSD", "--timeframe", "1h", "--start", "2026-07-18", "--out", str(out),
+            "--url", box.url, "--token", box.token, "--account-id", box.account_id]  # fmt: skip
+    assert main(argv) == 0
+    newest = session.candles(["EURUSD", "BTCUSD"], "1h", limit=1)
+    assert (newest.index == newest.index[0]).all()  # a weekday: both symbols have a candle in progress
+    written = mtdata.read_parquet(out)
+    assert f"wrote {len(written):,} 1h candles" in capsys.readouterr().out
+    truth = session.candles(["EURUSD", "BTCUSD"], "1h", "2026-07-18", newest.index[0] - pd.Timedelta(1, "ms"))
+    assert written.index.max() == newest.index[0] - pd.Timedelta(hours=1)
+    assert len(written) > 2 * 24 * 120 * 0.7  # four months, BTCUSD every hour, EURUSD on weekdays
+    pd.testing.assert_frame_equal(_rows(written), _rows(truth))
 
 
 def test_bad_frames_are_refused(tmp_path: Path) -> None:
