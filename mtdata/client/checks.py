@@ -82,6 +82,18 @@ def mapping(name: str, value: Any, optional: bool = False) -> dict[str, Any] | N
     return dict(value)
 
 
+def either(name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """One argument under two names (the seed's ``name``, another SDK's ``alias``): the one given (None if neither).
+
+    Both given with different values is refused, naming ``alias``.
+    """
+    if alias_value is None:
+        return value
+    if value is not None and value != alias_value:
+        raise fail(alias, f"repeats {name} with another value ({value!r})", alias_value)
+    return alias_value
+
+
 def known_keys(name: str, value: Mapping[str, Any], allowed: Iterable[str]) -> None:
     """Refuse keys outside ``allowed`` (typos in options would otherwise be silently ignored)."""
     unknown = sorted(set(value) - set(allowed))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotConnectedException
+from . import checks
 from .history_storage import HistoryStorage
 from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
@@ -138,20 +139,26 @@ class ConnectionRegistry:
             self._rpc[account.id] = connection
         return RpcMetaApiConnectionInstance(connection)
 
-    async def remove_streaming(self, connection: StreamingMetaApiConnection) -> None:
-        """Forget a closed streaming connection; unsubscribe the account when no RPC connection needs it."""
-        account_id = connection.account.id
-        if self._streaming.get(account_id) is connection:
-            del self._streaming[account_id]
-        if account_id not in self._rpc:
-            await self._client.unsubscribe(account_id)
+    async def remove_streaming(self, account: MetatraderAccount | StreamingMetaApiConnection) -> None:
+        """Forget the account's streaming connection; unsubscribe the account when no RPC connection needs it.
 
-    async def remove_rpc(self, connection: RpcMetaApiConnection) -> None:
-        """Forget a closed RPC connection; unsubscribe the account when no streaming connection needs it."""
-        account_id = connection.account.id
-        if self._rpc.get(account_id) is connection:
-            del self._rpc[account_id]
-        if account_id not in self._streaming:
+        ``account`` is the account (as in the seed and the official SDK) or the closed connection itself.
+        """
+        await self._forget(self._streaming, self._rpc, account)
+
+    async def remove_rpc(self, account: MetatraderAccount | RpcMetaApiConnection) -> None:
+        """Forget the account's RPC connection; unsubscribe the account when no streaming connection needs it."""
+        await self._forget(self._rpc, self._streaming, account)
+
+    async def _forget(self, kind: dict[str, Any], other: dict[str, Any], account: Any) -> None:
+        """Drop ``account``'s entry of ``kind`` (a given connection only if it is the registered one)."""
+        closed = account if isinstance(account, StreamingMetaApiConnection | RpcMetaApiConnection) else None
+        account_id = closed.account.id if closed is not None else getattr(account, "id", None)
+        if not isinstance(account_id, str):
+            raise checks.fail("account", "must be a MetatraderAccount or one of its connections", account)
+        if closed is None or kind.get(account_id) is closed:
+            kind.pop(account_id, None)
+        if account_id not in other:
             await self._client.unsubscribe(account_id)
 
     def remove(self, account_id: str) -> None:

@@ -118,12 +118,19 @@ class HistoryStorage(SynchronizationListener):
         """Forget all history, persisted copies included."""
         raise NotImplementedError
 
-    async def last_history_order_time(self, instance_number: int | str | None = None) -> datetime | None:
-        """The newest history order ``doneTime`` held (for one instance number or index, or overall)."""
+    async def last_history_order_time(
+        self, instance_index: int | str | None = None, *, instance_number: int | None = None
+    ) -> datetime | None:
+        """The newest history order ``doneTime`` held (for one instance index or number, or overall).
+
+        ``instance_number`` is the official SDK's name of the argument.
+        """
         raise NotImplementedError
 
-    async def last_deal_time(self, instance_number: int | str | None = None) -> datetime | None:
-        """The newest deal ``time`` held (for one instance number or index, or overall)."""
+    async def last_deal_time(
+        self, instance_index: int | str | None = None, *, instance_number: int | None = None
+    ) -> datetime | None:
+        """The newest deal ``time`` held (for one instance index or number, or overall; ``instance_number`` too)."""
         raise NotImplementedError
 
     @property
@@ -271,11 +278,15 @@ class MemoryHistoryStorage(HistoryStorage):
 
     # queries ------------------------------------------------------------------------------------
 
-    async def last_history_order_time(self, instance_number: int | str | None = None) -> datetime | None:
-        return self._orders.last_time(_instance(instance_number))
+    async def last_history_order_time(
+        self, instance_index: int | str | None = None, *, instance_number: int | None = None
+    ) -> datetime | None:
+        return self._orders.last_time(_instance(instance_index, instance_number))
 
-    async def last_deal_time(self, instance_number: int | str | None = None) -> datetime | None:
-        return self._deals.last_time(_instance(instance_number))
+    async def last_deal_time(
+        self, instance_index: int | str | None = None, *, instance_number: int | None = None
+    ) -> datetime | None:
+        return self._deals.last_time(_instance(instance_index, instance_number))
 
     @property
     def deals(self) -> list[Record]:
@@ -405,7 +416,9 @@ def _trim_heap() -> None:
     trim(0)
 
 
-def _instance(value: int | str | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | str)):
-        raise checks.fail("instance_number", "must be an instance number or an instance index", value)
-    return instance_number(value)
+def _instance(index: int | str | None, number: int | None) -> int | None:
+    """The instance number asked for, from the seed's ``instance_index`` or the official ``instance_number``."""
+    for name, value in (("instance_index", index), ("instance_number", number)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | str)):
+            raise checks.fail(name, "must be an instance number or an instance index", value)
+    return checks.either("instance_index", instance_number(index), "instance_number", instance_number(number))

@@ -146,9 +146,15 @@ class ReferenceTree:
     # ---- writing ----------------------------------------------------------------------------------------------
 
     def record_items(
-        self, category_name: str, account_type: str | None, holder: str, instance_index: str, items: Iterable[Item]
+        self,
+        category_name: str,
+        account_type: str | None,
+        connection_id: str,
+        instance_index: str,
+        items: Iterable[Item],
     ) -> str | None:
-        """Record a full collection for ``holder`` (a stream of ``instance_index``); its hash (None if empty)."""
+        """Record a full collection held by ``connection_id`` (a stream of ``instance_index``); its hash or None."""
+        holder = connection_id
         region = instance_index.split(":", 1)[0]
         hashes: dict[str, str] = {}
         data: dict[str, Item] = {}

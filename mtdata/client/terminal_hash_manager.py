@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from ..hashing import Generation, Kind, generation_of, item_hash
+from . import checks
 from .context import ClientContext
 from .reference_tree import Item, ReferenceTree
 
@@ -96,9 +97,12 @@ class TerminalHashManager:
 
     # ---- lookups ------------------------------------------------------------------------------------------------
 
-    def get_specifications_by_hash(self, specifications_hash: str | None) -> dict[str, Item] | None:
-        """Specifications recorded under a hash, by symbol (None if unknown)."""
-        return self._specifications.get_items_by_hash(specifications_hash)
+    def get_specifications_by_hash(
+        self, specification_hash: str | None = None, *, specifications_hash: str | None = None
+    ) -> dict[str, Item] | None:
+        """Specifications recorded under a hash, by symbol (None if unknown); ``specifications_hash`` too."""
+        chosen = checks.either("specification_hash", specification_hash, "specifications_hash", specifications_hash)
+        return self._specifications.get_items_by_hash(chosen)
 
     def get_specifications_hashes_by_hash(self, specifications_hash: str | None) -> dict[str, str] | None:
         """Item hashes of the specifications recorded under a hash, by symbol."""
