@@ -80,6 +80,11 @@ class Principal:
     rules: tuple[dict[str, Any], ...]
     expires_at: int | None = None
 
+    def require_unexpired(self) -> None:
+        """Raise UnauthorizedError once the token's ``exp`` has passed (sockets check it on every request)."""
+        if self.expires_at is not None and time.time() >= self.expires_at:
+            raise UnauthorizedError("Authorization token expired")
+
     def _rules_for(self, api: str) -> list[dict[str, Any]]:
         return [r for r in self.rules if r.get("id") == api]
 
@@ -186,15 +191,14 @@ class TokenService:
             payload = orjson.loads(_unb64(body))
         except (ValueError, orjson.JSONDecodeError):
             raise UnauthorizedError("Authorization token invalid") from None
-        exp = payload.get("exp")
-        if exp is not None and time.time() >= exp:
-            raise UnauthorizedError("Authorization token expired")
-        return Principal(
+        principal = Principal(
             user_id=payload["_id"],
             token_id=payload.get("tokenId", ""),
             rules=tuple(payload.get("accessRules", ())),
-            expires_at=exp,
+            expires_at=payload.get("exp"),
         )
+        principal.require_unexpired()
+        return principal
 
 
 def _covers(outer: str, inner: str) -> bool:

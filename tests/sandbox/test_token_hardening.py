@@ -1,14 +1,19 @@
-"""Tokens at the edges: a non-ASCII token is a 401 on REST and on the socket handshake, never a 500."""
+"""Tokens at the edges: a non-ASCII token is a 401 on REST and on the socket handshake, never a 500; an open
+socket's token is checked on every request, and at its expiry the socket's streams end."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from urllib.parse import quote
 
 import httpx
 import pytest
 import socketio
+from test_realtime_helpers import WEEKDAY, Wire
 
 from mtdata.sandbox import SandboxHandle
+from mtdata.sandbox.auth import full_access_rules
 
 ACCOUNTS = "/users/current/accounts"
 #: How a token copied out of a word processor arrives: wrapped in typographic quotes.
@@ -38,3 +43,33 @@ async def test_non_ascii_socket_token_is_refused_with_401(sandbox: SandboxHandle
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sio_connect(sandbox.url, quote(token))
     assert (await sio_connect(sandbox.url, sandbox.token)).connected
+
+
+async def test_open_socket_is_refused_once_its_token_expires(mtdata_sandbox_factory, sio_connect) -> None:
+    box = mtdata_sandbox_factory(start=WEEKDAY, status_interval=0.2)
+    server = box.server
+    token = server.tokens.issue(server.user_id, full_access_rules(), validity_seconds=2)
+    expires_at = server.tokens.verify(token).expires_at
+    doomed, healthy = await Wire.connect(sio_connect, box, token=token), await Wire.connect(sio_connect, box)
+    for wire in (doomed, healthy):
+        await wire.subscribe()
+        await wire.ok("subscribeToMarketData", symbol="BTCUSD", subscriptions=[{"type": "quotes"}])
+    await doomed.until(lambda: doomed.of_type("status") and doomed.of_type("prices"))
+    assert (await doomed.ok("getPositions", application="RPC"))["positions"] == []
+
+    await asyncio.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    # it sent no request since: its streams end at expiry all the same (three status passes of the server)
+    passes = len(healthy.of_type("status"))
+    await healthy.until(lambda: len(healthy.of_type("status")) > passes)
+    heard = len(doomed.packets)
+    await healthy.until(lambda: len(healthy.of_type("status")) > passes + 2)
+    assert len(doomed.packets) == heard
+
+    buy = {"actionType": "ORDER_TYPE_BUY", "symbol": "BTCUSD", "volume": 0.01}
+    for request_type, fields in (("trade", {"trade": buy}), ("getPositions", {"application": "RPC"}),
+                                 ("subscribe", {"instanceIndex": 0}), ("getServerTime", {})):  # fmt: skip
+        answer = await doomed.error(request_type, **fields)
+        assert (answer["error"], answer["id"], answer["message"]) == (
+            "UnauthorizedError", 1, "Authorization token expired"), answer  # fmt: skip
+    assert (await healthy.ok("getPositions", application="RPC"))["positions"] == []
+    assert doomed.client.connected and len(doomed.packets) == heard

@@ -70,7 +70,8 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        self.connections.clear()
+        for sid in list(self.connections):
+            self._forget(sid)
 
     # accounts ----------------------------------------------------------------------------------
 
@@ -118,10 +119,19 @@ class Hub:
         except ApiError as error:
             raise socketio.exceptions.ConnectionRefusedError(error.body()) from None
         client_id = (query.get("clientId") or [None])[0] or environ.get("HTTP_CLIENT_ID")
-        self.connections[sid] = Connection(sid, principal, client_id)
+        conn = self.connections[sid] = Connection(sid, principal, client_id)
+        if principal.expires_at is not None:  # a socket that only listens must stop hearing at expiry too
+            delay = principal.expires_at - time.time()
+            conn.expiry = asyncio.get_running_loop().call_later(delay, conn.stop_streams)
 
     async def _on_disconnect(self, sid: str) -> None:
-        self.connections.pop(sid, None)
+        self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
+        """Drop a connection, and its expiry timer with it."""
+        conn = self.connections.pop(sid, None)
+        if conn is not None and conn.expiry is not None:
+            conn.expiry.cancel()
 
     async def emit(self, sid: str, event: str, data: Any) -> None:
         """Send one event to one socket; a vanished socket is not an error."""
@@ -175,6 +185,7 @@ class Hub:
             request_id = None
         account_id = data.get("accountId") if isinstance(data, dict) else None
         try:
+            conn.require_token()  # tokens hold for the socket's whole life, not only at connect
             if isinstance(data, dict):
                 await self.server.faults.before_socket_request(sid, data)
             call, route = self._parse(conn, data)
@@ -247,7 +258,7 @@ class Hub:
         for sid in sids:
             with contextlib.suppress(Exception):
                 await self.sio.disconnect(sid)
-            self.connections.pop(sid, None)
+            self._forget(sid)
         return len(sids)
 
     async def send_downgrade(self, account_id: str, symbol: str, updates: list[Any], unsubscriptions: list[Any]) -> int:

@@ -43,11 +43,7 @@ async def subscribe(call: Call) -> None:
 @route("unsubscribe", EITHER)
 async def unsubscribe(call: Call) -> None:
     """Stop status and market data of the stream (its packet numbering continues if it comes back)."""
-    stream = call.stream
-    stream.subscribed = False
-    stream.sync_id = None
-    stream.synchronized = False
-    stream.market.clear()
+    call.stream.stop()
     return None
 
 

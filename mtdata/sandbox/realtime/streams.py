@@ -8,11 +8,13 @@ carry no numbers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..auth import Principal
+from ..errors import UnauthorizedError
 from ..timeutil import now_ms
 
 #: Market-data subscription types of ``subscribeToMarketData`` (§5.3).
@@ -97,6 +99,13 @@ class Stream:
     market: dict[str, list[MarketSubscription]] = field(default_factory=dict)
     fault: PacketFault | None = None
 
+    def stop(self) -> None:
+        """End the stream's subscription: no more status, synchronization or market data (numbering continues)."""
+        self.subscribed = False
+        self.sync_id = None
+        self.synchronized = False
+        self.market.clear()
+
     def header(self, packet_type: str) -> dict[str, Any]:
         """The common fields of a packet of this stream."""
         return {"type": packet_type, "accountId": self.account_id, "instanceIndex": self.instance_index,
@@ -149,6 +158,21 @@ class Connection:
     client_id: str | None
     connected_at: float = field(default_factory=time.monotonic)
     streams: dict[tuple[str, int], Stream] = field(default_factory=dict)
+    #: Ends the streams when the token expires (a socket that only listens sends no request to check it).
+    expiry: asyncio.TimerHandle | None = None
+
+    def require_token(self) -> None:
+        """Raise UnauthorizedError if the socket's token has expired since it connected, ending every stream."""
+        try:
+            self.principal.require_unexpired()
+        except UnauthorizedError:
+            self.stop_streams()
+            raise
+
+    def stop_streams(self) -> None:
+        """End every stream of this socket (its token expired)."""
+        for stream in self.streams.values():
+            stream.stop()
 
     def stream(self, account_id: str, instance_index: int) -> Stream:
         """The stream of ``account_id`` on ``instance_index``, created on first use."""
