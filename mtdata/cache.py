@@ -35,6 +35,12 @@ def default_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mtdata"
 
 
+def cache_key(server: str, account_id: str, market_revision: str | None) -> str:
+    """The folder of an account's candles: server and account id, plus the sandbox's market revision when the
+    account has one (a sandbox restarted with another seed or replay file is another market; cloud keys unchanged)."""
+    return f"{server}-{account_id}" + (f"-{market_revision}" if market_revision else "")
+
+
 def subtract(span: Span, covered: list[Span]) -> list[Span]:
     """The parts of ``span`` (inclusive ms) not inside any of ``covered``."""
     lo, hi = span

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import download, frames
 from ._loop import LoopThread
 from .account_frames import AccountFrames
-from .cache import CandleCache, default_root
+from .cache import CandleCache, cache_key, default_root
 from .client import MetaApi, checks
 from .download import CandleDownloader, Limiter, Progress, TickDownloader
 from .orders import Orders, TradeResult
@@ -95,7 +95,8 @@ def connect(
             box.stop()
         raise
     root = default_root() if cache is True else Path(cache) if cache else None
-    store = CandleCache(root, f"{account.server}-{account.id}") if root else None
+    key = cache_key(account.server, account.id, account.data.get("marketRevision"))
+    store = CandleCache(root, key) if root else None
     return Session(loop, api, account, box, store, progress, Limiter(concurrency, requests_per_second))
 
 

@@ -16,6 +16,7 @@ with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 * ``in_quote_session(symbol, ms)``, ``in_trade_session(symbol, ms)``.
 * ``rate(from_ccy, to_ccy, at_ms=None)``: conversion rate from the market's own quotes.
 * ``broker_time(ms)``: ``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock.
+* ``fingerprint``: the market's identity (equal fingerprints, same history), sent as ``marketRevision``.
 * ``force_path(symbol, points)``, ``clear_forced(symbol)``: test hooks, see :mod:`market_forced`.
 
 History starts at broker midnight 2020-01-01 (:data:`market_clock.ORIGIN_MS`) and is computed on demand
@@ -27,6 +28,7 @@ the one in progress. Replayed symbols: see :mod:`replay`.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -50,6 +52,9 @@ MAX_COUNT = 1_000_000
 #: servers and tests with the same seed reuse each other's work. Other processes get unique keys.
 _CACHES = {"1m": LRU(768), "intraday": LRU(8192), "1d": LRU(32768), "ticks": LRU(256)}
 _VERSIONS = itertools.count()
+#: Version of the price generator and of the history rules: bump it whenever the same seed or replay file
+#: gives other candles, so candle caches keyed on :attr:`Market.fingerprint` stop serving the old ones.
+GENERATOR_VERSION = 2
 
 
 def _count(name: str, value: object, maximum: int = MAX_COUNT) -> int:
@@ -91,6 +96,18 @@ class Market:
             self._infos[source.symbol] = info
             self._base[source.symbol] = (("replay", next(_VERSIONS)), ReplayProcess(info, source.path, seed))
         self._pairs = {(i.base, i.profit): i.name for i in UNIVERSE.values() if i.base != i.profit}
+        self.fingerprint = self._fingerprint(replay)
+
+    def _fingerprint(self, replay: Sequence[ReplaySource]) -> str:
+        """The market's identity: generator version, seed, replay files' contents and, with replays, the clock's
+        start (live play loops a file from then on); equal fingerprints mean the same history."""
+        digest = hashlib.sha256(f"mtdata-market {GENERATOR_VERSION} {self.seed}".encode())
+        for source in replay:
+            with open(source.path, "rb") as file:
+                digest.update(f" {source.symbol} {hashlib.file_digest(file, 'sha256').hexdigest()}".encode())
+        if replay:
+            digest.update(f" {self._origin_ms}".encode())
+        return digest.hexdigest()[:20]
 
     # -- clock and universe -------------------------------------------------------------------------
 

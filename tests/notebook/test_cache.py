@@ -112,3 +112,50 @@ def test_ctrl_c_during_a_download_leaves_the_cache_consistent(
         resumed = cached.candles(*span)
     assert len(counter.pages) == 1 + 8 - len(stored)  # the probe and the blocks not stored
     pd.testing.assert_frame_equal(resumed, session.candles(*span))
+
+
+def _replay_file(path: Path, shift: float) -> Path:
+    """Two days of hourly-spaced M1 candles of EURUSD (closes rise from 1.1 + shift)."""
+    rows = ["time,open,high,low,close"]
+    for i in range(48):
+        price = 1.1 + shift + i / 10_000
+        rows.append(f"{pd.Timestamp('2026-11-09T00:00Z') + pd.Timedelta(hours=i):%Y-%m-%dT%H:%M:%SZ},"
+                    f"{price:.5f},{price + 0.0002:.5f},{price - 0.0002:.5f},{price:.5f}")  # fmt: skip
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_sandbox_restarted_on_its_data_dir_with_another_market_serves_no_old_candles(
+    mtdata_sandbox_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache key holds the sandbox's market revision: another seed or an edited replay file is another market
+    (the same account id on the same data dir), while a restart of the same market still reads the cache."""
+    data, cache, replay = tmp_path / "box", tmp_path / "cache", tmp_path / "eurusd.csv"
+    span = ("EURUSD", "1h", "2026-11-09", "2026-11-10T23:59:59Z")
+
+    def run(seed: int, shift: float) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
+        _replay_file(replay, shift)
+        box = mtdata_sandbox_factory(data_dir=data, start="2026-11-18T09:00:00Z", seed=seed,
+                                     replay={"EURUSD": replay})  # fmt: skip
+        counter = Counter(monkeypatch)
+        try:
+            with _open(box, cache) as cached:
+                got = pd.concat([cached.candles(*span), cached.candles("GBPUSD", *span[1:])])
+            with mtdata.connect(box.token, box.account_id, url=box.url, progress=False) as plain:
+                truth = pd.concat([plain.candles(*span), plain.candles("GBPUSD", *span[1:])])
+        finally:
+            box.stop()
+        return got, truth, box.account_id, counter.pages
+
+    first, truth, account, _ = run(0, 0.0)
+    pd.testing.assert_frame_equal(first, truth)
+    same, _, again, pages = run(0, 0.0)
+    assert again == account and len(pages) == 2  # only the fresh session's pages: the cache served both symbols
+    pd.testing.assert_frame_equal(same, first)
+    for seed, shift in ((1, 0.0), (1, 0.01)):  # another seed (GBPUSD's simulated prices), then an edited file
+        got, truth, again, _ = run(seed, shift)
+        assert again == account
+        pd.testing.assert_frame_equal(got, truth)
+        assert not got.equals(first)
+        first = got
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 3

@@ -142,12 +142,18 @@ async def list_accounts(request: web.Request) -> web.Response:
     docs = [doc for doc in server.accounts.all_of(who.user_id) if keep(doc)]
     if sort_order:
         docs.sort(key=lambda d: d.get("_stateChangedAt", 0), reverse=sort_order == "desc")
-    return list_response(request, [model.public(d) for d in docs], offset, limit)
+    return list_response(request, [_dto(request, d) for d in docs], offset, limit)
+
+
+def _dto(request: web.Request, doc: dict[str, Any]) -> dict[str, Any]:
+    """The account DTO plus ``marketRevision``, the sandbox market's identity (the cloud has no such field):
+    clients key their candle caches on it, so a restart with another seed or replay file serves no old candles."""
+    return {**model.public(doc), "marketRevision": sandbox(request).market.fingerprint}
 
 
 async def get_account(request: web.Request) -> web.Response:
-    """GET /accounts/{id}: the account DTO with its replicas."""
-    return json_response(model.public(owned_account(request, request.match_info["id"])))
+    """GET /accounts/{id}: the account DTO with its replicas and the market's revision."""
+    return json_response(_dto(request, owned_account(request, request.match_info["id"])))
 
 
 async def update_account(request: web.Request) -> web.Response:
