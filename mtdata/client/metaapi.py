@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ..errors import MetaApiException, NotConnectedException, ValidationException, redact
+from ..redaction import protect
 from . import checks
 from .accounts import MetatraderAccountApi
 from .connection_registry import ConnectionRegistry
@@ -45,6 +46,7 @@ class MetaApi:
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise checks.fail("token", "must be a non-empty string", "<redacted>" if token else token)
+        protect(token)  # no log record of the process shows it whole (engineio logs the socket's URL)
         self._token = token
         self._options = parse_options(opts)
         options = self._options

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from ..redaction import protect
 from . import checks
 from .context import ClientContext
 
@@ -63,6 +64,7 @@ class TokenManagementApi:
             params["validity-in-hours"] = validity_in_hours
         url = f"{self._context.hosts.profile}/users/current/narrow-down-auth-token"
         answer = await self._context.http.request("POST", url, json=payload, params=params)
+        protect(answer["token"])
         return answer["token"]
 
     async def narrow_down_token_resources(

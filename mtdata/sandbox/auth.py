@@ -4,7 +4,7 @@ A token's payload carries ``accessRules`` as the cloud's do: each rule names an 
 (``id``), the method patterns, the ``roles`` (``reader``, ``writer``) and the
 ``resources`` (``"*:$USER_ID$:*"`` for everything, ``"account:$USER_ID$:<id>"`` for one
 account). Narrowed tokens carry fewer rules, roles or resources; :class:`Principal`
-enforces them. Tokens never appear whole in logs: use :func:`redact`.
+enforces them. Tokens never appear whole in logs (:mod:`mtdata.redaction`).
 """
 
 from __future__ import annotations
@@ -50,14 +50,6 @@ def full_access_rules() -> list[dict[str, Any]]:
         {"id": rule_id, "methods": [method], "roles": ["reader", "writer"], "resources": [FULL_RESOURCE]}
         for rule_id, method in _ALL_RULES
     ]
-
-
-def redact(token: str | None) -> str:
-    """A token as it may appear in logs: its first 6 characters and a short digest."""
-    if not token:
-        return "<none>"
-    digest = hashlib.sha256(token.encode()).hexdigest()[:8]
-    return f"{token[:6]}…#{digest}"
 
 
 def _b64(data: bytes) -> str:

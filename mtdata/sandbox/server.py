@@ -21,10 +21,11 @@ import orjson
 import socketio
 from aiohttp import web
 
+from ..redaction import protect, redact
 from ..socketio_compat import GatherManager, disconnect_all, owned_service_task
 from .accounts import DEMO_SERVER, Accounts, new_account
 from .appkeys import PRINCIPAL, SANDBOX
-from .auth import Principal, TokenService, full_access_rules, redact
+from .auth import Principal, TokenService, full_access_rules
 from .broker.engine import Broker
 from .config import SandboxConfig
 from .errors import ApiError, NotFoundError, ValidationError
@@ -103,6 +104,7 @@ class SandboxServer:
         self.broker = Broker(self)
         self.hub.trade_executor = self.broker.execute
         self.user_id, self.token, self.account_id = self._bootstrap()
+        protect(self.token)  # no log record of the process shows it whole
         self.sio: socketio.AsyncServer | None = None
         self._runner: web.AppRunner | None = None
         self._eio_service: asyncio.Task | None = None
