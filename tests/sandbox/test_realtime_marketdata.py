@@ -7,7 +7,7 @@ import json
 
 import aiohttp
 import pytest
-from test_realtime_helpers import Wire, on_server
+from test_realtime_helpers import WEEKDAY, Wire, on_server
 
 from mtdata.sandbox.timeutil import parse_iso_ms
 
@@ -168,3 +168,38 @@ async def test_unthrottled_quotes_send_every_tick_in_its_own_packet(wire: Wire, 
         parse_iso_ms(q["timestamps"]["eventGenerated"], "t") == market.wall_ms(parse_iso_ms(q["time"], "t"))
         for q in quotes
     )
+
+
+def _backwards(wire: Wire) -> list[tuple[str, str, str]]:
+    """Each price older than the one of its symbol before it on this socket, as (symbol, before, after)."""
+    last: dict[tuple[int, str], str] = {}
+    found = []
+    for packet in wire.of_type("prices"):
+        for price in packet["prices"]:
+            key = (packet["instanceIndex"], price["symbol"])
+            if key in last and price["time"] < last[key]:
+                found.append((price["symbol"], last[key], price["time"]))
+            last[key] = price["time"]
+    return found
+
+
+async def test_prices_never_go_back_in_time_across_subscriptions(mtdata_sandbox_factory, sio_connect) -> None:
+    """150 subscriptions at speed 50, each waiting for its first streamed price after the one pushed with it, while
+    another socket keeps the symbols followed: per socket and symbol, no price is older than the one before it."""
+    box = mtdata_sandbox_factory(speed=50, start=WEEKDAY)
+    steady, churn = [Wire(await sio_connect(box.url, box.token), box.account_id) for _ in range(2)]
+    symbols = ("EURUSD", "GBPUSD", "USDJPY")
+    await steady.subscribe()
+    await churn.subscribe()
+    for symbol in symbols:
+        await steady.ok("subscribeToMarketData", symbol=symbol, instanceIndex=0)
+    kinds = ([{"type": "quotes"}], [{"type": "quotes", "intervalInMilliseconds": 0}],
+             [{"type": "quotes", "intervalInMilliseconds": 40}])  # fmt: skip
+    for i in range(150):
+        symbol = symbols[i % len(symbols)]
+        before = len(prices_of(churn, symbol))
+        await churn.ok("subscribeToMarketData", symbol=symbol, subscriptions=kinds[i // 3 % 3], instanceIndex=0)
+        await churn.until(lambda s=symbol, n=before: len(prices_of(churn, s)) >= n + 2)
+        await churn.ok("unsubscribeFromMarketData", symbol=symbol, instanceIndex=0)
+    assert len(churn.of_type("prices")) >= 300
+    assert _backwards(churn) == [] and _backwards(steady) == []

@@ -7,6 +7,12 @@ forming candles, ticks, books, account figures), honouring each subscription's
 throttling) get one packet per tick instead, in tick order. Emitting only queues the packet on the socket, so a slow
 client never stalls the loop; a client whose queue is too long is skipped until it
 catches up (it then gets the newest data, ticks included).
+
+A symbol's prices never go back in time on a stream: every price is taken at one market time per
+step (or per push), and a stream records the time its prices of each symbol are up to
+(:attr:`Stream.prices_through`). The price pushed on subscribe is taken at the moment of the
+request, later than the step's time and than ticks the step fetched for streams that already
+followed the symbol; those older prices are not sent after it.
 """
 
 from __future__ import annotations
@@ -136,9 +142,8 @@ class MarketFeed:
         return [(conn, stream) for conn in list(self.hub.connections.values())
                 for stream in conn.streams.values() if stream.market]  # fmt: skip
 
-    def _new_ticks(self, symbols: set[str]) -> dict[str, list[dict[str, Any]]]:
+    def _new_ticks(self, symbols: set[str], now: int) -> dict[str, list[dict[str, Any]]]:
         market = self.hub.server.market
-        now = market.now_ms()
         for symbol in list(self._last_ms):
             if symbol not in symbols:
                 del self._last_ms[symbol]
@@ -158,10 +163,11 @@ class MarketFeed:
     async def step(self) -> None:
         """Fetch new ticks once per symbol and send each due stream its packet."""
         streams = self._streams()
-        changes = self._new_ticks({symbol for _, stream in streams for symbol in stream.market})
+        now = self.hub.server.market.now_ms()
+        changes = self._new_ticks({symbol for _, stream in streams for symbol in stream.market}, now)
         if not streams:
             return
-        builder = _PacketBuilder(self.hub, time.monotonic(), self.period * 500)
+        builder = _PacketBuilder(self.hub, time.monotonic(), now, self.period * 500)
         for conn, stream in streams:
             if self.hub.backlog(conn.sid) > MAX_BACKLOG:
                 for symbol, subs in stream.market.items():
@@ -172,10 +178,11 @@ class MarketFeed:
 
     async def push_prices(self, conn: Connection, streams: list[Stream], symbols: list[str]) -> None:
         """Send each stream a ``prices`` packet with the current price of ``symbols`` (subscribe, refresh)."""
-        builder = _PacketBuilder(self.hub, time.monotonic())
+        builder = _PacketBuilder(self.hub, time.monotonic(), self.hub.server.market.now_ms())
         for stream in streams:
             prices = [builder.price(symbol, stream) for symbol in symbols]
             for symbol in symbols:
+                builder.sent_through(stream, symbol)
                 for sub in stream.market.get(symbol, []):
                     if sub.type == "quotes":
                         sub.last_sent, sub.dirty = builder.wall, False
@@ -193,12 +200,17 @@ def _mark(subs: list[MarketSubscription], ticks: list[dict[str, Any]] | None) ->
 
 
 class _PacketBuilder:
-    """Builds ``prices`` packets for one loop step, computing each price, candle, book and account figure once."""
+    """Builds ``prices`` packets for one loop step, computing each price, candle, book and account figure once.
 
-    def __init__(self, hub: Hub, wall: float, tolerance_ms: float = 0.0) -> None:
+    Prices are taken at market time ``at_ms`` (the step's, the one its ticks run up to).
+    """
+
+    def __init__(self, hub: Hub, wall: float, at_ms: int, tolerance_ms: float = 0.0) -> None:
         self.hub = hub
         self.market = hub.server.market
         self.wall = wall
+        self.at_ms = at_ms
+        self.at = iso_ms(at_ms)
         self.tolerance_ms = tolerance_ms
         self.started = iso_ms(now_ms())
         self._cache: dict[tuple[str, ...], Any] = {}
@@ -216,7 +228,7 @@ class _PacketBuilder:
         currency = self.hub.currency_of(stream.account_id)
 
         def make() -> dict[str, Any]:
-            price = dict(self.market.price(symbol, None, currency))
+            price = dict(self.market.price(symbol, self.at_ms, currency))
             price["timestamps"] = {
                 "eventGenerated": self._wall_iso(price["time"]),
                 "serverProcessingStarted": self.started,
@@ -233,22 +245,38 @@ class _PacketBuilder:
         price["timestamps"] = {**price["timestamps"], "eventGenerated": self._wall_iso(tick["time"])}
         return price
 
+    def sent_through(self, stream: Stream, symbol: str) -> None:
+        """Record that ``stream`` has been sent ``symbol``'s prices up to this builder's market time."""
+        if stream.prices_through.get(symbol, "") < self.at:
+            stream.prices_through[symbol] = self.at
+
     def build(self, stream: Stream, changes: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-        """The stream's packets for this step: one per tick of unthrottled quotes, then one with the rest."""
+        """The stream's packets for this step: one per tick of unthrottled quotes, then one with the rest.
+
+        A stream already sent a later price of a symbol (pushed on subscribe while this step ran) gets
+        only the ticks after it, and its quotes wait for the next step.
+        """
         body: dict[str, list[Any]] = {}
         tick_prices: list[dict[str, Any]] = []
         for symbol, subs in stream.market.items():
             ticks = changes.get(symbol)
             _mark(subs, ticks)
+            through = stream.prices_through.get(symbol, "")
             for sub in subs:
                 if not sub.dirty or not sub.due(self.wall, self.tolerance_ms):
+                    continue
+                if sub.type == "quotes" and through > self.at:
+                    sub.dirty = False  # the price pushed on subscribe is newer than anything of this step
                     continue
                 sub.dirty = False
                 sub.last_sent = self.wall
                 if sub.every_tick and ticks:
-                    tick_prices.extend(self.tick_price(symbol, stream, tick) for tick in ticks)
+                    fresh = [tick for tick in ticks if tick["time"] > through]
+                    tick_prices.extend(self.tick_price(symbol, stream, tick) for tick in fresh)
+                    self.sent_through(stream, symbol)
                 elif sub.type == "quotes":
                     body.setdefault("prices", []).append(self.price(symbol, stream))
+                    self.sent_through(stream, symbol)
                 elif sub.type == "candles":
                     timeframe = sub.timeframe or "1m"
                     candle = self._cached(("candle", symbol, timeframe),

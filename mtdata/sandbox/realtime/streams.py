@@ -97,6 +97,8 @@ class Stream:
     last_timestamp: int = 0
     numbered: bool = False
     market: dict[str, list[MarketSubscription]] = field(default_factory=dict)
+    #: Per symbol, the market time (wire ISO) its prices on this stream are up to: no older price may follow.
+    prices_through: dict[str, str] = field(default_factory=dict)
     fault: PacketFault | None = None
 
     def stop(self) -> None:
