@@ -496,9 +496,19 @@ class TickDownloader:
         return [row for span in spans for row in span]
 
 
-def gaps(index: Any, tf: str) -> list[list[str]]:
-    """[last candle before, first candle after] (ISO) wherever candles of a time index are over 1.5 steps apart."""
+def gaps(index: Any, tf: str, start: datetime | None = None, end: datetime | None = None) -> list[list[str]]:
+    """[last candle before, first candle after] (ISO) wherever candles of a time index are over 1.5 steps apart;
+    at the edges of a requested range, its ``start``/``end`` stand for the missing neighbour when a step or more
+    of it has no candle (a range with none at all is one gap)."""
     import pandas as pd
 
-    where = np.flatnonzero((index[1:] - index[:-1]) > pd.Timedelta(minutes=1.5 * MT5_TIMEFRAMES[tf]))
-    return [[index[i].isoformat(), index[i + 1].isoformat()] for i in where]
+    step = pd.Timedelta(minutes=MT5_TIMEFRAMES[tf])
+    if not len(index):
+        return [[start.isoformat(), end.isoformat()]] if start and end and end - start >= step else []
+    where = np.flatnonzero((index[1:] - index[:-1]) > 1.5 * step)
+    found = [[index[i].isoformat(), index[i + 1].isoformat()] for i in where]
+    if start is not None and index[0] - start >= step:
+        found.insert(0, [start.isoformat(), index[0].isoformat()])
+    if end is not None and end - index[-1] >= step:
+        found.append([index[-1].isoformat(), end.isoformat()])
+    return found

@@ -201,7 +201,8 @@ class Session(AccountFrames, Orders):
         ``limit`` then keeps the newest ``limit``. Without ``start``: the newest ``limit`` (default 1,000)
         candles up to ``end``. Times are aware datetimes, dates or ISO strings (UTC when no offset).
         ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
-        candles are missing (weekends, session breaks): reported, never filled in.
+        candles are missing (weekends, session breaks, history before or after a replayed file): reported,
+        never filled in; at the edges of [start, end] the requested bound stands for the missing candle.
         """
         names = download.symbol_list("symbols", symbols)
         tf = download.timeframe(timeframe)
@@ -242,7 +243,9 @@ class Session(AccountFrames, Orders):
         frame = frames.concat(parts, "candles")
         frame.attrs["timeframe"] = tf
         frame.attrs["gaps"] = [
-            [s, *gap] for s, part in zip(names, parts, strict=True) for gap in download.gaps(part.index, tf)
+            [s, *gap]
+            for s, part in zip(names, parts, strict=True)
+            for gap in download.gaps(part.index, tf, *((start, end) if limit is None else (None, None)))
         ]
         return frame
 

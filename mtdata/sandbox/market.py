@@ -94,7 +94,8 @@ class Market:
                 source.symbol, "crypto", infer_digits(source.path), "USD", "USD", 1, 1.0, 0.0, 10, 1.0,
                 f"Replayed {source.symbol}", f"Replay\\{source.symbol}")  # fmt: skip
             self._infos[source.symbol] = info
-            self._base[source.symbol] = (("replay", next(_VERSIONS)), ReplayProcess(info, source.path, seed))
+            process = ReplayProcess(info, source.path, seed, self._origin_ms)
+            self._base[source.symbol] = (("replay", next(_VERSIONS)), process)
         self._pairs = {(i.base, i.profit): i.name for i in UNIVERSE.values() if i.base != i.profit}
         self.fingerprint = self._fingerprint(replay)
 

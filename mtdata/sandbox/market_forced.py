@@ -28,6 +28,10 @@ class PriceProcess(Protocol):
         """Ticks of a UTC hour, given that hour's M1 bars."""
         ...
 
+    def previous_day(self, day: int) -> int:
+        """The latest broker day before ``day`` that may hold bars (lets a search skip a gap in history)."""
+        ...
+
 
 class ForcedProcess:
     """``base`` until ``ticks.t[0]``, then exactly ``ticks``."""
@@ -49,6 +53,10 @@ class ForcedProcess:
         i, j = np.searchsorted(bars.t, (hour * clock.HOUR, (hour + 1) * clock.HOUR))
         ticks = self.base.hour_ticks(hour, bars.take(slice(i, j)))
         return ticks.take((ticks.t >= lo) & (ticks.t < self.t0))
+
+    def previous_day(self, day: int) -> int:
+        """The day before ``day`` from t0's day on, else the base process's."""
+        return day - 1 if day - 1 >= clock.day_of(self.t0) else self.base.previous_day(day)
 
     def day_bars(self, day: int) -> Bars:
         """Base bars of whole minutes before t0, then bars of the forced ticks."""

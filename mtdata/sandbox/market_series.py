@@ -165,5 +165,5 @@ class SymbolSeries:
                 index = int(np.searchsorted(ticks.t, at, side="right")) - 1
                 if index >= 0:
                     return ticks, up, index
-            day -= 1
+            day = self.process.previous_day(day)
         return None

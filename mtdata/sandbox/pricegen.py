@@ -233,6 +233,11 @@ class SimProcess:
         spread = np.maximum(np.rint(spread_base * np.exp(0.25 * noise[1])), 1).astype(_I)
         return Bars(clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
 
+    @staticmethod
+    def previous_day(day: int) -> int:
+        """The broker day before ``day`` (simulated history has no gaps but weekends)."""
+        return day - 1
+
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of UTC hour ``hour`` (epoch hours) given that hour's M1 bars."""
         return ticks_from_bars(bars, seeded_rng(*self._key, 2, hour))

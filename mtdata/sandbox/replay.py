@@ -2,9 +2,11 @@
 
 The format is told from the columns: ``time,bid,ask[,last,volume]`` are ticks, ``time,open,high,low,close
 [,tick_volume,spread,volume]`` are M1 candles (bid prices; ``spread`` in points). Times are ISO strings (UTC
-unless they carry an offset) or epoch seconds / milliseconds. History of the symbol starts at the file's
-first time; after the file ends, the file **loops**: it repeats every P weeks (P = its length rounded up
-to whole weeks, so weekdays and sessions line up), so live prices keep playing through it. Replayed
+unless they carry an offset) or epoch seconds / milliseconds. History of the symbol is the file and
+nothing else: before its first time and after its end there are no prices (never a repeat of the file).
+Live play **loops** the file from the market clock's start on: it repeats every P weeks from its first
+time (P = its length rounded up to whole weeks, so weekdays and sessions line up), and only the repeats'
+parts after the clock's start exist, so live prices keep playing through it while history stays true. Replayed
 candles give ticks the way simulated ones do (at least 4 per minute; ``tickVolume`` is raised to 4 where
 lower); replayed ticks give candles by aggregation.
 """
@@ -134,10 +136,11 @@ def _normalized(path: Path) -> dict[str, np.ndarray]:
 
 
 class ReplayProcess:
-    """A symbol's prices from a file, looped every ``period`` ms; same interface as :class:`SimProcess`."""
+    """A symbol's prices from a file, looped every ``period`` ms from ``live_from`` (the clock's start) on."""
 
-    def __init__(self, info: SymbolInfo, path: Path, seed: int) -> None:
+    def __init__(self, info: SymbolInfo, path: Path, seed: int, live_from: int) -> None:
         self.info = info
+        self.live_from = live_from
         path = Path(path)
         columns = _normalized(path)
         t = _times(path, columns["time"])
@@ -163,32 +166,31 @@ class ReplayProcess:
         self.start = int(self._bars.t[0])
         self.period = (-(-(int(self._bars.t[-1]) + clock.MINUTE - self.start) // WEEK)) * WEEK
         self.first_day = clock.day_of(self.start)
+        self._last_day = clock.day_of(int(self._bars.t[-1]))
+        self._live_day = clock.day_of(live_from)
 
-    def _loops(self, lo: int, hi: int) -> range:
-        return range(max(0, (lo - self.start) // self.period), max(0, (hi - 1 - self.start) // self.period + 1))
+    def _looped(self, rows: Bars | Ticks, lo: int, hi: int) -> list[Bars | Ticks]:
+        """Rows in [lo, hi): the file's own (loop 0), then its repeats' rows at or after ``live_from``."""
+        parts: list[Bars | Ticks] = []
+        for loop in range(max(0, (lo - self.start) // self.period), max(0, (hi - 1 - self.start) // self.period + 1)):
+            shift = loop * self.period
+            first = max(lo, self.live_from) if loop else lo
+            i, j = np.searchsorted(rows.t, (first - shift, hi - shift))
+            if j > i:
+                part = rows.take(slice(i, j))
+                parts.append(part._replace(t=part.t + shift))
+        return parts
+
+    def previous_day(self, day: int) -> int:
+        """The latest broker day before ``day`` that may hold bars (skips the gap between the file and live play)."""
+        return day - 1 if day - 1 >= self._live_day else min(day - 1, self._last_day)
 
     def day_bars(self, day: int) -> Bars:
         """M1 bars of a broker day."""
-        lo, hi = clock.day_start(day), clock.day_start(day + 1)
-        parts = []
-        for loop in self._loops(lo, hi):
-            shift = loop * self.period
-            i, j = np.searchsorted(self._bars.t, (lo - shift, hi - shift))
-            if j > i:
-                part = self._bars.take(slice(i, j))
-                parts.append(part._replace(t=part.t + shift))
-        return concat_bars(parts)
+        return concat_bars(self._looped(self._bars, clock.day_start(day), clock.day_start(day + 1)))  # type: ignore[arg-type]
 
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of a UTC hour: the file's own ticks, or ticks synthesized inside its candles."""
         if self._ticks is None:
             return ticks_from_bars(bars, seeded_rng(*self._key, hour))
-        lo, hi = hour * clock.HOUR, (hour + 1) * clock.HOUR
-        parts = []
-        for loop in self._loops(lo, hi):
-            shift = loop * self.period
-            i, j = np.searchsorted(self._ticks.t, (lo - shift, hi - shift))
-            if j > i:
-                part = self._ticks.take(slice(i, j))
-                parts.append(part._replace(t=part.t + shift))
-        return concat_ticks(parts)
+        return concat_ticks(self._looped(self._ticks, hour * clock.HOUR, (hour + 1) * clock.HOUR))  # type: ignore[arg-type]

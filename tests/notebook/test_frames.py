@@ -82,3 +82,15 @@ def test_long_downloads_show_a_progress_bar(box: SandboxHandle, capsys: pytest.C
 def test_gaps_are_listed_not_filled() -> None:
     index = pd.DatetimeIndex(["2026-11-13T21:00", "2026-11-13T21:01", "2026-11-15T22:00"], tz="UTC").as_unit("ms")
     assert download.gaps(index, "1m") == [["2026-11-13T21:01:00+00:00", "2026-11-15T22:00:00+00:00"]]
+
+
+def test_gaps_at_the_edges_of_a_requested_range_name_the_bound() -> None:
+    index = pd.DatetimeIndex(["2026-11-13T21:00", "2026-11-13T21:01"], tz="UTC").as_unit("ms")
+    start, end = pd.Timestamp("2026-11-13T20:58Z").to_pydatetime(), pd.Timestamp("2026-11-13T21:03Z").to_pydatetime()
+    assert download.gaps(index, "1m", start, end) == [
+        ["2026-11-13T20:58:00+00:00", "2026-11-13T21:00:00+00:00"],
+        ["2026-11-13T21:01:00+00:00", "2026-11-13T21:03:00+00:00"],
+    ]
+    assert download.gaps(index, "1m", index[0].to_pydatetime(), index[-1].to_pydatetime()) == []
+    assert download.gaps(index[:0], "1h", start, end) == [] and download.gaps(index[:0], "1m", start, end) == [
+        ["2026-11-13T20:58:00+00:00", "2026-11-13T21:03:00+00:00"]]  # fmt: skip

@@ -67,15 +67,24 @@ def test_tick_file_is_the_history_and_candles_aggregate_it(tmp_path: Path) -> No
     assert market.candles("GBPUSD", "1m", None, 1)  # other symbols keep their simulated prices
 
 
-def test_a_finished_file_loops_by_whole_weeks(tmp_path: Path) -> None:
+def test_history_never_repeats_the_file_and_live_play_loops_it_by_whole_weeks(tmp_path: Path) -> None:
     path, times, bid, _ = tick_file(tmp_path)
-    later = int(times[-1]) + 5 * WEEK
-    market = market_at(later, ReplaySource("EURUSD", path))
-    looped = market.ticks("EURUSD", START + 5 * WEEK, 0, 100)
-    assert [ms(t["time"]) - 5 * WEEK for t in looped] == times[:100].tolist()
+    start = int(times[-1]) + 5 * WEEK  # the market clock starts five weeks after the file's end
+    wall = [start / 1000]
+    market = Market(0, wall_clock=lambda: wall[0], replay=[ReplaySource("EURUSD", path)])
+    assert all_ticks(market, "EURUSD", 0) == all_ticks(market_at(int(times[-1]), ReplaySource("EURUSD", path)),
+                                                        "EURUSD", 0)  # fmt: skip
+    hourly = market.candles("EURUSD", "1h", None, 1000)
+    assert ms(hourly[0]["time"]) <= START and ms(hourly[-1]["time"]) <= times[-1]  # the file's hours, no repeat
+    assert market.ticks("EURUSD", int(times[-1]) + 1, 0, 100) == []
+    assert market.tick("EURUSD", int(times[10]) + 2 * WEEK)["bid"] == bid[-1]  # the last price before the gap
+    assert market.tick("EURUSD")["bid"] == bid[-1]
+    wall[0] += (WEEK + 4 * 3_600_000) / 1000  # live play reaches the file's next repeat after the clock's start
+    looped = market.ticks("EURUSD", start, 0, 100)
+    assert [ms(t["time"]) - 6 * WEEK for t in looped] == times[:100].tolist()
     assert [t["bid"] for t in looped] == bid[:100].tolist()
     assert market.tick("EURUSD")["bid"] == bid[-1]
-    assert market.tick("EURUSD", int(times[10]) + 2 * WEEK)["bid"] == bid[10]
+    assert len(market.candles("EURUSD", "1h", int(times[-1]), 1000)) == len(hourly)
 
 
 def test_m1_candles_from_epoch_seconds_csv(tmp_path: Path) -> None:
