@@ -5,6 +5,8 @@ Each file keeps the frame's ``time`` index and dtypes (pandas metadata), so ``pa
 ``pyarrow.dataset``, DuckDB (``read_parquet('root/**/*.parquet', hive_partitioning = true)``) and Dask read it
 back typed. Appending a later range writes new date partitions and leaves the others untouched; a date
 already present (the edge day of two ranges) is merged, without duplicates, and replaced atomically.
+The ``timeframe=`` of each symbol's rows is what they show (:mod:`mtdata.spacing`), and every check runs
+before the first file is written: a refused write changes nothing on disk.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from . import frames
+from . import frames, spacing
 from .client import checks
+from .errors import ValidationException
+from .timeframes import MT5_TIMEFRAMES
 
 PART = "part-0.parquet"
 
@@ -64,9 +69,14 @@ def to_parquet(
 ) -> Path:
     """Write ``frame`` to ``path``: one Parquet file, or (a directory, or ``partitioned=True``) a hive dataset.
 
-    A dataset needs a ``time`` index and a ``symbol`` column; ``timeframe`` defaults to the frame's
-    ``attrs["timeframe"]`` (``"ticks"`` for a frame without one). Appending to an existing dataset adds
-    partitions; dates already there are merged and rewritten, other partitions are not touched.
+    A dataset needs a ``time`` index, a ``symbol`` column and candle (``open high low close``) or tick
+    (``bid ask``) columns. Each symbol's ``timeframe=`` partition comes from its rows (:mod:`mtdata.spacing`):
+    ``frame.attrs["timeframe"]`` is only a hint and must agree (a ``resample`` keeps it, a ``concat`` drops
+    it). An explicit ``timeframe`` is taken when every row fits it (gaps allowed), and is needed when a symbol
+    has a single candle and the frame no hint. Appending adds partitions; dates already there are merged and
+    rewritten, other partitions are not touched. Whatever is refused (a timeframe the rows do not show, rows
+    off the partition's grid, other columns than the dataset's, a target that is not such a dataset) raises
+    :class:`~mtdata.errors.ValidationException` before anything is written.
     """
     import pyarrow as pa
 
@@ -80,32 +90,191 @@ def to_parquet(
         return root
     if not isinstance(frame.index, pd.DatetimeIndex) or "symbol" not in frame:
         raise checks.fail("frame", "must have a time index and a symbol column to be partitioned", list(frame))
-    tf = timeframe or frame.attrs.get("timeframe") or "ticks"
-    checks.text("timeframe", tf)
+    frame = frame.set_axis(_ms_index(frame.index))
+    existing = dataset_timeframes(root, "path")
+    if spacing.kind(frame.columns) == "candles":
+        frame = _one_row_per_candle(frame)
+    symbols = frame["symbol"].astype(str).to_numpy()
+    chosen = _timeframes(frame, symbols, timeframe)
     body = frame.drop(columns="symbol")
     days = frame.index.tz_convert("UTC").strftime("%Y-%m-%d")
-    for (symbol, day), part in body.groupby([frame["symbol"].astype(str).to_numpy(), days], sort=True):
+    writes = []
+    for (symbol, day), part in body.groupby([symbols, days], sort=True):
+        tf = chosen[symbol]
         folder = root / f"symbol={symbol}" / f"timeframe={tf}" / f"date={day}"
+        table = pa.Table.from_pandas(part, preserve_index=True)
+        if tf in existing.get(symbol, ()):
+            _same_columns(root / f"symbol={symbol}" / f"timeframe={tf}", table.schema)
         if (folder / PART).exists():
-            old = pd.read_parquet(folder / PART, engine="pyarrow")
-            part = pd.concat([old, part])
+            part = pd.concat([pd.read_parquet(folder / PART, engine="pyarrow"), part])
             part = part[~part.index.duplicated(keep="last")].sort_index()
-        _write_atomic(pa.Table.from_pandas(part, preserve_index=True), folder)
+            if tf != "ticks" and not spacing.fits(tf, part.index.asi8):
+                raise checks.fail("frame", f"rows of {symbol} on {day} are off the {tf} grid of the dataset's "
+                                  f"partition timeframe={tf}", symbol)  # fmt: skip
+            table = pa.Table.from_pandas(part, preserve_index=True)
+        writes.append((table, folder))
+    for table, folder in writes:  # every check passed: only now does anything change on disk
+        _write_atomic(table, folder)
     return root
+
+
+def _one_row_per_candle(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without repeated rows (two overlapping downloads concatenated); two different rows for one
+    symbol and open time are refused."""
+    rows = frame.reset_index()
+    repeated = rows.duplicated([rows.columns[0], "symbol"], keep="last").to_numpy()
+    if not repeated.any():
+        return frame
+    differing = repeated & ~rows.duplicated(keep="last").to_numpy()
+    if differing.any():
+        first = rows[differing].iloc[0]
+        raise checks.fail("frame", f"has different rows of {first['symbol']} opened at {first.iloc[0].isoformat()} "
+                          "(candles are one row per symbol and time)", str(first["symbol"]))  # fmt: skip
+    return frame[~repeated]
+
+
+def _ms_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` in UTC at millisecond resolution, as every partition stores it (pandas arithmetic may make it
+    finer); a naive index or sub-millisecond times are refused."""
+    if index.tz is None:
+        raise checks.fail("frame", "must have a tz-aware time index (UTC) to be partitioned", str(index.dtype))
+    exact = index.tz_convert("UTC").as_unit("ms")
+    if not (exact == index).all():
+        raise checks.fail("frame", "has sub-millisecond times (partitions store milliseconds)", str(index.dtype))
+    return exact
+
+
+def _timeframes(frame: pd.DataFrame, symbols: Any, timeframe: str | None) -> dict[str, str]:
+    """The partition timeframe of each symbol's rows (see :func:`to_parquet`)."""
+    kind = spacing.kind(frame.columns)
+    if kind is None:
+        raise checks.fail("frame", "must hold candles (open, high, low, close) or ticks (bid, ask) to be "
+                          "partitioned", list(frame))  # fmt: skip
+    explicit = None if timeframe is None else _known("timeframe", timeframe)
+    hint = frame.attrs.get("timeframe")
+    hint = None if hint is None else _known("frame.attrs['timeframe']", hint)
+    names = list(dict.fromkeys(symbols))
+    if kind == "ticks":
+        for name, given in (("timeframe", explicit), ("frame.attrs['timeframe']", hint)):
+            if given not in (None, "ticks"):
+                raise checks.fail(name, "must be 'ticks' for a frame of ticks (bid/ask columns)", given)
+        return dict.fromkeys(names, "ticks")
+    if explicit == "ticks" or hint == "ticks":
+        raise checks.fail("timeframe" if explicit else "frame.attrs['timeframe']", "must be a candle timeframe "
+                          "for a frame of candles (open/high/low/close columns)", "ticks")  # fmt: skip
+    stamps = frame.index.asi8
+    chosen = {}
+    for name in names:
+        opens = np.sort(stamps[symbols == name])
+        found = spacing.shown(opens)
+        if len(opens) > 1 and found is None:
+            closest = spacing.describe(int(np.diff(opens).min()))
+            raise checks.fail("frame", f"rows of {name} fit no MetaTrader timeframe (mixed timeframes or irregular "
+                              f"times; the closest two are {closest} apart)", name)  # fmt: skip
+        if explicit is not None:
+            if not spacing.fits(explicit, opens):
+                shape = f"spaced as {found} candles" if found else f"off the {explicit} grid"
+                raise checks.fail("timeframe", f"does not fit the rows of {name} ({shape})", explicit)
+            chosen[name] = explicit
+        elif hint is not None:
+            if not spacing.agrees(hint, opens):
+                shape = f"spaced as {found} candles" if found else f"off the {hint} grid"
+                raise checks.fail("frame", f"rows of {name} are {shape}, which disagrees with attrs['timeframe'] "
+                                  f"({hint}; a resample keeps attrs: set them, or pass timeframe= for rows sparser "
+                                  "than their timeframe)", name)  # fmt: skip
+            chosen[name] = hint
+        elif found is not None:
+            chosen[name] = found
+        else:
+            raise checks.fail("timeframe", f"must be given: {name} has a single candle, whose timeframe no spacing "
+                              "tells, and the frame has no attrs['timeframe']", None)  # fmt: skip
+    return chosen
+
+
+def _known(name: str, value: Any) -> str:
+    """A timeframe name as mtdata writes it in partitions: ``ticks`` or a wire timeframe (``M1``/``H1`` accepted)."""
+    from .download import timeframe
+
+    if value == "ticks":
+        return value
+    try:
+        return timeframe(value)
+    except ValidationException:
+        raise checks.fail(name, f"must be 'ticks' or a timeframe ({', '.join(MT5_TIMEFRAMES)})", value) from None
+
+
+def dataset_timeframes(root: Path, name: str) -> dict[str, set[str]]:
+    """The timeframes of each symbol in the dataset at ``root`` (empty when there is none yet); refuses a
+    directory holding anything else than ``symbol=…/timeframe=…`` partitions of known timeframes, hidden
+    files aside (argument ``name``)."""
+    if not root.exists():
+        return {}
+    if not root.is_dir():
+        raise checks.fail(name, "must be a dataset directory (symbol=/timeframe=/date=), found a file", str(root))
+    result: dict[str, set[str]] = {}
+    for entry in _listing(root):
+        if not entry.is_dir() or not entry.name.startswith("symbol=") or entry.name == "symbol=":
+            raise checks.fail(name, "holds something else than an mtdata dataset (symbol=/timeframe=/date=): "
+                              f"found {entry.name!r}", str(root))  # fmt: skip
+        symbol = entry.name.removeprefix("symbol=")
+        for folder in _listing(entry):
+            tf = folder.name.removeprefix("timeframe=")
+            if not folder.is_dir() or tf == folder.name or _canonical(tf) is None:
+                raise checks.fail(name, "holds a partition of an unknown timeframe (mtdata writes 'ticks', '1m', "
+                                  f"'1h', '1d' ...): found {entry.name}/{folder.name}", str(root))  # fmt: skip
+            result.setdefault(symbol, set()).add(tf)
+    return result
+
+
+def _listing(folder: Path) -> list[Path]:
+    return sorted(entry for entry in folder.iterdir() if not entry.name.startswith("."))
+
+
+def _canonical(tf: str) -> str | None:
+    return tf if tf == "ticks" or tf in MT5_TIMEFRAMES else None
+
+
+def _same_columns(folder: Path, schema: Any) -> None:
+    """Refuse rows whose columns or types differ from those already in the partitions under ``folder``."""
+    import pyarrow.parquet as pq
+
+    part = next(folder.glob(f"date=*/{PART}"), None)
+    if part is None:
+        return
+    old = pq.read_schema(part)
+    if not old.remove_metadata().equals(schema.remove_metadata()):
+        have = ", ".join(f"{field.name}: {field.type}" for field in old)
+        raise checks.fail("path", f"holds {folder.parent.name}/{folder.name} with other columns ({have})",
+                          ", ".join(f"{field.name}: {field.type}" for field in schema))  # fmt: skip
 
 
 def read_parquet(
     path: str | Path, symbols: str | list[str] | None = None, timeframe: str | None = None
 ) -> pd.DataFrame:
-    """A file or dataset written by :func:`to_parquet` as an mtdata frame (``time`` index, categorical ``symbol``)."""
+    """A file or dataset written by :func:`to_parquet` as an mtdata frame (``time`` index, categorical ``symbol``).
+
+    From a dataset, the rows of one timeframe (``attrs["timeframe"]``): ``timeframe`` is needed when the
+    symbols read have several; a dataset holding anything else, or a timeframe mtdata does not write, is refused.
+    """
     filters = []
-    if symbols is not None:
-        filters.append(("symbol", "in", [symbols] if isinstance(symbols, str) else list(symbols)))
-    if timeframe is not None:
-        filters.append(("timeframe", "==", timeframe))
-    frame = pd.read_parquet(path, engine="pyarrow", filters=filters or None)
+    names = None if symbols is None else [symbols] if isinstance(symbols, str) else list(symbols)
+    if names is not None:
+        filters.append(("symbol", "in", names))
+    tf = None if timeframe is None else _known("timeframe", timeframe)
+    root = Path(path)
+    if root.is_dir():
+        held = dataset_timeframes(root, "path")
+        present = sorted({tf for symbol, tfs in held.items() if names is None or symbol in names for tf in tfs})
+        if tf is None and len(present) > 1:
+            raise checks.fail("timeframe", f"must be given: the dataset holds several ({', '.join(present)})", None)
+        tf = tf or (present[0] if present else None)
+        if tf is not None:
+            filters.append(("timeframe", "==", tf))
+    frame = pd.read_parquet(root, engine="pyarrow", filters=filters or None)
     frame = frame.drop(columns=[name for name in ("timeframe", "date") if name in frame])
     if "symbol" in frame:
         symbol = frame.pop("symbol").astype(str)
         frame.insert(0, "symbol", pd.Categorical(symbol))
+    if root.is_dir() and tf is not None:
+        frame.attrs["timeframe"] = tf
     return frame.sort_index(kind="stable") if isinstance(frame.index, pd.DatetimeIndex) else frame
