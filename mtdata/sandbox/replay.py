@@ -8,7 +8,9 @@ Live play **loops** the file from the market clock's start on: it repeats every 
 time (P = its length rounded up to whole weeks, so weekdays and sessions line up), and only the repeats'
 parts after the clock's start exist, so live prices keep playing through it while history stays true. Replayed
 candles give ticks the way simulated ones do (at least 4 per minute; ``tickVolume`` is raised to 4 where
-lower); replayed ticks give candles by aggregation.
+lower); replayed ticks give candles by aggregation. Times must ascend: a file with a time out of order, a
+candle time repeated or a tick row written twice is refused with a :class:`ReplayFileError` (a
+``ValidationException`` naming the ``replay`` argument, the file and the row) before anything starts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ValidationException
 from . import market_clock as clock
 from .pricegen import Bars, Ticks, bars_from_ticks, concat_bars, concat_ticks, seeded_rng, ticks_from_bars
 from .symbols import SymbolInfo
@@ -30,23 +33,49 @@ _BAR_COLUMNS = ("time", "open", "high", "low", "close")
 _ALIASES = {"tickvolume": "tick_volume", "timestamp": "time", "date": "time", "datetime": "time"}
 
 
+class ReplayFileError(ValidationException, ValueError):
+    """A replay file that cannot be played as it is; ``details`` names the ``replay`` argument and the file."""
+
+
+def _bad(path: Path, message: str) -> ReplayFileError:
+    """The error for a bad replay file: the argument, the file and what is wrong with it."""
+    return ReplayFileError(f"replay: {path}: {message}", [{"parameter": "replay", "value": str(path),
+                                                          "message": message}])  # fmt: skip
+
+
+def _ascending(path: Path, t: np.ndarray, rows: Ticks | None = None) -> None:
+    """Refuse times out of order, and repeated times of candles (or repeated rows of ticks: ticks sharing a
+    millisecond are real, a row written twice is not), naming the first offending row (1 = first data row)."""
+    step = np.diff(t)
+    back = np.flatnonzero(step < 0)
+    if len(back):
+        raise _bad(path, f"column 'time' must be in ascending order: row {back[0] + 2} is before row {back[0] + 1}")
+    same = step == 0
+    if rows is not None:
+        same &= (np.diff(rows.bid) == 0) & (np.diff(rows.ask) == 0)
+    if same.any():
+        row = int(np.flatnonzero(same)[0]) + 2
+        raise _bad(path, f"column 'time' has a duplicate: row {row} repeats the time of row {row - 1}"
+                         + (" with the same prices" if rows is not None else ""))  # fmt: skip
+
+
 def _read_columns(path: Path) -> dict[str, np.ndarray]:
     """Columns of a CSV or Parquet file by lower-case name."""
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq
         except ImportError:  # pragma: no cover - pyarrow is installed with the notebook extra
-            raise ValueError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+            raise _bad(path, "reading Parquet needs pyarrow (pip install pyarrow)") from None
         table = pq.read_table(path)
         return {name.strip().lower(): table.column(name).to_numpy() for name in table.column_names}
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     if not rows:
-        raise ValueError(f"{path}: the file is empty")
+        raise _bad(path, "the file is empty")
     header = [name.strip().lower() for name in rows[0]]
     body = [row for row in rows[1:] if row]
     if any(len(row) != len(header) for row in body):
-        raise ValueError(f"{path}: every row must have {len(header)} values like the header")
+        raise _bad(path, f"every row must have {len(header)} values like the header")
     values = list(zip(*body, strict=True)) if body else [() for _ in header]
     return {name: np.array(column, dtype=object) for name, column in zip(header, values, strict=True)}
 
@@ -72,7 +101,7 @@ def _times(path: Path, values: np.ndarray) -> np.ndarray:
         try:
             parsed = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{path}: column 'time' has a bad value {text!r} in row {i + 1}") from None
+            raise _bad(path, f"column 'time' has a bad value {text!r} in row {i + 1}") from None
         if parsed.tzinfo is None:
             out[i] = int((parsed - datetime(1970, 1, 1)).total_seconds() * 1000)
         else:
@@ -85,9 +114,9 @@ def _prices(path: Path, columns: dict[str, np.ndarray], name: str, scale: int) -
     try:
         values = columns[name].astype(np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{path}: column '{name}' must hold numbers") from None
+        raise _bad(path, f"column '{name}' must hold numbers") from None
     if not np.isfinite(values).all() or (values <= 0).any():
-        raise ValueError(f"{path}: column '{name}' must hold positive numbers")
+        raise _bad(path, f"column '{name}' must hold positive numbers")
     return np.rint(values * scale).astype(np.int64)
 
 
@@ -99,9 +128,9 @@ def _optional(path: Path, columns: dict[str, np.ndarray], name: str, default: fl
     try:
         values = columns[name].astype(np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{path}: column '{name}' must hold numbers") from None
+        raise _bad(path, f"column '{name}' must hold numbers") from None
     if not np.isfinite(values).all() or (values < 0).any():
-        raise ValueError(f"{path}: column '{name}' must hold non-negative numbers")
+        raise _bad(path, f"column '{name}' must hold non-negative numbers")
     return values
 
 
@@ -121,16 +150,16 @@ def infer_digits(path: Path) -> int:
 
 def _normalized(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
-        raise ValueError(f"{path}: replay file not found")
+        raise _bad(path, "replay file not found")
     columns = {_ALIASES.get(name, name): values for name, values in _read_columns(path).items()}
     if "time" not in columns:
-        raise ValueError(f"{path}: missing column 'time' (columns: {', '.join(columns)})")
+        raise _bad(path, f"missing column 'time' (columns: {', '.join(columns)})")
     if len(columns["time"]) == 0:
-        raise ValueError(f"{path}: the file has no rows")
+        raise _bad(path, "the file has no rows")
     if not {"bid", "ask"} <= columns.keys() and not set(_BAR_COLUMNS) <= columns.keys():
         wanted = _TICK_COLUMNS if "bid" in columns or "ask" in columns else _BAR_COLUMNS
         missing = [name for name in wanted if name not in columns]
-        raise ValueError(f"{path}: neither ticks (time,bid,ask) nor M1 candles (time,open,high,low,close); "
+        raise _bad(path, f"neither ticks (time,bid,ask) nor M1 candles (time,open,high,low,close); "
                          f"missing column '{missing[0]}'")  # fmt: skip
     return columns
 
@@ -146,19 +175,19 @@ class ReplayProcess:
         t = _times(path, columns["time"])
         self._key = (seed, zlib.crc32(info.name.encode()), 4, len(t))
         if "bid" in columns:
-            if (np.diff(t) < 0).any():
-                raise ValueError(f"{path}: column 'time' must be in ascending order")
             bid, ask = _prices(path, columns, "bid", info.scale), _prices(path, columns, "ask", info.scale)
-            if (ask < bid).any():
-                raise ValueError(f"{path}: column 'ask' must be >= bid on every row")
             self._ticks: Ticks | None = Ticks(t, bid, ask, _optional(path, columns, "volume", 0.0))
+            _ascending(path, t, self._ticks)
+            if (ask < bid).any():
+                raise _bad(path, "column 'ask' must be >= bid on every row")
             self._bars = bars_from_ticks(self._ticks)
         else:
-            if (t % clock.MINUTE != 0).any() or (np.diff(t) <= 0).any():
-                raise ValueError(f"{path}: column 'time' must hold strictly ascending whole minutes for M1 candles")
+            _ascending(path, t)
+            if (t % clock.MINUTE != 0).any():
+                raise _bad(path, "column 'time' must hold whole minutes for M1 candles")
             o, h, low, c = (_prices(path, columns, name, info.scale) for name in _BAR_COLUMNS[1:])
             if (h < np.maximum(o, c)).any() or (low > np.minimum(o, c)).any():
-                raise ValueError(f"{path}: column 'high'/'low' must bound open and close on every row")
+                raise _bad(path, "column 'high'/'low' must bound open and close on every row")
             tv = np.maximum(np.rint(_optional(path, columns, "tick_volume", 4)), 4).astype(np.int64)
             spread = np.maximum(np.rint(_optional(path, columns, "spread", info.spread)), 0).astype(np.int64)
             self._ticks = None

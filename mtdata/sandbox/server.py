@@ -90,6 +90,8 @@ class SandboxServer:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
+        # the market first: a bad replay file is refused before the data directory is made or touched
+        self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms)
         self._temp_dir: str | None = None
         if self.config.data_dir is None:
             self._temp_dir = tempfile.mkdtemp(prefix="mtdata-sandbox-")
@@ -98,7 +100,6 @@ class SandboxServer:
         self.store = Store(self.data_dir)
         self.tokens = TokenService(self.store)
         self.accounts = Accounts(self.store)
-        self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms)
         self.faults = Faults(self)
         self.hub = Hub(self)
         self.broker = Broker(self)
@@ -213,7 +214,11 @@ class SandboxHandle:
             self._temp_dir = tempfile.mkdtemp(prefix="mtdata-sandbox-")
             config = replace(config, data_dir=Path(self._temp_dir))
         self.config = config
-        self.server = self._launch(config)
+        try:
+            self.server = self._launch(config)
+        except BaseException:  # e.g. a bad replay file: leave no thread or temporary directory behind
+            self._close()
+            raise
 
     def _launch(self, config: SandboxConfig) -> SandboxServer:
         async def boot() -> SandboxServer:
@@ -267,11 +272,15 @@ class SandboxHandle:
         try:
             self.call(self.server.stop(remove_temp=False))
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-            self._loop.close()
-            if self._temp_dir:
-                shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._close()
+
+    def _close(self) -> None:
+        """Stop the loop and its thread; remove a temporary data directory."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+        if self._temp_dir:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
 
     def __enter__(self) -> SandboxHandle:
         return self

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import mtdata.sandbox
+from mtdata.errors import ValidationException
 from mtdata.sandbox.config import ReplaySource
 from mtdata.sandbox.market import Market
 
@@ -200,3 +202,45 @@ def test_a_daily_candle_opens_at_broker_midnight_of_its_own_offset_on_a_clock_ch
     assert [c["time"] for c in weekly] == ["2017-10-22T21:00:00.000Z", "2017-10-29T22:00:00.000Z"]
     monthly = market.candles("EURUSD", "1mn", None, 10)
     assert [c["time"] for c in monthly] == ["2017-09-30T21:00:00.000Z"]
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        ("time,open,high,low,close\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1\n",
+         "row 2 repeats the time of row 1"),
+        ("time,open,high,low,close\n2024-03-04T09:01:00Z,1.1,1.2,1.0,1.1\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1\n",
+         "row 2 is before row 1"),
+        ("time,bid,ask\n2024-03-04T09:00:01Z,1.1,1.2\n2024-03-04T09:00:02Z,1.1,1.2\n2024-03-04T09:00:01Z,1.1,1.2\n",
+         "row 3 is before row 2"),
+        ("time,bid,ask\n2024-03-04T09:00:01Z,1.1,1.2\n2024-03-04T09:00:01Z,1.1,1.2\n",
+         "row 2 repeats the time of row 1 with the same prices"),
+    ],
+)  # fmt: skip
+def test_duplicate_or_unsorted_times_are_refused_and_the_data_dir_is_left_as_it_was(
+    tmp_path: Path, content: str, found: str
+) -> None:
+    data = tmp_path / "box"
+    with mtdata.sandbox.start(data_dir=data) as box:
+        account = box.account_id
+    before = {p: p.read_bytes() for p in sorted(data.rglob("*"))}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    with pytest.raises(ValidationException) as caught:
+        mtdata.sandbox.start(data_dir=data, replay={"EURUSD": bad})
+    assert caught.value.details[0]["parameter"] == "replay" and caught.value.details[0]["value"] == str(bad)
+    assert "replay" in str(caught.value) and "bad.csv" in str(caught.value) and found in str(caught.value)
+    assert {p: p.read_bytes() for p in sorted(data.rglob("*"))} == before
+    fresh = tmp_path / "never"
+    with pytest.raises(ValidationException):
+        mtdata.sandbox.start(data_dir=fresh, replay={"EURUSD": bad})
+    assert not fresh.exists()
+    with mtdata.sandbox.start(data_dir=data) as box:
+        assert box.account_id == account
+
+
+def test_ticks_sharing_a_millisecond_with_other_prices_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "same_ms.csv"
+    path.write_text("time,bid,ask\n2024-03-04T09:00:01Z,1.1,1.2\n2024-03-04T09:00:01Z,1.11,1.2\n")
+    market = market_at(START + 60_000, ReplaySource("EURUSD", path))
+    assert [t["bid"] for t in all_ticks(market, "EURUSD", 0)] == [1.1, 1.11]
