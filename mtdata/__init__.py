@@ -4,7 +4,7 @@
     session = mtdata.connect()            # no token: an embedded sandbox and its demo account
     session.candles("EURUSD", "1h")       # a DataFrame
 
-The package has three layers (see ``../shared/design.md``): the embedded sandbox
+The package has three layers: the embedded sandbox
 (:mod:`mtdata.sandbox`), the client SDK (:mod:`mtdata.client`, re-exported here as
 :class:`MetaApi`) and the notebook layer (:func:`connect`, :class:`Session`, :func:`df`,
 the export helpers). The client (and its socket.io stack) and the notebook layer with its
@@ -22,7 +22,7 @@ from . import errors
 if TYPE_CHECKING:
     from .client import MetaApi
     from .frames import df, to_xarray
-    from .io import read_parquet, to_csv, to_parquet
+    from .io import read_csv, read_parquet, to_csv, to_parquet
     from .session import Session, connect, connect_async
 
 __version__ = "0.1.0"
@@ -36,12 +36,13 @@ _LAZY = {
     "df": "frames",
     "to_xarray": "frames",
     "to_csv": "io",
+    "read_csv": "io",
     "to_parquet": "io",
     "read_parquet": "io",
 }
 
-__all__ = ["MetaApi", "Session", "__version__", "connect", "connect_async", "df", "errors", "read_parquet",
-           "to_csv", "to_parquet", "to_xarray"]  # fmt: skip
+__all__ = ["MetaApi", "Session", "__version__", "connect", "connect_async", "df", "errors", "read_csv",
+           "read_parquet", "to_csv", "to_parquet", "to_xarray"]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

@@ -110,6 +110,11 @@ def snake(name: str) -> str:
     return known[0] if known else _CAMEL.sub(r"_\1", name).lower()
 
 
+def known(name: str) -> bool:
+    """Whether ``name`` is a frame column of :data:`FIELDS` (typed by :func:`column`)."""
+    return name in _BY_NAME
+
+
 def _dtype(name: str) -> str:
     return _BY_NAME.get(name, _O)
 

@@ -34,7 +34,7 @@ def _frame(name: str, value: Any) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
-    """Write ``frame`` as CSV (ISO times with offset); :func:`read_csv` reads it back typed."""
+    """Write ``frame`` as CSV (ISO times in UTC, ``Z``); :func:`mtdata.read_csv` reads it back typed."""
     _frame("frame", frame)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,11 +43,27 @@ def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
 
 
 def read_csv(path: str | Path, kind: str | None = None) -> pd.DataFrame:
-    """A CSV written by :func:`to_csv`: ``time`` index in UTC; with ``kind`` (e.g. ``"candles"``), schema dtypes."""
-    frame = pd.read_csv(path)
-    columns = {name: frames.column(name, frame[name].where(frame[name].notna(), None).tolist()) for name in frame}
+    """A CSV written by :func:`to_csv` as the frame it was: ``time`` index in UTC, categorical ``symbol``, the
+    dtypes of ``kind`` (``"candles"``, ``"ticks"``, ``"deals"`` …; candles and ticks are told by their columns).
+    A CSV keeps no ``attrs``: a candle frame's ``attrs["timeframe"]`` is set from its spacing when every symbol
+    shows the same (:mod:`mtdata.spacing`); ``attrs["gaps"]`` is not restored."""
+    header = pd.read_csv(path, nrows=0).columns
+    known = [name for name in header if frames.known(name)]  # read as text, typed by mtdata's table
+    frame = pd.read_csv(path, dtype=dict.fromkeys(known, object), keep_default_na=False, na_values=[""])
+    kind = kind or spacing.kind(frame.columns)
+    if kind is not None:
+        checks.choice("kind", kind, frames.SCHEMAS)
+    columns = {name: frame[name] for name in frame}
+    columns |= {name: frames.column(name, [v if isinstance(v, str) else None for v in frame[name]]) for name in known}
     index = columns.pop("time", None)
-    return frames.build(columns, index if index is not None else pd.RangeIndex(len(frame)), kind)
+    result = frames.build(columns, index if index is not None else pd.RangeIndex(len(frame)), kind)
+    if kind == "candles" and len(result):
+        symbols = result["symbol"].astype(str).to_numpy()
+        stamps = result.index.asi8
+        shown = {spacing.shown(np.sort(stamps[symbols == name])) for name in set(symbols)}
+        if len(shown) == 1 and None not in shown:
+            result.attrs["timeframe"] = shown.pop()
+    return result
 
 
 def _write_atomic(table: Any, folder: Path) -> None:

@@ -28,8 +28,25 @@ def candles(session: Session) -> pd.DataFrame:
 
 
 def test_csv_round_trip(candles: pd.DataFrame, tmp_path: Path) -> None:
+    """``mtdata.read_csv`` (the name README and ``to_csv`` give) reads back index, dtypes and the timeframe."""
     path = mtdata.to_csv(candles, tmp_path / "out" / "candles.csv")
-    pd.testing.assert_frame_equal(read_csv(path, "candles"), candles, check_categorical=False)
+    back = mtdata.read_csv(path)
+    pd.testing.assert_frame_equal(back, candles)
+    assert back.attrs["timeframe"] == candles.attrs["timeframe"] == "1m"
+    assert "read_csv" in mtdata.__all__ and mtdata.read_csv is read_csv
+    plain = pd.read_csv(path)  # what it saves the user from: times as text, symbol as text
+    assert not isinstance(plain["time"].dtype, pd.DatetimeTZDtype) and plain["symbol"].dtype != "category"
+
+
+def test_csv_round_trip_of_ticks_and_deals(session: Session, tmp_path: Path) -> None:
+    ticks = session.ticks("EURUSD", "2026-11-17T10:00:00Z", "2026-11-17T10:02:00Z")
+    assert len(ticks) > 10 and ticks["last"].isna().all()
+    pd.testing.assert_frame_equal(mtdata.read_csv(mtdata.to_csv(ticks, tmp_path / "ticks.csv")), ticks)
+    deals = mtdata.df([{"id": "7", "symbol": "EURUSD", "type": "DEAL_TYPE_BUY", "time": "2026-11-17T10:00:00.125Z",
+                        "volume": 0.1, "price": 1.05, "magic": 3}], "deals")  # fmt: skip
+    pd.testing.assert_frame_equal(mtdata.read_csv(mtdata.to_csv(deals, tmp_path / "d.csv"), "deals"), deals)
+    with pytest.raises(ValidationException, match="kind must be one of"):
+        mtdata.read_csv(tmp_path / "d.csv", "trades")
 
 
 def test_parquet_file_round_trip(candles: pd.DataFrame, tmp_path: Path) -> None:
