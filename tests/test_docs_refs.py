@@ -1,0 +1,99 @@
+"""The repository explains itself: every protocol section it cites exists, and nothing points outside it.
+
+A "§" followed by a number anywhere in a tracked file ("protocol §7.6", "spec §2.10, §5.4", "§7.3–§7.5")
+names a section of ``docs/protocol.md``, which must have a heading with that number. References to
+folders beside the repository or to this machine's absolute paths would leave a fresh clone with dangling
+pointers, so they fail too.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = ROOT / "docs" / "protocol.md"
+
+#: A section reference: the section sign and a dotted number.
+SECTION_REF = re.compile(r"§\s*(\d+(?:\.\d+)*)")
+#: A numbered heading of docs/protocol.md: "## 7. ...", "### 7.6 ...", "#### 2.1.1 ...".
+HEADING = re.compile(r"^#{2,4}\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
+#: Places outside the repository, wherever they appear: the folder beside it, and machine roots.
+OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(?:spec|design)\b|(?:^|[^A-Za-z0-9_.])/(?:work|root|farm)/")
+#: Temporary and home directories: a machine path in docs, code and notebooks (tests may build such paths).
+MACHINE = re.compile(r"(?:^|[^A-Za-z0-9_.~])/(?:tmp|home|Users)/")
+
+
+def tracked_files() -> list[Path]:
+    """The text files git tracks (binary files and files deleted in the working tree left out)."""
+    listing = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    files = []
+    for name in listing.decode().split("\0"):
+        path = ROOT / name
+        if name and path.is_file() and b"\0" not in path.read_bytes()[:8192]:
+            files.append(path)
+    return files
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def cited_sections(text: str) -> set[str]:
+    """The section numbers ``text`` cites."""
+    return set(SECTION_REF.findall(text))
+
+
+def headings(text: str) -> set[str]:
+    """The section numbers of the numbered headings of ``text``."""
+    return set(HEADING.findall(text))
+
+
+def outside_references(path: Path, text: str) -> list[str]:
+    """``path:line: text`` of each line of ``text`` that points outside the repository."""
+    machine_paths = path.relative_to(ROOT).parts[0] != "tests"
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if OUTSIDE.search(line) or (machine_paths and MACHINE.search(line)):
+            found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:160]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def files() -> list[Path]:
+    return tracked_files()
+
+
+def test_every_cited_protocol_section_exists(files: list[Path]) -> None:
+    sections = headings(read(PROTOCOL))
+    missing = {}
+    for path in [*files, PROTOCOL]:
+        for number in cited_sections(read(path)) - sections:
+            missing.setdefault(number, []).append(str(path.relative_to(ROOT)))
+    assert sum(len(cited_sections(read(p))) for p in files) > 0, "no section reference found: the pattern is broken"
+    assert not missing, f"sections cited but missing from docs/protocol.md: {missing}"
+
+
+def test_no_tracked_file_points_outside_the_repository(files: list[Path]) -> None:
+    problems = [line for path in files for line in outside_references(path, read(path))]
+    assert not problems, "references outside the repository:\n" + "\n".join(problems)
+
+
+def test_the_checks_catch_what_they_look_for() -> None:
+    """The patterns themselves, on made-up text (built in pieces so this file does not trip the checks)."""
+    assert cited_sections("protocol §7.6, spec §2.10, §5.4 and §7.3–§7.5.") == {"7.6", "2.10", "5.4", "7.3", "7.5"}
+    assert headings("## 7. Packets\n### 7.6 Ordering\n#### 2.1.1 Filter\n### Not numbered\n") == {"7", "7.6", "2.1.1"}
+    doc = ROOT / "docs" / "example.md"
+    test = ROOT / "tests" / "test_example.py"
+    sibling = "/".join(["..", "shared", "design.md"])
+    spec = "/".join(["shared", "spec", "x.md"])
+    machine = "/".join(["", "work", "main"])
+    temporary = "/".join(["", "tmp", "x"])
+    for line in (f"see {sibling}", f"see {spec}", f"cd {machine}", f"open('{machine}')"):
+        assert outside_references(doc, line) and outside_references(test, line)
+    assert outside_references(doc, f"written to {temporary}")
+    assert not outside_references(test, f"written to {temporary}")
+    assert not outside_references(doc, "https://example.org/work/x, ./shared/x, data/tmp/x, a/home/b")
