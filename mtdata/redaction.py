@@ -27,6 +27,9 @@ _PATTERN = re.compile(
     r"|(?P<jwt>eyJ[\w-]{2,}\.eyJ[\w-]{2,}\.[\w-]+)"  # a JWT (header and payload are base64 JSON objects)
 )
 _REDACTED = re.compile(r"[^…]*…#[0-9a-f]{8}")
+#: Shorter registered tokens are not replaced wherever they occur (a test token "x" would garble every message);
+#: the ``auth-token`` pattern still redacts them.
+MIN_LITERAL = 12
 
 _known: tuple[str, ...] = ()
 _lock = threading.Lock()
@@ -91,7 +94,7 @@ def protect(token: str | None) -> None:
     """Keep ``token`` (and any other token) out of every log record of the process from now on (idempotent)."""
     global _known
     with _lock:
-        if token and token not in _known:
+        if token and len(token) >= MIN_LITERAL and token not in _known:
             _known = (*_known, *dict.fromkeys((token, quote(token, safe=""))))
         if not isinstance(logging.getLogRecordFactory(), _ScrubbingFactory):
             logging.setLogRecordFactory(_ScrubbingFactory(logging.getLogRecordFactory()))
