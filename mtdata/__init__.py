@@ -4,7 +4,8 @@
     session = mtdata.connect()            # no token: an embedded sandbox and its demo account
     session.candles("EURUSD", "1h")       # a DataFrame
 
-The package has three layers: the embedded sandbox
+The package has three layers (``docs/architecture.md`` draws them with the live panels and the CLI):
+the embedded sandbox
 (:mod:`mtdata.sandbox`), the client SDK (:mod:`mtdata.client`, re-exported here as
 :class:`MetaApi`) and the notebook layer (:func:`connect`, :class:`Session`, :func:`df`,
 the export helpers). The client (and its socket.io stack) and the notebook layer with its

@@ -3,7 +3,7 @@
 A "§" followed by a number anywhere in a tracked file ("protocol §7.6", "spec §2.10, §5.4", "§7.3–§7.5")
 names a section of ``docs/protocol.md``, which must have a heading with that number. References to
 folders beside the repository or to this machine's absolute paths would leave a fresh clone with dangling
-pointers, so they fail too.
+pointers, so they fail too, as do files and folders the documentation names that the repository lacks.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ SECTION_REF = re.compile(r"§\s*(\d+(?:\.\d+)*)")
 HEADING = re.compile(r"^#{2,4}\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
 #: Places outside the repository, wherever they appear: the folder beside it, and machine roots.
 OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(?:spec|design)\b|(?:^|[^A-Za-z0-9_.])/(?:work|root|farm)/")
+#: A repository path written in backticks in the docs: a file (by its extension) or a folder (a trailing slash).
+REPO_PATH = re.compile(r"`((?:[\w.-]+/)*[\w.-]+\.(?:py|md|ipynb|toml|cfg|json)|(?:[\w.-]+/)+)`")
+#: Documents whose backticked paths must exist: the ones that describe the code's layout.
+LAYOUT_DOCS = ("docs/protocol.md", "docs/architecture.md", "CONTRIBUTING.md")
 #: Temporary and home directories: a machine path in docs, code and notebooks (tests may build such paths).
 MACHINE = re.compile(r"(?:^|[^A-Za-z0-9_.~])/(?:tmp|home|Users)/")
 
@@ -62,6 +66,17 @@ def outside_references(path: Path, text: str) -> list[str]:
     return found
 
 
+def missing_paths(text: str, tracked: list[str]) -> list[str]:
+    """Backticked paths of ``text`` that name no tracked file or folder (a path may be given by its tail)."""
+    missing = []
+    for path in REPO_PATH.findall(text):
+        folder = path.endswith("/")
+        if not any(name == path or name.endswith("/" + path) if not folder else
+                   name.startswith(path) or f"/{path}" in name for name in tracked):  # fmt: skip
+            missing.append(path)
+    return missing
+
+
 @pytest.fixture(scope="module")
 def files() -> list[Path]:
     return tracked_files()
@@ -82,6 +97,13 @@ def test_no_tracked_file_points_outside_the_repository(files: list[Path]) -> Non
     assert not problems, "references outside the repository:\n" + "\n".join(problems)
 
 
+def test_named_files_and_folders_exist(files: list[Path]) -> None:
+    tracked = [str(path.relative_to(ROOT)) for path in files]
+    missing = {doc: found for doc in LAYOUT_DOCS if (ROOT / doc).exists()
+               if (found := missing_paths(read(ROOT / doc), tracked))}  # fmt: skip
+    assert not missing, f"paths the docs name that the repository lacks: {missing}"
+
+
 def test_the_checks_catch_what_they_look_for() -> None:
     """The patterns themselves, on made-up text (built in pieces so this file does not trip the checks)."""
     assert cited_sections("protocol §7.6, spec §2.10, §5.4 and §7.3–§7.5.") == {"7.6", "2.10", "5.4", "7.3", "7.5"}
@@ -97,3 +119,8 @@ def test_the_checks_catch_what_they_look_for() -> None:
     assert outside_references(doc, f"written to {temporary}")
     assert not outside_references(test, f"written to {temporary}")
     assert not outside_references(doc, "https://example.org/work/x, ./shared/x, data/tmp/x, a/home/b")
+    tracked = ["mtdata/client/ordering.py", "tests/live/test_feed.py"]
+    text = "`mtdata/client/ordering.py`, `ordering.py`, `client/ordering.py`, `tests/live/`, `live/`"
+    assert missing_paths(text, tracked) == []
+    assert missing_paths("`mtdata/client/gone.py`, `rdering.py`, `tests/browser/`", tracked) == [
+        "mtdata/client/gone.py", "rdering.py", "tests/browser/"]
