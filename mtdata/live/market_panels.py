@@ -18,6 +18,7 @@ from bokeh.plotting import figure
 
 from ..client import checks
 from .feed import LiveFeed, Stream
+from .table_rows import show_rows
 from .throttle import CHART_RATE, DEFAULT_RATE
 from .view import HtmlPanel, Panel
 from .window import Window
@@ -175,19 +176,20 @@ class BookPanel(Panel):
         empty, depth = book_levels([])
         self.ladder = ColumnDataSource(data=empty, name="ladder")
         self.depth = ColumnDataSource(data=depth, name="depth")
-        table = DataTable(
+        self.table = DataTable(
             source=self.ladder,
             columns=[TableColumn(field=name, title=name, width=360 // len(BOOK_COLUMNS)) for name in BOOK_COLUMNS],
             autosize_mode="none",  # fixed widths: the page does not re-measure the columns at every book
             width=360,
             height=320,
             index_position=None,
+            name="book_table",
         )
         chart = figure(height=320, width=420, title=f"{symbol} cumulative depth", name="depth_chart")
         chart.step("ask_price", "ask_depth", source=self.depth, color="#c62828", mode="after", legend_label="asks")
         chart.step("bid_price", "bid_depth", source=self.depth, color="#1565c0", mode="after", legend_label="bids")
         chart.add_tools(CrosshairTool())
-        super().__init__(row(table, chart), title=f"{symbol} book", rate=rate)
+        super().__init__(row(self.table, chart), title=f"{symbol} book", rate=rate)
         self._listen_all(feed, [(Stream("marketDepth", self.symbol), self._book)])
 
     def _book(self, book: dict[str, Any]) -> None:
@@ -200,5 +202,5 @@ class BookPanel(Panel):
         if book is None:
             return
         ladder, depth = book_levels(book.get("book") or [])
-        self.ladder.data = ladder
+        show_rows(self.table, ladder)
         self.depth.data = depth

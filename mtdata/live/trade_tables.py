@@ -25,6 +25,7 @@ from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
+from .table_rows import show_rows
 from .throttle import MIXED_RATE, kernel_loop
 from .view import Panel
 
@@ -231,7 +232,7 @@ class TradeTable(Panel):
         self._symbols = frozenset(r.get("symbol") for r in records)
         ids = data["id"]
         if data != self._shown:
-            self.source.data = data
+            show_rows(self.table, data)
             self._shown = data
         self._ids = ids
         if self._highlight is not None and self._highlight in ids:
