@@ -20,7 +20,10 @@ Tokens never appear whole in a message: :func:`redact` them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client.models import ValidationDetails
 
 from .redaction import redact
 
@@ -59,7 +62,11 @@ class ValidationException(MetaApiException):
     """Invalid input: a 400 answer, or an argument / option refused before anything was sent."""
 
     def __init__(
-        self, message: str, details: Any = None, status_code: int | None = 400, url: str | None = None
+        self,
+        message: str,
+        details: list[ValidationDetails] | None = None,
+        status_code: int | None = 400,
+        url: str | None = None,
     ) -> None:
         super().__init__(message, status_code, url)
         self.details = details

@@ -16,8 +16,9 @@ from .context import ClientContext
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .history_api import HistoricalMarketDataClient
 from .http import CLASSIC_PAGINATION, transaction_id
-from .models import WireModel, poll_until, wire, wire_time
+from .models import AccountsFilter, MetatraderCandle, MetatraderTick, NewMetatraderAccountDto
 from .replicas import MetatraderAccountReplica
+from .wire_model import WireModel, poll_until, wire, wire_time
 
 if TYPE_CHECKING:
     from .connection_registry import (
@@ -243,13 +244,13 @@ class MetatraderAccount(WireModel):
 
     async def get_historical_candles(
         self, symbol: str, timeframe: str, start_time: datetime | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderCandle]:
         """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: newest), oldest first."""
         return await self._history.get_historical_candles(self.id, self.region, symbol, timeframe, start_time, limit)
 
     async def get_historical_ticks(
         self, symbol: str, start_time: datetime | None = None, offset: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderTick]:
         """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset``."""
         return await self._history.get_historical_ticks(self.id, self.region, symbol, start_time, offset, limit)
 
@@ -296,7 +297,7 @@ class MetatraderAccountApi:
         return MetatraderAccount(data, self._context, self._history, self._connections)
 
     async def get_accounts_with_infinite_scroll_pagination(
-        self, accounts_filter: dict[str, Any] | None = None
+        self, accounts_filter: AccountsFilter | None = None
     ) -> list[MetatraderAccount]:
         """Accounts matching the filter (spec §2.1.1), one ``offset``/``limit`` page."""
         self._context.require_api_token("get_accounts_with_infinite_scroll_pagination")
@@ -305,7 +306,7 @@ class MetatraderAccountApi:
         return [self._account(item) for item in items]
 
     async def get_accounts_with_classic_scroll_pagination(
-        self, accounts_filter: dict[str, Any] | None = None
+        self, accounts_filter: AccountsFilter | None = None
     ) -> MetatraderAccountList:
         """One page of accounts and the total ``count`` matching the filter."""
         self._context.require_api_token("get_accounts_with_classic_scroll_pagination")
@@ -331,7 +332,7 @@ class MetatraderAccountApi:
         account = await self.get_account(account_id)
         return await account.get_replicas()
 
-    async def create_account(self, account: dict[str, Any]) -> MetatraderAccount:
+    async def create_account(self, account: NewMetatraderAccountDto) -> MetatraderAccount:
         """Create an account (new-account DTO of spec §9.10); 202 answers are repeated until it exists."""
         self._context.require_api_token("create_account")
         dto = account_dto("account", account, required=("name", "server"))

@@ -8,7 +8,8 @@ from urllib.parse import quote
 from ..timeframes import MT5_TIMEFRAMES
 from . import checks
 from .context import ClientContext
-from .models import WireModel, upload_files, wire
+from .models import NewExpertAdvisorDto
+from .wire_model import WireModel, upload_files, wire
 
 
 def expert_dto(value: Any) -> dict[str, Any]:
@@ -45,7 +46,7 @@ class ExpertAdvisorClient:
         """One expert advisor."""
         return ExpertAdvisor(await self.request("GET", self.url(account_id, expert_id)), account_id, self)
 
-    async def update_expert_advisor(self, account_id: str, expert_id: str, expert: dict[str, Any]) -> None:
+    async def update_expert_advisor(self, account_id: str, expert_id: str, expert: NewExpertAdvisorDto) -> None:
         """Create or change an expert advisor."""
         await self.request("PUT", self.url(account_id, expert_id), json=expert_dto(expert))
 
@@ -74,7 +75,7 @@ class ExpertAdvisor(WireModel):
         """Fetch the expert advisor again."""
         self._data = await self._client.request("GET", self._url)
 
-    async def update(self, expert: dict[str, Any]) -> None:
+    async def update(self, expert: NewExpertAdvisorDto) -> None:
         """Change period, symbol or preset, then reload."""
         await self._client.update_expert_advisor(self._account_id, self.expert_id, expert)
         await self.reload()

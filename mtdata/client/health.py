@@ -12,11 +12,12 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .listeners import SynchronizationListener
+from .models import ConnectionHealthStatus, HealthStatus, MetatraderSymbolPrice
 from .reservoir import Clock, Reservoir
 
 log = logging.getLogger("mtdata.client")
@@ -45,6 +46,17 @@ class ConnectionUptime:
     def get_statistics(self) -> dict[str, float | None]:
         """``{"5m", "1h", "1d", "1w"}`` uptime percentages (None for a window with no sample yet)."""
         return {name: reservoir.get_statistics()["average"] for name, reservoir in self._reservoirs.items()}
+
+
+class _Stopped:
+    """What :meth:`ConnectionHealthMonitor.stop` returns: awaiting it waits for the cancelled task to end."""
+
+    def __init__(self, task: asyncio.Task[None] | None) -> None:
+        self._task = task
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if self._task is not None:
+            yield from asyncio.wait([self._task]).__await__()  # (a cancellation of the caller still propagates)
 
 
 class ConnectionHealthMonitor(SynchronizationListener):
@@ -81,12 +93,13 @@ class ConnectionHealthMonitor(SynchronizationListener):
             self._note_subscriptions()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="mtdata-health-monitor")
 
-    async def stop(self) -> None:
-        """Cancel the sampling task and wait for it to end; idempotent."""
+    def stop(self) -> _Stopped:
+        """Cancel the sampling task now (synchronous, as in the seed); idempotent. Await the result to wait
+        until the task has ended."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            await asyncio.wait([task])  # (a cancellation of the caller still propagates)
+        return _Stopped(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,14 +116,14 @@ class ConnectionHealthMonitor(SynchronizationListener):
 
     # --- synchronization listener ---
 
-    async def on_symbol_price_updated(self, instance_index: str, price: dict[str, Any]) -> None:
+    async def on_symbol_price_updated(self, instance_index: str, price: MetatraderSymbolPrice) -> None:
         """A price arrived: quotes are flowing; its ``brokerTime`` anchors the broker clock."""
         now = self._price_at = self._clock()
         broker_time = price.get("brokerTime")
         if broker_time:
             self._broker_time = (broker_time, now)
 
-    async def on_health_status(self, instance_index: str, status: dict[str, Any]) -> None:
+    async def on_health_status(self, instance_index: str, status: HealthStatus) -> None:
         """Remember the server's ``healthStatus`` of this stream."""
         self._server_status[instance_index] = status
 
@@ -130,7 +143,7 @@ class ConnectionHealthMonitor(SynchronizationListener):
         return merged
 
     @property
-    def health_status(self) -> dict[str, Any]:
+    def health_status(self) -> ConnectionHealthStatus:
         """``{connected, connectedToBroker, quoteStreamingHealthy, synchronized, healthy, message}``."""
         terminal = self._connection.terminal_state
         status: dict[str, Any] = {

@@ -11,6 +11,7 @@ from ..timeframes import MT5_TIMEFRAMES
 from . import checks
 from .context import ClientContext
 from .http import parse_time
+from .models import MetatraderCandle, MetatraderTick
 
 MAX_LIMIT = 1000
 
@@ -52,7 +53,7 @@ class HistoricalMarketDataClient:
         timeframe: str,
         start_time: datetime | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderCandle]:
         """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: the newest), oldest first."""
         checks.text("account_id", account_id)
         checks.text("symbol", symbol)
@@ -72,7 +73,7 @@ class HistoricalMarketDataClient:
         start_time: datetime | None = None,
         offset: int | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderTick]:
         """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping the first ``offset``."""
         checks.text("account_id", account_id)
         checks.text("symbol", symbol)

@@ -24,6 +24,7 @@ from . import checks
 from .dates import convert_dates
 from .history_columns import dump_json, json_default
 from .history_snapshot import read_snapshot, write_snapshot
+from .models import MetatraderDeal, MetatraderOrder
 
 log = logging.getLogger("mtdata.client")
 
@@ -190,7 +191,11 @@ class FilesystemHistoryDatabase:
         return history
 
     async def flush(
-        self, account_id: str, application: str, new_history_orders: list[Record], new_deals: list[Record]
+        self,
+        account_id: str,
+        application: str,
+        new_history_orders: list[MetatraderOrder],
+        new_deals: list[MetatraderDeal],
     ) -> None:
         """Append new (or changed) history orders and deals; returns once they are on disk."""
         paths = {kind: self.path(account_id, application, kind) for kind in KINDS}

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from . import checks
 from .history_index import HistoryCollection, instance_number
 from .listeners import SynchronizationListener
+from .models import MetatraderDeal, MetatraderOrder
 
 log = logging.getLogger("mtdata.client")
 
@@ -134,36 +135,36 @@ class HistoryStorage(SynchronizationListener):
         raise NotImplementedError
 
     @property
-    def deals(self) -> list[Record]:
+    def deals(self) -> list[MetatraderDeal]:
         """All deals, oldest first."""
         raise NotImplementedError
 
     @property
-    def history_orders(self) -> list[Record]:
+    def history_orders(self) -> list[MetatraderOrder]:
         """All history orders, oldest (by ``doneTime``) first."""
         raise NotImplementedError
 
-    def get_deals_by_ticket(self, id: str) -> list[Record]:
+    def get_deals_by_ticket(self, id: str) -> list[MetatraderDeal]:
         """Deals with this ticket (id)."""
         raise NotImplementedError
 
-    def get_deals_by_position(self, position_id: str) -> list[Record]:
+    def get_deals_by_position(self, position_id: str) -> list[MetatraderDeal]:
         """Deals of this position, oldest first."""
         raise NotImplementedError
 
-    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderDeal]:
         """Deals with ``start_time <= time <= end_time``, oldest first."""
         raise NotImplementedError
 
-    def get_history_orders_by_ticket(self, id: str) -> list[Record]:
+    def get_history_orders_by_ticket(self, id: str) -> list[MetatraderOrder]:
         """History orders with this ticket (id)."""
         raise NotImplementedError
 
-    def get_history_orders_by_position(self, position_id: str) -> list[Record]:
+    def get_history_orders_by_position(self, position_id: str) -> list[MetatraderOrder]:
         """History orders of this position, oldest first."""
         raise NotImplementedError
 
-    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderOrder]:
         """History orders with ``start_time <= doneTime <= end_time``, oldest first."""
         raise NotImplementedError
 
@@ -263,11 +264,11 @@ class MemoryHistoryStorage(HistoryStorage):
 
     # listener events ----------------------------------------------------------------------------
 
-    async def on_history_order_added(self, instance_index: str, history_order: Record) -> None:
+    async def on_history_order_added(self, instance_index: str, history_order: MetatraderOrder) -> None:
         if self._orders.add(history_order, instance_number(instance_index)):
             self._schedule_flush(self._flush_delay)
 
-    async def on_deal_added(self, instance_index: str, deal: Record) -> None:
+    async def on_deal_added(self, instance_index: str, deal: MetatraderDeal) -> None:
         if self._deals.add(deal, instance_number(instance_index)):
             self._schedule_flush(self._flush_delay)
 
@@ -289,29 +290,29 @@ class MemoryHistoryStorage(HistoryStorage):
         return self._deals.last_time(_instance(instance_index, instance_number))
 
     @property
-    def deals(self) -> list[Record]:
+    def deals(self) -> list[MetatraderDeal]:
         return self._deals.all()
 
     @property
-    def history_orders(self) -> list[Record]:
+    def history_orders(self) -> list[MetatraderOrder]:
         return self._orders.all()
 
-    def get_deals_by_ticket(self, id: str) -> list[Record]:
+    def get_deals_by_ticket(self, id: str) -> list[MetatraderDeal]:
         return self._deals.by_id(checks.text("id", id))  # type: ignore[arg-type]
 
-    def get_deals_by_position(self, position_id: str) -> list[Record]:
+    def get_deals_by_position(self, position_id: str) -> list[MetatraderDeal]:
         return self._deals.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
 
-    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+    def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderDeal]:
         return self._deals.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
 
-    def get_history_orders_by_ticket(self, id: str) -> list[Record]:
+    def get_history_orders_by_ticket(self, id: str) -> list[MetatraderOrder]:
         return self._orders.by_id(checks.text("id", id))  # type: ignore[arg-type]
 
-    def get_history_orders_by_position(self, position_id: str) -> list[Record]:
+    def get_history_orders_by_position(self, position_id: str) -> list[MetatraderOrder]:
         return self._orders.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
 
-    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[Record]:
+    def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderOrder]:
         return self._orders.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
 
     # persistence --------------------------------------------------------------------------------

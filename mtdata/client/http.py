@@ -33,7 +33,7 @@ from ..errors import (
     ValidationException,
     redact,
 )
-from .options import RetryOpts
+from .options import RetryPolicy
 
 logger = logging.getLogger("mtdata.client")
 
@@ -113,7 +113,7 @@ class HttpClient:
     def __init__(
         self,
         token: str,
-        retry: RetryOpts,
+        retry: RetryPolicy,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

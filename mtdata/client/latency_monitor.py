@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .listeners import LatencyListener
+from .models import ResponseTimestamps, SymbolPriceTimestamps, TradeTimestamps, UpdateTimestamps
 from .reservoir import Clock, ReservoirStatistics, WindowedMetric
 
 #: Window name -> length in milliseconds.
@@ -68,7 +69,7 @@ class LatencyMonitor(LatencyListener):
     def _group(self, *names: str) -> dict[str, WindowedMetric]:
         return {name: _metric(self._clock, self._random) for name in names}
 
-    async def on_response(self, account_id: str, type: str, timestamps: dict[str, Any]) -> None:
+    async def on_response(self, account_id: str, type: str, timestamps: ResponseTimestamps) -> None:
         """A response: serverLatency = server window, clientLatency = round trip minus server window."""
         server = _span(timestamps, "serverProcessingStarted", "serverProcessingFinished")
         if server is None:
@@ -81,15 +82,15 @@ class LatencyMonitor(LatencyListener):
         if round_trip is not None:
             metrics["clientLatency"].push(round_trip - server)
 
-    async def on_symbol_price(self, account_id: str, symbol: str, timestamps: dict[str, Any]) -> None:
+    async def on_symbol_price(self, account_id: str, symbol: str, timestamps: SymbolPriceTimestamps) -> None:
         """A price: broker (tick to server), server (server window) and client (server to client) latencies."""
         self._stream(self._price, timestamps)
 
-    async def on_update(self, account_id: str, timestamps: dict[str, Any]) -> None:
+    async def on_update(self, account_id: str, timestamps: UpdateTimestamps) -> None:
         """An ``update`` packet: the same three latencies as a price."""
         self._stream(self._update, timestamps)
 
-    async def on_trade(self, account_id: str, timestamps: dict[str, Any]) -> None:
+    async def on_trade(self, account_id: str, timestamps: TradeTimestamps) -> None:
         """A trade: client (request to server), server (server to trade start), broker (start to execution)."""
         self._record(self._trade["clientLatency"], timestamps, "clientProcessingStarted", "serverProcessingStarted")
         self._record(self._trade["serverLatency"], timestamps, "serverProcessingStarted", "tradeStarted")

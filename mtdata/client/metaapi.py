@@ -26,6 +26,7 @@ from .hosts import Hosts
 from .http import HttpClient
 from .latency_monitor import LatencyMonitor
 from .latency_service import LatencyService
+from .models import MetaApiOpts
 from .options import MetaApiOptions, parse_options
 from .profiles import ProvisioningProfileApi
 from .terminal_hash_manager import TerminalHashManager
@@ -42,7 +43,7 @@ class MetaApi:
     """
 
     def __init__(
-        self, token: str, opts: dict[str, Any] | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+        self, token: str, opts: MetaApiOpts | None = None, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise checks.fail("token", "must be a non-empty string", "<redacted>" if token else token)

@@ -28,7 +28,7 @@ _PACKET_LOGGER_KEYS = ("enabled", "fileNumberLimit", "logFileSizeInHours", "comp
 
 
 @dataclass(frozen=True)
-class RetryOpts:
+class RetryPolicy:
     """REST and socket retry policy (spec §2.10, §5.4)."""
 
     retries: int = 5
@@ -60,7 +60,7 @@ class MetaApiOptions:
     packet_logger: dict[str, Any] = field(default_factory=dict)
     enable_latency_tracking: bool = False
     synchronization_throttler: ThrottlerOpts = field(default_factory=ThrottlerOpts)
-    retry_opts: RetryOpts = field(default_factory=RetryOpts)
+    retry_opts: RetryPolicy = field(default_factory=RetryPolicy)
     use_shared_client_api: bool = False
     enable_socketio_debugger: bool = False
     websocket_log_path: str = "./.metaapi/logs/socket.log"
@@ -168,17 +168,17 @@ def _throttler(value: Any) -> ThrottlerOpts:
     )
 
 
-def _retry(value: Any) -> RetryOpts:
+def _retry(value: Any) -> RetryPolicy:
     raw = checks.mapping("opts.retryOpts", value, optional=True) or {}
     checks.known_keys("opts.retryOpts", raw, _RETRY_KEYS)
-    default = RetryOpts()
+    default = RetryPolicy()
     name = "opts.retryOpts."
     retries = checks.integer(name + "retries", raw.get("retries", default.retries), minimum=0)
     min_delay = checks.number(name + "minDelayInSeconds", raw.get("minDelayInSeconds", default.min_delay_in_seconds), 0)
     max_delay = checks.number(name + "maxDelayInSeconds", raw.get("maxDelayInSeconds", default.max_delay_in_seconds), 0)
     if max_delay < min_delay:
         raise checks.fail(name + "maxDelayInSeconds", f"must be >= minDelayInSeconds ({min_delay})", max_delay)
-    return RetryOpts(
+    return RetryPolicy(
         retries=retries,
         min_delay_in_seconds=min_delay,
         max_delay_in_seconds=max_delay,

@@ -9,7 +9,8 @@ from . import checks
 from .account_dtos import profiles_filter
 from .context import ClientContext
 from .http import CLASSIC_PAGINATION
-from .models import WireModel, upload_files, wire
+from .models import NewProvisioningProfileDto, ProvisioningProfilesFilter
+from .wire_model import WireModel, upload_files, wire
 
 PROFILES_PATH = "/users/current/provisioning-profiles"
 
@@ -75,7 +76,7 @@ class ProvisioningProfileApi:
         return await self._context.http.request("GET", self._base, params=profiles_filter(filter), headers=headers)
 
     async def get_provisioning_profiles_with_infinite_scroll_pagination(
-        self, filter: dict[str, Any] | None = None
+        self, filter: ProvisioningProfilesFilter | None = None
     ) -> list[ProvisioningProfile]:
         """Profiles matching ``{offset, limit, version, type, status, query}``."""
         items = await self._list(
@@ -84,7 +85,7 @@ class ProvisioningProfileApi:
         return [ProvisioningProfile(item, self._context) for item in items]
 
     async def get_provisioning_profiles_with_classic_pagination(
-        self, filter: dict[str, Any] | None = None
+        self, filter: ProvisioningProfilesFilter | None = None
     ) -> dict[str, Any]:
         """``{"count": total matches, "items": [ProvisioningProfile, ...]}`` for one page."""
         answer = await self._list("get_provisioning_profiles_with_classic_pagination", filter, CLASSIC_PAGINATION)
@@ -98,7 +99,7 @@ class ProvisioningProfileApi:
         url = f"{self._base}/{quote(checks.text('provisioning_profile_id', provisioning_profile_id))}"
         return ProvisioningProfile(await self._context.http.request("GET", url), self._context)
 
-    async def create_provisioning_profile(self, profile: dict[str, Any]) -> ProvisioningProfile:
+    async def create_provisioning_profile(self, profile: NewProvisioningProfileDto) -> ProvisioningProfile:
         """Create a profile (``{name, version, brokerTimezone, brokerDSTSwitchTimezone}``); status ``new``."""
         self._context.require_api_token("create_provisioning_profile")
         dto = checks.mapping("profile", profile)

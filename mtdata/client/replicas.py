@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .account_dtos import account_dto
-from .models import WireModel, poll_until, wire, wire_time
+from .models import UpdatedMetatraderAccountReplicaDto
+from .wire_model import WireModel, poll_until, wire, wire_time
 
 if TYPE_CHECKING:
     from .accounts import MetatraderAccount
@@ -81,7 +82,7 @@ class MetatraderAccountReplica(WireModel):
         base = self._primary.url.rsplit("/", 1)[0]
         await self._send("POST", f"{base}/{quote(self.id)}/increase-reliability")
 
-    async def update(self, replica: dict[str, Any]) -> None:
+    async def update(self, replica: UpdatedMetatraderAccountReplicaDto) -> None:
         """Change the replica (replica-update DTO of spec §9.10)."""
         await self._send("PUT", self._url, json=account_dto("replica", replica))
 

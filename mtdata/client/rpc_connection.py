@@ -22,6 +22,17 @@ from ..hashing import iso_ms
 from ..timeframes import MT4_TIMEFRAMES, MT5_TIMEFRAMES
 from . import checks
 from .listeners import ReconnectListener, SynchronizationListener
+from .models import (
+    MetatraderAccountInformation,
+    MetatraderBook,
+    MetatraderCandle,
+    MetatraderOrder,
+    MetatraderPosition,
+    MetatraderSymbolPrice,
+    MetatraderSymbolSpecification,
+    MetatraderTick,
+    ServerTime,
+)
 from .synchronization import StateChanges
 from .trading import TradingApi, positive, ticket
 
@@ -71,24 +82,24 @@ class RpcApi(TradingApi):
     async def _rpc(self, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
-    async def get_account_information(self, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def get_account_information(self, options: dict[str, Any] | None = None) -> MetatraderAccountInformation:
         """Balance, equity, margin … (``options``: ``{"refreshTerminalState": bool}``)."""
         return (await self._rpc({"type": "getAccountInformation", **_refresh(options)}))["accountInformation"]
 
-    async def get_positions(self, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def get_positions(self, options: dict[str, Any] | None = None) -> list[MetatraderPosition]:
         """Open positions."""
         return (await self._rpc({"type": "getPositions", **_refresh(options)})).get("positions") or []
 
-    async def get_position(self, position_id: str, options: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    async def get_position(self, position_id: str, options: dict[str, Any] | None = None) -> MetatraderPosition | None:
         """One open position by id (``NotFoundException`` when there is none)."""
         payload = {"type": "getPosition", "positionId": ticket("position_id", position_id), **_refresh(options)}
         return (await self._rpc(payload)).get("position")
 
-    async def get_orders(self, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def get_orders(self, options: dict[str, Any] | None = None) -> list[MetatraderOrder]:
         """Pending orders."""
         return (await self._rpc({"type": "getOrders", **_refresh(options)})).get("orders") or []
 
-    async def get_order(self, order_id: str, options: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    async def get_order(self, order_id: str, options: dict[str, Any] | None = None) -> MetatraderOrder | None:
         """One pending order by id (``NotFoundException`` when there is none)."""
         payload = {"type": "getOrder", "orderId": ticket("order_id", order_id), **_refresh(options)}
         return (await self._rpc(payload)).get("order")
@@ -134,7 +145,7 @@ class RpcApi(TradingApi):
         """Every symbol the broker offers."""
         return (await self._rpc({"type": "getSymbols"}))["symbols"]
 
-    async def get_symbol_specification(self, symbol: str) -> dict[str, Any]:
+    async def get_symbol_specification(self, symbol: str) -> MetatraderSymbolSpecification:
         """A symbol's specification."""
         payload = {"type": "getSymbolSpecification", "symbol": self._check_symbol("symbol", symbol)}
         return (await self._rpc(payload))["specification"]
@@ -143,25 +154,25 @@ class RpcApi(TradingApi):
         return {"type": kind, "symbol": self._check_symbol("symbol", symbol),
                 "keepSubscription": checks.flag("keep_subscription", keep_subscription)}  # fmt: skip
 
-    async def get_symbol_price(self, symbol: str, keep_subscription: bool = False) -> dict[str, Any]:
+    async def get_symbol_price(self, symbol: str, keep_subscription: bool = False) -> MetatraderSymbolPrice:
         """The latest price of ``symbol``."""
         return (await self._rpc(self._quote_request("getSymbolPrice", symbol, keep_subscription)))["price"]
 
-    async def get_candle(self, symbol: str, timeframe: str, keep_subscription: bool = False) -> dict[str, Any]:
+    async def get_candle(self, symbol: str, timeframe: str, keep_subscription: bool = False) -> MetatraderCandle:
         """The current candle of ``symbol`` in ``timeframe``."""
         payload = self._quote_request("getCandle", symbol, keep_subscription)
         payload["timeframe"] = checks.choice("timeframe", timeframe, timeframes_of(self.account))
         return (await self._rpc(payload))["candle"]
 
-    async def get_tick(self, symbol: str, keep_subscription: bool = False) -> dict[str, Any]:
+    async def get_tick(self, symbol: str, keep_subscription: bool = False) -> MetatraderTick:
         """The latest tick of ``symbol``."""
         return (await self._rpc(self._quote_request("getTick", symbol, keep_subscription)))["tick"]
 
-    async def get_book(self, symbol: str, keep_subscription: bool = False) -> dict[str, Any]:
+    async def get_book(self, symbol: str, keep_subscription: bool = False) -> MetatraderBook:
         """The current order book of ``symbol``."""
         return (await self._rpc(self._quote_request("getBook", symbol, keep_subscription)))["book"]
 
-    async def get_server_time(self) -> dict[str, Any]:
+    async def get_server_time(self) -> ServerTime:
         """``{time, brokerTime, lastQuoteTime?, lastQuoteBrokerTime?}`` of the trade server."""
         return (await self._rpc({"type": "getServerTime"}))["serverTime"]
 
@@ -186,7 +197,7 @@ class RpcApi(TradingApi):
 
     async def get_historical_candles(
         self, symbol: str, timeframe: str, start_time: datetime | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderCandle]:
         """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: the newest), oldest first (REST)."""
         account = self.account
         return await self._history_client.get_historical_candles(
@@ -195,7 +206,7 @@ class RpcApi(TradingApi):
 
     async def get_historical_ticks(
         self, symbol: str, start_time: datetime | None = None, offset: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetatraderTick]:
         """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset`` (REST)."""
         account = self.account
         return await self._history_client.get_historical_ticks(

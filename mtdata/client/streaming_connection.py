@@ -28,6 +28,7 @@ from .connection_events import ConnectionEvents, DecoratorMixin
 from .health import ConnectionHealthMonitor
 from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
+from .models import MarketDataSubscription, MarketDataUnsubscription
 from .rpc_connection import RpcApi, timeframes_of
 from .synchronization import Synchronizer, parse_instance, random_id
 from .terminal_state import TerminalState
@@ -314,7 +315,7 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
     async def subscribe_to_market_data(
         self,
         symbol: str,
-        subscriptions: list[dict[str, Any]] | dict[str, Any] | None = None,
+        subscriptions: list[MarketDataSubscription] | MarketDataSubscription | None = None,
         timeout_in_seconds: float | None = None,
         wait_for_quote: bool = True,
     ) -> dict[str, Any] | None:
@@ -343,7 +344,7 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         return None
 
     async def unsubscribe_from_market_data(
-        self, symbol: str, unsubscriptions: list[dict[str, Any]] | dict[str, Any] | None = None
+        self, symbol: str, unsubscriptions: list[MarketDataUnsubscription] | MarketDataUnsubscription | None = None
     ) -> None:
         """Drop some (``[{type, timeframe?}]``) or all market-data subscriptions of ``symbol``."""
         checks.text("symbol", symbol)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from ..hashing import Generation, Kind, generation_of, item_hash
 from . import checks
 from .context import ClientContext
+from .models import MetatraderOrder, MetatraderPosition, MetatraderSymbolSpecification
 from .reference_tree import Item, ReferenceTree
 
 log = logging.getLogger("mtdata.client")
@@ -99,7 +100,7 @@ class TerminalHashManager:
 
     def get_specifications_by_hash(
         self, specification_hash: str | None = None, *, specifications_hash: str | None = None
-    ) -> dict[str, Item] | None:
+    ) -> dict[str, MetatraderSymbolSpecification] | None:
         """Specifications recorded under a hash, by symbol (None if unknown); ``specifications_hash`` too."""
         chosen = checks.either("specification_hash", specification_hash, "specifications_hash", specifications_hash)
         return self._specifications.get_items_by_hash(chosen)
@@ -108,7 +109,7 @@ class TerminalHashManager:
         """Item hashes of the specifications recorded under a hash, by symbol."""
         return self._specifications.get_hashes_by_hash(specifications_hash)
 
-    def get_positions_by_hash(self, positions_hash: str | None) -> dict[str, Item] | None:
+    def get_positions_by_hash(self, positions_hash: str | None) -> dict[str, MetatraderPosition] | None:
         """Positions recorded under a hash, by id (None if unknown)."""
         return self._positions.get_items_by_hash(positions_hash)
 
@@ -116,7 +117,7 @@ class TerminalHashManager:
         """Item hashes of the positions recorded under a hash, by id."""
         return self._positions.get_hashes_by_hash(positions_hash)
 
-    def get_orders_by_hash(self, orders_hash: str | None) -> dict[str, Item] | None:
+    def get_orders_by_hash(self, orders_hash: str | None) -> dict[str, MetatraderOrder] | None:
         """Orders recorded under a hash, by id (None if unknown)."""
         return self._orders.get_items_by_hash(orders_hash)
 

@@ -25,6 +25,14 @@ from typing import Any, Protocol
 from ..errors import TimeoutException
 from . import checks
 from .listeners import Record, SynchronizationListener
+from .models import (
+    MetatraderAccountInformation,
+    MetatraderOrder,
+    MetatraderPosition,
+    MetatraderSymbolPrice,
+    MetatraderSymbolSpecification,
+    RefreshTerminalStateOptions,
+)
 from .terminal_hash_manager import Collection, TerminalHashManager
 from .terminal_stream import COLLECTIONS, StreamState
 
@@ -99,30 +107,30 @@ class TerminalState(SynchronizationListener):
         return any(s.connected_to_broker for s in self._streams.values())
 
     @property
-    def account_information(self) -> Record | None:
+    def account_information(self) -> MetatraderAccountInformation | None:
         """Account information (equity and margins follow the prices), None before the first synchronization."""
         return self._combined.account_information if self._combined else None
 
     @property
-    def positions(self) -> list[Record]:
+    def positions(self) -> list[MetatraderPosition]:
         """Open positions (live records: current price and profit follow the prices; copy before changing them)."""
         return list(self._combined.positions.values()) if self._combined else []
 
     @property
-    def orders(self) -> list[Record]:
+    def orders(self) -> list[MetatraderOrder]:
         """Pending orders (current price follows the prices)."""
         return list(self._combined.orders.values()) if self._combined else []
 
     @property
-    def specifications(self) -> list[Record]:
+    def specifications(self) -> list[MetatraderSymbolSpecification]:
         """Symbol specifications."""
         return list(self._combined.specifications.values()) if self._combined else []
 
-    def specification(self, symbol: str) -> Record | None:
+    def specification(self, symbol: str) -> MetatraderSymbolSpecification | None:
         """The specification of ``symbol``, None if unknown."""
         return self._combined.specifications.get(symbol) if self._combined else None
 
-    def price(self, symbol: str) -> Record | None:
+    def price(self, symbol: str) -> MetatraderSymbolPrice | None:
         """The newest price of ``symbol``, None if none arrived."""
         if self._combined is not None:
             return self._combined.prices.get(symbol)
@@ -165,7 +173,7 @@ class TerminalState(SynchronizationListener):
                 if not waiters:
                     del self._price_waiters[symbol]
 
-    async def refresh_terminal_state(self, options: dict[str, Any] | None = None) -> None:
+    async def refresh_terminal_state(self, options: RefreshTerminalStateOptions | None = None) -> None:
         """Ask the server for fresh quotes of the streamed symbols and wait until they arrived (``timeoutInSeconds``,
         default 10; ``TimeoutException`` when exceeded)."""
         options = checks.mapping("options", options, optional=True) or {}

@@ -10,6 +10,7 @@ from typing import Any
 from ..redaction import protect
 from . import checks
 from .context import ClientContext
+from .models import AccessRuleResource, ManifestAccessRule, NarrowDownAccessRules, NarrowDownSimplifiedAccessRules
 
 _FULL_RESOURCE = re.compile(r"^\*:\S*:\*$")
 
@@ -35,13 +36,15 @@ class TokenManagementApi:
     def __init__(self, context: ClientContext) -> None:
         self._context = context
 
-    async def get_access_rules(self) -> list[dict[str, Any]]:
+    async def get_access_rules(self) -> list[ManifestAccessRule]:
         """The manifest of applications, services, method groups and roles a token can be narrowed to."""
         self._context.require_api_token("get_access_rules")
         return await self._context.http.request("GET", f"{self._context.hosts.profile}/access-rule-manifest")
 
     async def narrow_down_token(
-        self, narrow_down_payload: dict[str, Any], validity_in_hours: float | None = None
+        self,
+        narrow_down_payload: NarrowDownAccessRules | NarrowDownSimplifiedAccessRules,
+        validity_in_hours: float | None = None,
     ) -> str:
         """A new token with fewer rights: ``{accessRules: [...]}`` or ``{applications?, roles?, resources?}``."""
         self._context.require_api_token("narrow_down_token")
@@ -68,7 +71,7 @@ class TokenManagementApi:
         return answer["token"]
 
     async def narrow_down_token_resources(
-        self, resources: list[dict[str, str]], validity_in_hours: float | None = None
+        self, resources: list[AccessRuleResource], validity_in_hours: float | None = None
     ) -> str:
         """A token limited to ``[{entity, id}]`` resources (e.g. one account)."""
         return await self.narrow_down_token({"resources": self._resources(resources)}, validity_in_hours)

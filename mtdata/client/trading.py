@@ -20,8 +20,17 @@ from typing import Any
 from ..errors import TimeoutException
 from ..hashing import iso_ms
 from . import checks
+from .models import (
+    CreateMarketTradeOptions,
+    MarketTradeOptions,
+    MetatraderTradeResponse,
+    PendingTradeOptions,
+    StopOptions,
+)
 
 Trade = dict[str, Any]
+#: A stop loss or take profit: a price, or ``{value, units}``.
+Stop = float | StopOptions
 
 UNITS = ("ABSOLUTE_PRICE", "RELATIVE_PRICE", "RELATIVE_POINTS", "RELATIVE_PIPS", "RELATIVE_CURRENCY",
          "RELATIVE_BALANCE_PERCENTAGE")  # fmt: skip
@@ -249,45 +258,47 @@ class TradingApi:
         return await self._trade(trade)
 
     async def create_market_buy_order(
-        self, symbol: str, volume: float, stop_loss: Any = None, take_profit: Any = None, options: Any = None
-    ) -> dict[str, Any]:
+        self, symbol: str, volume: float, stop_loss: Stop | None = None, take_profit: Stop | None = None,
+        options: CreateMarketTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Buy at market (``ORDER_TYPE_BUY``); stops are a price or ``{value, units}``."""
         return await self._market("ORDER_TYPE_BUY", symbol, volume, stop_loss, take_profit, options)
 
     async def create_market_sell_order(
-        self, symbol: str, volume: float, stop_loss: Any = None, take_profit: Any = None, options: Any = None
-    ) -> dict[str, Any]:
+        self, symbol: str, volume: float, stop_loss: Stop | None = None, take_profit: Stop | None = None,
+        options: CreateMarketTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Sell at market (``ORDER_TYPE_SELL``)."""
         return await self._market("ORDER_TYPE_SELL", symbol, volume, stop_loss, take_profit, options)
 
     async def create_limit_buy_order(
-        self, symbol: str, volume: float, open_price: float, stop_loss: Any = None, take_profit: Any = None,
-        options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_loss: Stop | None = None,
+        take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a buy limit order at ``open_price``."""
         return await self._pending("ORDER_TYPE_BUY_LIMIT", symbol, volume, open_price, stop_loss, take_profit,
                                    options, PENDING_OPTIONS)  # fmt: skip
 
     async def create_limit_sell_order(
-        self, symbol: str, volume: float, open_price: float, stop_loss: Any = None, take_profit: Any = None,
-        options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_loss: Stop | None = None,
+        take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a sell limit order at ``open_price``."""
         return await self._pending("ORDER_TYPE_SELL_LIMIT", symbol, volume, open_price, stop_loss, take_profit,
                                    options, PENDING_OPTIONS)  # fmt: skip
 
     async def create_stop_buy_order(
-        self, symbol: str, volume: float, open_price: float, stop_loss: Any = None, take_profit: Any = None,
-        options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_loss: Stop | None = None,
+        take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a buy stop order at ``open_price``."""
         return await self._pending("ORDER_TYPE_BUY_STOP", symbol, volume, open_price, stop_loss, take_profit,
                                    options, PENDING_OPTIONS)  # fmt: skip
 
     async def create_stop_sell_order(
-        self, symbol: str, volume: float, open_price: float, stop_loss: Any = None, take_profit: Any = None,
-        options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_loss: Stop | None = None,
+        take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a sell stop order at ``open_price``."""
         return await self._pending("ORDER_TYPE_SELL_STOP", symbol, volume, open_price, stop_loss, take_profit,
                                    options, PENDING_OPTIONS)  # fmt: skip
@@ -302,25 +313,25 @@ class TradingApi:
         return await self._trade(trade)
 
     async def create_stop_limit_buy_order(
-        self, symbol: str, volume: float, open_price: float, stop_limit_price: float, stop_loss: Any = None,
-        take_profit: Any = None, options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_limit_price: float,
+        stop_loss: Stop | None = None, take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a buy stop-limit order: at ``open_price`` it becomes a buy limit at ``stop_limit_price``."""
         return await self._stop_limit("ORDER_TYPE_BUY_STOP_LIMIT", symbol, volume, open_price, stop_limit_price,
                                       stop_loss, take_profit, options)  # fmt: skip
 
     async def create_stop_limit_sell_order(
-        self, symbol: str, volume: float, open_price: float, stop_limit_price: float, stop_loss: Any = None,
-        take_profit: Any = None, options: Any = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, symbol: str, volume: float, open_price: float, stop_limit_price: float,
+        stop_loss: Stop | None = None, take_profit: Stop | None = None, options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Place a sell stop-limit order: at ``open_price`` it becomes a sell limit at ``stop_limit_price``."""
         return await self._stop_limit("ORDER_TYPE_SELL_STOP_LIMIT", symbol, volume, open_price, stop_limit_price,
                                       stop_loss, take_profit, options)  # fmt: skip
 
     async def modify_position(
-        self, position_id: str, stop_loss: Any = None, take_profit: Any = None, trailing_stop_loss: Any = None,
-        stop_price_base: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self, position_id: str, stop_loss: Stop | None = None, take_profit: Stop | None = None,
+        trailing_stop_loss: dict[str, Any] | None = None, stop_price_base: str | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Change a position's stop loss, take profit or trailing stop (``POSITION_MODIFY``)."""
         trade: Trade = {"actionType": "POSITION_MODIFY", "positionId": ticket("position_id", position_id)}
         _stop(trade, "stopLoss", "stop_loss", stop_loss)
@@ -331,31 +342,40 @@ class TradingApi:
             trade["stopPriceBase"] = checks.choice("stop_price_base", stop_price_base, STOP_PRICE_BASES)
         return await self._trade(trade, identify=False)
 
-    async def close_position_partially(self, position_id: str, volume: float, options: Any = None) -> dict[str, Any]:
+    async def close_position_partially(
+        self, position_id: str, volume: float, options: MarketTradeOptions | None = None
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Close ``volume`` lots of a position (``POSITION_PARTIAL``)."""
         trade = {"actionType": "POSITION_PARTIAL", "positionId": ticket("position_id", position_id),
                  "volume": positive("volume", volume)}  # fmt: skip
         return await self._trade(merge_options(trade, options, CLOSE_OPTIONS))
 
-    async def close_position(self, position_id: str, options: Any = None) -> dict[str, Any]:
+    async def close_position(
+        self, position_id: str, options: MarketTradeOptions | None = None
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Close a position (``POSITION_CLOSE_ID``)."""
         trade = {"actionType": "POSITION_CLOSE_ID", "positionId": ticket("position_id", position_id)}
         return await self._trade(merge_options(trade, options, CLOSE_OPTIONS))
 
-    async def close_by(self, position_id: str, opposite_position_id: str, options: Any = None) -> dict[str, Any]:
+    async def close_by(
+        self, position_id: str, opposite_position_id: str, options: MarketTradeOptions | None = None
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Close a position by an opposite one (``POSITION_CLOSE_BY``)."""
         trade = {"actionType": "POSITION_CLOSE_BY", "positionId": ticket("position_id", position_id),
                  "closeByPositionId": ticket("opposite_position_id", opposite_position_id)}  # fmt: skip
         return await self._trade(merge_options(trade, options, CLOSE_OPTIONS))
 
-    async def close_positions_by_symbol(self, symbol: str, options: Any = None) -> dict[str, Any]:
+    async def close_positions_by_symbol(
+        self, symbol: str, options: MarketTradeOptions | None = None
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Close every position on ``symbol`` (``POSITIONS_CLOSE_SYMBOL``)."""
         trade = {"actionType": "POSITIONS_CLOSE_SYMBOL", "symbol": self._check_symbol("symbol", symbol)}
         return await self._trade(merge_options(trade, options, CLOSE_OPTIONS))
 
     async def modify_order(
-        self, order_id: str, open_price: float, stop_loss: Any = None, take_profit: Any = None, options: Any = None
-    ) -> dict[str, Any]:
+        self, order_id: str, open_price: float, stop_loss: Stop | None = None, take_profit: Stop | None = None,
+        options: PendingTradeOptions | None = None,
+    ) -> MetatraderTradeResponse:  # fmt: skip
         """Change a pending order's price and stops (``ORDER_MODIFY``)."""
         trade: Trade = {"actionType": "ORDER_MODIFY", "orderId": ticket("order_id", order_id)}
         _stop(trade, "stopLoss", "stop_loss", stop_loss)
@@ -364,7 +384,7 @@ class TradingApi:
         trade["openPrice"] = _open_price(trade, "open_price", open_price, "openPriceUnits")
         return await self._trade(trade, identify=False)
 
-    async def cancel_order(self, order_id: str) -> dict[str, Any]:
+    async def cancel_order(self, order_id: str) -> MetatraderTradeResponse:
         """Cancel a pending order (``ORDER_CANCEL``)."""
         return await self._trade({"actionType": "ORDER_CANCEL", "orderId": ticket("order_id", order_id)}, False)
 
