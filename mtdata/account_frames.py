@@ -131,20 +131,20 @@ class AccountFrames:
         return frames.df([info]).iloc[0].rename(info.get("login"))
 
     async def deals_async(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Deals with time in [start, end] (default: all the history storage holds), oldest first."""
+        """Deals with time in [start, end) (default: all the history storage holds), oldest first."""
         first, last = download.moment("start", start), download.moment("end", end)
         download.ordered(first, last)
-        return await self._run(self._history("deals", first or _EPOCH, last or _FOREVER))
+        return await self._run(self._history("deals", first or _EPOCH, download.last_ms(last) or _FOREVER))
 
     def deals(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Blocking :meth:`deals_async`."""
         return self._loop.run(self.deals_async(start, end))
 
     async def history_orders_async(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """History orders with time in [start, end] (default: all the history storage holds), oldest first."""
+        """History orders with time in [start, end) (default: all the history storage holds), oldest first."""
         first, last = download.moment("start", start), download.moment("end", end)
         download.ordered(first, last)
-        return await self._run(self._history("history_orders", first or _EPOCH, last or _FOREVER))
+        return await self._run(self._history("history_orders", first or _EPOCH, download.last_ms(last) or _FOREVER))
 
     def history_orders(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Blocking :meth:`history_orders_async`."""

@@ -253,15 +253,15 @@ def _export(args: argparse.Namespace) -> int:
             total, cursor, stop = 0, start, end
             newest = None if end is not None else _newest_opens(session, symbols, timeframe)
             if newest is not None:  # up to now: each symbol's newest candle (in progress while it trades) left out
-                stop = max(newest.values(), default=start) - timedelta(milliseconds=1)
-            while cursor <= stop:  # a month at a time: memory stays flat, finished months stay written
-                last = min(cursor + timedelta(days=30) - timedelta(milliseconds=1), stop)
+                stop = max(newest.values(), default=start)
+            while cursor < stop:  # [start, end) a month at a time: memory stays flat, finished months stay written
+                last = min(cursor + timedelta(days=30), stop)
                 frame = session.candles(symbols, timeframe, cursor, last)
                 if newest is not None:
                     frame = frame[frame.index < frame["symbol"].astype(str).map(newest).array]
                 to_parquet(frame, args.out, timeframe=timeframe, partitioned=True)
                 total += len(frame)
-                cursor = last + timedelta(milliseconds=1)
+                cursor = last
     except MetaApiException as error:
         print(f"mtdata export: {error}", file=sys.stderr)
         return 2
@@ -304,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="download candles into a hive-partitioned Parquet dataset")
     export.add_argument("--symbols", required=True, help="comma-separated symbols, e.g. EURUSD,GBPUSD")
     export.add_argument("--timeframe", default="1m", help="1m, 5m, 1h, 1d ... (or M1, H1, D1)")
-    export.add_argument("--start", required=True, metavar="ISO", help="first open time, e.g. 2024-01-01 (UTC)")
-    export.add_argument("--end", metavar="ISO", help="last open time (default: now, the candle in progress left out)")
+    export.add_argument("--start", required=True, metavar="ISO", help="opens from, e.g. 2024-01-01 (UTC midnight)")
+    export.add_argument("--end", metavar="ISO", help="opens before, excluded: --end 2024-07-01 stops at June 30's "
+                        "last candle (default: now, the candle in progress left out)")  # fmt: skip
     export.add_argument("--out", required=True, help="dataset directory (symbol=/timeframe=/date= partitions)")
     export.add_argument("--token", default=os.environ.get("MTDATA_TOKEN"),
                         help="MetaApi token (default: $MTDATA_TOKEN; none: an embedded sandbox)")  # fmt: skip

@@ -99,9 +99,15 @@ def moment(name: str, value: Any, optional: bool = True) -> datetime | None:
 
 
 def ordered(start: datetime | None, end: datetime | None) -> None:
-    """Refuse a range whose start is after its end."""
+    """Refuse a range whose start is after its end (``start == end`` is the empty range)."""
     if start is not None and end is not None and start > end:
         raise checks.fail("start", f"must not be after end ({end.isoformat()})", start.isoformat())
+
+
+def last_ms(end: datetime | None) -> datetime | None:
+    """The last millisecond of a range ending before ``end``: every range of the notebook layer and the CLI is
+    half-open, [start, end), and runs on inclusive millisecond bounds inside (times are whole milliseconds)."""
+    return None if end is None else end - _MS
 
 
 def step_ms(tf: str) -> int:
@@ -498,8 +504,8 @@ class TickDownloader:
 
 def gaps(index: Any, tf: str, start: datetime | None = None, end: datetime | None = None) -> list[list[str]]:
     """[last candle before, first candle after] (ISO) wherever candles of a time index are over 1.5 steps apart;
-    at the edges of a requested range, its ``start``/``end`` stand for the missing neighbour when a step or more
-    of it has no candle (a range with none at all is one gap)."""
+    at the edges of a requested range [start, end), its ``start``/``end`` stand for the missing neighbour when a
+    step or more of it has no candle (a range with none at all is one gap)."""
     import pandas as pd
 
     step = pd.Timedelta(minutes=MT5_TIMEFRAMES[tf])
@@ -509,6 +515,6 @@ def gaps(index: Any, tf: str, start: datetime | None = None, end: datetime | Non
     found = [[index[i].isoformat(), index[i + 1].isoformat()] for i in where]
     if start is not None and index[0] - start >= step:
         found.insert(0, [start.isoformat(), index[0].isoformat()])
-    if end is not None and end - index[-1] >= step:
+    if end is not None and end - index[-1] > step:
         found.append([index[-1].isoformat(), end.isoformat()])
     return found

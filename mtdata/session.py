@@ -2,13 +2,15 @@
 
     import mtdata
     session = mtdata.connect()                      # no token: an embedded sandbox and its demo account
-    candles = session.candles(["EURUSD", "GBPUSD"], "1m", start="2026-11-02", end="2026-11-06")
+    candles = session.candles(["EURUSD", "GBPUSD"], "1m", start="2026-11-02", end="2026-11-06")  # Nov 2 to 5
 
 Every method comes in a pair: ``candles(...)`` blocks, ``await candles_async(...)`` awaits (from any
 event loop). Both run the same coroutine on the session's private event loop (:mod:`mtdata._loop`), so
 the blocking form works in a script, a Jupyter cell, an ipywidgets callback, on Python 3.11 to 3.13.
 Arguments are checked on the caller's side and bad ones raise :class:`~mtdata.errors.ValidationException`
-naming the argument before anything is sent.
+naming the argument before anything is sent. Every range is half-open, [start, end): ``start`` included, ``end``
+excluded, and a date alone is midnight UTC, so ``end="2026-11-06"`` stops before November 6 and two ranges
+sharing a bound neither overlap nor leave a gap.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .account_frames import AccountFrames
 from .cache import CandleCache, cache_key, default_root
 from .client import MetaApi, checks
 from .download import CandleDownloader, Limiter, Progress, TickDownloader
-from .orders import Orders, TradeResult
+from .orders import Orders
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -197,12 +199,13 @@ class Session(AccountFrames, Orders):
     ) -> pd.DataFrame | xr.Dataset:
         """Candles of one or many symbols: ``time`` index (open time, UTC), ``symbol`` and OHLCV columns.
 
-        With ``start``: every candle opened in [start, end] (end: now), paged and fetched concurrently;
-        ``limit`` then keeps the newest ``limit``. Without ``start``: the newest ``limit`` (default 1,000)
-        candles up to ``end``. Times are aware datetimes, dates or ISO strings (UTC when no offset).
+        With ``start``: every candle opened in [start, end) (no end: up to now, the candle in progress
+        included), paged and fetched concurrently; ``limit`` then keeps the newest ``limit``. Without
+        ``start``: the newest ``limit`` (default 1,000) candles opened before ``end``. Times are aware
+        datetimes, dates or ISO strings (UTC when no offset).
         ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
         candles are missing (weekends, session breaks, history before or after a replayed file): reported,
-        never filled in; at the edges of [start, end] the requested bound stands for the missing candle.
+        never filled in; at the edges of [start, end) the requested bound stands for the missing candle.
         """
         names = download.symbol_list("symbols", symbols)
         tf = download.timeframe(timeframe)
@@ -231,13 +234,15 @@ class Session(AccountFrames, Orders):
     async def _candles(
         self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
     ) -> pd.DataFrame:
+        """Candles opened in [start, end) (see :meth:`candles_async`); below, ranges run on inclusive ms bounds."""
+        last = download.last_ms(end)
         progress = self._downloads(f"{tf} candles")
         fetch = download.candle_fetcher(self._account)
         try:
             async with download.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
-                many = len(names) * download.page_count(tf, start, end, limit) >= download.BULK_MIN_PAGES
+                many = len(names) * download.page_count(tf, start, last, limit) >= download.BULK_MIN_PAGES
                 loader = CandleDownloader(bulk if many else fetch, self._limiter, progress, frames.candle_chunk)
-                parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, end, limit) for s in names))
+                parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, last, limit) for s in names))
         finally:
             progress.close()
         frame = frames.concat(parts, "candles")
@@ -258,7 +263,9 @@ class Session(AccountFrames, Orders):
         end: datetime | None,
         limit: int | None,
     ) -> pd.DataFrame:
-        if self._cache is None or start is None:
+        if start is not None and end is not None and end < start:  # [start, start): nothing
+            frame = frames.df([], "candles")
+        elif self._cache is None or start is None:
             frame = frames.candles(await loader.candles(symbol, tf, start, end, limit), symbol)
         else:
             frame = await self._cached_candles(loader, symbol, tf, start, end)
@@ -299,7 +306,7 @@ class Session(AccountFrames, Orders):
     # -- ticks ------------------------------------------------------------------------------------------
 
     async def ticks_async(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:
-        """Ticks of ``symbol`` with time in [start, end) (end: start + 1 hour): ``bid ask last volume side``."""
+        """Ticks of ``symbol`` with time in [start, end) (no end: start + 1 hour): ``bid ask last volume side``."""
         checks.text("symbol", symbol)
         first = download.moment("start", start, optional=False)
         last = download.moment("end", end) or first + timedelta(hours=1)  # type: ignore[operator]
@@ -328,10 +335,8 @@ class Session(AccountFrames, Orders):
         finally:
             await self._api.close()
 
-    async def close_async(self, position: Any = None) -> TradeResult | None:
-        """Close the session from a coroutine (any loop): see :meth:`close`; with ``position``, close that position."""
-        if position is not None:
-            return await self.close_position_async(position)
+    async def close_async(self) -> None:
+        """Close the session from a coroutine (any loop): see :meth:`close`."""
         if self._loop.closed:
             return
         if self._loop.on_loop():
@@ -341,11 +346,9 @@ class Session(AccountFrames, Orders):
         await self._loop.call(self._close())
         await asyncio.get_running_loop().run_in_executor(None, self._stop)
 
-    def close(self, position: Any = None) -> TradeResult | None:
-        """Close connections and the HTTP pool, stop the private loop and the embedded sandbox; idempotent.
-        With ``position`` (an id, a position dict or a row of :meth:`positions`), close that position instead."""
-        if position is not None:
-            return self.close_position(position)
+    def close(self) -> None:
+        """Close the session: its panels, connections and HTTP pool, the private loop and the embedded sandbox;
+        idempotent. It takes no argument: a position is closed with :meth:`close_position`."""
         if self._loop.closed:
             return
         if self._panels is not None:

@@ -56,10 +56,10 @@ _PAGE_BODY = download.CandleDownloader._body
 
 
 def rest_candles(box: SandboxHandle, symbol: str, timeframe: str, start: str, end: str) -> list[dict]:
-    """The truth: every candle opened in [start, end], read page by page backwards over plain REST."""
+    """The truth: every candle opened in [start, end), read page by page backwards over plain REST."""
     path = f"/users/current/accounts/{box.account_id}/historical-market-data/symbols/{symbol}"
     path += f"/timeframes/{timeframe}/candles"
-    first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    first, stop = (datetime.fromisoformat(bound.replace("Z", "+00:00")) for bound in (start, end))
     rows: list[dict] = []
     cursor = end
     with httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as http:
@@ -70,4 +70,4 @@ def rest_candles(box: SandboxHandle, symbol: str, timeframe: str, start: str, en
                 break
             oldest = datetime.fromisoformat(page[0]["time"].replace("Z", "+00:00")) - timedelta(milliseconds=1)
             cursor = oldest.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return [row for row in rows if datetime.fromisoformat(row["time"].replace("Z", "+00:00")) >= first]
+    return [row for row in rows if first <= datetime.fromisoformat(row["time"].replace("Z", "+00:00")) < stop]

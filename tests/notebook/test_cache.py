@@ -35,11 +35,11 @@ def test_repeated_and_extended_requests_fetch_only_the_missing_part(
         pd.testing.assert_frame_equal(again, first)
         inner = cached.candles("EURUSD", "1m", "2026-11-09T12:00:00Z", "2026-11-10T00:00:00Z")
         assert counter.pages == []
-        pd.testing.assert_frame_equal(inner, first.loc["2026-11-09T12:00:00Z":"2026-11-10T00:00:00Z"])
-        extended = cached.candles("EURUSD", "1m", "2026-11-09", "2026-11-11T16:39:59Z")
+        pd.testing.assert_frame_equal(inner, first.loc["2026-11-09T12:00:00Z":"2026-11-09T23:59:59Z"])
+        extended = cached.candles("EURUSD", "1m", "2026-11-09", "2026-11-11T16:40:00Z")
         assert len(counter.pages) == 1 + 1  # the probe and the one page of the new 1000 minutes
-        assert "2026-11-11T16:39:59.000Z" in counter.pages[1]
-    fresh = session.candles("EURUSD", "1m", "2026-11-09", "2026-11-11T16:39:59Z")
+        assert "2026-11-11T16:39:59.999Z" in counter.pages[1]  # [start, end): up to end's last millisecond
+    fresh = session.candles("EURUSD", "1m", "2026-11-09", "2026-11-11T16:40:00Z")
     pd.testing.assert_frame_equal(extended, fresh)
     assert fresh.attrs["timeframe"] == extended.attrs["timeframe"]
 
@@ -52,7 +52,7 @@ def test_the_candle_in_progress_is_never_stored(
         recent = cached.candles("GBPUSD", "1m", "2026-11-18T07:00:00Z")
         newest = recent.index[-1]
         counter.pages.clear()
-        again = cached.candles("GBPUSD", "1m", "2026-11-18T07:00:00Z", newest)
+        again = cached.candles("GBPUSD", "1m", "2026-11-18T07:00:00Z", newest + pd.Timedelta(1, "ms"))
         assert len(counter.pages) == 2  # the probe, then the newest page: the in-progress candle is asked again
         pd.testing.assert_frame_equal(again.iloc[:-1], recent.iloc[: len(again) - 1])
 
@@ -131,7 +131,7 @@ def test_a_sandbox_restarted_on_its_data_dir_with_another_market_serves_no_old_c
     """The cache key holds the sandbox's market revision: another seed or an edited replay file is another market
     (the same account id on the same data dir), while a restart of the same market still reads the cache."""
     data, cache, replay = tmp_path / "box", tmp_path / "cache", tmp_path / "eurusd.csv"
-    span = ("EURUSD", "1h", "2026-11-09", "2026-11-10T23:59:59Z")
+    span = ("EURUSD", "1h", "2026-11-09", "2026-11-10T12:00:00Z")  # the file's newest candle may be in progress
 
     def run(seed: int, shift: float) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
         _replay_file(replay, shift)

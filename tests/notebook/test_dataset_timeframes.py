@@ -62,14 +62,14 @@ def test_a_resample_keeping_attrs_is_refused_and_nothing_changes(m1: pd.DataFram
 
 def test_a_concat_losing_attrs_lands_in_its_own_timeframe(session: Session, tmp_path: Path) -> None:
     first = session.candles("EURUSD", "1h", "2026-11-06", "2026-11-11")  # over a weekend: attrs["gaps"] differ
-    second = session.candles("EURUSD", "1h", "2026-11-11", "2026-11-13")
+    second = session.candles("EURUSD", "1h", "2026-11-10T22:00:00Z", "2026-11-13")  # two candles again
     both = pd.concat([first, second])
     assert "timeframe" not in both.attrs  # pandas' doing: the repro of the issue
     root = mtdata.to_parquet(both, tmp_path / "data")
     assert [p.name for p in (root / "symbol=EURUSD").iterdir()] == ["timeframe=1h"]
     back = mtdata.read_parquet(root)
     assert back.attrs["timeframe"] == "1h"
-    assert both.index.duplicated().sum() == 1  # the edge candle of the two downloads, written once
+    assert both.index.duplicated().sum() == 2  # the overlap of the two downloads, written once
     pd.testing.assert_frame_equal(back, both[~both.index.duplicated()], check_categorical=False)
 
 

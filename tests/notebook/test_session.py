@@ -106,7 +106,7 @@ def test_a_notebook_runs_in_a_jupyter_kernel(box: SandboxHandle, tmp_path: Path)
         f"session = mtdata.connect({box.token!r}, {box.account_id!r}, url={box.url!r}, progress=False)",
         "frame = session.candles(['EURUSD', 'GBPUSD'], '1h', '2026-11-16', '2026-11-17')\n"
         "assert asyncio.get_event_loop().is_running()  # the kernel's own loop runs this cell\n"
-        "assert len(frame) == 50 and list(frame.symbol.cat.categories) == ['EURUSD', 'GBPUSD']",
+        "assert len(frame) == 48 and list(frame.symbol.cat.categories) == ['EURUSD', 'GBPUSD']",  # [start, end)
         "again = await session.candles_async('EURUSD', '1h', limit=3)\nassert len(again) == 3",
         "import ipywidgets\nclicks = []\nbutton = ipywidgets.Button()\n"
         "button.on_click(lambda _: clicks.append(len(session.candles('EURUSD', '1h', limit=4))))\n"
