@@ -27,6 +27,9 @@ class SandboxConfig:
     ``commission_per_lot`` is what the broker charges per lot of every deal, in the account currency.
     ``max_trades_per_second`` paces each account's trades (0: unlimited); faster ones are refused with
     ``TRADE_RETCODE_TOO_MANY_REQUESTS`` (10024).
+    ``broker_clock`` is ``"ny"`` ("New York close": UTC+2, UTC+3 while the US is on daylight saving, so
+    every broker day starts at 17:00 New York time and FX weeks have five daily candles) or ``"eu"``
+    (UTC+2, UTC+3 in EU summer time).
     """
 
     host: str = "127.0.0.1"
@@ -41,3 +44,4 @@ class SandboxConfig:
     replay: tuple[ReplaySource, ...] = field(default_factory=tuple)
     commission_per_lot: float = 0.0
     max_trades_per_second: float = 0.0
+    broker_clock: str = "ny"

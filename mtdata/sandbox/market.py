@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ValidationException
 from ..timeframes import MT5_TIMEFRAMES
 from . import market_clock as clock
 from . import market_wire as wire
@@ -79,7 +80,13 @@ class Market:
         replay: Sequence[ReplaySource] = (),
         wall_clock: Callable[[], float] = time.time,
         start_ms: int | None = None,
+        broker_clock: str = clock.DEFAULT_CLOCK,
     ) -> None:
+        if broker_clock not in clock.CLOCKS:
+            known = ", ".join(map(repr, clock.CLOCKS))
+            raise ValidationException(f"broker_clock must be one of {known}, got {broker_clock!r}", [
+                {"parameter": "broker_clock", "value": str(broker_clock), "message": f"must be one of {known}"}])
+        self.clock = clock.CLOCKS[broker_clock]
         self.seed = seed
         self.speed = speed
         self._wall = wall_clock
@@ -94,15 +101,15 @@ class Market:
                 source.symbol, "crypto", infer_digits(source.path), "USD", "USD", 1, 1.0, 0.0, 10, 1.0,
                 f"Replayed {source.symbol}", f"Replay\\{source.symbol}")  # fmt: skip
             self._infos[source.symbol] = info
-            process = ReplayProcess(info, source.path, seed, self._origin_ms)
+            process = ReplayProcess(info, source.path, seed, self._origin_ms, self.clock)
             self._base[source.symbol] = (("replay", next(_VERSIONS)), process)
         self._pairs = {(i.base, i.profit): i.name for i in UNIVERSE.values() if i.base != i.profit}
         self.fingerprint = self._fingerprint(replay)
 
     def _fingerprint(self, replay: Sequence[ReplaySource]) -> str:
-        """The market's identity: generator version, seed, replay files' contents and, with replays, the clock's
-        start (live play loops a file from then on); equal fingerprints mean the same history."""
-        digest = hashlib.sha256(f"mtdata-market {GENERATOR_VERSION} {self.seed}".encode())
+        """The market's identity: generator version, seed, broker clock, replay files' contents and, with replays,
+        the clock's start (live play loops a file from then on); equal fingerprints mean the same history."""
+        digest = hashlib.sha256(f"mtdata-market {GENERATOR_VERSION} {self.seed} {self.clock.name}".encode())
         for source in replay:
             with open(source.path, "rb") as file:
                 digest.update(f" {source.symbol} {hashlib.file_digest(file, 'sha256').hexdigest()}".encode())
@@ -126,8 +133,8 @@ class Market:
         return int(self._origin_wall * 1000 + (market_ms - self._origin_ms) / self.speed)
 
     def broker_time(self, ms: int) -> str:
-        """``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock (EET-like, see :mod:`market_clock`)."""
-        return clock.broker_time(ms)
+        """``YYYY-MM-DD HH:mm:ss.SSS`` on the market's broker clock (see :mod:`market_clock`)."""
+        return self.clock.broker_time(ms)
 
     def symbols(self) -> list[str]:
         """Every symbol of the market (the universe and replayed extras)."""
@@ -152,7 +159,8 @@ class Market:
         if series is None:
             info = self._info(symbol)
             if symbol not in self._base:
-                self._base[symbol] = (("sim", self.seed, symbol), SimProcess(info, self.seed))
+                process = SimProcess(info, self.seed, self.clock)
+                self._base[symbol] = (("sim", self.seed, symbol, self.clock.name), process)
             series = self._series[symbol] = SymbolSeries(*self._base[symbol], _CACHES)
         return series
 
@@ -176,7 +184,8 @@ class Market:
         end = now if end_ms is None else min(_time("startTime", end_ms), now)
         if limit == 0:
             return []
-        return wire.candles(symbol, timeframe, series.candles(timeframe, end, now, limit), self._infos[symbol].scale)
+        bars = series.candles(timeframe, end, now, limit)
+        return wire.candles(symbol, timeframe, bars, self._infos[symbol].scale, self.clock)
 
     def candle(self, symbol: str, timeframe: str, at_ms: int | None = None) -> dict[str, Any]:
         """The candle containing ``at_ms`` (None = now) made of the ticks up to then."""
@@ -185,8 +194,8 @@ class Market:
         at = self._at(at_ms)
         bars = series.candles(timeframe, at, at, 1)
         if len(bars.t) == 0:
-            raise NotFoundError(f"No {timeframe} candle of {symbol} at {clock.broker_time(at)}")
-        return wire.candles(symbol, timeframe, bars, self._infos[symbol].scale)[0]
+            raise NotFoundError(f"No {timeframe} candle of {symbol} at {self.clock.broker_time(at)}")
+        return wire.candles(symbol, timeframe, bars, self._infos[symbol].scale, self.clock)[0]
 
     def ticks(self, symbol: str, start_ms: int, offset: int, limit: int) -> list[dict[str, Any]]:
         """Ticks with time >= ``start_ms``, ascending, skipping the first ``offset``; never beyond now."""
@@ -195,20 +204,20 @@ class Market:
         if limit == 0:
             return []
         ticks, up = series.ticks(start, self.now_ms(), offset + limit)
-        return wire.ticks(symbol, ticks.take(slice(offset, None)), up[offset:], self._infos[symbol].scale)
+        return wire.ticks(symbol, ticks.take(slice(offset, None)), up[offset:], self._infos[symbol].scale, self.clock)
 
     def ticks_between(self, symbol: str, after_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """Ticks with after < time <= until (until capped at now), ascending."""
         series = self._get(symbol)
         until = min(_time("until", until_ms), self.now_ms())
         ticks, up = series.ticks(_time("after", after_ms) + 1, until, MAX_COUNT)
-        return wire.ticks(symbol, ticks, up, self._infos[symbol].scale)
+        return wire.ticks(symbol, ticks, up, self._infos[symbol].scale, self.clock)
 
     def _last(self, symbol: str, at_ms: int | None) -> tuple[Ticks, np.ndarray, int]:
         at = self._at(at_ms)
         found = self._get(symbol).last_tick(at)
         if found is None:
-            raise NotFoundError(f"No quote of {symbol} at {clock.broker_time(at)}")
+            raise NotFoundError(f"No quote of {symbol} at {self.clock.broker_time(at)}")
         return found
 
     def _quote(self, symbol: str, at_ms: int | None) -> tuple[int, int, int]:
@@ -218,11 +227,12 @@ class Market:
     def tick(self, symbol: str, at_ms: int | None = None) -> dict[str, Any]:
         """The last tick at or before ``at_ms`` (None = now)."""
         ticks, up, i = self._last(symbol, at_ms)
-        return wire.ticks(symbol, ticks.take(slice(i, i + 1)), up[i : i + 1], self._infos[symbol].scale)[0]
+        scale = self._infos[symbol].scale
+        return wire.ticks(symbol, ticks.take(slice(i, i + 1)), up[i : i + 1], scale, self.clock)[0]
 
     def book(self, symbol: str, at_ms: int | None = None) -> dict[str, Any]:
         """The order book around the last quote at or before ``at_ms``."""
-        return wire.book(self._info(symbol), self.seed, *self._quote(symbol, at_ms))
+        return wire.book(self._info(symbol), self.seed, *self._quote(symbol, at_ms), self.clock)
 
     # -- prices and currencies ------------------------------------------------------------------------
 
@@ -235,7 +245,7 @@ class Market:
         return {"symbol": symbol, "bid": bid / info.scale, "ask": ask / info.scale,
                 "profitTickValue": round(tick_value, 8), "lossTickValue": round(tick_value, 8),
                 "accountCurrencyExchangeRate": exchange, "time": clock.iso_times(np.array([t]))[0],
-                "brokerTime": clock.broker_time(t)}  # fmt: skip
+                "brokerTime": self.clock.broker_time(t)}  # fmt: skip
 
     def _mid(self, symbol: str, at: int) -> float:
         _, bid, ask = self._quote(symbol, at)
@@ -262,7 +272,8 @@ class Market:
         table = self._tables.get(symbol)
         if table is None:
             table = self._tables[symbol] = session_table(self._info(symbol))
-        return bool(table[clock.weekday(clock.day_of(ms)), (ms + clock.offset(ms)) % clock.DAY // clock.MINUTE])
+        minute = (ms + self.clock.offset(ms)) % clock.DAY // clock.MINUTE
+        return bool(table[clock.weekday(self.clock.day_of(ms)), minute])
 
     def in_quote_session(self, symbol: str, ms: int) -> bool:
         """Whether the symbol quotes at ``ms`` (its ``quoteSessions``, broker time)."""

@@ -19,6 +19,7 @@ class PriceProcess(Protocol):
     """What the market needs from a symbol's price source (simulated, replayed or forced)."""
 
     first_day: int
+    clock: clock.BrokerClock
 
     def day_bars(self, day: int) -> Bars:
         """M1 bars of a broker day."""
@@ -38,9 +39,10 @@ class ForcedProcess:
 
     def __init__(self, base: PriceProcess, ticks: Ticks) -> None:
         self.base = base
+        self.clock = base.clock
         self.ticks = ticks
         self.t0 = int(ticks.t[0])
-        self.first_day = min(base.first_day, clock.day_of(self.t0))
+        self.first_day = min(base.first_day, self.clock.day_of(self.t0))
 
     def _forced(self, lo: int, hi: int) -> Ticks:
         i, j = np.searchsorted(self.ticks.t, (lo, hi))
@@ -49,18 +51,18 @@ class ForcedProcess:
     def _base_ticks_before(self, lo: int) -> Ticks:
         """Base ticks in [lo, t0) within the hour of t0 (lo is at or after that hour's start)."""
         hour = self.t0 // clock.HOUR
-        bars = self.base.day_bars(clock.day_of(hour * clock.HOUR))
+        bars = self.base.day_bars(self.clock.day_of(hour * clock.HOUR))
         i, j = np.searchsorted(bars.t, (hour * clock.HOUR, (hour + 1) * clock.HOUR))
         ticks = self.base.hour_ticks(hour, bars.take(slice(i, j)))
         return ticks.take((ticks.t >= lo) & (ticks.t < self.t0))
 
     def previous_day(self, day: int) -> int:
         """The day before ``day`` from t0's day on, else the base process's."""
-        return day - 1 if day - 1 >= clock.day_of(self.t0) else self.base.previous_day(day)
+        return day - 1 if day - 1 >= self.clock.day_of(self.t0) else self.base.previous_day(day)
 
     def day_bars(self, day: int) -> Bars:
         """Base bars of whole minutes before t0, then bars of the forced ticks."""
-        lo, hi = clock.day_start(day), clock.day_start(day + 1)
+        lo, hi = self.clock.day_start(day), self.clock.day_start(day + 1)
         if hi <= self.t0:
             return self.base.day_bars(day)
         minute = self.t0 - self.t0 % clock.MINUTE

@@ -46,12 +46,12 @@ class LRU:
         return value
 
 
-def label(bars: Bars, timeframe: str) -> Bars:
-    """Aggregate bars into candles of ``timeframe`` with their broker-aligned UTC open times."""
+def label(bars: Bars, timeframe: str, broker: clock.BrokerClock) -> Bars:
+    """Aggregate bars into candles of ``timeframe`` with their UTC open times aligned on the ``broker`` clock."""
     if timeframe == "1m" or len(bars.t) == 0:
         return bars
-    merged = aggregate(bars, clock.bucket_keys(bars.t, timeframe))
-    return merged._replace(t=clock.bucket_open(clock.bucket_keys(merged.t, timeframe), timeframe))
+    merged = aggregate(bars, broker.bucket_keys(bars.t, timeframe))
+    return merged._replace(t=broker.bucket_open(broker.bucket_keys(merged.t, timeframe), timeframe))
 
 
 class SymbolSeries:
@@ -61,6 +61,7 @@ class SymbolSeries:
         self.key = key
         self.process = process
         self.first_day = process.first_day
+        self.clock = process.clock
         self._caches = caches
 
     def m1(self, day: int) -> Bars:
@@ -72,14 +73,15 @@ class SymbolSeries:
         if base == "1m":
             return self.m1(day)
         return self._caches["1d" if base == "1d" else "intraday"].get(
-            (self.key, day, base), lambda: label(self.day(day, "1h") if base == "1d" else self.m1(day), base)
+            (self.key, day, base),
+            lambda: label(self.day(day, "1h") if base == "1d" else self.m1(day), base, self.clock),
         )
 
     def hour_ticks(self, hour: int) -> tuple[Ticks, np.ndarray]:
         """Ticks of a UTC hour and whether each one's bid is up from the previous tick of the hour."""
 
         def make() -> tuple[Ticks, np.ndarray]:
-            bars = self.m1(clock.day_of(hour * clock.HOUR))
+            bars = self.m1(self.clock.day_of(hour * clock.HOUR))
             i, j = np.searchsorted(bars.t, (hour * clock.HOUR, (hour + 1) * clock.HOUR))
             ticks = self.process.hour_ticks(hour, bars.take(slice(i, j))) if j > i else empty_ticks()
             return ticks, np.diff(ticks.bid, prepend=ticks.bid[:1]) >= 0
@@ -90,7 +92,7 @@ class SymbolSeries:
         """Candles at ``base`` of a broker day made of the data that exists at time ``cut``."""
         if day < self.first_day:
             return empty_bars()
-        if clock.day_start(day + 1) <= cut:
+        if self.clock.day_start(day + 1) <= cut:
             return self.day(day, base)
         bars = self.m1(day)
         bars = bars.take(slice(0, np.searchsorted(bars.t, cut, side="right")))
@@ -98,7 +100,7 @@ class SymbolSeries:
             ticks, _ = self.hour_ticks(cut // clock.HOUR)
             ticks = ticks.take((ticks.t >= bars.t[-1]) & (ticks.t <= cut))
             bars = concat_bars([bars.take(slice(0, -1)), bars_from_ticks(ticks)])
-        return label(bars, base)
+        return label(bars, base, self.clock)
 
     def _rows(self, first: int, stop: int, base: str, cut: int) -> list[Bars]:
         """Candles at ``base`` of broker days [first, stop); complete D1 runs come in cached blocks of days."""
@@ -108,7 +110,7 @@ class SymbolSeries:
         day = first
         while day < stop:
             end = min(day - day % _BLOCK + _BLOCK, stop)
-            if day % _BLOCK == 0 and end - day == _BLOCK and clock.day_start(end) <= cut and day >= self.first_day:
+            if day % _BLOCK == 0 and end - day == _BLOCK and self.clock.day_start(end) <= cut and day >= self.first_day:
                 rows.append(self._caches["1d"].get((self.key, "block", day), lambda d=day: concat_bars(
                     [self.day(x, "1d") for x in range(d, d + _BLOCK)])))  # fmt: skip
             else:
@@ -120,7 +122,7 @@ class SymbolSeries:
         """Up to ``limit`` newest candles with open time <= ``end`` made of data up to ``cut``."""
         step = clock.timeframe_ms(timeframe)
         base = timeframe if step < clock.DAY else "1d"
-        last = clock.day_of(min(cut, end + _SPAN.get(timeframe, step)))
+        last = self.clock.day_of(min(cut, end + _SPAN.get(timeframe, step)))
         batch = int(limit * step / clock.DAY * 1.6) + 2
         rows: list[Bars] = []
         low = last + 1
@@ -129,20 +131,20 @@ class SymbolSeries:
             rows[:0] = self._rows(start, low, base, cut)
             low, batch = start, batch * 2
             candles = concat_bars(rows)
-            candles = candles if base == timeframe else label(candles, timeframe)
+            candles = candles if base == timeframe else label(candles, timeframe, self.clock)
             candles = candles.take(slice(0, np.searchsorted(candles.t, end, side="right")))
             if len(candles.t) > limit or low <= self.first_day:
                 return candles.take(slice(max(len(candles.t) - limit, 0), None))
 
     def ticks(self, lo: int, hi: int, limit: int) -> tuple[Ticks, np.ndarray]:
         """Up to ``limit`` first ticks with lo <= time <= hi, and their up-flags."""
-        lo = max(lo, clock.day_start(self.first_day))
+        lo = max(lo, self.clock.day_start(self.first_day))
         parts: list[tuple[Ticks, np.ndarray]] = []
         count, hour = 0, lo // clock.HOUR
         while count < limit and hour * clock.HOUR <= hi:
-            day = clock.day_of(hour * clock.HOUR)
+            day = self.clock.day_of(hour * clock.HOUR)
             if len(self.m1(day).t) == 0:
-                hour = clock.day_start(day + 1) // clock.HOUR
+                hour = self.clock.day_start(day + 1) // clock.HOUR
                 continue
             ticks, up = self.hour_ticks(hour)
             i, j = np.searchsorted(ticks.t, lo), np.searchsorted(ticks.t, hi, side="right")
@@ -157,7 +159,7 @@ class SymbolSeries:
 
     def last_tick(self, at: int) -> tuple[Ticks, np.ndarray, int] | None:
         """The hour block (ticks, up-flags) holding the last tick at or before ``at`` and its index."""
-        day = clock.day_of(at)
+        day = self.clock.day_of(at)
         while day >= self.first_day:
             bars = self.m1(day)
             for row in range(np.searchsorted(bars.t, at, side="right") - 1, -1, -1):

@@ -14,30 +14,30 @@ from .symbols import SymbolInfo
 BOOK_LEVELS = 10
 
 
-def candles(symbol: str, timeframe: str, bars: Bars, scale: int) -> list[dict[str, Any]]:
-    """Candle records of bars (prices in points, ``scale`` points per unit)."""
+def candles(symbol: str, timeframe: str, bars: Bars, scale: int, zone: clock.BrokerClock) -> list[dict[str, Any]]:
+    """Candle records of bars (prices in points, ``scale`` points per unit; ``brokerTime`` on the ``zone`` clock)."""
     return [
         {"symbol": symbol, "timeframe": timeframe, "time": time, "brokerTime": broker, "open": o, "high": h,
          "low": low, "close": c, "tickVolume": tv, "spread": spread, "volume": volume}
         for time, broker, o, h, low, c, tv, spread, volume in zip(
-            clock.iso_times(bars.t), clock.broker_times(bars.t), (bars.o / scale).tolist(),
+            clock.iso_times(bars.t), zone.broker_times(bars.t), (bars.o / scale).tolist(),
             (bars.h / scale).tolist(), (bars.l / scale).tolist(), (bars.c / scale).tolist(), bars.tv.tolist(),
             bars.spread.tolist(), bars.vol.tolist(), strict=True)
     ]  # fmt: skip
 
 
-def ticks(symbol: str, ticks: Ticks, up: np.ndarray, scale: int) -> list[dict[str, Any]]:
+def ticks(symbol: str, ticks: Ticks, up: np.ndarray, scale: int, zone: clock.BrokerClock) -> list[dict[str, Any]]:
     """Tick records; ``side`` is ``buy`` when the bid rose (or held) since the previous tick."""
     return [
         {"symbol": symbol, "time": time, "brokerTime": broker, "bid": bid, "ask": ask, "volume": volume,
          "side": "buy" if rising else "sell"}
         for time, broker, bid, ask, volume, rising in zip(
-            clock.iso_times(ticks.t), clock.broker_times(ticks.t), (ticks.bid / scale).tolist(),
+            clock.iso_times(ticks.t), zone.broker_times(ticks.t), (ticks.bid / scale).tolist(),
             (ticks.ask / scale).tolist(), ticks.vol.tolist(), up.tolist(), strict=True)
     ]  # fmt: skip
 
 
-def book(info: SymbolInfo, seed: int, time: int, bid: int, ask: int) -> dict[str, Any]:
+def book(info: SymbolInfo, seed: int, time: int, bid: int, ask: int, zone: clock.BrokerClock) -> dict[str, Any]:
     """An order book around a quote: ``BOOK_LEVELS`` asks above the ask and bids below the bid.
 
     Level gaps grow with depth and volumes (in lots, multiples of the volume step) grow with depth, both
@@ -61,5 +61,5 @@ def book(info: SymbolInfo, seed: int, time: int, bid: int, ask: int) -> dict[str
         {"type": "BOOK_TYPE_BUY", "price": price, "volume": volume}
         for price, volume in zip(buys, volumes[1], strict=True)
     ]
-    return {"symbol": info.name, "time": clock.iso_times(np.array([time]))[0], "brokerTime": clock.broker_time(time),
+    return {"symbol": info.name, "time": clock.iso_times(np.array([time]))[0], "brokerTime": zone.broker_time(time),
             "book": levels}  # fmt: skip

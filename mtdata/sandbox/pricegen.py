@@ -142,7 +142,7 @@ def seeded_rng(*key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([k % 2**64 for k in key])))
 
 
-#: Relative volatility and tick activity by broker hour (EET-like: London opens ~10:00, New York ~15:30).
+#: Relative volatility and tick activity by broker hour (UTC+2/+3: London opens ~10:00, New York ~15:30).
 _HOURLY = np.array([0.45, 0.4, 0.45, 0.55, 0.6, 0.6, 0.6, 0.65, 0.75, 0.9, 1.2, 1.25, 1.15, 1.05, 1.1, 1.45,
                     1.55, 1.45, 1.3, 1.0, 0.8, 0.65, 0.55, 0.5])  # fmt: skip
 _FLAT = np.full(24, 0.9)
@@ -158,14 +158,15 @@ class SimProcess:
 
     first_day = 0
 
-    def __init__(self, info: SymbolInfo, seed: int) -> None:
+    def __init__(self, info: SymbolInfo, seed: int, broker_clock: clock.BrokerClock) -> None:
         self.info = info
+        self.clock = broker_clock
         self._key = (seed, zlib.crc32(info.name.encode()))
         self._table = session_table(info)
         self._open_fraction = self._table.mean(axis=1)
         self._daily_sigma = info.vol / math.sqrt(self._open_fraction.sum() * 52.18)
         self._anchors: list[float] = [math.log(info.start)]
-        self._legs = [(SimProcess(UNIVERSE[leg], seed), sign) for leg, sign in info.legs]
+        self._legs = [(SimProcess(UNIVERSE[leg], seed, broker_clock), sign) for leg, sign in info.legs]
         profile = _FLAT if info.kind == "crypto" else _HOURLY
         self._weight = np.repeat(profile, 60)
         self._layouts: dict[int, tuple[np.ndarray, ...]] = {}
@@ -182,13 +183,13 @@ class SimProcess:
 
     def _layout(self, day: int) -> tuple[np.ndarray, ...]:
         """Open minutes of a broker day (offsets from its start), their weights and derived constants."""
-        start = clock.day_start(day)
-        length = clock.day_start(day + 1) - start
+        start = self.clock.day_start(day)
+        length = self.clock.day_start(day + 1) - start
         regular = length == clock.DAY
         if regular and day % 7 in self._layouts:
             return self._layouts[day % 7]
         offsets = np.arange(0, length, clock.MINUTE, dtype=_I)
-        minute = clock.local_minutes(start + offsets)
+        minute = self.clock.local_minutes(start + offsets)
         mask = self._table[clock.weekday(day), minute]
         offsets, minute = offsets[mask], minute[mask]
         weight = self._weight[minute]
@@ -231,7 +232,7 @@ class SimProcess:
         low = np.maximum(np.minimum(opens, close) - wicks[1], 1)
         ticks = np.maximum(rng.poisson(tick_rate), 4).astype(_I)
         spread = np.maximum(np.rint(spread_base * np.exp(0.25 * noise[1])), 1).astype(_I)
-        return Bars(clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
+        return Bars(self.clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
 
     @staticmethod
     def previous_day(day: int) -> int:

@@ -167,8 +167,11 @@ def _normalized(path: Path) -> dict[str, np.ndarray]:
 class ReplayProcess:
     """A symbol's prices from a file, looped every ``period`` ms from ``live_from`` (the clock's start) on."""
 
-    def __init__(self, info: SymbolInfo, path: Path, seed: int, live_from: int) -> None:
+    def __init__(
+        self, info: SymbolInfo, path: Path, seed: int, live_from: int, broker_clock: clock.BrokerClock
+    ) -> None:
         self.info = info
+        self.clock = broker_clock
         self.live_from = live_from
         path = Path(path)
         columns = _normalized(path)
@@ -194,9 +197,9 @@ class ReplayProcess:
             self._bars = Bars(t, o, h, low, c, tv, spread, _optional(path, columns, "volume", 0.0))
         self.start = int(self._bars.t[0])
         self.period = (-(-(int(self._bars.t[-1]) + clock.MINUTE - self.start) // WEEK)) * WEEK
-        self.first_day = clock.day_of(self.start)
-        self._last_day = clock.day_of(int(self._bars.t[-1]))
-        self._live_day = clock.day_of(live_from)
+        self.first_day = self.clock.day_of(self.start)
+        self._last_day = self.clock.day_of(int(self._bars.t[-1]))
+        self._live_day = self.clock.day_of(live_from)
 
     def _looped(self, rows: Bars | Ticks, lo: int, hi: int) -> list[Bars | Ticks]:
         """Rows in [lo, hi): the file's own (loop 0), then its repeats' rows at or after ``live_from``."""
@@ -216,7 +219,7 @@ class ReplayProcess:
 
     def day_bars(self, day: int) -> Bars:
         """M1 bars of a broker day."""
-        return concat_bars(self._looped(self._bars, clock.day_start(day), clock.day_start(day + 1)))  # type: ignore[arg-type]
+        return concat_bars(self._looped(self._bars, self.clock.day_start(day), self.clock.day_start(day + 1)))  # type: ignore[arg-type]
 
     def hour_ticks(self, hour: int, bars: Bars) -> Ticks:
         """Ticks of a UTC hour: the file's own ticks, or ticks synthesized inside its candles."""

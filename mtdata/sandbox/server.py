@@ -91,7 +91,8 @@ class SandboxServer:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         # the market first: a bad replay file is refused before the data directory is made or touched
-        self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms)
+        self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms,
+                             broker_clock=self.config.broker_clock)
         self._temp_dir: str | None = None
         if self.config.data_dir is None:
             self._temp_dir = tempfile.mkdtemp(prefix="mtdata-sandbox-")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mtdata.errors import ValidationException
 from mtdata.sandbox.errors import NotFoundError, ValidationError
 from mtdata.sandbox.market import Market
 from mtdata.timeframes import MT5_TIMEFRAMES
@@ -147,14 +148,28 @@ def test_candles_align_to_the_broker_clock() -> None:
         assert int(candle["brokerTime"][14:16]) % 12 == 0
 
 
-def test_broker_clock_is_eet_like() -> None:
-    market = frozen()
-    assert market.broker_time(ms("2024-01-15T10:00:00.123Z")) == "2024-01-15 12:00:00.123"
-    assert market.broker_time(ms("2024-07-15T10:00:00.000Z")) == "2024-07-15 13:00:00.000"
-    assert market.broker_time(ms("2024-03-31T00:59:59.999Z")) == "2024-03-31 02:59:59.999"
+def test_broker_clock_is_new_york_close_by_default_and_eet_like_as_an_option() -> None:
+    market, eu = frozen(), frozen(broker_clock="eu")
+    for clocked in (market, eu):
+        assert clocked.broker_time(ms("2024-01-15T10:00:00.123Z")) == "2024-01-15 12:00:00.123"
+        assert clocked.broker_time(ms("2024-07-15T10:00:00.000Z")) == "2024-07-15 13:00:00.000"
+    # New York close: US daylight saving, 2024-03-10 07:00 UTC to 2024-11-03 06:00 UTC (broker 00:00 = NY 17:00)
+    assert market.broker_time(ms("2024-03-10T06:59:59.999Z")) == "2024-03-10 08:59:59.999"
+    assert market.broker_time(ms("2024-03-10T07:00:00.000Z")) == "2024-03-10 10:00:00.000"
     assert market.broker_time(ms("2024-03-31T01:00:00.000Z")) == "2024-03-31 04:00:00.000"
-    candle = market.candles("EURUSD", "1m", None, 1)[0]
-    assert market.broker_time(ms(candle["time"])) == candle["brokerTime"]
+    assert market.broker_time(ms("2024-11-01T21:00:00.000Z")) == "2024-11-02 00:00:00.000"
+    assert market.broker_time(ms("2024-11-03T06:00:00.000Z")) == "2024-11-03 08:00:00.000"
+    # EU summer time: 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC
+    assert eu.broker_time(ms("2024-03-10T07:00:00.000Z")) == "2024-03-10 09:00:00.000"
+    assert eu.broker_time(ms("2024-03-31T00:59:59.999Z")) == "2024-03-31 02:59:59.999"
+    assert eu.broker_time(ms("2024-03-31T01:00:00.000Z")) == "2024-03-31 04:00:00.000"
+    assert eu.broker_time(ms("2024-11-01T21:00:00.000Z")) == "2024-11-01 23:00:00.000"
+    for clocked in (market, eu):
+        candle = clocked.candles("EURUSD", "1m", None, 1)[0]
+        assert clocked.broker_time(ms(candle["time"])) == candle["brokerTime"]
+    with pytest.raises(ValidationException, match="broker_clock") as caught:
+        frozen(broker_clock="tokyo")
+    assert caught.value.details[0]["parameter"] == "broker_clock"
 
 
 def test_fx_is_closed_at_weekends_and_crypto_is_not() -> None:

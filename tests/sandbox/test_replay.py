@@ -189,19 +189,35 @@ def m1_file(tmp_path: Path, stamps: list[str]) -> Path:
     return path
 
 
-def test_a_daily_candle_opens_at_broker_midnight_of_its_own_offset_on_a_clock_change_day(tmp_path: Path) -> None:
-    """EU summer time ended 2017-10-29 01:00 UTC: that broker day began at 2017-10-28T21:00Z (UTC+3) though
-    its only bar (21:00Z) comes after the change (UTC+2); W1 and MN1 open at their own broker midnights too."""
-    path = m1_file(tmp_path, ["2017-10-27T20:00:00Z", "2017-10-29T21:00:00Z", "2017-10-30T06:00:00Z"])
-    market = market_at(ms("2017-11-01T12:00:00Z"), ReplaySource("EURUSD", path))
-    daily = market.candles("EURUSD", "1d", None, 10)
-    assert [c["time"] for c in daily] == ["2017-10-26T21:00:00.000Z", "2017-10-28T21:00:00.000Z",
-                                          "2017-10-29T22:00:00.000Z"]  # fmt: skip
-    assert [c["brokerTime"] for c in daily][1] == "2017-10-29 00:00:00.000"
-    weekly = market.candles("EURUSD", "1w", None, 10)
-    assert [c["time"] for c in weekly] == ["2017-10-22T21:00:00.000Z", "2017-10-29T22:00:00.000Z"]
-    monthly = market.candles("EURUSD", "1mn", None, 10)
-    assert [c["time"] for c in monthly] == ["2017-09-30T21:00:00.000Z"]
+@pytest.mark.parametrize(
+    ("broker", "stamps", "daily", "weekly"),
+    [
+        # EU summer time ended 2017-10-29 01:00 UTC: that broker day began at 21:00Z (UTC+3) though its only
+        # bar (21:00Z) comes after the change (UTC+2)
+        ("eu", ["2017-10-27T20:00", "2017-10-29T21:00", "2017-10-30T06:00"],
+         ["2017-10-26T21:00", "2017-10-28T21:00", "2017-10-29T22:00"], ["2017-10-22T21:00", "2017-10-29T22:00"]),
+        # the same bars on New York close, still on US summer time (UTC+3): Friday, then Monday
+        ("ny", ["2017-10-27T20:00", "2017-10-29T21:00", "2017-10-30T06:00"],
+         ["2017-10-26T21:00", "2017-10-29T21:00"], ["2017-10-22T21:00", "2017-10-29T21:00"]),
+        # US daylight saving ended 2017-11-05 06:00 UTC: that broker day began at 2017-11-04T21:00Z (UTC+3)
+        ("ny", ["2017-11-03T20:00", "2017-11-05T21:00", "2017-11-06T06:00"],
+         ["2017-11-02T21:00", "2017-11-04T21:00", "2017-11-05T22:00"], ["2017-10-29T21:00", "2017-11-05T22:00"]),
+    ],
+)  # fmt: skip
+def test_a_daily_candle_opens_at_broker_midnight_of_its_own_offset_on_a_clock_change_day(
+    tmp_path: Path, broker: str, stamps: list[str], daily: list[str], weekly: list[str]
+) -> None:
+    """D1, W1 and MN1 candles open at their own broker midnight, at the offset in force then."""
+    path = m1_file(tmp_path, [f"{stamp}:00Z" for stamp in stamps])
+    market = Market(0, wall_clock=lambda: ms("2017-11-08T12:00:00Z") / 1000, replay=[ReplaySource("EURUSD", path)],
+                    broker_clock=broker)  # fmt: skip
+    for timeframe, expected in (("1d", daily), ("1w", weekly), ("1mn", None)):
+        candles = market.candles("EURUSD", timeframe, None, 10)
+        if expected is not None:
+            assert [c["time"] for c in candles] == [f"{stamp}:00.000Z" for stamp in expected], timeframe
+        assert all(c["brokerTime"].endswith(" 00:00:00.000") for c in candles), timeframe
+        assert sum(c["tickVolume"] for c in candles) == 12  # every bar in exactly one candle (4 ticks each)
+    assert market.candles("EURUSD", "1mn", None, 10)[0]["brokerTime"].startswith(f"{stamps[0][:7]}-01")
 
 
 @pytest.mark.parametrize(

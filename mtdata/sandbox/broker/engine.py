@@ -10,7 +10,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import market_clock as clock
 from ..errors import TradeError
 from ..timeutil import parse_iso_ms
 from . import pending, swap, trades
@@ -67,7 +66,7 @@ class Broker:
         self.hub = server.hub
         self._recent: OrderedDict[tuple[str, str], dict[str, Any] | TradeError] = OrderedDict()
         self._checked: dict[str, int] = {}
-        self._day = clock.day_of(self.market.now_ms())
+        self._day = self.market.clock.day_of(self.market.now_ms())
         self._task: asyncio.Task[None] | None = None
         self._checkpointer = Checkpointer(server.store.path)
         self._pacer = TradePacer(server.config.max_trades_per_second)
@@ -234,7 +233,7 @@ class Broker:
 
     def _rollover(self, now: int) -> list[Changes]:
         """Charge swap for every broker midnight passed since the last pass."""
-        day, self._day = self._day, clock.day_of(now)
+        day, self._day = self._day, self.market.clock.day_of(now)
         out: list[Changes] = []
         by_account: dict[str, list[dict[str, Any]]] = {}
         for account_id, position in self.ledger.all_positions() if self._day != day else ():
