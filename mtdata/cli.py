@@ -209,7 +209,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="mtdata-sandbox-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = SandboxConfig(host=args.host, port=args.port, data_dir=data_dir, seed=args.seed, speed=args.speed,
-                           start_ms=start_ms, replay=tuple(replay))  # fmt: skip
+                           start_ms=start_ms, replay=tuple(replay), broker_clock=args.broker_clock)  # fmt: skip
     try:
         asyncio.run(_serve(config, temporary=not args.data_dir))
     finally:
@@ -294,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--start", metavar="ISO", help="pin the simulated clock's start, e.g. a weekday (default: now)")
     box.add_argument("--replay", action="append", default=[], metavar="SYMBOL=PATH",
                      help="replay ticks or M1 candles from a CSV/Parquet file for SYMBOL (repeatable)")  # fmt: skip
+    box.add_argument("--broker-clock", choices=["ny", "eu"], default="ny",
+                     help="broker clock: New York close (UTC+2/+3 with US daylight saving) or EU summer time")
     box.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     box.set_defaults(func=_sandbox)
     demo = commands.add_parser(
