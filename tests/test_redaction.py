@@ -113,7 +113,7 @@ def test_a_session_at_debug_logs_no_token(logged: io.StringIO,
         assert len(session.price("BTCUSD")) == 1
         opened = session.buy("BTCUSD", 0.01)
         _wait(lambda: opened.position_id in set(session.positions()["id"]))
-        assert session.close(opened.position_id).code == 10009
+        assert session.close_position(opened.position_id).code == 10009
         assert box.token not in repr(session) + repr(session.api) + repr(box)
     with httpx.Client(base_url=box.url, headers={"auth-token": box.token}) as rest:
         narrowed = rest.post("/users/current/narrow-down-auth-token", json={"roles": ["reader"]}).json()["token"]
