@@ -76,22 +76,30 @@ def timeframe(value: Any) -> str:
     return checks.choice("timeframe", value, MT5_TIMEFRAMES)
 
 
+#: The one rule of time arguments, quoted by every refusal.
+ZONE_RULE = ("a time of day must say its zone ('2026-11-17T10:00Z', '+02:00', or an aware datetime); a date "
+             "alone ('2026-11-17' or a date) is midnight UTC")  # fmt: skip
+
+
 def moment(name: str, value: Any, optional: bool = True) -> datetime | None:
-    """A tz-aware datetime, a ``date`` (midnight UTC) or an ISO string (UTC when it has no offset), as UTC."""
+    """A time argument as an aware UTC datetime, one rule for strings and datetimes (:data:`ZONE_RULE`): an aware
+    datetime or an ISO string with an offset, or a date alone (``date`` or ``"2026-11-17"``: midnight UTC). A time
+    of day without a zone, string or datetime, is refused: taking a local ``datetime.now()`` as UTC is wrong."""
     if value is None and optional:
         return None
+    given = value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise checks.fail(name, "must be an ISO 8601 date or time, e.g. '2024-01-01T00:00:00Z'", value) from None
-        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    elif isinstance(value, date) and not isinstance(value, datetime):
+            raise checks.fail(name, f"must be an ISO 8601 date or time ({ZONE_RULE})", value) from None
+    if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, datetime):
-        raise checks.fail(name, "must be a datetime, a date or an ISO 8601 string", value)
+        raise checks.fail(name, f"must be a datetime, a date or an ISO 8601 string ({ZONE_RULE})", value)
     if value.tzinfo is None or value.utcoffset() is None:
-        raise checks.fail(name, "must be timezone-aware (a naive datetime is ambiguous; use tz=UTC)", value)
+        raise checks.fail(name, f"has no time zone: {ZONE_RULE}", given)
     value = value.astimezone(UTC)
     if not _EARLIEST <= value < _LATEST:
         raise checks.fail(name, "must be between 1970 and 2100", value)

@@ -202,7 +202,7 @@ class Session(AccountFrames, Orders):
         With ``start``: every candle opened in [start, end) (no end: up to now, the candle in progress
         included), paged and fetched concurrently; ``limit`` then keeps the newest ``limit``. Without
         ``start``: the newest ``limit`` (default 1,000) candles opened before ``end``. Times are aware
-        datetimes, dates or ISO strings (UTC when no offset).
+        datetimes, dates (midnight UTC) or ISO strings; a time of day without a zone is refused.
         ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
         candles are missing (weekends, session breaks, history before or after a replayed file): reported,
         never filled in; at the edges of [start, end) the requested bound stands for the missing candle.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 
 import mtdata
 from mtdata.cli import main
+from mtdata.download import ZONE_RULE
+from mtdata.errors import ValidationException
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
@@ -92,3 +95,40 @@ def test_export_end_is_excluded(box: SandboxHandle, tmp_path: Path) -> None:
     assert main(argv) == 0
     frame = mtdata.read_parquet(tmp_path / "a")
     assert hours(frame)[0] == "02 00:00" and hours(frame)[-1] == "03 23:00" and len(frame) == 48
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, t: s.candles("EURUSD", "1h", t, "2026-11-18T00:00:00Z"),
+        lambda s, t: s.candles("EURUSD", "1h", "2026-11-16", t),
+        lambda s, t: s.ticks("EURUSD", t),
+        lambda s, t: s.deals(t),
+        lambda s, t: s.history_orders(end=t),
+    ],
+)
+def test_a_time_of_day_without_a_zone_is_refused_string_or_datetime(
+    session: Session, call: Callable[[Session, object], object]
+) -> None:
+    naives = ("2026-11-17T10:00", "2026-11-17 10:00:00", datetime(2026, 11, 17, 10), pd.Timestamp("2026-11-17T10:00"))
+    for naive in naives:
+        with pytest.raises(ValidationException, match=r"has no time zone: a time of day must say its zone") as error:
+            call(session, naive)
+        assert ZONE_RULE in str(error.value)
+
+
+def test_zones_and_dates_are_taken_as_they_say(session: Session) -> None:
+    hour = session.candles("EURUSD", "1h", "2026-11-17T11:00:00+02:00", "2026-11-17T13:00:00+03:00")
+    assert hours(hour) == ["17 09:00"]  # [09:00, 10:00) UTC
+    aware = datetime(2026, 11, 17, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert hours(session.candles("EURUSD", "1h", aware, aware + timedelta(hours=1))) == ["17 10:00"]
+    assert hours(session.candles("EURUSD", "1h", date(2026, 11, 16), "2026-11-17")) == hours(
+        session.candles("EURUSD", "1h", "2026-11-16T00:00:00Z", datetime(2026, 11, 17, tzinfo=UTC)))  # fmt: skip
+
+
+def test_export_refuses_a_naive_time(box: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["export", "--symbols", "EURUSD", "--start", "2026-11-02T10:00", "--out", str(tmp_path / "x"),
+            "--url", box.url, "--token", box.token, "--account-id", box.account_id]  # fmt: skip
+    assert main(argv) == 2
+    assert f"--start has no time zone: {ZONE_RULE}" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
