@@ -1,4 +1,4 @@
-"""Orders from notebook cells: ``s.buy``, ``s.sell``, pending orders, ``close``, ``modify``, ``cancel``.
+"""Orders from notebook cells: ``s.buy``, ``s.sell``, pending orders, ``close_position``, ``modify``, ``cancel``.
 
 Each helper checks the trade against the symbol's specification (volume min/max/step, stops level,
 trade sessions by the broker clock) and the current price before anything is sent, and explains a
@@ -216,8 +216,15 @@ def check_pending_price(spec: dict[str, Any], kind: str, price: float, bid: floa
         )
 
 
+#: What a missing position / order usually is, said when None is passed for one.
+_NONE_HINTS = {"position": "; a pending order's TradeResult has position_id None: cancel its order_id instead"}
+
+
 def _ticket(name: str, value: Any) -> str:
-    """An id from an id, a record dict or a row of ``positions()`` / ``orders()``."""
+    """An id from an id, a record dict or a row of ``positions()`` / ``orders()``; None is refused by name."""
+    if value is None:
+        sentence = f"{name} is None: pass the {name}'s id, record or row of s.{name}s(){_NONE_HINTS.get(name, '')}."
+        raise refuse(name, sentence, value)
     if not isinstance(value, str | int) and hasattr(value, "get"):
         value = value.get("id")
     return ticket(name, value)
@@ -426,7 +433,8 @@ class Orders:
         return await self._send(connection.close_position(record["id"]))
 
     async def close_position_async(self, position: Any) -> TradeResult:
-        """Close a position: its id, its record dict, or a row of :meth:`positions` (``s.close(position)``)."""
+        """Close a position at market: its id, its record dict, or a row of :meth:`positions`. ``None`` is refused
+        (a ValidationException naming ``position``): the session is closed by :meth:`close`, never by this."""
         return await self._run(self._close_one(position))
 
     def close_position(self, position: Any) -> TradeResult:

@@ -101,7 +101,7 @@ async def test_positions_follow_buys_prices_and_closes(s: mtdata.Session, fronte
     frontend.show(panel._bokeh, 1)  # a browser view connects: it gets the rows shown
     assert rendered_source(panel._bokeh, "positions")["id"] == [one, two]
 
-    s.close(one)
+    s.close_position(one)
     await until(lambda: panel.ids == [two])
     assert frontend.document_patches(panel._bokeh.model_id) >= 1  # the closed row left the view as a patch
     panel.close()
@@ -114,7 +114,7 @@ async def test_close_selected_acts_on_the_rows_the_browser_selected(s: mtdata.Se
 
     browser_selects(panel, [2])
     assert panel.selected == [ids[2]]
-    s.close(ids[0])  # the rows above the selected one move: the selection follows its id
+    s.close_position(ids[0])  # the rows above the selected one move: the selection follows its id
     await until(lambda: panel.ids == ids[1:])
     assert panel.selected == [ids[2]] and panel.source.selected.indices == [1]
 
@@ -166,7 +166,7 @@ async def test_a_rejected_close_is_told_in_the_status_line_and_the_position_stay
     assert enabled(panel) and panel.ids == [opened]
     box.call(box.server.faults.set_broker(box.account_id, True))
 
-    s.close(opened)  # a row closed elsewhere while still selected: refused before sending
+    s.close_position(opened)  # a row closed elsewhere while still selected: refused before sending
     panel.selected_button.click()
     assert await finish(panel) == (
         f"Position {opened} was not closed: refused: position {opened} is not open on this account."
@@ -270,7 +270,7 @@ async def test_redraws_read_a_copy_and_never_wait_for_a_busy_session_loop(
     finally:
         release.set()
         blocked.join()
-    s.close(opened)
+    s.close_position(opened)
     await until(lambda: positions.ids == [])  # copies resume with the loop
     positions.close()
     account.close()

@@ -144,7 +144,7 @@ def test_the_account_stream_tells_changes_subscribes_nothing_and_copies_the_stat
     assert caught.value.details[0]["parameter"] == "kind"
 
     seen = len(events)
-    session.close(opened)
+    session.close_position(opened)
     wait_for(lambda: any(e.kind == "positions" for e in events[seen:]))
     feed.detach(ACCOUNT, sink)
     assert feed.streams == {}

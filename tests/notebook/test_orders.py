@@ -88,12 +88,12 @@ def test_modify_close_and_close_all(s: Session) -> None:
     row = s.positions().set_index("id", drop=False).loc[first.position_id]
     assert s.modify(row, sl=round(bid - 0.01, 5), tp=round(ask + 0.01, 5)).code == 10009
     _wait(lambda: s.positions().set_index("id").loc[first.position_id, "stop_loss"] == round(bid - 0.01, 5))
-    assert s.close({"id": first.position_id}).code == 10009
+    assert s.close_position({"id": first.position_id}).code == 10009
     _wait(lambda: first.position_id not in _ids(s)[0])
     results = s.close_all("EURUSD")
     assert [r.position_id for r in results] == [second.position_id]
     _wait(lambda: _ids(s)[0] == {third.position_id})
-    assert s.close(third.position_id).code == 10009
+    assert s.close_position(third.position_id).code == 10009
     _wait(lambda: not _ids(s)[0])
     assert s.close_all() == []
 
@@ -101,20 +101,20 @@ def test_modify_close_and_close_all(s: Session) -> None:
 async def test_async_twins(s: Session) -> None:
     result = await s.buy_async("EURUSD", 0.01)
     assert result.code == 10009
-    assert (await s.close_async(result.position_id)).position_id == result.position_id  # type: ignore[union-attr]
+    assert (await s.close_position_async(result.position_id)).position_id == result.position_id
 
 
 async def test_helpers_awaited_on_the_sessions_own_loop(s: Session) -> None:
     """From a coroutine already on the session's loop (a feed callback's task): the *_async twins run directly,
     a blocking helper refuses with a clear message instead of deadlocking."""
 
-    async def on_loop() -> tuple[TradeResult, TradeResult | None, OrderPreview]:
+    async def on_loop() -> tuple[TradeResult, TradeResult, OrderPreview]:
         opened = await s.buy_async("EURUSD", 0.01)
         preview = await s.preview_async("sell", "EURUSD", 0.01)
-        return opened, await s.close_async(opened.position_id), preview
+        return opened, await s.close_position_async(opened.position_id), preview
 
     opened, closed, preview = s.run(on_loop())
-    assert opened.code == 10009 and closed is not None and closed.position_id == opened.position_id
+    assert opened.code == 10009 and closed.position_id == opened.position_id
     assert isinstance(preview, OrderPreview)
 
     async def blocking() -> TradeResult:
@@ -223,11 +223,38 @@ def test_bad_input_is_refused_before_sending(s: Session, box: SandboxHandle) -> 
 
 def test_unknown_position_and_order_are_refused(s: Session) -> None:
     with pytest.raises(ValidationException, match="position 999999 is not open"):
-        s.close("999999")
+        s.close_position("999999")
     with pytest.raises(ValidationException, match="order 999999 is not a pending order"):
         s.cancel(999999)
     with pytest.raises(ValidationException, match="position 999999 is not open"):
         s.modify({"id": "999999"}, sl=1.0)
+
+
+async def test_none_for_a_position_or_order_is_refused_by_name_and_the_session_stays_open(
+    s: Session, box: SandboxHandle
+) -> None:
+    """A pending order's TradeResult has position_id None: passing it on is refused, never read as "the session"."""
+    bid, _ask = _quote(s)
+    pending = s.buy_limit("EURUSD", 0.1, round(bid - 0.01, 5))
+    assert pending.position_id is None
+    before = _stored(box)
+    for call, name in (
+        (lambda: s.close_position(pending.position_id), "position"),
+        (lambda: s.run(s.close_position_async(None)), "position"),
+        (lambda: s.modify(None, sl=1.0), "position"),
+        (lambda: s.cancel(None), "order"),
+    ):
+        with pytest.raises(ValidationException) as caught:
+            call()
+        assert caught.value.details[0]["parameter"] == name
+        assert str(caught.value).startswith(f"{name} is None: pass the {name}'s id, record or row of s.{name}s()")
+        assert ("cancel its order_id instead" in str(caught.value)) == (name == "position")
+    with pytest.raises(TypeError):
+        s.close(pending.position_id)  # type: ignore[call-arg]  # close() closes the session and takes nothing
+    with pytest.raises(TypeError):
+        await s.close_async(None)  # type: ignore[call-arg]
+    assert not s.closed and _stored(box) == before
+    assert s.cancel(pending.order_id).code == 10009
 
 
 def test_stops_level(s: Session, box: SandboxHandle) -> None:
