@@ -1,8 +1,9 @@
 """Replay of user data: a CSV or Parquet file of ticks or M1 candles stands in for a symbol's simulated prices.
 
 The format is told from the columns: ``time,bid,ask[,last,volume]`` are ticks, ``time,open,high,low,close
-[,tick_volume,spread,volume]`` are M1 candles (bid prices; ``spread`` in points). Times are ISO strings (UTC
-unless they carry an offset) or epoch seconds / milliseconds. History of the symbol is the file and
+[,tick_volume,spread,real_volume]`` are M1 candles (bid prices; ``spread`` in points), named as MetaTrader 5's
+Python package names them; a candle file's ``volume`` is refused as ambiguous (tick or real volume?). Times
+are ISO strings (UTC unless they carry an offset) or epoch seconds / milliseconds. History of the symbol is the file and
 nothing else: before its first time and after its end there are no prices (never a repeat of the file).
 Live play **loops** the file from the market clock's start on: it repeats every P weeks from its first
 time (P = its length rounded up to whole weeks, so weekdays and sessions line up), and only the repeats'
@@ -191,10 +192,13 @@ class ReplayProcess:
             o, h, low, c = (_prices(path, columns, name, info.scale) for name in _BAR_COLUMNS[1:])
             if (h < np.maximum(o, c)).any() or (low > np.minimum(o, c)).any():
                 raise _bad(path, "column 'high'/'low' must bound open and close on every row")
+            if "volume" in columns:
+                raise _bad(path, "column 'volume' is ambiguous for M1 candles: name it 'tick_volume' (ticks in the "
+                                 "minute) or 'real_volume' (traded volume), as MetaTrader 5 does")  # fmt: skip
             tv = np.maximum(np.rint(_optional(path, columns, "tick_volume", 4)), 4).astype(np.int64)
             spread = np.maximum(np.rint(_optional(path, columns, "spread", info.spread)), 0).astype(np.int64)
             self._ticks = None
-            self._bars = Bars(t, o, h, low, c, tv, spread, _optional(path, columns, "volume", 0.0))
+            self._bars = Bars(t, o, h, low, c, tv, spread, _optional(path, columns, "real_volume", 0.0))
         self.start = int(self._bars.t[0])
         self.period = (-(-(int(self._bars.t[-1]) + clock.MINUTE - self.start) // WEEK)) * WEEK
         self.first_day = self.clock.day_of(self.start)

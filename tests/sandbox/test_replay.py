@@ -118,7 +118,7 @@ def test_parquet_candles_with_datetimes_for_a_new_symbol(tmp_path: Path) -> None
     times = (START + 60_000 * np.arange(count)).astype("datetime64[ms]")
     close = 1234.5 + np.arange(count) * 0.5
     table = pa.table({"time": times, "open": close - 0.5, "high": close + 1.0, "low": close - 1.0, "close": close,
-                      "volume": np.full(count, 2.0)})  # fmt: skip
+                      "real_volume": np.full(count, 2.0)})  # fmt: skip
     path = tmp_path / "myidx.parquet"
     pq.write_table(table, path)
     market = market_at(START + 3_600_000, ReplaySource("MYIDX", path))
@@ -127,7 +127,7 @@ def test_parquet_candles_with_datetimes_for_a_new_symbol(tmp_path: Path) -> None
     assert spec["digits"] == 1 and spec["tickSize"] == 0.1
     candles = market.candles("MYIDX", "1m", None, 100)
     assert [c["close"] for c in candles] == close.tolist()
-    assert candles[-1]["volume"] == 2.0
+    assert candles[-1]["volume"] == 2.0  # the wire's candle volume is the real volume
     assert market.price("MYIDX")["bid"] == close[-1]
 
 
@@ -144,6 +144,7 @@ def test_parquet_candles_with_datetimes_for_a_new_symbol(tmp_path: Path) -> None
         ("time,open,high,low,close\n2024-03-04T09:00:00Z,1.1,1.0,1.0,1.1\n", "high"),
         ("time,open,high,low,close\n2024-03-04T09:00:30Z,1.1,1.2,1.0,1.1\n", "time"),
         ("time,open,high,low,close,tick_volume\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1,-3\n", "tick_volume"),
+        ("time,open,high,low,close,volume\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1,7\n", "'volume' is ambiguous"),
         ("time,bid,ask\n", "rows"),
         ("", "empty"),
     ],
