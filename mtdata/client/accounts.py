@@ -245,13 +245,15 @@ class MetatraderAccount(WireModel):
     async def get_historical_candles(
         self, symbol: str, timeframe: str, start_time: datetime | None = None, limit: int | None = None
     ) -> list[MetatraderCandle]:
-        """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: newest), oldest first."""
+        """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: newest), oldest first; ``timeframe`` may
+        instead be the options dict ``{"timeframe", "start", "limit"}`` (see :class:`HistoricalMarketDataClient`)."""
         return await self._history.get_historical_candles(self.id, self.region, symbol, timeframe, start_time, limit)
 
     async def get_historical_ticks(
         self, symbol: str, start_time: datetime | None = None, offset: int | None = None, limit: int | None = None
     ) -> list[MetatraderTick]:
-        """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset``."""
+        """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset`` (or the options dict
+        ``{"start", "offset", "limit"}`` in place of ``start_time``)."""
         return await self._history.get_historical_ticks(self.id, self.region, symbol, start_time, offset, limit)
 
     # connections (issue 5) --------------------------------------------------------------------

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 import secrets
+from collections.abc import Generator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from ..errors import NotConnectedException
 from . import checks
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 class ConnectionInstance:
     """One caller's handle on a shared connection: ``connect()``/``close()`` are its own, the rest is shared.
 
-    After ``close()`` the instance refuses calls (``NotConnectedException``); ask the account for a new one.
+    Awaiting the instance gives the instance (the seed awaits ``get_streaming_connection()``). After
+    ``close()`` the instance refuses calls (``NotConnectedException``); ask the account for a new one.
     """
 
     def __init__(self, connection: StreamingMetaApiConnection | RpcMetaApiConnection) -> None:
@@ -66,6 +68,11 @@ class ConnectionInstance:
         self._closed = True
         if self._opened:
             await self._connection.close(self.instance_id)
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """``await account.get_streaming_connection()`` (the seed's style) gives the instance itself."""
+        return self
+        yield  # a generator: nothing to wait for
 
     async def __aenter__(self) -> ConnectionInstance:
         await self.connect()

@@ -21,6 +21,7 @@ from ..errors import NotConnectedException, TimeoutException
 from ..hashing import iso_ms
 from ..timeframes import MT4_TIMEFRAMES, MT5_TIMEFRAMES
 from . import checks
+from .awaitable import AwaitableBool
 from .listeners import ReconnectListener, SynchronizationListener
 from .models import (
     MetatraderAccountInformation,
@@ -43,6 +44,14 @@ if TYPE_CHECKING:
 
 #: Default and largest page of the time-range history getters.
 HISTORY_LIMIT = 1000
+
+
+class _Default(float):
+    """A default number told apart (by identity) from the same number passed explicitly."""
+
+
+#: ``wait_synchronized``'s default timeout in seconds.
+WAIT_DEFAULT = _Default(300)
 
 
 def timeframes_of(account: MetatraderAccount) -> tuple[str, ...]:
@@ -198,7 +207,8 @@ class RpcApi(TradingApi):
     async def get_historical_candles(
         self, symbol: str, timeframe: str, start_time: datetime | None = None, limit: int | None = None
     ) -> list[MetatraderCandle]:
-        """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: the newest), oldest first (REST)."""
+        """Up to ``limit`` (≤ 1000) candles before ``start_time`` (default: the newest), oldest first (REST);
+        ``timeframe`` may instead be the options dict ``{"timeframe", "start", "limit"}`` (naive datetimes: UTC)."""
         account = self.account
         return await self._history_client.get_historical_candles(
             account.id, account.region, symbol, timeframe, start_time, limit
@@ -207,7 +217,8 @@ class RpcApi(TradingApi):
     async def get_historical_ticks(
         self, symbol: str, start_time: datetime | None = None, offset: int | None = None, limit: int | None = None
     ) -> list[MetatraderTick]:
-        """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset`` (REST)."""
+        """Up to ``limit`` (≤ 1000) ticks from ``start_time`` forward, skipping ``offset`` (REST); ``start_time``
+        may instead be the options dict ``{"start", "offset", "limit"}``."""
         account = self.account
         return await self._history_client.get_historical_ticks(
             account.id, account.region, symbol, start_time, offset, limit
@@ -292,9 +303,9 @@ class RpcMetaApiConnection(RpcApi):
     def _connected(self) -> bool:
         return self._opened and not self.closed and bool(self.client.connected_instances(self.account.id))
 
-    async def is_connected(self) -> bool:
-        """Whether a stream of the account is authenticated."""
-        return self._connected()
+    def is_connected(self) -> AwaitableBool:
+        """Whether a stream of the account is authenticated (a bool that may also be awaited, as in the seed)."""
+        return AwaitableBool(self._connected())
 
     @property
     def synchronized(self) -> bool:
@@ -307,9 +318,14 @@ class RpcMetaApiConnection(RpcApi):
         if not self._opened:
             raise NotConnectedException("call connect() first")
 
-    async def wait_synchronized(self, timeout_in_seconds: float = 300) -> None:
-        """Wait until the account is authenticated and the server says its terminal is synchronized."""
-        timeout = checks.number("timeout_in_seconds", timeout_in_seconds, minimum=0)
+    async def wait_synchronized(
+        self, timeout_in_seconds: float = WAIT_DEFAULT, *, timeout: float | None = None
+    ) -> None:
+        """Wait until the account is authenticated and the server says its terminal is synchronized
+        (``timeout`` is the usage document's name of ``timeout_in_seconds``; giving both differently is refused)."""
+        if timeout is not None and timeout_in_seconds is not WAIT_DEFAULT:
+            timeout = checks.either("timeout_in_seconds", timeout_in_seconds, "timeout", timeout)
+        timeout = checks.number("timeout_in_seconds", timeout_in_seconds if timeout is None else timeout, minimum=0)
         self._require_open()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout  # type: ignore[operator]

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MetaApiException, NotConnectedException, NotSynchronizedException, TimeoutException
 from . import checks, market_data
+from .awaitable import AwaitableBool
 from .connection_events import ConnectionEvents, DecoratorMixin
 from .health import ConnectionHealthMonitor
 from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
-from .models import MarketDataSubscription, MarketDataUnsubscription
+from .models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
 from .rpc_connection import RpcApi, timeframes_of
 from .synchronization import Synchronizer, parse_instance, random_id
 from .terminal_state import TerminalState
@@ -122,15 +123,18 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         """Whether a stream finished the orders and deals of its latest synchronization."""
         return self._sync.is_synchronized()
 
-    async def is_connected(self) -> bool:
-        """Whether a stream of the account is authenticated."""
-        return bool(self._sync.connected_instances())
+    def is_connected(self) -> AwaitableBool:
+        """Whether a stream of the account is authenticated (a bool that may also be awaited, as in the seed)."""
+        return AwaitableBool(bool(self._sync.connected_instances()))
 
-    async def is_synchronized(self, instance_index: int | None = None, synchronization_id: str | None = None) -> bool:
-        """Whether the stream (of ``instance_index`` if given) finished its latest (or the given) synchronization."""
+    def is_synchronized(
+        self, instance_index: int | None = None, synchronization_id: str | None = None
+    ) -> AwaitableBool:
+        """Whether the stream (of ``instance_index`` if given) finished its latest (or the given) synchronization
+        (a bool that may also be awaited)."""
         checks.integer("instance_index", instance_index, minimum=0, optional=True)
         checks.text("synchronization_id", synchronization_id, optional=True)
-        return self._sync.is_synchronized(instance_index, synchronization_id)
+        return AwaitableBool(self._sync.is_synchronized(instance_index, synchronization_id))
 
     async def get_health_status(self) -> dict[str, Any]:
         """``{connected, connectedToBroker, quoteStreamingHealthy, synchronized, healthy, message}``."""
@@ -229,23 +233,30 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         if not self._opened:
             raise NotConnectedException("call connect() first")
 
-    async def wait_connected(self, timeout_in_seconds: float = 60) -> None:
-        """Wait until a stream of the account is authenticated (``TimeoutException`` after the timeout)."""
-        timeout = checks.number("timeout_in_seconds", timeout_in_seconds, minimum=0)
+    async def wait_connected(self, timeout_in_seconds: float | None = None, *, timeout: float | None = None) -> None:
+        """Wait until a stream of the account is authenticated (``TimeoutException`` after the timeout, default
+        60 s; ``timeout`` is the usage document's name of ``timeout_in_seconds``)."""
+        seconds = checks.either("timeout_in_seconds", timeout_in_seconds, "timeout", timeout)
+        timeout = checks.number("timeout_in_seconds", 60 if seconds is None else seconds, minimum=0)
         self._require_open()
         await self._sync.changes.wait_for(lambda: bool(self._sync.connected_instances()), timeout, "a connection")
 
-    async def wait_synchronized(self, options: dict[str, Any] | float | None = None) -> None:
+    async def wait_synchronized(
+        self, options: SynchronizationOptions | float | None = None, *, timeout: float | None = None
+    ) -> None:
         """Wait for the latest synchronization (orders and deals), then for the server (``waitSynchronized``).
 
         ``options`` (``SynchronizationOptions``): ``instanceIndex``, ``applicationPattern`` (default ``RPC``),
         ``synchronizationId``, ``timeoutInSeconds`` (default 300), ``intervalInMilliseconds`` (accepted; the
-        wait is event-driven). A number is taken as ``timeoutInSeconds``.
+        wait is event-driven). A number is taken as ``timeoutInSeconds``, and so is ``timeout=``.
         """
         if isinstance(options, int | float) and not isinstance(options, bool):
             options = {"timeoutInSeconds": options}
         raw: dict[str, Any] = checks.mapping("options", options, optional=True) or {}
         checks.known_keys("options", raw, _WAIT_KEYS)
+        if timeout is not None:
+            raw["timeoutInSeconds"] = checks.either("options.timeoutInSeconds", raw.get("timeoutInSeconds"),
+                                                    "timeout", timeout)  # fmt: skip
         number = checks.integer("options.instanceIndex", raw.get("instanceIndex"), minimum=0, optional=True)
         pattern = checks.text("options.applicationPattern", raw.get("applicationPattern"), optional=True) or "RPC"
         sync_id = checks.text("options.synchronizationId", raw.get("synchronizationId"), optional=True)
