@@ -4,6 +4,8 @@ One table (:data:`FIELDS`) maps every wire name to its frame name and dtype; :da
 columns of each kind of frame, so an empty result still has the right columns and dtypes. Frames are
 built column-wise (one array per field), never from a list of row dicts. The ``time`` index is a
 tz-aware UTC ``DatetimeIndex`` (millisecond resolution, as on the wire); ``symbol`` is categorical.
+``broker_time`` is the broker's wall clock as MetaTrader shows it: naive ``datetime64[ms]`` (:data:`WALL_DTYPE`),
+so ``frame["broker_time"].dt.date`` is the broker date (a daily candle's date, whatever the broker's offset).
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ if TYPE_CHECKING:
 
 #: The dtype of every time column and of the ``time`` index.
 TIME_DTYPE = "datetime64[ms, UTC]"
+#: The dtype of broker wall-clock columns (``broker_time``): naive, in the broker's own time zone.
+WALL_DTYPE = "datetime64[ms]"
 
-_F, _I, _S, _C, _B, _T, _O = "float64", "int64", "str", "category", "bool", "time", "object"
+_F, _I, _S, _C, _B, _T, _W, _O = "float64", "int64", "str", "category", "bool", "time", "wall", "object"
 
 #: Wire name -> (frame name, dtype): the only place where camelCase becomes snake_case.
 FIELDS: dict[str, tuple[str, str]] = {
     # every kind
-    "time": ("time", _T), "brokerTime": ("broker_time", _S), "symbol": ("symbol", _C),
+    "time": ("time", _T), "brokerTime": ("broker_time", _W), "symbol": ("symbol", _C),
     # candles (MetaTrader 5's own names) and ticks
     "open": ("open", _F), "high": ("high", _F), "low": ("low", _F), "close": ("close", _F),
     "tickVolume": ("tick_volume", _I), "spread": ("spread", _I), "volume": ("volume", _F),
@@ -79,8 +83,8 @@ FIELDS: dict[str, tuple[str, str]] = {
 
 #: The columns (after the ``time`` index) of each kind of frame, in order.
 SCHEMAS: dict[str, tuple[str, ...]] = {
-    "candles": ("symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume"),
-    "ticks": ("symbol", "bid", "ask", "last", "volume", "side"),
+    "candles": ("symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume", "broker_time"),
+    "ticks": ("symbol", "bid", "ask", "last", "volume", "side", "broker_time"),
     "book": ("symbol", "side", "level", "price", "volume"),
     "prices": ("symbol", "bid", "ask", "profit_tick_value", "loss_tick_value", "account_currency_exchange_rate",
                "broker_time"),
@@ -154,6 +158,8 @@ def column(name: str, values: Sequence[Any]) -> Any:
             return pd.array(values, dtype="Int64")
     if dtype == _T:
         return times(values)
+    if dtype == _W:  # "2026-11-18 11:00:00.000" (the wire) or ISO; None as NaT
+        return np.array([v if v is None else str(v).rstrip("Z") for v in values], dtype=WALL_DTYPE)
     if dtype == _C:
         return pd.Categorical(values)
     if dtype == _B:
@@ -202,7 +208,7 @@ def df(records: Iterable[Mapping[str, Any]] | Mapping[str, Any], kind: str | Non
     return build(columns, index, kind)
 
 
-_CANDLE_FIELDS = ("open", "high", "low", "close", "tickVolume", "spread", "volume")
+_CANDLE_FIELDS = ("open", "high", "low", "close", "tickVolume", "spread", "volume", "brokerTime")
 
 
 #: A page body as CSV rows (see :func:`candle_chunk`): records end at ``}``, every comma becomes a ``:``.
@@ -226,8 +232,8 @@ def _candle_csv(keys: tuple[str, ...]) -> tuple[Any, Any, Any, Any, list[tuple[s
     import pyarrow.csv as pc
 
     names = [f"c{i}" for i in range(1 + 2 * len(keys))]
-    types = {"time": pa.timestamp("ms", "UTC")} | {
-        name: pa.from_numpy_dtype(np.dtype(_dtype(snake(name)))) for name in _CANDLE_FIELDS
+    types = {"time": pa.timestamp("ms", "UTC"), "brokerTime": pa.timestamp("ms")} | {
+        name: pa.from_numpy_dtype(np.dtype(_dtype(snake(name)))) for name in _CANDLE_FIELDS if name != "brokerTime"
     }
     used = [(key, names[2 * i + 1], names[2 * i + 2]) for i, key in enumerate(keys) if key in types]
     columns = {key_column: pa.dictionary(pa.int32(), pa.string()) for _, key_column, _ in used}
@@ -264,13 +270,15 @@ def candle_chunk(body: bytes) -> dict[str, np.ndarray]:
             return record_chunk(orjson.loads(body))
         chunk[snake(key)] = values.to_numpy()
     chunk["time"] = chunk["time"].astype("datetime64[ms]", copy=False)
+    chunk["broker_time"] = chunk["broker_time"].astype(WALL_DTYPE, copy=False)
     return {name: chunk[name] for name in (*map(snake, _CANDLE_FIELDS), "time")}
 
 
 def record_chunk(rows: Sequence[Mapping[str, Any]] | None) -> dict[str, np.ndarray]:
     """Wire candle records as the columns of :func:`candle_chunk`."""
     rows = rows or []
-    chunk = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in _CANDLE_FIELDS}
+    chunk = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in _CANDLE_FIELDS[:-1]}
+    chunk["broker_time"] = column("broker_time", [row.get("brokerTime") for row in rows])  # NaT where not sent
     chunk["time"] = times(list(map(itemgetter("time"), rows))).asi8.view("datetime64[ms]")
     return chunk
 
@@ -294,6 +302,7 @@ def candles(chunks: Sequence[Mapping[str, Any]], symbol: str) -> pd.DataFrame:
 def ticks(rows: Sequence[Mapping[str, Any]], symbol: str) -> pd.DataFrame:
     """Ticks (ascending) of one symbol as a ticks frame (``bid``/``ask``/``last`` NaN where absent)."""
     columns = {name: column(name, [row.get(name) for row in rows]) for name in ("bid", "ask", "last", "volume")}
+    columns["broker_time"] = column("broker_time", [row.get("brokerTime") for row in rows])
     columns["side"] = pd.Categorical([row.get("side") for row in rows], categories=["buy", "sell"])
     columns["symbol"] = pd.Categorical.from_codes(np.zeros(len(rows), dtype="int8"), categories=[symbol])
     return build(columns, times([row["time"] for row in rows]), "ticks")

@@ -1,6 +1,7 @@
 """CSV and Parquet export of mtdata frames; hive-partitioned Parquet datasets that any reader opens as they are.
 
-A dataset is ``{root}/symbol={symbol}/timeframe={timeframe}/date={YYYY-MM-DD}/part-0.parquet`` (dates in UTC).
+A dataset is ``{root}/symbol={symbol}/timeframe={timeframe}/date={YYYY-MM-DD}/part-0.parquet``; ``date`` is the
+broker date (of ``broker_time``: a daily candle is under its own date), the UTC date for frames without one.
 Each file keeps the frame's ``time`` index and dtypes (pandas metadata), so ``pandas.read_parquet(root)``,
 ``pyarrow.dataset``, DuckDB (``read_parquet('root/**/*.parquet', hive_partitioning = true)``) and Dask read it
 back typed. Appending a later range writes new date partitions and leaves the others untouched; a date
@@ -34,11 +35,14 @@ def _frame(name: str, value: Any) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
-    """Write ``frame`` as CSV (ISO times in UTC, ``Z``); :func:`mtdata.read_csv` reads it back typed."""
+    """Write ``frame`` as CSV (ISO times in UTC, ``Z``; the broker's wall clock without a zone); :func:`mtdata.read_csv`
+    reads it back typed."""
     _frame("frame", frame)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, date_format="%Y-%m-%dT%H:%M:%S.%fZ", **kwargs)
+    walls = {name: frame[name].dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
+             for name in frame if str(frame[name].dtype) == frames.WALL_DTYPE}  # fmt: skip
+    frame.assign(**walls).to_csv(target, date_format="%Y-%m-%dT%H:%M:%S.%fZ", **kwargs)
     return target
 
 
@@ -113,7 +117,7 @@ def to_parquet(
     symbols = frame["symbol"].astype(str).to_numpy()
     chosen = _timeframes(frame, symbols, timeframe)
     body = frame.drop(columns="symbol")
-    days = frame.index.tz_convert("UTC").strftime("%Y-%m-%d")
+    days = _dates(frame)
     writes = []
     for (symbol, day), part in body.groupby([symbols, days], sort=True):
         tf = chosen[symbol]
@@ -132,6 +136,14 @@ def to_parquet(
     for table, folder in writes:  # every check passed: only now does anything change on disk
         _write_atomic(table, folder)
     return root
+
+
+def _dates(frame: pd.DataFrame) -> np.ndarray:
+    """The ``date=`` key of each row: its broker date where ``broker_time`` is known, else its UTC date."""
+    utc = frame.index.tz_convert("UTC").tz_localize(None).to_numpy()
+    typed = "broker_time" in frame and str(frame["broker_time"].dtype) == frames.WALL_DTYPE
+    wall = frame["broker_time"].to_numpy() if typed else utc
+    return np.where(np.isnat(wall), utc, wall).astype("datetime64[D]").astype(str)
 
 
 def _one_row_per_candle(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,15 +18,16 @@ from mtdata.session import Session
 
 from .conftest import rest_candles
 
-CANDLE_COLUMNS = ["symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume"]
-CANDLE_DTYPES = ["category", "float64", "float64", "float64", "float64", "int64", "int64", "float64"]
+CANDLE_COLUMNS = ["symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume", "broker_time"]
+CANDLE_DTYPES = ["category", "float64", "float64", "float64", "float64", "int64", "int64", "float64", "datetime64[ms]"]
 
 
 def _expected(rows: list[dict]) -> pd.DataFrame:
     """The wire candles as the frame Session.candles must give (built independently, row by row)."""
     frame = pd.DataFrame(rows)
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("time"), utc=True), name="time").as_unit("ms")
-    frame = frame.rename(columns={"tickVolume": "tick_volume"})[CANDLE_COLUMNS]
+    frame = frame.rename(columns={"tickVolume": "tick_volume", "brokerTime": "broker_time"})[CANDLE_COLUMNS]
+    frame["broker_time"] = pd.to_datetime(frame["broker_time"]).astype("datetime64[ms]")  # naive broker wall clock
     return frame.astype({"symbol": "category", "tick_volume": "int64", "spread": "int64"})
 
 
@@ -108,7 +109,7 @@ def test_empty_ranges_give_typed_empty_frames(session: Session) -> None:
     assert frame.empty and list(frame.columns) == CANDLE_COLUMNS
     assert [str(t) for t in frame.dtypes] == CANDLE_DTYPES and str(frame.index.dtype) == "datetime64[ms, UTC]"
     ticks = session.ticks("EURUSD", "2026-11-14T10:00:00Z", "2026-11-14T11:00:00Z")
-    assert ticks.empty and list(ticks.columns) == ["symbol", "bid", "ask", "last", "volume", "side"]
+    assert ticks.empty and list(ticks.columns) == ["symbol", "bid", "ask", "last", "volume", "side", "broker_time"]
 
 
 def test_bulk_pages_ask_again_through_the_sdk_client_unless_answered_200(session: Session, box: SandboxHandle) -> None:
@@ -169,12 +170,14 @@ def test_ticks_match_the_wire(session: Session, box: SandboxHandle) -> None:
             same = sum(1 for t in page if t["time"] == page[-1]["time"])
             offset, cursor = (offset + same if page[-1]["time"] == cursor else same), page[-1]["time"]
     assert len(frame) == len(rows) > 2000
-    assert list(frame.columns) == ["symbol", "bid", "ask", "last", "volume", "side"]
+    assert list(frame.columns) == ["symbol", "bid", "ask", "last", "volume", "side", "broker_time"]
     assert str(frame["side"].dtype) == "category" and str(frame.index.dtype) == "datetime64[ms, UTC]"
     np.testing.assert_array_equal(frame["bid"].to_numpy(), [t["bid"] for t in rows])
     expected = pd.to_datetime([t["time"] for t in rows], utc=True).as_unit("ms")
     np.testing.assert_array_equal(frame.index.asi8, expected.asi8)
     assert frame["last"].isna().all()
+    np.testing.assert_array_equal(frame["broker_time"].to_numpy(),
+                                  pd.to_datetime([t["brokerTime"] for t in rows]).as_unit("ms").to_numpy())  # fmt: skip
 
 
 @pytest.mark.parametrize(

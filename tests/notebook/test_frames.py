@@ -18,7 +18,7 @@ from mtdata.sandbox import SandboxHandle
 def test_df_maps_wire_names_and_dtypes() -> None:
     records = [
         {"id": "1", "type": "DEAL_TYPE_BALANCE", "time": "2026-11-18T09:00:00.000Z", "profit": 10000,
-         "brokerTime": "x"},
+         "brokerTime": "2026-11-18 11:00:00.000"},
         {"id": "2", "type": "DEAL_TYPE_BUY", "entryType": "DEAL_ENTRY_IN", "symbol": "EURUSD", "magic": 7,
          "time": datetime(2026, 11, 18, 9, 1, tzinfo=UTC), "volume": 0.1, "newFieldName": {"a": 1}},
     ]  # fmt: skip
@@ -28,6 +28,8 @@ def test_df_maps_wire_names_and_dtypes() -> None:
     assert str(frame.index.dtype) == "datetime64[ms, UTC]" and frame.index.name == "time"
     assert frame["magic"].dtype == "Int64" and frame["magic"].isna().tolist() == [True, False]  # missing int: NA
     assert frame["profit"].dtype == "float64" and str(frame["symbol"].dtype) == "category"
+    assert str(frame["broker_time"].dtype) == "datetime64[ms]"  # naive: the broker's wall clock
+    assert frame["broker_time"].iloc[0] == pd.Timestamp("2026-11-18 11:00") and pd.isna(frame["broker_time"].iloc[1])
     assert frame["new_field_name"].iloc[1] == {"a": 1}
     assert list(mtdata.df({"balance": 1.0, "tradeAllowed": True}).columns) == ["balance", "trade_allowed"]
 

@@ -57,7 +57,8 @@ def test_parquet_file_round_trip(candles: pd.DataFrame, tmp_path: Path) -> None:
 def test_dataset_read_back_typed_by_every_reader(candles: pd.DataFrame, tmp_path: Path) -> None:
     root = mtdata.to_parquet(candles, tmp_path / "data")
     days = sorted(p.name for p in (root / "symbol=EURUSD" / "timeframe=1m").iterdir())
-    assert days == ["date=2026-11-12", "date=2026-11-13", "date=2026-11-15", "date=2026-11-16", "date=2026-11-17"]
+    # broker dates: the week opens on Sunday 22:00 UTC, Monday 00:00 on the broker's clock (no Sunday partition)
+    assert days == ["date=2026-11-12", "date=2026-11-13", "date=2026-11-16", "date=2026-11-17"]
     back = mtdata.read_parquet(root)
     pd.testing.assert_frame_equal(back.sort_values(["time", "symbol"]), candles.sort_values(["time", "symbol"]))
     plain = pd.read_parquet(root)  # pandas alone: time index, OHLCV dtypes, partitions as categories
@@ -151,3 +152,17 @@ def test_export_to_a_sandbox_url_needs_its_token(
     assert main(argv) == 2
     assert "--token" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_daily_candles_are_partitioned_under_their_broker_date(session: Session, tmp_path: Path) -> None:
+    """A D1 candle opens at broker midnight, 21:00 or 22:00 UTC the evening before: its ``date=`` is its broker
+    date (``broker_time``), so a week's five candles are Monday to Friday; the CSV keeps the wall clock zone-less."""
+    daily = session.candles("EURUSD", "1d", "2026-11-02T00:00:00Z", "2026-11-14T00:00:00Z")
+    assert (daily.index.hour == 22).all() and (daily["broker_time"].dt.hour == 0).all()
+    root = mtdata.to_parquet(daily, tmp_path / "data")
+    days = sorted(p.name[5:] for p in (root / "symbol=EURUSD" / "timeframe=1d").iterdir())
+    assert days == [str(d) for d in daily["broker_time"].dt.date] and len(days) == 9
+    assert {pd.Timestamp(day).day_name() for day in days} == {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}
+    path = mtdata.to_csv(daily, tmp_path / "daily.csv")
+    assert pd.read_csv(path)["broker_time"].iloc[0] == str(daily["broker_time"].iloc[0])[:19] + ".000"
+    pd.testing.assert_frame_equal(mtdata.read_csv(path), daily)
