@@ -107,7 +107,7 @@ async def naive(box: SandboxInfo) -> pd.DataFrame:
     async with MetaApi.sandbox(box.url, box.token) as api:
         account = await api.metatrader_account_api.get_account(box.account_id)
         rows: list[dict] = []
-        cursor = END
+        cursor = END - timedelta(milliseconds=1)  # Session.candles reads [START, END)
         while True:
             page = await account.get_historical_candles(SYMBOL, "1m", cursor, 1000)
             rows = [c for c in page if c["time"] >= START] + rows
@@ -122,7 +122,7 @@ async def naive_sdk(box: SandboxInfo) -> pd.DataFrame:
     each candle's time parsed to a datetime; then ``pd.DataFrame(list_of_dicts)``."""
     url = f"{box.url}/users/current/accounts/{box.account_id}/historical-market-data/symbols/{SYMBOL}/timeframes/1m"
     rows: list[dict] = []
-    cursor = END
+    cursor = END - timedelta(milliseconds=1)  # Session.candles reads [START, END)
     while True:
         async with httpx.AsyncClient(timeout=240) as client:
             params = {"startTime": cursor.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "limit": 1000}
