@@ -5,7 +5,9 @@
 The seed file is a lossy copy of the MetaApi SDK's reference and usage document: indentation, closing
 brackets and the ends of docstrings are gone, and tokens are spaced (``connection .connect ()``).
 The reference part gives classes, methods with parameter names, annotations and defaults, model
-(``TypedDict``) fields and every type name the annotations mention; the usage part starts at its title.
+(``TypedDict``) fields and every type name the annotations mention. The usage part (from its title line
+to the end) gives the document's code as steps, rebuilt by the rules of :mod:`seed_usage`, and the
+option classes it declares.
 The tests read the JSON this prints, so the seed file itself is not needed to run them.
 """
 
@@ -16,6 +18,9 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed_usage import usage_steps
 
 #: The line that starts the usage document.
 USAGE_TITLE = "MetaAPI Cloud SDK API Documentation"
@@ -141,7 +146,8 @@ def manifest(seed: Path) -> dict[str, Any]:
     lines = seed.read_text(encoding="utf-8").splitlines()
     title = next(i for i, line in enumerate(lines) if line.strip() == USAGE_TITLE)
     classes = parse_reference(lines[:title])
-    return {"source": seed.name, "classes": classes, "referenced_types": referenced_types(classes)}
+    return {"source": seed.name, "classes": classes, "referenced_types": referenced_types(classes),
+            "usage": usage_steps(lines[title + 1 :])}  # fmt: skip
 
 
 if __name__ == "__main__":

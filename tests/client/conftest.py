@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from mtdata.client import MetaApi
+from mtdata.client import MetaApi, transport
+from mtdata.client.subscriptions import Timers
 from mtdata.sandbox import SandboxHandle
 
 #: Retry delays small enough for tests, large enough to measure.
@@ -39,3 +40,11 @@ async def make_api(sandbox: SandboxHandle) -> AsyncIterator[Callable[..., MetaAp
 def api(make_api: Callable[..., MetaApi]) -> MetaApi:
     """A ``MetaApi`` on the sandbox with its root token."""
     return make_api()
+
+
+@pytest.fixture
+def quick_reconnects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients built in the test reconnect and resubscribe within a fraction of a second."""
+    timers = Timers(reconnect_start=0.1, reconnect_max=0.5, reconnect_resubscribe=(0.0, 0.1),
+                    disconnected_resubscribe=(0.0, 0.1))  # fmt: skip
+    monkeypatch.setattr(transport, "DEFAULT_TIMERS", timers)

@@ -18,17 +18,8 @@ from test_streaming_helpers import (
     streaming_connection,
 )
 
-from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener, transport
-from mtdata.client.subscriptions import Timers
+from mtdata.client import FilesystemHistoryDatabase, MemoryHistoryStorage, MetaApi, SynchronizationListener
 from mtdata.sandbox import SandboxHandle
-
-
-@pytest.fixture
-def quick_reconnects(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Clients built in the test reconnect and resubscribe within a fraction of a second."""
-    timers = Timers(reconnect_start=0.1, reconnect_max=0.5, reconnect_resubscribe=(0.0, 0.1),
-                    disconnected_resubscribe=(0.0, 0.1))  # fmt: skip
-    monkeypatch.setattr(transport, "DEFAULT_TIMERS", timers)
 
 
 @pytest.mark.usefixtures("quick_reconnects")

@@ -27,7 +27,8 @@ from mtdata.client import models
 
 MANIFEST = json.loads((Path(__file__).parent / "data" / "seed_manifest.json").read_text(encoding="utf-8"))
 CLASSES = [cls for cls in MANIFEST["classes"] if "TypedDict" not in cls["bases"]]
-MODELS = [cls for cls in MANIFEST["classes"] if "TypedDict" in cls["bases"]]
+#: The reference's TypedDicts, then the option classes the usage document declares.
+MODELS = [cls for cls in MANIFEST["classes"] if "TypedDict" in cls["bases"]] + MANIFEST["usage"]["models"]
 METHODS = [(cls["name"], method) for cls in CLASSES for method in cls["methods"]]
 #: Where mtdata is async and the seed is not, and why (README: "How mtdata differs from the official SDK").
 ASYNC_IN_MTDATA = {"MetaApi.close": "close() is a coroutine everywhere: it awaits the sockets and HTTP client"}
@@ -166,5 +167,5 @@ def test_the_manifest_covers_the_seed() -> None:
     """The extraction found the whole reference (a parser change that drops classes would fail here)."""
     assert MANIFEST["source"] == "seed-api.txt"
     assert len(CLASSES) == 29 and len(METHODS) == 150
-    assert len(MODELS) == 14
+    assert len(MODELS) == 14 + 2  # the usage document's SynchronizationOptions and StreamingRetryOptions
     assert sum(len(cls["fields"]) for cls in MANIFEST["classes"]) == 128
