@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .extras import needs
 
 if TYPE_CHECKING:
     from .client import MetaApi
@@ -50,7 +51,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mtdata' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
+    with needs(f"mtdata.{name}"):  # the notebook layer's optional dependencies: say which extra installs them
+        value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 

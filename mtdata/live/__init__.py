@@ -29,18 +29,21 @@ The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by 
 
 from __future__ import annotations
 
-from .account_panel import AccountPanel
-from .candles_panel import CandlesPanel
-from .dashboard import Dashboard
-from .factory import PanelFactory
-from .feed import LiveFeed, Stream
-from .latency_panel import LatencyPanel
-from .market_panels import BookPanel, TickerPanel, TicksPanel
-from .order_ticket import OrderTicket
-from .throttle import CHART_RATE, DEFAULT_RATE, MIXED_RATE, Throttle
-from .trade_tables import OrdersPanel, PositionsPanel
-from .view import HtmlPanel, LivePanel, Panel, load_bokehjs
-from .window import Window
+from ..extras import needs
+
+with needs("mtdata.live (the live panels)"):  # ipywidgets, Bokeh, jupyter_bokeh: the jupyter extra
+    from .account_panel import AccountPanel
+    from .candles_panel import CandlesPanel
+    from .dashboard import Dashboard
+    from .factory import PanelFactory
+    from .feed import LiveFeed, Stream
+    from .latency_panel import LatencyPanel
+    from .market_panels import BookPanel, TickerPanel, TicksPanel
+    from .order_ticket import OrderTicket
+    from .throttle import CHART_RATE, DEFAULT_RATE, MIXED_RATE, Throttle
+    from .trade_tables import OrdersPanel, PositionsPanel
+    from .view import HtmlPanel, LivePanel, Panel, load_bokehjs
+    from .window import Window
 
 __all__ = [
     "CHART_RATE",
