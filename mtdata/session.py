@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import download, frames
+from . import broker_dates, download, frames
 from ._loop import LoopThread
 from .account_frames import AccountFrames
 from .cache import CandleCache, cache_key, default_root
@@ -202,7 +202,9 @@ class Session(AccountFrames, Orders):
         With ``start``: every candle opened in [start, end) (no end: up to now, the candle in progress
         included), paged and fetched concurrently; ``limit`` then keeps the newest ``limit``. Without
         ``start``: the newest ``limit`` (default 1,000) candles opened before ``end``. Times are aware
-        datetimes, dates (midnight UTC) or ISO strings; a time of day without a zone is refused.
+        datetimes, dates (midnight UTC) or ISO strings; a time of day without a zone is refused. For ``1d``, ``1w``
+        and ``1mn`` a date alone is the broker's date (:mod:`mtdata.broker_dates`): ``start="2026-11-02"`` starts
+        with that day's candle, whose ``broker_time`` is 2026-11-02 00:00 though it opened the evening before (UTC).
         ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
         candles are missing (weekends, session breaks, history before or after a replayed file): reported,
         never filled in; at the edges of [start, end) the requested bound stands for the missing candle.
@@ -211,11 +213,13 @@ class Session(AccountFrames, Orders):
         tf = download.timeframe(timeframe)
         first, last = download.moment("start", start), download.moment("end", end)
         download.ordered(first, last)
+        dates = broker_dates.of(tf, start, end)
+        first, last = dates.widen(first, last) if dates else (first, last)
         checks.integer("limit", limit, 1, download.MAX_CANDLES, optional=True)
         checks.flag("as_xarray", as_xarray)
         if first is not None:
             download.check_span(tf, first, last or datetime.now(UTC) + timedelta(days=1))
-        frame = await self._run(self._candles(names, tf, first, last, limit))
+        frame = await self._run(self._candles(names, tf, first, last, limit, dates))
         return frames.to_xarray(frame) if as_xarray else frame
 
     def candles(
@@ -232,7 +236,13 @@ class Session(AccountFrames, Orders):
         return self._loop.run(self.candles_async(symbols, timeframe, start, end, limit, as_xarray=as_xarray))
 
     async def _candles(
-        self, names: list[str], tf: str, start: datetime | None, end: datetime | None, limit: int | None
+        self,
+        names: list[str],
+        tf: str,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int | None,
+        dates: broker_dates.BrokerDates | None,
     ) -> pd.DataFrame:
         """Candles opened in [start, end) (see :meth:`candles_async`); below, ranges run on inclusive ms bounds."""
         last = download.last_ms(end)
@@ -242,7 +252,9 @@ class Session(AccountFrames, Orders):
             async with download.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
                 many = len(names) * download.page_count(tf, start, last, limit) >= download.BULK_MIN_PAGES
                 loader = CandleDownloader(bulk if many else fetch, self._limiter, progress, frames.candle_chunk)
-                parts = await download.gather(*(self._symbol_candles(loader, s, tf, start, last, limit) for s in names))
+                parts = await download.gather(
+                    *(self._symbol_candles(loader, s, tf, start, last, limit, dates) for s in names)
+                )
         finally:
             progress.close()
         frame = frames.concat(parts, "candles")
@@ -250,7 +262,9 @@ class Session(AccountFrames, Orders):
         frame.attrs["gaps"] = [
             [s, *gap]
             for s, part in zip(names, parts, strict=True)
-            for gap in download.gaps(part.index, tf, *((start, end) if limit is None else (None, None)))
+            for gap in download.gaps(
+                part.index, tf, *((dates.bounds(part, start, end) if dates else (start, end)) if limit is None else ())
+            )
         ]
         return frame
 
@@ -262,13 +276,16 @@ class Session(AccountFrames, Orders):
         start: datetime | None,
         end: datetime | None,
         limit: int | None,
+        dates: broker_dates.BrokerDates | None = None,
     ) -> pd.DataFrame:
         if start is not None and end is not None and end < start:  # [start, start): nothing
             frame = frames.df([], "candles")
         elif self._cache is None or start is None:
-            frame = frames.candles(await loader.candles(symbol, tf, start, end, limit), symbol)
+            more = limit + 2 if limit and dates else limit  # the widened end may add a candle past the broker date
+            frame = frames.candles(await loader.candles(symbol, tf, start, end, more), symbol)
         else:
             frame = await self._cached_candles(loader, symbol, tf, start, end)
+        frame = dates.select(frame) if dates else frame
         return frame.iloc[-limit:] if limit else frame
 
     async def _cached_candles(
