@@ -1,6 +1,6 @@
 """An on-disk candle cache: a repeated or extended request downloads only the part not already stored.
 
-Layout: ``{root}/{account key}/{symbol}/{timeframe}/{lo}_{hi}.parquet``, one file per downloaded block;
+Layout: ``{root}/{account key}/{LAYOUT}/{symbol}/{timeframe}/{lo}_{hi}.parquet``, one file per downloaded block;
 ``lo``/``hi`` (epoch ms, inclusive) is the span of open times the file covers completely, so an empty
 file still records that a span (a weekend) has no candles. A file is written under a temporary name,
 flushed and renamed into place: an interrupted download (Ctrl+C, network loss) leaves whole blocks
@@ -22,6 +22,9 @@ from . import frames
 
 log = logging.getLogger("mtdata.client")
 
+#: The version of the stored frames, bumped when candle columns change (files of another version are not read):
+#: v2 has ``real_volume`` (MetaTrader 5's name) and ``broker_time``.
+LAYOUT = "v2"
 _NAME = re.compile(r"^(\d+)_(\d+)\.parquet$")
 
 Span = tuple[int, int]
@@ -63,7 +66,7 @@ class CandleCache:
         self.root = Path(root) / quote(key, safe="")
 
     def _dir(self, symbol: str, tf: str) -> Path:
-        return self.root / quote(symbol, safe="") / tf
+        return self.root / LAYOUT / quote(symbol, safe="") / tf
 
     def segments(self, symbol: str, tf: str) -> list[tuple[int, int, Path]]:
         """The stored files of ``symbol``/``tf`` as (lo, hi, path); leftovers of interrupted writes removed."""

@@ -83,7 +83,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 
 #: The columns (after the ``time`` index) of each kind of frame, in order.
 SCHEMAS: dict[str, tuple[str, ...]] = {
-    "candles": ("symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume", "broker_time"),
+    "candles": ("symbol", "open", "high", "low", "close", "tick_volume", "spread", "real_volume", "broker_time"),
     "ticks": ("symbol", "bid", "ask", "last", "volume", "side", "broker_time"),
     "book": ("symbol", "side", "level", "price", "volume"),
     "prices": ("symbol", "bid", "ask", "profit_tick_value", "loss_tick_value", "account_currency_exchange_rate",
@@ -101,7 +101,10 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
                "expiration_time", "comment", "client_id", "broker_time"),
 }  # fmt: skip
 
-_BY_NAME: dict[str, str] = {name: dtype for name, dtype in FIELDS.values()}
+#: Candle columns whose MetaTrader 5 name is not the wire's: a candle's ``volume`` is MT5's ``real_volume``
+#: (``volume`` is mtdata's own name elsewhere: a tick's, a deal's, an order's lots).
+CANDLE_NAMES = {"volume": "real_volume"}
+_BY_NAME: dict[str, str] = {name: dtype for name, dtype in FIELDS.values()} | {"real_volume": _F}
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 #: MT5's book side names for the wire's ``BOOK_TYPE_*``.
 BOOK_SIDES = {"BOOK_TYPE_SELL": "sell", "BOOK_TYPE_BUY": "buy", "BOOK_TYPE_SELL_MARKET": "sell_market",
@@ -112,6 +115,11 @@ def snake(name: str) -> str:
     """The frame name of a wire field: from :data:`FIELDS`, else camelCase converted mechanically."""
     known = FIELDS.get(name)
     return known[0] if known else _CAMEL.sub(r"_\1", name).lower()
+
+
+def candle_name(name: str) -> str:
+    """The frame name of a wire field of a candle (:func:`snake`, then :data:`CANDLE_NAMES`)."""
+    return CANDLE_NAMES.get(name) or snake(name)
 
 
 def known(name: str) -> bool:
@@ -199,7 +207,8 @@ def df(records: Iterable[Mapping[str, Any]] | Mapping[str, Any], kind: str | Non
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
-    columns = {snake(key): column(snake(key), [row.get(key) for row in rows]) for key in keys}
+    name = candle_name if kind == "candles" else snake
+    columns = {name(key): column(name(key), [row.get(key) for row in rows]) for key in keys}
     if "time" in columns or kind in SCHEMAS:
         index = columns.pop("time", None)
         index = index if index is not None else times([])
@@ -268,16 +277,18 @@ def candle_chunk(body: bytes) -> dict[str, np.ndarray]:
         keys, values = table.column(key_column), table.column(value_column)
         if values.null_count or any(part.dictionary.to_pylist() != [key] for part in keys.chunks):
             return record_chunk(orjson.loads(body))
-        chunk[snake(key)] = values.to_numpy()
+        chunk[candle_name(key)] = values.to_numpy()
     chunk["time"] = chunk["time"].astype("datetime64[ms]", copy=False)
     chunk["broker_time"] = chunk["broker_time"].astype(WALL_DTYPE, copy=False)
-    return {name: chunk[name] for name in (*map(snake, _CANDLE_FIELDS), "time")}
+    return {name: chunk[name] for name in (*map(candle_name, _CANDLE_FIELDS), "time")}
 
 
 def record_chunk(rows: Sequence[Mapping[str, Any]] | None) -> dict[str, np.ndarray]:
     """Wire candle records as the columns of :func:`candle_chunk`."""
     rows = rows or []
-    chunk = {snake(name): column(snake(name), list(map(itemgetter(name), rows))) for name in _CANDLE_FIELDS[:-1]}
+    chunk = {
+        candle_name(name): column(candle_name(name), list(map(itemgetter(name), rows))) for name in _CANDLE_FIELDS[:-1]
+    }
     chunk["broker_time"] = column("broker_time", [row.get("brokerTime") for row in rows])  # NaT where not sent
     chunk["time"] = times(list(map(itemgetter("time"), rows))).asi8.view("datetime64[ms]")
     return chunk

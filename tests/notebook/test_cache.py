@@ -12,6 +12,7 @@ import pytest
 
 import mtdata
 from mtdata import session as sessions
+from mtdata.cache import LAYOUT
 from mtdata.errors import MetaApiException
 from mtdata.sandbox import SandboxHandle
 
@@ -159,3 +160,20 @@ def test_a_sandbox_restarted_on_its_data_dir_with_another_market_serves_no_old_c
         assert not got.equals(first)
         first = got
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 3
+
+
+def test_files_of_an_older_layout_are_not_read(session: sessions.Session, box: SandboxHandle, tmp_path: Path) -> None:
+    """Stored frames with the columns of before (``volume``, no ``broker_time``) are left alone, not served."""
+    span = ("EURUSD", "1h", "2026-11-09", "2026-11-11")
+    with _open(box, tmp_path) as cached:
+        fresh = cached.candles(*span)
+    [stored] = tmp_path.rglob("*.parquet")
+    assert stored.parent.parent.parent.name == LAYOUT
+    old = stored.parent.parent.parent.parent / stored.parent.parent.name / stored.parent.name / stored.name
+    old.parent.mkdir(parents=True)
+    pd.read_parquet(stored).rename(columns={"real_volume": "volume"}).drop(columns="broker_time").to_parquet(old)
+    stored.unlink()
+    with _open(box, tmp_path) as cached:
+        again = cached.candles(*span)
+    pd.testing.assert_frame_equal(again, fresh)
+    assert old.exists() and stored.exists()  # downloaded again under the current layout

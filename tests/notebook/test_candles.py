@@ -18,7 +18,7 @@ from mtdata.session import Session
 
 from .conftest import rest_candles
 
-CANDLE_COLUMNS = ["symbol", "open", "high", "low", "close", "tick_volume", "spread", "volume", "broker_time"]
+CANDLE_COLUMNS = ["symbol", "open", "high", "low", "close", "tick_volume", "spread", "real_volume", "broker_time"]
 CANDLE_DTYPES = ["category", "float64", "float64", "float64", "float64", "int64", "int64", "float64", "datetime64[ms]"]
 
 
@@ -26,7 +26,8 @@ def _expected(rows: list[dict]) -> pd.DataFrame:
     """The wire candles as the frame Session.candles must give (built independently, row by row)."""
     frame = pd.DataFrame(rows)
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("time"), utc=True), name="time").as_unit("ms")
-    frame = frame.rename(columns={"tickVolume": "tick_volume", "brokerTime": "broker_time"})[CANDLE_COLUMNS]
+    frame = frame.rename(columns={"tickVolume": "tick_volume", "volume": "real_volume",
+                                  "brokerTime": "broker_time"})[CANDLE_COLUMNS]  # fmt: skip
     frame["broker_time"] = pd.to_datetime(frame["broker_time"]).astype("datetime64[ms]")  # naive broker wall clock
     return frame.astype({"symbol": "category", "tick_volume": "int64", "spread": "int64"})
 

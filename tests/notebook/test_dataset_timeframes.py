@@ -17,7 +17,7 @@ from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
 
 OHLC = {"open": "first", "high": "max", "low": "min", "close": "last", "tick_volume": "sum", "spread": "max",
-        "volume": "sum"}  # fmt: skip
+        "real_volume": "sum"}  # fmt: skip
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -166,7 +166,7 @@ def test_a_target_holding_something_else_is_refused(m1: pd.DataFrame, tmp_path: 
     assert snapshot(photos) == {"cat.jpg": hashlib.sha256(b"\xff\xd8 not a dataset").hexdigest()}
     root = mtdata.to_parquet(m1, tmp_path / "data")
     before = snapshot(root)
-    renamed = m1.rename(columns={"volume": "real_volume"})
+    renamed = m1.rename(columns={"real_volume": "volume"})
     with pytest.raises(ValidationException, match="path holds symbol=EURUSD/timeframe=1m with other columns"):
         mtdata.to_parquet(renamed, root)
     assert snapshot(root) == before

@@ -7,12 +7,26 @@ import itertools
 import time
 from datetime import UTC, datetime
 
+import orjson
 import pandas as pd
 import pytest
 
 import mtdata
 from mtdata import download, frames
 from mtdata.sandbox import SandboxHandle
+
+
+def test_candles_say_real_volume_as_metatrader_5_does() -> None:
+    """A wire candle's ``volume`` is MT5's ``real_volume``; a tick's ``volume`` stays ``volume`` (MT5's name too)."""
+    candle = {"time": "2026-11-18T09:00:00.000Z", "brokerTime": "2026-11-18 11:00:00.000", "open": 1.1, "high": 1.2,
+              "low": 1.0, "close": 1.1, "tickVolume": 9, "spread": 5, "volume": 2.5, "symbol": "EURUSD"}  # fmt: skip
+    for frame in (mtdata.df([candle], "candles"), frames.candles([frames.candle_chunk(orjson.dumps([candle]))],
+                                                                 "EURUSD")):  # fmt: skip
+        assert list(frame.columns) == list(frames.SCHEMAS["candles"]) and "volume" not in frame
+        assert frame["real_volume"].tolist() == [2.5] and frame["tick_volume"].tolist() == [9]
+    assert str(mtdata.df([], "candles")["real_volume"].dtype) == "float64"  # an empty frame has it too
+    tick = mtdata.df([{"time": "2026-11-18T09:00:00.000Z", "bid": 1.1, "ask": 1.2, "volume": 3.0}], "ticks")
+    assert tick["volume"].tolist() == [3.0] and "real_volume" not in tick
 
 
 def test_df_maps_wire_names_and_dtypes() -> None:
