@@ -78,12 +78,13 @@ def timeframe(value: Any) -> str:
 
 #: The one rule of time arguments, quoted by every refusal.
 ZONE_RULE = ("a time of day must say its zone ('2026-11-17T10:00Z', '+02:00', or an aware datetime); a date "
-             "alone ('2026-11-17' or a date) is midnight UTC")  # fmt: skip
+             "alone ('2026-11-17' or a date) is that day's midnight")  # fmt: skip
 
 
 def moment(name: str, value: Any, optional: bool = True) -> datetime | None:
     """A time argument as an aware UTC datetime, one rule for strings and datetimes (:data:`ZONE_RULE`): an aware
-    datetime or an ISO string with an offset, or a date alone (``date`` or ``"2026-11-17"``: midnight UTC). A time
+    datetime or an ISO string with an offset, or a date alone (``date`` or ``"2026-11-17"``: midnight UTC, which
+    ``Session.candles`` moves to the broker's midnight for 1d/1w/1mn). A time
     of day without a zone, string or datetime, is refused: taking a local ``datetime.now()`` as UTC is wrong."""
     if value is None and optional:
         return None

@@ -9,8 +9,8 @@ event loop). Both run the same coroutine on the session's private event loop (:m
 the blocking form works in a script, a Jupyter cell, an ipywidgets callback, on Python 3.11 to 3.13.
 Arguments are checked on the caller's side and bad ones raise :class:`~mtdata.errors.ValidationException`
 naming the argument before anything is sent. Every range is half-open, [start, end): ``start`` included, ``end``
-excluded, and a date alone is midnight UTC, so ``end="2026-11-06"`` stops before November 6 and two ranges
-sharing a bound neither overlap nor leave a gap.
+excluded, and a date alone is midnight (UTC; the broker's for 1d/1w/1mn candles), so ``end="2026-11-06"`` stops
+before November 6 and two ranges sharing a bound neither overlap nor leave a gap.
 """
 
 from __future__ import annotations
