@@ -19,7 +19,7 @@ The rules, applied in this order (each says what the lost text must have been):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 _OPEN, _CLOSE = "([{", ")]}"
@@ -47,7 +47,6 @@ class Block:
     level: int
     decorated: bool = False
     statements: int = 0
-    lines: list[Line] = field(default_factory=list)
 
 
 def split_comment(text: str) -> tuple[str, str]:
@@ -123,7 +122,6 @@ def indent(lines: list[Line]) -> list[Line]:
     blocks: list[Block] = []
     depth: list[str] = []
     after_decorator = False
-    statements = [i for i, line in enumerate(lines) if not line.comment]
     for i, line in enumerate(lines):
         if line.comment:
             while not line.sample and blocks and blocks[-1].kind != "try" and blocks[-1].statements:
@@ -144,7 +142,7 @@ def indent(lines: list[Line]) -> list[Line]:
             callbacks = [j for j, block in enumerate(blocks) if block.decorated and block.statements]
             if callbacks:
                 del blocks[callbacks[-1] :]
-        elif _SLEEP.match(code) and _ends_here(lines, statements, i):
+        elif _SLEEP.match(code) and _ends_here(lines, i):
             while blocks and blocks[-1].kind != "while":
                 blocks.pop()
         line.level = blocks[-1].level if blocks else 0
@@ -159,7 +157,7 @@ def indent(lines: list[Line]) -> list[Line]:
     return lines
 
 
-def _ends_here(lines: list[Line], statements: list[int], i: int) -> bool:
+def _ends_here(lines: list[Line], i: int) -> bool:
     """Whether the statement at ``i`` is the last before a comment, a dedenting keyword or the end."""
     following = lines[i + 1] if i + 1 < len(lines) else None
     if following is None or (following.comment and not following.sample):
