@@ -66,7 +66,7 @@ class MetaApi:
         self._latency_service: LatencyService | None = None
 
     @classmethod
-    def sandbox(cls, url: str, token: str, opts: dict[str, Any] | None = None, **kwargs: Any) -> MetaApi:
+    def sandbox(cls, url: str, token: str, opts: MetaApiOpts | None = None, **kwargs: Any) -> MetaApi:
         """A client of a local sandbox at ``url`` (plain http on loopback is fine; the sandbox routes by path)."""
         return cls(token, {**(opts or {}), "url": url}, **kwargs)
 
