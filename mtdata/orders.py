@@ -11,7 +11,7 @@ through the session's streaming connection; the answer is a :class:`TradeResult`
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from . import download
 from .client import checks
 from .client.trading import ticket
 from .errors import ValidationException
+from .trade_result import FillWatch, TradeResult
 
 if TYPE_CHECKING:
     from ._loop import LoopThread
@@ -34,43 +35,6 @@ PENDING = {
     "buy stop": ("create_stop_buy_order", True, "above"),
     "sell stop": ("create_stop_sell_order", False, "below"),
 }
-
-
-@dataclass(frozen=True)
-class TradeResult:
-    """The answer to a trade: MetaTrader's return code and message, and the ids it touched."""
-
-    code: int | None
-    string_code: str | None
-    message: str | None
-    order_id: str | None = None
-    position_id: str | None = None
-    client_id: str | None = None
-
-    @classmethod
-    def from_response(cls, response: dict[str, Any]) -> TradeResult:
-        """A result from the trade response of the wire (``numericCode``, ``stringCode``, ``orderId`` ...)."""
-        return cls(
-            response.get("numericCode"),
-            response.get("stringCode"),
-            response.get("message"),
-            response.get("orderId"),
-            response.get("positionId"),
-            response.get("clientId"),
-        )
-
-    def __str__(self) -> str:
-        ids = ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self)[3:] if getattr(self, f.name))
-        return f"{self.code} {self.string_code}: {self.message}" + (f" ({ids})" if ids else "")
-
-    def _repr_html_(self) -> str:
-        cell = "style='text-align:left'"
-        rows = "".join(
-            f"<tr><th {cell}>{f.name}</th><td {cell}>{html.escape(str(getattr(self, f.name)))}</td></tr>"
-            for f in fields(self)
-            if getattr(self, f.name) is not None
-        )
-        return f"<table><caption style='text-align:left'><b>TradeResult</b></caption>{rows}</table>"
 
 
 @dataclass(frozen=True)
@@ -279,6 +243,15 @@ class Orders:
     async def _send(self, coro: Any) -> TradeResult:
         return TradeResult.from_response(await coro)
 
+    async def _send_fill(self, connection: Any, coro: Any) -> TradeResult:
+        """Send a trade that fills (a market order, a close): its result carries the fill read from its deals."""
+        watch = FillWatch(connection)
+        connection.add_synchronization_listener(watch)  # before sending: the deal may come before the response
+        try:
+            return await watch.fill(TradeResult.from_response(await coro))
+        finally:
+            connection.remove_synchronization_listener(watch)
+
     # -- checks of a new order -------------------------------------------------------------------------
 
     async def _check(
@@ -326,7 +299,7 @@ class Orders:
     ) -> TradeResult:
         connection, order = await self._check("buy" if buy else "sell", symbol, volume, None, sl, tp, units)
         helper = connection.create_market_buy_order if buy else connection.create_market_sell_order
-        return await self._send(helper(symbol, order.volume, order.sl, order.tp, options))
+        return await self._send_fill(connection, helper(symbol, order.volume, order.sl, order.tp, options))
 
     async def buy_async(
         self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, *,
@@ -430,7 +403,7 @@ class Orders:
     async def _close_one(self, position: Any) -> TradeResult:
         connection, record = await self._open_position(position)
         await self._check_open(connection, [connection.terminal_state.specification(record["symbol"])])
-        return await self._send(connection.close_position(record["id"]))
+        return await self._send_fill(connection, connection.close_position(record["id"]))
 
     async def close_position_async(self, position: Any) -> TradeResult:
         """Close a position at market: its id, its record dict, or a row of :meth:`positions`. ``None`` is refused
@@ -448,7 +421,7 @@ class Orders:
         chosen = [p for p in state.positions if symbol in (None, p.get("symbol"))]
         await self._check_open(connection, [state.specification(name) for name in {p["symbol"] for p in chosen}])
         ids = [p["id"] for p in chosen]
-        return [await self._send(connection.close_position(position_id)) for position_id in ids]
+        return [await self._send_fill(connection, connection.close_position(position_id)) for position_id in ids]
 
     async def close_all_async(self, symbol: str | None = None) -> list[TradeResult]:
         """Close every open position (of ``symbol`` when given), one by one; their results in order."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +14,7 @@ from mtdata.errors import TradeException, ValidationException
 from mtdata.orders import OrderPreview, TradeResult, check_session
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
+from mtdata.trade_result import FillWatch, filled
 
 #: A Saturday noon on the sandbox's clock (FX closed); the module's own sandbox (conftest ``box``) runs on a Wednesday.
 SATURDAY = "2026-11-21T12:00:00Z"
@@ -61,6 +64,37 @@ def test_buy_and_sell_open_positions(s: Session) -> None:
     assert sell["stop_loss"] == pytest.approx(sell["open_price"] + 0.005, abs=2e-5)  # 50 pips above the bid
     assert sell["take_profit"] == pytest.approx(sell["open_price"] - 0.003, abs=2e-5)
     s.close_all("EURUSD")
+
+
+def test_a_fill_carries_its_price_volume_and_time_as_the_deals_say(s: Session) -> None:
+    """Market orders and closes: price, volume and time of the deal that filled them (MetaTrader's result has
+    them); a pending order placed, a modification and a cancellation filled nothing."""
+    opened = s.buy("EURUSD", 0.1)
+    _wait(lambda: opened.position_id in _ids(s)[0])
+    position = s.positions().set_index("id").loc[opened.position_id]
+    assert (opened.price, opened.volume) == (position["open_price"], 0.1)
+    assert opened.time is not None and opened.time.utcoffset() == timedelta(0)
+    closed = s.close_position(opened.position_id)
+    deals = s.deals()
+    by_order = deals[deals["order_id"] == closed.order_id]
+    assert len(by_order) == 1 and by_order["entry_type"].iloc[0] == "DEAL_ENTRY_OUT"
+    assert (closed.price, closed.volume) == (by_order["price"].iloc[0], 0.1)
+    assert closed.time == by_order.index[0].to_pydatetime() and closed.time >= opened.time
+    assert f"filled 0.1 lots at {closed.price:g}" in str(closed)
+    bid, _ask = _quote(s)
+    pending = s.buy_limit("EURUSD", 0.1, round(bid - 0.01, 5))
+    assert (pending.price, pending.volume, pending.time) == (None, None, None)
+    assert s.cancel(pending.order_id).price is None
+
+
+def test_volume_weighted_price_of_a_partial_fill_and_no_deal_within_the_wait(s: Session) -> None:
+    result = TradeResult(10009, "TRADE_RETCODE_DONE", "Request completed", "9", "9")
+    first, last = datetime(2026, 11, 18, 12, tzinfo=UTC), datetime(2026, 11, 18, 12, 0, 1, tzinfo=UTC)
+    deals = [{"price": 1.1, "volume": 0.1, "time": first}, {"price": 1.4, "volume": 0.2, "time": last}]
+    assert filled(result, deals) == replace(result, price=1.3, volume=0.3, time=last)
+    assert filled(result, []) is result
+    watch = FillWatch(s.run(s.connection_async()))
+    assert s.run(watch.fill(result, wait=0.2)) == result  # no deal of order 9 ever comes: no fill, no guess
 
 
 @pytest.mark.parametrize("kind", ["buy_limit", "sell_limit", "buy_stop", "sell_stop"])
@@ -294,6 +328,12 @@ def test_closed_market_is_refused() -> None:
 def test_result_reprs() -> None:
     result = TradeResult(10009, "TRADE_RETCODE_DONE", "Request completed", "7", "7", "TE_x<y")
     assert str(result) == "10009 TRADE_RETCODE_DONE: Request completed (order_id 7, position_id 7, client_id TE_x<y)"
+    fill = replace(result, price=1.0525, volume=0.1, time=datetime(2026, 11, 18, 12, tzinfo=UTC))
+    assert str(fill) == (
+        "10009 TRADE_RETCODE_DONE: Request completed (order_id 7, position_id 7, client_id TE_x<y), "
+        "filled 0.1 lots at 1.0525 at 2026-11-18T12:00:00.000+00:00"
+    )
+    assert "<th style='text-align:left'>price</th>" in fill._repr_html_()
     page = result._repr_html_()
     assert "<table>" in page and "TRADE_RETCODE_DONE" in page and "TE_x&lt;y" in page and "<th" in page
     assert "TradeResult(code=10009" in repr(result)
