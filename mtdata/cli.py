@@ -183,6 +183,7 @@ async def _serve(config: Any, temporary: bool) -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from .errors import ValidationException
     from .sandbox import ReplaySource, SandboxConfig
 
     if not _is_loopback(args.host) and not args.allow_remote:
@@ -212,6 +213,9 @@ def _sandbox(args: argparse.Namespace) -> int:
                            start_ms=start_ms, replay=tuple(replay), broker_clock=args.broker_clock)  # fmt: skip
     try:
         asyncio.run(_serve(config, temporary=not args.data_dir))
+    except ValidationException as error:  # a bad --replay file: refused before the data dir is opened
+        print(error.message, file=sys.stderr)
+        return 2
     finally:
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)

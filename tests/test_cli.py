@@ -43,6 +43,16 @@ def test_rejects_a_malformed_replay(capsys: pytest.CaptureFixture[str]) -> None:
     assert "SYMBOL=PATH" in capsys.readouterr().err
 
 
+def test_rejects_a_replay_file_with_times_out_of_order(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,open,high,low,close\n2024-03-04T09:01:00Z,1.1,1.2,1.0,1.1\n2024-03-04T09:00:00Z,1.1,1.2,1.0,1.1\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    assert main(["sandbox", "--replay", f"EURUSD={bad}", "--data-dir", str(data)]) == 2
+    assert "replay: " in (err := capsys.readouterr().err) and "row 2 is before row 1" in err
+    assert list(data.iterdir()) == []  # the data dir was not opened
+
+
 def test_rejects_a_malformed_start(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "--start", "Wednesday"]) == 2
     assert "--start" in capsys.readouterr().err
