@@ -124,10 +124,9 @@ def to_parquet(
         folder = root / f"symbol={symbol}" / f"timeframe={tf}" / f"date={day}"
         table = pa.Table.from_pandas(part, preserve_index=True)
         if tf in existing.get(symbol, ()):
-            _same_columns(root / f"symbol={symbol}" / f"timeframe={tf}", table.schema)
+            _same_columns(root / f"symbol={symbol}" / f"timeframe={tf}", part)
         if (folder / PART).exists():
-            part = pd.concat([pd.read_parquet(folder / PART, engine="pyarrow"), part])
-            part = part[~part.index.duplicated(keep="last")].sort_index()
+            part = _merged(pd.read_parquet(folder / PART, engine="pyarrow"), part, tf)
             if tf != "ticks" and not spacing.fits(tf, part.index.asi8):
                 raise checks.fail("frame", f"rows of {symbol} on {day} are off the {tf} grid of the dataset's "
                                   f"partition timeframe={tf}", symbol)  # fmt: skip
@@ -159,6 +158,17 @@ def _one_row_per_candle(frame: pd.DataFrame) -> pd.DataFrame:
         raise checks.fail("frame", f"has different rows of {first['symbol']} opened at {first.iloc[0].isoformat()} "
                           "(candles are one row per symbol and time)", str(first["symbol"]))  # fmt: skip
     return frame[~repeated]
+
+
+def _merged(old: pd.DataFrame, new: pd.DataFrame, tf: str) -> pd.DataFrame:
+    """A partition's rows with ``new`` written over them: candles replace those of the same open time; ticks (several
+    may share a millisecond) replace every stored tick within the new ones' first and last time."""
+    if tf == "ticks":
+        stamps = old.index.asi8
+        old = old[(stamps < new.index.asi8.min()) | (stamps > new.index.asi8.max())]
+        return pd.concat([old, new]).sort_index(kind="stable")
+    both = pd.concat([old, new])
+    return both[~both.index.duplicated(keep="last")].sort_index()
 
 
 def _ms_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -262,18 +272,19 @@ def _canonical(tf: str) -> str | None:
     return tf if tf == "ticks" or tf in MT5_TIMEFRAMES else None
 
 
-def _same_columns(folder: Path, schema: Any) -> None:
-    """Refuse rows whose columns or types differ from those already in the partitions under ``folder``."""
+def _same_columns(folder: Path, rows: pd.DataFrame) -> None:
+    """Refuse rows whose index, columns or dtypes (as pandas reads them back) differ from those already in the
+    partitions under ``folder``."""
     import pyarrow.parquet as pq
 
     part = next(folder.glob(f"date=*/{PART}"), None)
     if part is None:
         return
-    old = pq.read_schema(part)
-    if not old.remove_metadata().equals(schema.remove_metadata()):
-        have = ", ".join(f"{field.name}: {field.type}" for field in old)
-        raise checks.fail("path", f"holds {folder.parent.name}/{folder.name} with other columns ({have})",
-                          ", ".join(f"{field.name}: {field.type}" for field in schema))  # fmt: skip
+    old = pq.read_schema(part).empty_table().to_pandas()
+    have, got = (", ".join(f"{name}: {dtype}" for name, dtype in [(frame.index.name, frame.index.dtype),
+                                                                    *frame.dtypes.items()]) for frame in (old, rows))
+    if have != got:
+        raise checks.fail("path", f"holds {folder.parent.name}/{folder.name} with other columns ({have})", got)
 
 
 def read_parquet(

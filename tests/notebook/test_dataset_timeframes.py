@@ -198,3 +198,19 @@ def test_export_into_a_directory_of_other_files_writes_nothing(
     assert main(argv) == 2
     assert "path holds something else than an mtdata dataset" in capsys.readouterr().err
     assert snapshot(tmp_path) == {"notes.txt": hashlib.sha256(b"mine").hexdigest()}
+
+
+def test_appended_ticks_keep_ticks_that_share_a_millisecond(session: Session, tmp_path: Path) -> None:
+    """Two ticks of one millisecond are two rows: appending an overlapping range replaces its span, row for row."""
+    shared = session.ticks("EURUSD", "2026-11-17T10:01:30Z", "2026-11-17T10:01:31Z").index[0]
+
+    def ticks(start: str, end: str) -> pd.DataFrame:
+        frame = session.ticks("EURUSD", start, end)
+        twin = frame[frame.index == shared]  # a second tick in that millisecond
+        return pd.concat([frame, twin.assign(bid=twin["bid"] - 0.0001)]).sort_index(kind="stable")
+
+    whole = ticks("2026-11-17T10:00:00Z", "2026-11-17T10:03:00Z")
+    assert whole.index.duplicated().any()
+    root = mtdata.to_parquet(ticks("2026-11-17T10:00:00Z", "2026-11-17T10:02:00Z"), tmp_path / "data")
+    mtdata.to_parquet(ticks("2026-11-17T10:01:00Z", "2026-11-17T10:03:00Z"), root)
+    pd.testing.assert_frame_equal(mtdata.read_parquet(root), whole, check_categorical=False)
