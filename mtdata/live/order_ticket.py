@@ -84,6 +84,7 @@ class OrderTicket(ipywidgets.VBox):
     _throttle: Throttle | None = None
     _feed: LiveFeed | None = None
     _stream: Stream | None = None
+    _closed = False
 
     def __init__(
         self,
@@ -216,9 +217,15 @@ class OrderTicket(ipywidgets.VBox):
             self.summary.value = ""
             self._enter("edit")
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._closed
+
     def close(self) -> None:
         """Stop a check or send in progress (a sent order stays sent) and following the quote (no sink or
         subscription left), close the form and the positions panel."""
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
         if self._throttle is not None:

@@ -461,8 +461,10 @@ async def test_close_leaves_no_sink_subscription_or_task(s: mtdata.Session, fron
     await until(lambda: ticket._throttle.flushes > 0)
     ticket.symbol.value = "NZDUSD"
     assert Stream("quotes", "AUDUSD") not in feed.streams and kinds(s, "AUDUSD") == []  # moved
+    assert not ticket.closed
     ticket.close()
     ticket.close()
+    assert ticket.closed
     assert feed.streams == streams and ticket._stream is None
     assert ticket._throttle.closed and ticket._throttle._timer is None
     assert {name: kinds(s, name) for name in s.connection().subscribed_symbols()} == subscribed
