@@ -1,7 +1,7 @@
 """Workarounds for python-socketio 4.6.1 / python-engineio 3.14 on Python 3.11+.
 
 The hosted MetaApi service pins socket.io v2 (Engine.IO v3), so mtdata pins the 4.x line,
-which gets no upstream fixes. Two defects matter:
+which gets no upstream fixes. These defects matter:
 
 * Server: ``AsyncManager.emit`` (every emit to a room, including a single sid) and
   ``engineio.AsyncServer.disconnect()`` without a sid pass bare coroutines to
@@ -10,6 +10,11 @@ which gets no upstream fixes. Two defects matter:
   ``asyncio.gather`` instead.
 * Server: engineio's ping-timeout monitor task is started lazily and never stopped;
   :func:`owned_service_task` hands it to the server that owns it.
+* Server: a client's event named ``connect`` or ``disconnect`` reaches the server's own connect
+  and disconnect handlers (re-running authentication, or forgetting a live socket), and a
+  malformed event (no name, a name that is not a string) raises in a background task
+  ("Task exception was never retrieved"). :class:`GuardedServer` dispatches only well-formed
+  events with names socket.io does not reserve, and hands the others to ``on_refused``.
 * Client: engineio's asyncio client installs a SIGINT handler on its first connect, after
   which "Interrupt kernel" kills a Jupyter kernel. :func:`disable_client_sigint_handler`
   marks the handler as already installed.
@@ -21,11 +26,53 @@ if a workaround stops being needed or stops working.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio
 import engineio.asyncio_client
 import socketio
+
+log = logging.getLogger(__name__)
+
+#: Event names socket.io gives a meaning of its own; a client's event never goes by one of them.
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener",
+                             "removeListener"})  # fmt: skip
+
+#: Told of each refused client event: ``(sid, the event's data as decoded)``.
+RefusedEvent = Callable[[str, Any], Awaitable[None]]
+
+
+class GuardedServer(socketio.AsyncServer):
+    """An ``AsyncServer`` that dispatches a client's event only if it has a string name socket.io does not reserve.
+
+    Refused events go to ``on_refused``; a packet that does not decode is dropped (logged at INFO) and an
+    exception of an event handler is logged, so nothing a client sends fails in an unobserved task.
+    """
+
+    def __init__(self, *args: Any, on_refused: RefusedEvent | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_refused = on_refused
+
+    async def _handle_eio_message(self, sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(sid, data)
+        except Exception as error:  # not a socket.io packet: dropped, as the JavaScript server drops one
+            log.info("dropped a malformed socket.io packet from %s (%s)", sid, type(error).__name__)
+
+    async def _handle_event(self, sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        if isinstance(data, list) and data and isinstance(data[0], str) and data[0] not in RESERVED_EVENTS:
+            await super()._handle_event(sid, namespace, id, data)
+        elif self.on_refused is not None:
+            await self.on_refused(sid, data)
+
+    async def _handle_event_internal(self, server: Any, sid: str, data: Any, namespace: str | None,
+                                     id: int | None) -> None:  # fmt: skip
+        try:
+            await super()._handle_event_internal(server, sid, data, namespace, id)
+        except Exception:
+            log.exception("the handler of socket.io event %r failed", data[0])
 
 
 class GatherManager(socketio.AsyncManager):

@@ -11,14 +11,17 @@ from aiohttp import web
 
 from mtdata.socketio_compat import (
     GatherManager,
+    GuardedServer,
     disable_client_sigint_handler,
     disconnect_all,
     owned_service_task,
 )
 
 
-async def _serve(manager: socketio.AsyncManager | None) -> tuple[socketio.AsyncServer, web.AppRunner, str]:
-    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager)
+async def _serve(
+    manager: socketio.AsyncManager | None, server: type[socketio.AsyncServer] = socketio.AsyncServer
+) -> tuple[socketio.AsyncServer, web.AppRunner, str]:
+    sio = server(async_mode="aiohttp", client_manager=manager)
     app = web.Application()
     sio.attach(app, socketio_path="ws")
 
@@ -34,12 +37,15 @@ async def _serve(manager: socketio.AsyncManager | None) -> tuple[socketio.AsyncS
     return sio, runner, f"http://127.0.0.1:{port}"
 
 
-async def _round_trip(url: str, timeout: float) -> object:
+async def _round_trip(url: str, timeout: float, before: tuple[str, object] | None = None) -> object:
+    """Emit ``ping_me`` (after the event ``before``, if given) and return the server's ``pong``."""
     client = socketio.AsyncClient(reconnection=False)
     got: asyncio.Future = asyncio.get_running_loop().create_future()
     client.on("pong", lambda data: got.done() or got.set_result(data))
     await client.connect(url, socketio_path="ws", transports=["websocket"])
     try:
+        if before is not None:
+            await client.emit(*before)
         await client.emit("ping_me", {"n": 1})
         return await asyncio.wait_for(got, timeout)
     finally:
@@ -92,6 +98,32 @@ async def test_owned_service_task_replaces_the_lazy_one() -> None:
         await asyncio.gather(task, return_exceptions=True)
         await runner.cleanup()
     assert task.cancelled()
+
+
+async def _disconnect_events(server: type[socketio.AsyncServer]) -> tuple[list[tuple], list[object]]:
+    """Send a client event named ``disconnect``: what reached the disconnect handler, and what was refused."""
+    sio, runner, url = await _serve(GatherManager(), server)
+    handled: list[tuple] = []
+    refused: list[object] = []
+    sio.on("disconnect", lambda sid, *args: handled.append(args))
+    if isinstance(sio, GuardedServer):
+        sio.on_refused = lambda sid, data: asyncio.sleep(0, refused.append(data))
+    try:
+        assert await _round_trip(url, timeout=5, before=("disconnect", {"n": 0})) == {"n": 1}
+    finally:
+        await runner.cleanup()
+    return handled, refused
+
+
+async def test_stock_server_still_dispatches_a_client_disconnect_event() -> None:
+    """If this fails, python-socketio stopped dispatching reserved client events and GuardedServer can go."""
+    handled, _ = await _disconnect_events(socketio.AsyncServer)
+    assert ({"n": 0},) in handled
+
+
+async def test_guarded_server_refuses_reserved_client_events() -> None:
+    handled, refused = await _disconnect_events(GuardedServer)
+    assert ({"n": 0},) not in handled and refused == [["disconnect", {"n": 0}]]
 
 
 def test_client_sigint_handler_is_disabled() -> None:

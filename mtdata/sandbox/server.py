@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import socketio
 from aiohttp import web
 
 from ..redaction import protect, redact
-from ..socketio_compat import GatherManager, disconnect_all, owned_service_task
+from ..socketio_compat import GatherManager, GuardedServer, disconnect_all, owned_service_task
 from .accounts import DEMO_SERVER, Accounts, new_account
 from .appkeys import PRINCIPAL, SANDBOX
 from .auth import Principal, TokenService, full_access_rules
@@ -107,7 +106,7 @@ class SandboxServer:
         self.hub.trade_executor = self.broker.execute
         self.user_id, self.token, self.account_id = self._bootstrap()
         protect(self.token)  # no log record of the process shows it whole
-        self.sio: socketio.AsyncServer | None = None
+        self.sio: GuardedServer | None = None
         self._runner: web.AppRunner | None = None
         self._eio_service: asyncio.Task | None = None
         self.port: int = self.config.port
@@ -150,7 +149,7 @@ class SandboxServer:
         """The aiohttp application with socket.io attached and every route registered."""
         app = web.Application(middlewares=[_errors, _authenticate], client_max_size=16 * 1024 * 1024)
         app[SANDBOX] = self
-        self.sio = socketio.AsyncServer(
+        self.sio = GuardedServer(
             async_mode="aiohttp",
             client_manager=GatherManager(),
             cors_allowed_origins="*",

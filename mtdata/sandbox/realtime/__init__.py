@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 import socketio
 
+from ...socketio_compat import GuardedServer
 from ..errors import ApiError, NotFoundError, ValidationError
 from ..terminal import Terminal
 from ..timeutil import iso_now
@@ -45,7 +46,7 @@ class Hub:
 
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
-        self.sio: socketio.AsyncServer | None = None
+        self.sio: GuardedServer | None = None
         self.connections: dict[str, Connection] = {}
         self.terminal = Terminal(server.store, server.market)
         self.feed = MarketFeed(self)
@@ -53,12 +54,13 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._docs: dict[str, tuple[float, dict[str, Any]]] = {}
 
-    def attach(self, sio: socketio.AsyncServer) -> None:
-        """Register the socket.io event handlers."""
+    def attach(self, sio: GuardedServer) -> None:
+        """Register the socket.io event handlers, and the answer to a client event the server refuses."""
         self.sio = sio
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("request", self._on_request)
+        sio.on_refused = self._on_refused
 
     async def start(self) -> None:
         """Start background loops (status packets, market-data streaming)."""
@@ -174,15 +176,23 @@ class Hub:
         route.authorize(call)
         return call, route
 
+    async def _on_refused(self, sid: str, data: Any) -> None:
+        """A client event named as socket.io's own (``connect``, ``disconnect``…) or with no name: a processingError."""
+        if sid not in self.connections:
+            return
+        name = data[0] if isinstance(data, list) and data else None
+        payload = data[1] if isinstance(data, list) and len(data) > 1 else None
+        problem = "is reserved by socket.io" if isinstance(name, str) else "must be named by a string"
+        error = ValidationError.field("event", problem, name)
+        await self.emit(sid, "processingError", {**error.body(), "requestId": _request_id(payload)})
+
     async def _on_request(self, sid: str, *args: Any) -> None:
         started = iso_now()
         data = args[0] if len(args) == 1 else list(args)  # a request is one object; anything else is malformed
         conn = self.connections.get(sid)
         if conn is None:
             return
-        request_id = data.get("requestId") if isinstance(data, dict) else None
-        if not isinstance(request_id, (str, int, float)) or isinstance(request_id, bool):
-            request_id = None
+        request_id = _request_id(data)
         account_id = data.get("accountId") if isinstance(data, dict) else None
         try:
             conn.require_token()  # tokens hold for the socket's whole life, not only at connect
@@ -287,6 +297,14 @@ class Hub:
             packet.setdefault("timestamps", {"eventGenerated": now, "serverProcessingStarted": now,
                                              "serverProcessingFinished": iso_now()})  # fmt: skip
             await self.send(conn, stream, packet)
+
+
+def _request_id(data: Any) -> str | int | float | None:
+    """The ``requestId`` of a request's payload, to answer with, if it has one of a usable type."""
+    request_id = data.get("requestId") if isinstance(data, dict) else None
+    if not isinstance(request_id, (str, int, float)) or isinstance(request_id, bool):
+        return None
+    return request_id
 
 
 __all__ = ["Call", "Hub", "TradeExecutor"]
