@@ -17,7 +17,23 @@ status, and the socket layer into a ``processingError`` packet.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+#: The integers JSON encoders (orjson, the cloud's) and SQLite take: signed 64-bit.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def shown(value: Any) -> Any:
+    """A value as an error may echo it: short and valid JSON for any encoder (NaN, ±Infinity and integers
+    past 64 bits become strings)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return str(value)[:200]
 
 
 class ApiError(Exception):
@@ -52,7 +68,7 @@ class ValidationError(ApiError):
         """A validation error naming exactly one offending field."""
         detail: dict[str, Any] = {"parameter": parameter, "message": message}
         if value is not None:
-            detail["value"] = value if isinstance(value, (int, float, bool)) else str(value)[:200]
+            detail["value"] = shown(value)
         return cls(f"Validation failed: {parameter} {message}", [detail])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from .errors import ValidationError
+from .errors import INT64_MAX, INT64_MIN, ValidationError, shown
 from .timeutil import parse_iso_ms
 
 _MISSING: Any = object()
@@ -28,11 +29,23 @@ MAX_METADATA_CHARS = 1024
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _shown(value: Any) -> Any:
-    """A value as it may be echoed back in an error detail (short, JSON-safe)."""
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    return str(value)[:200]
+def finite(value: Any, integer: bool = False) -> int | float | None:
+    """``value`` as a finite JSON number (an integral one if ``integer``), or None if it is not one.
+
+    NaN, ±Infinity, booleans, non-numbers, integers past 64 bits and (if ``integer``) fractional
+    floats give None, so that every field checker refuses them as a ValidationError naming its field.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if not integer:
+            return value
+        if not value.is_integer():
+            return None
+        value = int(value)
+    return value if INT64_MIN <= value <= INT64_MAX else None
 
 
 async def read_json(request: web.Request, required: bool = True) -> dict[str, Any]:
@@ -69,7 +82,7 @@ class Checker:
         """Record one problem."""
         detail: dict[str, Any] = {"parameter": parameter, "message": message}
         if value is not _MISSING:
-            detail["value"] = _shown(value)
+            detail["value"] = shown(value)
         self.details.append(detail)
 
     def done(self) -> None:
@@ -148,15 +161,7 @@ class Checker:
                 value = int(value) if integer else float(value)
             except ValueError:
                 return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
-        if value != value or value in (float("inf"), float("-inf")):
-            return None
-        if integer:
-            if isinstance(value, float) and not value.is_integer():
-                return None
-            return int(value)
-        return value
+        return finite(value, integer)
 
     def integer(self, name: str, **options: Any) -> Any:
         """An integral number field (see :meth:`number`)."""

@@ -1,9 +1,12 @@
-"""Odd client events against a live sandbox socket: reserved event names are refused, never dispatched to the
-server's own connect/disconnect handlers; malformed packets raise nothing; the socket and its streams live on."""
+"""Odd client input against a live sandbox socket: reserved event names are refused, never dispatched to the
+server's own connect/disconnect handlers; malformed packets raise nothing; NaN, ±Infinity and integers past
+64 bits in a number field are ValidationErrors naming the field; the socket and its streams live on."""
 
 from __future__ import annotations
 
+import copy
 import gc
+import json
 import logging
 
 import pytest
@@ -69,3 +72,49 @@ async def test_odd_event_packets_raise_nothing(wire: Wire, box: SandboxHandle, r
         assert kind == "processingError" and answer["error"] == "ValidationError", answer
     await still_alive(wire, box)
     assert not wire.unmatched[1:]
+
+
+#: Values no number field may take; the socket's JSON carries each of them (NaN and Infinity as tokens).
+NOT_NUMBERS = [float("nan"), float("inf"), float("-inf"), 2**64, -(2**64), 10**30]
+RANGE = {"startTime": "2020-01-01T00:00:00.000Z", "endTime": "2030-01-01T00:00:00.000Z"}
+BUY = {"actionType": "ORDER_TYPE_BUY", "symbol": "BTCUSD", "volume": 0.01}
+#: (request type, its sound fields, the path of one number field in them).
+NUMBER_FIELDS = [
+    ("getServerTime", {}, ("instanceIndex",)),
+    ("getDealsByTimeRange", RANGE, ("offset",)),
+    ("getHistoryOrdersByTimeRange", RANGE, ("limit",)),
+    ("subscribeToMarketData", {"symbol": "BTCUSD", "subscriptions": [{"type": "quotes"}]},
+     ("subscriptions", 0, "intervalInMilliseconds")),
+    ("trade", {"trade": BUY}, ("trade", "volume")),
+    ("trade", {"trade": BUY}, ("trade", "magic")),
+    ("trade", {"trade": {**BUY, "actionType": "ORDER_TYPE_BUY_LIMIT", "openPrice": 1.0}}, ("trade", "openPrice")),
+    ("trade", {"trade": BUY}, ("trade", "stopLoss")),
+    ("calculateMargin", {"order": {"symbol": "BTCUSD", "type": "ORDER_TYPE_BUY", "volume": 0.1, "openPrice": 1.0}},
+     ("order", "volume")),
+    ("saveUptime", {"uptime": {"1h": 100}}, ("uptime", "1h")),
+]  # fmt: skip
+
+
+def _spoiled(fields: dict, path: tuple, value: object) -> dict:
+    """A deep copy of ``fields`` with ``value`` at ``path``."""
+    out = copy.deepcopy(fields)
+    target = out
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return out
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS, ids=repr)
+@pytest.mark.parametrize(("request_type", "fields", "path"), NUMBER_FIELDS,
+                         ids=[f"{t}:{'.'.join(map(str, p))}" for t, _, p in NUMBER_FIELDS])  # fmt: skip
+async def test_non_finite_and_huge_numbers_are_validation_errors(
+    wire: Wire, box: SandboxHandle, request_type: str, fields: dict, path: tuple, value: object
+) -> None:
+    answer = await wire.error(request_type, application="RPC", **_spoiled(fields, path, value))
+    assert answer["error"] == "ValidationError", answer
+    name = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in path).replace(".[", "[")
+    assert answer["details"][0]["parameter"] == name, answer
+    echoed = answer["details"][0].get("value")
+    assert echoed is None or json.dumps(echoed, allow_nan=False)  # valid JSON for any client
+    assert (await wire.ok("getPositions", application="RPC"))["positions"] == []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ...timeframes import MT5_TIMEFRAMES
 from ..errors import ValidationError
 from ..timeutil import parse_iso_ms
+from ..validation import finite
 
 if TYPE_CHECKING:
     from ..market import Market
@@ -60,9 +61,10 @@ def ticket(request: dict[str, Any], name: str) -> str:
 
 def number(request: dict[str, Any], name: str, positive: bool = False) -> float:
     """A required finite number (``positive``: > 0)."""
-    value = _value(request, name, True)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
-        raise ValidationError.field(name, "must be a number", value)
+    raw = _value(request, name, True)
+    value = finite(raw)
+    if value is None:
+        raise ValidationError.field(name, "must be a number", raw)
     if positive and value <= 0:
         raise ValidationError.field(name, "must be positive", value)
     return float(value)
@@ -70,13 +72,14 @@ def number(request: dict[str, Any], name: str, positive: bool = False) -> float:
 
 def integer(request: dict[str, Any], name: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int:
     """An optional integer within bounds."""
-    value = _value(request, name, False)
-    if value is _MISSING:
+    raw = _value(request, name, False)
+    if raw is _MISSING:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise ValidationError.field(name, "must be an integer", value)
+    value = finite(raw, integer=True)
+    if value is None:
+        raise ValidationError.field(name, "must be an integer", raw)
     if not minimum <= value <= maximum:
-        raise ValidationError.field(name, f"must be between {minimum} and {maximum}", value)
+        raise ValidationError.field(name, f"must be between {minimum} and {maximum}", raw)
     return int(value)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from ...hashing import IGNORED_FIELDS, collection_hash, generation_of, hash_index
 from ..errors import NotFoundError, ValidationError
 from ..timeutil import iso_now
+from ..validation import finite
 from . import fields
 from .calls import EITHER, STREAMING, Call, route
 from .streams import Stream
@@ -64,7 +65,7 @@ async def save_uptime(call: Call) -> None:
     """Validated and answered (the sandbox keeps no uptime statistics)."""
     uptime = fields.obj(call.request, "uptime") if "uptime" in call.request else {}
     for key, value in uptime.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if finite(value) is None:
             raise ValidationError.field(f"uptime.{key}", "must be a number", value)
     return None
 
