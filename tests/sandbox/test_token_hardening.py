@@ -1,5 +1,6 @@
 """Tokens at the edges: a non-ASCII token is a 401 on REST and on the socket handshake, never a 500; an open
-socket's token is checked on every request, and at its expiry the socket's streams end."""
+socket's token is checked on every request, and at its expiry the socket's streams end; the token routes
+follow the access rules as every other route does."""
 
 from __future__ import annotations
 
@@ -73,3 +74,19 @@ async def test_open_socket_is_refused_once_its_token_expires(mtdata_sandbox_fact
             "UnauthorizedError", 1, "Authorization token expired"), answer  # fmt: skip
     assert (await healthy.ok("getPositions", application="RPC"))["positions"] == []
     assert doomed.client.connected and len(doomed.packets) == heard
+
+
+def test_token_routes_need_a_profile_api_rule(sandbox: SandboxHandle) -> None:
+    root = {"auth-token": sandbox.token}
+    narrow = f"{sandbox.url}/users/current/narrow-down-auth-token"
+    reader = httpx.post(narrow, headers=root, json={"roles": ["reader"]}).json()["token"]
+    no_profile = httpx.post(narrow, headers=root, json={"applications": ["trading-account-management-api"]})
+    cut = {"auth-token": no_profile.json()["token"]}
+    assert httpx.get(sandbox.url + ACCOUNTS, headers=cut).status_code == 200  # its own API still works
+    for response in (httpx.get(f"{sandbox.url}/access-rule-manifest", headers=cut),
+                     httpx.post(narrow, headers=cut, json={"roles": ["reader"]})):  # fmt: skip
+        assert response.status_code == 403, response.text
+        assert response.json() | {"error": "ForbiddenError", "id": 4} == response.json()
+        assert "profile-api" in response.json()["message"]
+    assert httpx.get(f"{sandbox.url}/access-rule-manifest", headers={"auth-token": reader}).status_code == 200
+    assert httpx.post(narrow, headers={"auth-token": reader}, json={"roles": ["reader"]}).status_code == 200

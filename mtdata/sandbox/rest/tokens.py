@@ -1,5 +1,7 @@
 """Token management (spec §2.5): the access-rule manifest and narrowing a token down.
 
+Both need a ``profile-api`` rule in the caller's token, as every route needs the rule of its API.
+
 A narrowed token is the intersection of the caller's token with what the body asks
 for (applications, roles, resources), and it expires no later than the caller's token.
 """
@@ -11,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth import access_rules, narrow_rules, resource, rule_applications
+from ..auth import PROFILE_API, access_rules, narrow_rules, resource, rule_applications
 from ..errors import ValidationError
 from ..validation import Checker, read_json
 from .responses import json_response, principal, sandbox
@@ -68,7 +70,8 @@ MANIFEST = [_manifest_entry(rule_id, method) for rule_id, method in access_rules
 
 
 async def access_rule_manifest(request: web.Request) -> web.Response:
-    """GET /access-rule-manifest."""
+    """GET /access-rule-manifest (a token with a ``profile-api`` rule, as for every token route)."""
+    principal(request).require(PROFILE_API)
     return json_response(MANIFEST)
 
 
@@ -128,6 +131,7 @@ def _requested_rules(body: dict[str, Any]) -> list[tuple[str, list[str] | None, 
 async def narrow_down(request: web.Request) -> web.Response:
     """POST /users/current/narrow-down-auth-token[?validity-in-hours=h]: ``{token}``, never above the caller's."""
     server, who = sandbox(request), principal(request)
+    who.require(PROFILE_API)  # reader is enough: a narrowed token never gains anything
     query = Checker(request.query, query=True)
     hours = query.number("validity-in-hours", default=DEFAULT_VALIDITY_HOURS, positive=True,
                          maximum=MAX_VALIDITY_HOURS)  # fmt: skip
