@@ -36,6 +36,9 @@ from .store import Store
 
 log = logging.getLogger("mtdata.sandbox")
 
+#: Longest request line and header accepted (aiohttp's default is 8 KB; a longer one gets a plain-text 400).
+MAX_HEADER_BYTES = 32 * 1024
+
 #: Paths that need no token: the socket.io endpoint authenticates itself, ``/`` is a health page.
 _OPEN_PATHS = ("/ws", "/ws/")
 
@@ -170,7 +173,9 @@ class SandboxServer:
     async def start(self) -> None:
         """Bind the configured host and port (0 = any free port) and start background loops."""
         app = self.build_app()
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # headers up to 32 KB (a long narrowed token), so such a request gets the application's JSON answer
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, max_line_size=MAX_HEADER_BYTES,
+                                     max_field_size=MAX_HEADER_BYTES)  # fmt: skip
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.port, reuse_address=True)
         await site.start()
