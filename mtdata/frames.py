@@ -201,7 +201,7 @@ def df(records: Iterable[Mapping[str, Any]] | Mapping[str, Any], kind: str | Non
     """Any wire records (candles, ticks, deals, positions, ...) as a DataFrame with snake_case columns.
 
     Records with a ``time`` field are indexed by it (UTC); otherwise the frame has a plain range index.
-    ``kind`` (a key of :data:`SCHEMAS`) fixes the columns, so an empty list still gives a typed frame.
+    ``kind`` (a key of :data:`~mtdata.frames.SCHEMAS`) fixes the columns, so an empty list still gives a typed frame.
     """
     rows = [records] if isinstance(records, Mapping) else list(records)
     keys: dict[str, None] = {}

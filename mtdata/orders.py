@@ -284,7 +284,8 @@ class Orders:
         tp: float | None = None, *, units: str = "price",
     ) -> OrderPreview:  # fmt: skip
         """Check an order of ``kind`` (``buy``, ``sell``, ``buy limit`` ...) as its helper would, without sending it:
-        the :class:`OrderPreview` (its ``str`` is one sentence), or the ValidationException the helper would raise."""
+        the :class:`~mtdata.orders.OrderPreview` (its ``str`` is one sentence), or the ValidationException the helper
+        would raise."""
         checks.choice("kind", kind, (*MARKET, *PENDING))
         return (await self._run(self._check(kind, symbol, volume, price, sl, tp, units)))[1]
 

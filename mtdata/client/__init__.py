@@ -1,5 +1,7 @@
 """The mtdata client SDK: the MetaApi API surface of the seed, async and loop-agnostic.
 
+::
+
     from mtdata.client import MetaApi
     async with MetaApi.sandbox(sandbox.url, sandbox.token) as api:
         account = await api.metatrader_account_api.get_account(sandbox.account_id)
@@ -16,7 +18,7 @@ REST APIs (accounts, profiles, tokens, historical market data), the socket layer
 and the connections: :class:`StreamingMetaApiConnection` (a live local copy of the account: terminal
 state, history storage, market data, listeners of both styles, trades) and :class:`RpcMetaApiConnection`
 (getters and trades on request), handed out per account by the :class:`ConnectionRegistry`. The seed's
-models (``MetatraderPosition``, ``MetatraderCandle``, ``MetaApiOpts``, ...) are ``TypedDict``s of
+models (``MetatraderPosition``, ``MetatraderCandle``, ``MetaApiOpts``, ...) are ``TypedDict`` classes of
 :mod:`mtdata.client.models`, exported here too.
 """
 

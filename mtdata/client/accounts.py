@@ -162,7 +162,8 @@ class MetatraderAccount(WireModel):
         return answer["configurationLink"]
 
     async def wait_deployed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
-        """Reload until the state is DEPLOYED (:class:`TimeoutException` after ``timeout_in_seconds``)."""
+        """Reload until the state is DEPLOYED (:class:`~mtdata.errors.TimeoutException` after
+        ``timeout_in_seconds``)."""
         await self._wait_state("DEPLOYED", timeout_in_seconds, interval_in_milliseconds)
 
     async def wait_undeployed(self, timeout_in_seconds: float = 300, interval_in_milliseconds: float = 1000) -> None:
@@ -319,7 +320,7 @@ class MetatraderAccountApi:
         return MetatraderAccountList(answer["count"], [self._account(item) for item in answer["items"]])
 
     async def get_account(self, account_id: str) -> MetatraderAccount:
-        """One account by id (:class:`NotFoundException` if there is none)."""
+        """One account by id (:class:`~mtdata.errors.NotFoundException` if there is none)."""
         checks.text("account_id", account_id)
         return self._account(await self._context.http.request("GET", f"{self._base}/{quote(account_id)}"))
 

@@ -60,7 +60,8 @@ class _Stopped:
 
 
 class ConnectionHealthMonitor(SynchronizationListener):
-    """Tracks a streaming connection's health; :attr:`health_status`, :attr:`uptime`, :attr:`server_health_status`.
+    """Tracks a streaming connection's health; :attr:`~ConnectionHealthMonitor.health_status`,
+    :attr:`~ConnectionHealthMonitor.uptime`, :attr:`~ConnectionHealthMonitor.server_health_status`.
 
     ``clock`` (epoch seconds; the broker clock is estimated against it), ``sample_interval`` (seconds
     until the next uptime sample, default random 1-60 s) and ``tick`` (seconds between quote-health

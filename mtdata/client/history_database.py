@@ -170,7 +170,7 @@ class FilesystemHistoryDatabase:
         return self.directory / f"{account}-{app}-{kind}.bin"
 
     def snapshot_path(self, account_id: str, application: str, kind: str) -> Path:
-        """The snapshot file that speeds up loading one kind of history (:mod:`.history_snapshot`)."""
+        """The snapshot file that speeds up loading one kind of history (``history_snapshot.py``)."""
         return self.path(account_id, application, kind).with_suffix(".snapshot")
 
     async def iter_history(

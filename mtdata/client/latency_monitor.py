@@ -52,8 +52,9 @@ def _span(timestamps: dict[str, Any], start: str, end: str) -> int | None:
 
 
 class LatencyMonitor(LatencyListener):
-    """Latency statistics per spec §8; read them with :meth:`request_latencies`, :meth:`price_latencies`,
-    :meth:`update_latencies` and :meth:`trade_latencies`.
+    """Latency statistics per spec §8; read them with :meth:`~LatencyMonitor.request_latencies`,
+    :meth:`~LatencyMonitor.price_latencies`, :meth:`~LatencyMonitor.update_latencies` and
+    :meth:`~LatencyMonitor.trade_latencies`.
 
     ``clock`` (seconds) and ``random_number_gen`` are seams for tests.
     """

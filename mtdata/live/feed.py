@@ -137,8 +137,8 @@ class LiveFeed(SynchronizationListener):
         return future.result(timeout)
 
     def state_copy(self, kind: str, rate: float, copied: Callable[[], None]) -> StateCopy:
-        """A :class:`StateCopy` of ``kind`` (``account``, ``positions`` or ``orders``) taken at most ``rate`` times a
-        second, ``copied()`` called on the session's loop after each copy."""
+        """A :class:`~mtdata.live.feed.StateCopy` of ``kind`` (``account``, ``positions`` or ``orders``) taken at most
+        ``rate`` times a second, ``copied()`` called on the session's loop after each copy."""
         return StateCopy(self, kind, rate, copied)
 
     def close(self) -> None:

@@ -69,12 +69,12 @@ def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool
 class OrderTicket(ipywidgets.VBox):
     """An order form for ``symbol`` (any of the account's symbols can be typed in), with a review step.
 
-    ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown
-    beneath the form, told of the position each market order opens, closed with the ticket. Changing the SL/TP
-    units while editing converts SL and TP (0 stays 0: none) with :func:`convert_stop`. ``feed`` (by default the
-    session's, ``session.panel.feed``) carries the quotes a market order's price field follows; :meth:`close`
-    detaches them (no sink or subscription left), and a feed that cannot attach leaves the one-shot quote. Create the
-    ticket on the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
+    ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown beneath the
+    form, told of the position each market order opens, closed with the ticket. Changing the SL/TP units while editing
+    converts SL and TP (0 stays 0: none) with :func:`~mtdata.live.order_ticket.convert_stop`. ``feed`` (by default the
+    session's, ``session.panel.feed``) carries the quotes a market order's price field follows; :meth:`close` detaches
+    them (no sink or subscription left), and a feed that cannot attach leaves the one-shot quote. Create the ticket on
+    the kernel's thread (in a cell): checks and sends run as tasks on the loop found there.
     """
 
     # class defaults for ipywidgets' close() from __del__ after a failed __init__

@@ -55,11 +55,11 @@ CHART_PHASE = 0.005
 class Throttle:
     """Runs ``flush`` on ``loop``'s thread at most ``rate`` times per second, once after any burst of pokes.
 
-    With a ``phase`` (seconds, below :data:`FRAME`) and an interval of at least a frame, flushes are aligned: each
-    falls on ``phase`` after a frame's start on the loop's clock, the first frame after the interval has passed
-    (so a rate is rounded down to 10, 5, 3.33, 2.5, 2 … per second). Panels of one kernel then redraw together,
-    in phase order, instead of at times that collide in the browser: a page's main thread drawing a chart holds
-    back every other update.
+    With a ``phase`` (seconds, below :data:`~mtdata.live.throttle.FRAME`) and an interval of at least a frame, flushes
+    are aligned: each falls on ``phase`` after a frame's start on the loop's clock, the first frame after the interval
+    has passed (so a rate is rounded down to 10, 5, 3.33, 2.5, 2 … per second). Panels of one kernel then redraw
+    together, in phase order, instead of at times that collide in the browser: a page's main thread drawing a chart
+    holds back every other update.
     """
 
     def __init__(

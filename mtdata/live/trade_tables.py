@@ -204,7 +204,7 @@ class TradeTable(Panel):
         self._start(self._each(chosen))
 
     def act_on_all(self) -> None:
-        """The second button: act on every record (of :attr:`symbol` when set)."""
+        """The second button: act on every record (of ``symbol`` when set)."""
         self._start(self._everything())
 
     # -- the feed (session's loop thread): cheap -----------------------------------------------------------

@@ -147,7 +147,7 @@ class LivePanel(ipywidgets.VBox):
     """The common base of live panels: a view widget (plus optional ipywidgets ``controls`` below it) redrawn at
     most ``rate`` times a second, close callbacks, snapshots.
 
-    Subclasses (:class:`Panel`, Bokeh; :class:`HtmlPanel`, HTML) make the view in :meth:`_make_view`; concrete
+    Subclasses (:class:`Panel`, Bokeh; :class:`HtmlPanel`, HTML) make the view in ``_make_view()``; concrete
     panels store incoming data thread-safely (a :class:`~mtdata.live.window.Window`, or a latest value), call
     :meth:`changed`, and implement :meth:`redraw`. Create panels on the kernel's thread (in a cell): the running
     loop found there is where every redraw happens.
