@@ -1,0 +1,314 @@
+"""mtdata.mt5 against the MetaTrader5 package's facts and its documentation's examples, on one sandbox per module.
+
+The sandbox's clock is a Wednesday morning (conftest ``NOW``), so FX trades; its broker clock is New York close
+(UTC+2 in November). The facts source is ``metatrader5-stubs`` (a dev dependency: unofficial PEP 561 stubs
+of the MetaTrader5 package, written by someone else), read from its installed ``.pyi`` file.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mtdata.mt5 as mt5
+from mtdata.sandbox import SandboxHandle
+from mtdata.session import Session
+
+#: conftest.NOW on the broker clock (UTC+2 in November), as MetaTrader writes it.
+BROKER_NOW = datetime(2026, 11, 18, 11, 0, tzinfo=UTC)
+
+#: The 32 functions of MQL5's "Python Integration" reference.
+FUNCTIONS = (
+    "initialize", "login", "shutdown", "version", "last_error", "account_info", "terminal_info", "symbols_total",
+    "symbols_get", "symbol_info", "symbol_info_tick", "symbol_select", "market_book_add", "market_book_get",
+    "market_book_release", "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
+    "copy_ticks_range", "orders_total", "orders_get", "order_calc_margin", "order_calc_profit", "order_check",
+    "order_send", "positions_total", "positions_get", "history_orders_total", "history_orders_get",
+    "history_deals_total", "history_deals_get",
+)  # fmt: skip
+
+
+def _stubs() -> ast.Module:
+    path = importlib.metadata.distribution("metatrader5-stubs").locate_file("MetaTrader5-stubs/__init__.pyi")
+    return ast.parse(path.read_text())  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def connected(box: SandboxHandle) -> Iterator[None]:
+    """``mt5.initialize()`` with no arguments, the sandbox named by the environment (as Binder sets it)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MTDATA_SANDBOX_URL", box.url)
+        env.setenv("MTDATA_SANDBOX_TOKEN", box.token)
+        env.setenv("MTDATA_ACCOUNT_ID", box.account_id)
+        env.delenv("METAAPI_TOKEN", raising=False)
+        assert mt5.initialize(), mt5.last_error()
+    yield
+    mt5.shutdown()
+
+
+# -- the facts of metatrader5-stubs ------------------------------------------------------------------------
+
+
+def test_every_constant_of_the_stubs_has_its_value() -> None:
+    """Every ``NAME: Final[int] = value`` of the stubs, with its value. ``__author__`` ("MetaQuotes Ltd.") is left
+    out: mtdata is not MetaQuotes' package; ``__version__`` is the package version whose API this follows."""
+    found = 0
+    for node in _stubs().body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name = node.target.id
+            if name == "__author__":
+                continue
+            value = eval(compile(ast.Expression(node.value), "stubs", "eval"))  # literals and `1 | 0x4000`
+            assert getattr(mt5, name) == value, name
+            found += 1
+    assert found > 200
+
+
+def test_every_named_tuple_of_the_stubs_has_its_fields_in_order() -> None:
+    """The stubs' NamedTuples field for field. Where they differ from MQL5's reference, the reference wins:
+    the stubs make ``TradeRequest`` a TypedDict, but the reference's ``order_send`` example prints the result's
+    ``request`` as ``TradeRequest(action=1, magic=…)`` and calls ``._asdict()`` on it: a named tuple (with the
+    same fields in the same order, checked here)."""
+    classes = {node.name: node for node in _stubs().body if isinstance(node, ast.ClassDef)}
+    assert {"TradeRequest", "OrderSendResult", "TradePosition", "Tick", "TradeOrder", "TerminalInfo"} <= set(classes)
+    for name, node in classes.items():
+        fields = [item.target.id for item in node.body if isinstance(item, ast.AnnAssign)]
+        ours = getattr(mt5, name)
+        assert list(ours._fields) == fields, name
+        assert issubclass(ours, tuple)
+
+
+def test_every_function_of_the_stubs_exists_with_its_parameters() -> None:
+    """Every function the stubs declare exists and accepts their parameter names (mtdata adds keyword-only ones:
+    ``initialize(token=, account_id=, session=, sandbox=, broker_clock=)``)."""
+    import inspect
+
+    functions = [node for node in _stubs().body if isinstance(node, ast.FunctionDef)]
+    assert len(functions) >= 12
+    for node in functions:
+        ours = inspect.signature(getattr(mt5, node.name))
+        names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        assert all(name in ours.parameters for name in names), node.name
+
+
+def test_the_reference_s_other_types_and_functions() -> None:
+    """What the stubs leave out, from MQL5's reference: its other named tuples and its 32 functions."""
+    assert len(mt5.SymbolInfo._fields) == 96
+    assert mt5.SymbolInfo._fields[:4] == ("custom", "chart_mode", "select", "visible")
+    assert mt5.SymbolInfo._fields[-3:] == ("name", "page", "path")
+    assert mt5.TradeDeal._fields[:6] == ("ticket", "order", "time", "time_msc", "type", "entry")
+    assert mt5.BookInfo._fields == ("type", "price", "volume", "volume_dbl")
+    assert mt5.OrderCheckResult._fields[-2:] == ("comment", "request")
+    assert mt5.AccountInfo._fields[:3] == ("login", "trade_mode", "leverage")
+    assert mt5.RATES_DTYPE.names == ("time", "open", "high", "low", "close", "tick_volume", "spread", "real_volume")
+    assert mt5.TICKS_DTYPE.names == ("time", "bid", "ask", "last", "volume", "time_msc", "flags", "volume_real")
+    assert all(callable(getattr(mt5, name)) and name in mt5.__all__ for name in FUNCTIONS)
+
+
+# -- the documentation's examples --------------------------------------------------------------------------
+
+
+def test_copy_rates_range_into_a_dataframe(connected: None) -> None:
+    """copy_rates_range → DataFrame → pd.to_datetime(time, unit='s'): the broker's wall clock, [from, to]."""
+    rates = mt5.copy_rates_range("EURUSD", mt5.TIMEFRAME_M5, datetime(2026, 11, 17, 10, tzinfo=UTC),
+                                 datetime(2026, 11, 17, 11, tzinfo=UTC))  # fmt: skip
+    assert rates.dtype == mt5.RATES_DTYPE and rates.shape == (13,)
+    frame = pd.DataFrame(rates)
+    frame["time"] = pd.to_datetime(frame["time"], unit="s")
+    assert frame["time"].iloc[0] == pd.Timestamp("2026-11-17 10:00") and frame["time"].iloc[-1].hour == 11
+    assert list(frame.columns) == list(mt5.RATES_DTYPE.names)
+    assert (frame["high"] >= frame[["open", "close"]].max(axis=1)).all() and (frame["tick_volume"] > 0).all()
+    utc = mt5.to_utc(rates["time"])
+    assert utc[0] == pd.Timestamp("2026-11-17 08:00", tz="UTC")  # UTC+2: 10:00 broker time is 08:00 UTC
+    assert mt5.from_utc(utc[0]) == rates["time"][0]
+
+
+def test_copy_rates_from_and_from_pos(connected: None) -> None:
+    """copy_rates_from: ``count`` bars opened at or before date_from; from_pos: 0 is the bar in progress."""
+    rates = mt5.copy_rates_from("GBPUSD", mt5.TIMEFRAME_H1, datetime(2026, 11, 17, 12, tzinfo=UTC), 10)
+    assert rates.shape == (10,) and rates["time"][-1] == datetime(2026, 11, 17, 12, tzinfo=UTC).timestamp()
+    assert np.all(np.diff(rates["time"]) > 0)
+    latest = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 0, 5)
+    earlier = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 2, 5)
+    assert latest.dtype == mt5.RATES_DTYPE and latest.shape == earlier.shape == (5,)
+    assert earlier["time"][-1] == latest["time"][-3]
+    now = mt5.symbol_info_tick("GBPUSD").time  # the broker clock
+    assert BROKER_NOW.timestamp() - 60 <= latest["time"][-1] <= now < latest["time"][-1] + 120
+
+
+def test_copy_ticks(connected: None) -> None:
+    """copy_ticks_from / copy_ticks_range: MT5's tick dtype, flags, and time_msc on the broker clock."""
+    start = datetime(2026, 11, 17, 10, tzinfo=UTC)
+    ticks = mt5.copy_ticks_from("EURUSD", start, 50, mt5.COPY_TICKS_ALL)
+    assert ticks.dtype == mt5.TICKS_DTYPE and ticks.shape == (50,)
+    assert ticks["time_msc"][0] >= start.timestamp() * 1000 and np.all(ticks["time"] == ticks["time_msc"] // 1000)
+    assert ticks["flags"][0] & mt5.TICK_FLAG_BID and ticks["flags"][0] & mt5.TICK_FLAG_ASK
+    ranged = mt5.copy_ticks_range("EURUSD", start, start + timedelta(minutes=1), mt5.COPY_TICKS_INFO)
+    assert len(ranged) and np.all(ranged["flags"] & (mt5.TICK_FLAG_BID | mt5.TICK_FLAG_ASK))
+    assert ranged["time_msc"][-1] <= (start + timedelta(minutes=1)).timestamp() * 1000
+    assert np.array_equal(ranged["time_msc"][:5], ticks["time_msc"][ticks["flags"] & 6 != 0][:5])
+
+
+def test_symbols_and_symbol_info_as_a_dict(connected: None) -> None:
+    """symbols_get with group masks; symbol_select then symbol_info()._asdict(); symbol_info_tick."""
+    everything = mt5.symbols_get()
+    assert len(everything) == mt5.symbols_total() == 24
+    no_majors = mt5.symbols_get(group="*,!*USD*,!*EUR*,!*JPY*,!*GBP*")
+    assert [s.name for s in no_majors] == ["US30", "US500", "NAS100", "GER40", "UK100"]
+    assert mt5.symbol_select("EURJPY", True)
+    info = mt5.symbol_info("EURJPY")._asdict()
+    assert len(info) == 96 and info["name"] == "EURJPY" and info["select"] is True
+    assert info["currency_base"] == "EUR" and info["currency_profit"] == "JPY" and info["digits"] == 3
+    assert info["bid"] > 0 and info["ask"] > info["bid"] and info["trade_mode"] == mt5.SYMBOL_TRADE_MODE_FULL
+    assert info["filling_mode"] == 3 and info["swap_rollover3days"] == mt5.DAY_OF_WEEK_WEDNESDAY
+    tick = mt5.symbol_info_tick("EURJPY")
+    assert isinstance(tick, mt5.Tick) and tick.bid > 0 and tick.time_msc // 1000 == tick.time
+    assert tick.time >= BROKER_NOW.timestamp() - 5  # broker clock, not UTC
+
+
+def test_market_book(connected: None) -> None:
+    """market_book_add, market_book_get (BookInfo levels, highest price first), market_book_release."""
+    assert mt5.market_book_get("EURUSD") is None and mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS
+    assert mt5.market_book_add("EURUSD")
+    book = mt5.market_book_get("EURUSD")
+    assert len(book) == 20 and all(isinstance(level, mt5.BookInfo) for level in book)
+    assert [level.type for level in book] == [mt5.BOOK_TYPE_SELL] * 10 + [mt5.BOOK_TYPE_BUY] * 10
+    assert [level.price for level in book] == sorted((level.price for level in book), reverse=True)
+    assert book[0]._asdict().keys() == {"type", "price", "volume", "volume_dbl"}
+    assert mt5.market_book_release("EURUSD")
+
+
+def test_account_terminal_and_version(connected: None) -> None:
+    account = mt5.account_info()
+    assert account.login == 50001 and account.currency == "USD" and account.trade_mode == mt5.ACCOUNT_TRADE_MODE_DEMO
+    assert account.margin_mode == mt5.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING and account.leverage == 100
+    terminal = mt5.terminal_info()
+    assert terminal.connected and terminal.trade_allowed and terminal.company == "mtdata Sandbox"
+    assert mt5.version()[0] == 500 and mt5.__version__ == "5.0.5735"
+    assert mt5.login(50001) and not mt5.login(1234) and mt5.last_error()[0] == mt5.RES_E_AUTH_FAILED
+
+
+def test_order_check_then_send_buy_then_close(connected: None, session: Session) -> None:
+    """The order_send example: check, buy, the position everywhere in mtdata, close by an opposite deal."""
+    request = {"action": mt5.TRADE_ACTION_DEAL, "symbol": "USDJPY", "volume": 0.1, "type": mt5.ORDER_TYPE_BUY,
+               "price": mt5.symbol_info_tick("USDJPY").ask, "deviation": 20, "magic": 234000,
+               "comment": "python script open", "type_time": mt5.ORDER_TIME_GTC,
+               "type_filling": mt5.ORDER_FILLING_RETURN}  # fmt: skip
+    check = mt5.order_check(request)
+    assert check.retcode == 0 and check.comment == "Done" and check.margin > 0 and check.request.volume == 0.1
+    result = mt5.order_send(request)
+    assert result.retcode == mt5.TRADE_RETCODE_DONE, result
+    assert result.volume == 0.1 and result.price > 0 and result.order > 0 and result.deal > 0
+    assert result._asdict()["request"]._asdict()["magic"] == 234000
+    position = mt5.positions_get(ticket=result.order)[0]
+    assert position.type == mt5.POSITION_TYPE_BUY and position.magic == 234000 and position.price_open == result.price
+    assert position.time == pytest.approx(BROKER_NOW.timestamp(), abs=60)
+    # the same trade, seen by the rest of mtdata: the session mt5 runs on, and another session on the account
+    assert str(result.order) in set(mt5.session().positions()["id"])
+    assert str(result.order) in set(session.positions()["id"])
+    close = {"action": mt5.TRADE_ACTION_DEAL, "symbol": "USDJPY", "volume": 0.1, "type": mt5.ORDER_TYPE_SELL,
+             "position": position.ticket, "deviation": 20, "magic": 234000,
+             "comment": "python script close"}  # fmt: skip
+    closed = mt5.order_send(close)
+    assert closed.retcode == mt5.TRADE_RETCODE_DONE and closed.volume == 0.1
+    assert mt5.positions_get(ticket=result.order) == ()
+    deals = mt5.history_deals_get(position=position.ticket)
+    assert [d.entry for d in deals] == [mt5.DEAL_ENTRY_IN, mt5.DEAL_ENTRY_OUT]
+
+
+def test_positions_by_group_and_history_by_dates(connected: None) -> None:
+    """positions_get(group="*USD*") and history_deals_get(date_from, date_to, group=...)."""
+    for symbol in ("EURUSD", "EURGBP"):
+        done = mt5.order_send({"action": mt5.TRADE_ACTION_DEAL, "symbol": symbol, "volume": 0.01,
+                               "type": mt5.ORDER_TYPE_SELL})  # fmt: skip
+        assert done.retcode == mt5.TRADE_RETCODE_DONE, done
+    usd = mt5.positions_get(group="*USD*")
+    assert {p.symbol for p in usd} == {"EURUSD"} and mt5.positions_total() >= 2
+    assert {p.symbol for p in mt5.positions_get(group="*,!*USD*")} == {"EURGBP"}
+    frame = pd.DataFrame(list(usd), columns=usd[0]._fields)
+    assert list(frame.columns) == list(mt5.TradePosition._fields) and frame["ticket"].dtype == np.int64
+    since, until = BROKER_NOW - timedelta(hours=1), datetime.now(UTC) + timedelta(days=40)
+    deals = mt5.history_deals_get(since, until, group="*GBP*")
+    assert [d.symbol for d in deals] == ["EURGBP"] and deals[0].type == mt5.DEAL_TYPE_SELL
+    assert mt5.history_deals_total(since, until) >= 3 and mt5.history_orders_total(since, until) >= 3
+    orders = mt5.history_orders_get(since, until, group="*GBP*")
+    assert orders[0].state == mt5.ORDER_STATE_FILLED and orders[0].type == mt5.ORDER_TYPE_SELL
+
+
+def test_pending_order_modify_and_remove(connected: None) -> None:
+    ask = mt5.symbol_info_tick("EURUSD").ask
+    placed = mt5.order_send({"action": mt5.TRADE_ACTION_PENDING, "symbol": "EURUSD", "volume": 0.02,
+                             "type": mt5.ORDER_TYPE_BUY_LIMIT, "price": round(ask - 0.01, 5)})  # fmt: skip
+    assert placed is not None, mt5.last_error()
+    assert placed.retcode == mt5.TRADE_RETCODE_DONE and placed.order > 0 and placed.price == round(ask - 0.01, 5)
+    order = mt5.orders_get(ticket=placed.order)[0]
+    assert order.type == mt5.ORDER_TYPE_BUY_LIMIT and order.state == mt5.ORDER_STATE_PLACED and mt5.orders_total() == 1
+    moved = mt5.order_send({"action": mt5.TRADE_ACTION_MODIFY, "order": placed.order, "price": round(ask - 0.02, 5)})
+    assert moved.retcode == mt5.TRADE_RETCODE_DONE and mt5.orders_get()[0].price_open == round(ask - 0.02, 5)
+    removed = mt5.order_send({"action": mt5.TRADE_ACTION_REMOVE, "order": placed.order})
+    assert removed.retcode == mt5.TRADE_RETCODE_DONE and mt5.orders_get() == ()
+
+
+def test_margin_and_profit(connected: None) -> None:
+    assert mt5.order_calc_margin(mt5.ORDER_TYPE_BUY, "EURUSD", 1.0, 1.1) == pytest.approx(1100.0)
+    assert mt5.order_calc_profit(mt5.ORDER_TYPE_BUY, "EURUSD", 1.0, 1.1, 1.1010) == pytest.approx(100.0)
+    assert mt5.order_calc_profit(mt5.ORDER_TYPE_SELL, "EURUSD", 1.0, 1.1, 1.1010) == pytest.approx(-100.0)
+
+
+# -- bad input, as MT5 handles it --------------------------------------------------------------------------
+
+
+def test_unknown_symbol_is_none_and_last_error(connected: None) -> None:
+    assert mt5.symbol_info("NOPE") is None and mt5.last_error()[0] == mt5.RES_E_NOT_FOUND
+    assert mt5.copy_rates_from_pos("NOPE", mt5.TIMEFRAME_M1, 0, 10) is None
+    assert mt5.last_error()[0] == mt5.RES_E_NOT_FOUND and "NOPE" in mt5.last_error()[1]
+    assert mt5.symbol_info("EURUSD") is not None and mt5.last_error() == (mt5.RES_S_OK, "Success")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: mt5.copy_rates_from_pos("EURUSD", "H1", 0, 10),
+        lambda: mt5.copy_rates_from_pos(42, mt5.TIMEFRAME_H1, 0, 10),
+        lambda: mt5.copy_rates_from_pos("EURUSD", mt5.TIMEFRAME_H1, 0, "10"),
+        lambda: mt5.copy_rates_range("EURUSD", mt5.TIMEFRAME_H1, "yesterday", datetime(2026, 11, 17, tzinfo=UTC)),
+        lambda: mt5.copy_ticks_from("EURUSD", datetime(2026, 11, 17, tzinfo=UTC), 10, 7),
+        lambda: mt5.positions_get(group=5),
+        lambda: mt5.order_send({"action": mt5.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": "0.1"}),
+        lambda: mt5.order_send({"action": 99, "symbol": "EURUSD", "volume": 0.1}),
+        lambda: mt5.order_send(["not", "a", "dict"]),
+        lambda: mt5.history_deals_get(datetime(2026, 11, 17, tzinfo=UTC)),
+    ],
+)
+def test_wrong_types_give_mt5_s_invalid_params(connected: None, call) -> None:
+    assert call() is None
+    assert mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS
+
+
+def test_a_refused_trade_is_a_retcode_and_nothing_is_sent(connected: None) -> None:
+    before = mt5.positions_total()
+    result = mt5.order_send({"action": mt5.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.013,
+                             "type": mt5.ORDER_TYPE_BUY})  # fmt: skip
+    assert result.retcode == mt5.TRADE_RETCODE_INVALID_VOLUME and "step" in result.comment
+    assert mt5.positions_total() == before
+
+
+def test_a_wrong_broker_clock_is_refused(box: SandboxHandle, session: Session) -> None:
+    """initialize refuses a broker clock that disagrees with the server's offset (its times would be wrong)."""
+    saved = (mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock)
+    try:
+        mt5.STATE.session = None
+        assert mt5.initialize(session=session, broker_clock=0) is False
+        assert mt5.last_error()[0] == mt5.RES_E_FAIL and "+2 h" in mt5.last_error()[1]
+        assert not session.closed  # a session passed in is the caller's
+        assert mt5.account_info() is None and mt5.last_error()[0] == mt5.RES_E_INTERNAL_FAIL_CONNECT
+        assert mt5.initialize(session=session) and mt5.account_info().login == 50001
+    finally:
+        mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
+
