@@ -24,6 +24,7 @@ from ...socketio_compat import GuardedServer
 from ..errors import ApiError, NotFoundError, ValidationError
 from ..terminal import Terminal
 from ..timeutil import iso_now
+from ..validation import finite
 from . import fields, rpc, session  # noqa: F401  (registers the request handlers)
 from .calls import ROUTES, Call
 from .marketdata import MarketFeed
@@ -300,11 +301,9 @@ class Hub:
 
 
 def _request_id(data: Any) -> str | int | float | None:
-    """The ``requestId`` of a request's payload, to answer with, if it has one of a usable type."""
+    """The ``requestId`` of a request's payload, to answer with, if it is a string or a number JSON can carry."""
     request_id = data.get("requestId") if isinstance(data, dict) else None
-    if not isinstance(request_id, (str, int, float)) or isinstance(request_id, bool):
-        return None
-    return request_id
+    return request_id if isinstance(request_id, str) else finite(request_id)
 
 
 __all__ = ["Call", "Hub", "TradeExecutor"]
