@@ -1,5 +1,6 @@
 """Property test: random sequences of valid and invalid trades (relative units, price bases, trailing stops,
-filling modes, commission) keep the books balanced; rejections change nothing."""
+filling modes, commission; NaN, ±Infinity and integers past 64 bits in number fields) keep the books balanced;
+rejections change nothing."""
 
 from __future__ import annotations
 
@@ -39,12 +40,17 @@ STOPS = {"stopLoss": stops, "stopLossUnits": units, "takeProfit": stops, "takePr
 PLACED = {"symbol": symbols, "volume": volumes, "openPrice": open_prices}
 PENDING = {"openPriceUnits": units, "openPriceBase": open_bases, "fillingModes": fillings, **STOPS}
 LIMITS = {"stopLimitPriceUnits": units, "stopLimitPriceBase": limit_bases}
+#: Numbers no field takes (NaN and Infinity travel as JSON tokens).
+ODD_NUMBERS = [float("nan"), float("inf"), float("-inf"), 2**64, -(2**64), 10**30]
 #: Values no field may take: one of them replaces a field of a sound trade.
 GARBAGE = [("volume", v) for v in (0, -1, "x", 1000, 0.015, None)] + [
     ("stopLoss", "x"), ("stopLoss", -3), ("takeProfitUnits", "RELATIVE_MILES"), ("stopPriceBase", "NOWHERE"),
     ("trailingStopLoss", {"threshold": {"thresholds": []}}), ("trailingStopLoss", {"distance": {"distance": -1}}),
     ("trailingStopLoss", "x"), ("fillingModes", ["NOPE"]), ("fillingModes", "x"), ("openPrice", "x"),
     ("openPrice", 0), ("openPriceUnits", 7), ("symbol", "NOPE"), ("positionId", "abc"), ("orderId", "abc"),
+] + [(name, odd) for name in ("volume", "stopLoss", "takeProfit", "openPrice", "stopLimitPrice", "magic")
+     for odd in ODD_NUMBERS] + [
+    ("trailingStopLoss", {"distance": {"distance": odd}}) for odd in ODD_NUMBERS
 ]  # fmt: skip
 
 
