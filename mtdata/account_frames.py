@@ -8,10 +8,11 @@ subscriptions, books and specifications through it, latency from the client's la
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import download, frames
+from . import download, frames, market_hours
 from .client import checks
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FOREVER = datetime(2100, 1, 1, tzinfo=UTC)
 #: Seconds to wait for the first synchronization of the streaming connection.
 SYNC_TIMEOUT = 60
+#: Seconds the session's repr waits for the server's clock.
+MARKETS_TIMEOUT = 5
 
 
 def _scalars(record: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +73,7 @@ class AccountFrames:
             connection = self._account.get_streaming_connection()
             await connection.connect()
             self._streaming = connection
+            self._api.latency_monitor.track_sessions(self._account.id, connection.terminal_state)
         if not self._streaming.synchronized:
             await self._streaming.wait_synchronized({"timeoutInSeconds": SYNC_TIMEOUT})
         return self._streaming
@@ -85,6 +89,7 @@ class AccountFrames:
     async def _close_connection(self) -> None:
         if self._streaming is not None:
             connection, self._streaming = self._streaming, None
+            self._api.latency_monitor.track_sessions(self._account.id, None)
             await connection.close()
 
     async def _symbol(self, name: str, symbol: Any) -> Any:
@@ -160,7 +165,8 @@ class AccountFrames:
     # -- market data ----------------------------------------------------------------------------------
 
     async def price_async(self, symbols: str | list[str]) -> pd.DataFrame:
-        """The current quote of each symbol (subscribing to its quotes if needed): ``bid``, ``ask``, tick values."""
+        """The current quote of each symbol (subscribing to its quotes if needed): ``bid``, ``ask``, tick values;
+        ``stale`` is True when its market closed after it was quoted (a weekend's Friday quote: see :meth:`symbols`)."""
         names = download.symbol_list("symbols", symbols)
         return await self._run(self._prices(names))
 
@@ -176,7 +182,12 @@ class AccountFrames:
             if symbol not in connection.subscribed_symbols():
                 await connection.subscribe_to_market_data(symbol)
             records.append(state.price(symbol) or await state.wait_for_price(symbol))
-        return frames.df([_scalars(record) for record in records], "prices")
+        clock = await market_hours.server_clock(connection)
+        rows = [
+            {**_scalars(record), "stale": market_hours.is_stale(state.specification(record["symbol"]), record, clock)}
+            for record in records
+        ]
+        return frames.df(rows, "prices")
 
     async def book_async(self, symbol: str) -> pd.DataFrame:
         """The order book of ``symbol``, long: one row per level (``side``, ``level`` 0 = best, price, volume)."""
@@ -209,6 +220,22 @@ class AccountFrames:
         frame = frames.df([_scalars(spec) for spec in specs])
         frame = frame.assign(symbol=frame["symbol"].astype(str)) if len(frame) else frame
         return frame.set_index("symbol") if "symbol" in frame else frame
+
+    async def symbols_async(self) -> pd.DataFrame:
+        """The account's symbols: ``market_open`` (now, by the trade server's clock), ``next_open`` and ``next_close``
+        (UTC; NaT when none within 8 days, e.g. no close for crypto), then their specification (see
+        :mod:`mtdata.market_hours`)."""
+        return await self._run(self._symbols())
+
+    def symbols(self) -> pd.DataFrame:
+        """Blocking :meth:`symbols_async`."""
+        return self._loop.run(self.symbols_async())
+
+    async def _symbols(self) -> pd.DataFrame:
+        connection = await self._connection()
+        clock = await market_hours.server_clock(connection)
+        specs = await self._specifications(None)
+        return market_hours.symbols_frame(specs, connection.terminal_state.specifications, clock)
 
     # -- latency and health ---------------------------------------------------------------------------
 
@@ -256,3 +283,18 @@ class AccountFrames:
         synced = "synchronized" if connection.synchronized else "synchronizing"
         broker = "broker connected" if status.get("connectedToBroker") else "broker disconnected"
         return f"streaming, {synced}, {broker}: {status.get('message')}"
+
+    def _markets_state(self) -> str:
+        """One line for the session's repr: which markets are closed (asks the server's clock, 5 s at most)."""
+        connection = self._streaming
+        if connection is None or connection.closed or not connection.synchronized or self._loop.on_loop():
+            return "unknown until the streaming connection opens (s.symbols() opens it)"
+
+        async def line() -> str:
+            clock = await asyncio.wait_for(market_hours.server_clock(connection), MARKETS_TIMEOUT)
+            return market_hours.summary(connection.terminal_state.specifications, clock)
+
+        try:
+            return self._loop.run(line())
+        except Exception as error:  # a repr must not raise
+            return f"unknown ({type(error).__name__})"

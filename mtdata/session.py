@@ -402,11 +402,12 @@ class Session(AccountFrames, Orders):
             "state": f"{account.state}, broker {account.connection_status}",
             "source": "embedded sandbox " + self._sandbox.url if self._sandbox else "MetaApi cloud",
             "connection": "closed" if self.closed else self._connection_state(),
+            "markets": "closed with the session" if self.closed else self._markets_state(),
         }
 
     def __repr__(self) -> str:
         facts = self._facts()
-        return f"<mtdata.Session {facts['account']} {facts['connection']}>"
+        return f"<mtdata.Session {facts['account']} {facts['connection']}; markets: {facts['markets']}>"
 
     def _repr_html_(self) -> str:
         cell = "style='text-align:left'"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import market_sessions
 from .listeners import SynchronizationListener
 from .models import ConnectionHealthStatus, HealthStatus, MetatraderSymbolPrice
 from .reservoir import Clock, Reservoir
@@ -26,7 +27,6 @@ log = logging.getLogger("mtdata.client")
 UPTIME_WINDOWS = {"5m": (300, 300_000), "1h": (600, 3_600_000), "1d": (1440, 86_400_000), "1w": (168, 604_800_000)}
 #: Quotes are healthy while the last price is younger than this (seconds), inside a quote session.
 MIN_QUOTE_INTERVAL = 60.0
-_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _HEALTHY = "Connection to broker is stable. No health issues detected."
 
 
@@ -184,13 +184,8 @@ class ConnectionHealthMonitor(SynchronizationListener):
         if now - self._price_at < MIN_QUOTE_INTERVAL:
             return True
         broker_now = self._broker_now(now)
-        day, clock_time = _DAYS[broker_now.weekday()], broker_now.strftime("%H:%M:%S.%f")
         terminal = self._connection.terminal_state
-        for symbol in symbols:
-            sessions = ((terminal.specification(symbol) or {}).get("quoteSessions") or {}).get(day) or []
-            if any(session.get("from", "~") <= clock_time <= session.get("to", "") for session in sessions):
-                return False
-        return True
+        return not any(market_sessions.is_open(terminal.specification(symbol), broker_now) for symbol in symbols)
 
     def _broker_now(self, now: float) -> datetime:
         """The broker's wall clock: the last price's ``brokerTime`` moved on by the time since (UTC if unknown)."""

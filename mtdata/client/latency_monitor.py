@@ -6,6 +6,9 @@ number of milliseconds (timestamps truncated to the millisecond, the wire's reso
 when both of its timestamps exist, into three windows (``1h``, ``1d``, ``1w``); each window reports
 ``p50 p75 p90 p95 p98`` (a 1000-measurement random sample) and ``avg count min max`` (60 buckets of
 running statistics). Hooks are O(1): they run for every price.
+
+Prices from a closed session are left out (:meth:`LatencyMonitor.track_sessions`): a quote re-sent on a weekend
+was generated on Friday, and its "broker latency" would be the weekend's length.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from . import market_sessions
 from .listeners import LatencyListener
 from .models import ResponseTimestamps, SymbolPriceTimestamps, TradeTimestamps, UpdateTimestamps
 from .reservoir import Clock, ReservoirStatistics, WindowedMetric
@@ -27,6 +31,14 @@ BUCKETS = 60
 
 Stats = dict[str, float | int | None]
 _MICROSECOND = timedelta(microseconds=1)
+
+
+class Quotes(Protocol):
+    """What :meth:`LatencyMonitor.track_sessions` reads: a terminal state's specifications and latest prices."""
+
+    def specification(self, symbol: str) -> dict[str, Any] | None: ...
+
+    def price(self, symbol: str) -> dict[str, Any] | None: ...
 
 
 def _metric(clock: Clock, random_number_gen: Callable[[], float] | None) -> WindowedMetric:
@@ -66,6 +78,7 @@ class LatencyMonitor(LatencyListener):
         self._price = self._group("brokerLatency", "serverLatency", "clientLatency")
         self._update = self._group("brokerLatency", "serverLatency", "clientLatency")
         self._trade = self._group("clientLatency", "serverLatency", "brokerLatency")
+        self._quotes: dict[str, Quotes] = {}
 
     def _group(self, *names: str) -> dict[str, WindowedMetric]:
         return {name: _metric(self._clock, self._random) for name in names}
@@ -83,9 +96,30 @@ class LatencyMonitor(LatencyListener):
         if round_trip is not None:
             metrics["clientLatency"].push(round_trip - server)
 
+    def track_sessions(self, account_id: str, quotes: Quotes | None) -> None:
+        """Leave out the account's prices delivered after their market closed (``quotes``: its terminal state, whose
+        latest price of a symbol is the one being measured); None stops it."""
+        if quotes is None:
+            self._quotes.pop(account_id, None)
+        else:
+            self._quotes[account_id] = quotes
+
     async def on_symbol_price(self, account_id: str, symbol: str, timestamps: SymbolPriceTimestamps) -> None:
         """A price: broker (tick to server), server (server window) and client (server to client) latencies."""
-        self._stream(self._price, timestamps)
+        if not self._after_close(account_id, symbol, timestamps):
+            self._stream(self._price, timestamps)
+
+    def _after_close(self, account_id: str, symbol: str, timestamps: dict[str, Any]) -> bool:
+        """True when the price was generated before its market's close and sent after it (a closed session's)."""
+        quotes = self._quotes.get(account_id)
+        if quotes is None:
+            return False
+        price = quotes.price(symbol)
+        generated, sent = timestamps.get("eventGenerated"), timestamps.get("serverProcessingStarted")
+        if not (price and price.get("brokerTime") and isinstance(generated, datetime) and isinstance(sent, datetime)):
+            return False
+        quoted = market_sessions.broker_datetime(price["brokerTime"])
+        return market_sessions.closed_since(quotes.specification(symbol), quoted, quoted + (sent - generated))
 
     async def on_update(self, account_id: str, timestamps: UpdateTimestamps) -> None:
         """An ``update`` packet: the same three latencies as a price."""

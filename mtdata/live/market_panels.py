@@ -17,6 +17,7 @@ from bokeh.models import ColumnDataSource, CrosshairTool, DataTable, HoverTool, 
 from bokeh.plotting import figure
 
 from ..client import checks
+from ..market_hours import StaleWatch
 from .feed import LiveFeed, Stream
 from .table_rows import show_rows
 from .throttle import CHART_RATE, DEFAULT_RATE
@@ -47,7 +48,8 @@ def symbol_list(symbols: str | list[str]) -> list[str]:
 
 
 class TickerPanel(HtmlPanel):
-    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash.
+    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash; a quote
+    of a market closed since (a weekend's Friday quote) says "stale" after its time (:class:`StaleWatch`).
 
     An HTML table (an ``ipywidgets.HTML``): one comm message per redraw, so it keeps :data:`DEFAULT_RATE`."""
 
@@ -57,16 +59,27 @@ class TickerPanel(HtmlPanel):
         self._latest: dict[str, dict[str, Any]] = {}
         self._first_bid: dict[str, float] = {}
         self._shown: dict[str, dict[str, Any]] = {}
+        self._watch = StaleWatch(feed._session, self.changed)
         super().__init__(self._table({}), style=TICKER_STYLE, title="ticker " + " ".join(self.symbols), rate=rate)
+        self.on_close(self._watch.close)
         self._listen_all(feed, [(Stream("quotes", s), self._price) for s in self.symbols])
+        feed._session.run(self._seed(feed))
+
+    async def _seed(self, feed: LiveFeed) -> None:
+        """Start from the quotes the connection already holds: a closed market sends no new one (on the loop)."""
+        for symbol in self.symbols:
+            price = feed._connection.terminal_state.price(symbol) if feed._connection is not None else None
+            if price is not None and symbol not in self._latest:
+                self._price(price)
 
     def values(self) -> dict[str, dict[str, Any]]:
-        """The values shown at the last redraw, per symbol: bid, ask, spread, change, time."""
+        """The values shown at the last redraw, per symbol: bid, ask, spread, change, time, stale."""
         return {symbol: dict(shown) for symbol, shown in self._shown.items()}
 
     def _price(self, price: dict[str, Any]) -> None:
         with self._lock:
             self._latest[price["symbol"]] = price
+        self._watch.note(price)
         self.changed()
 
     def redraw(self) -> None:
@@ -78,7 +91,7 @@ class TickerPanel(HtmlPanel):
             bid, ask = price["bid"], price["ask"]
             first = self._first_bid.setdefault(symbol, bid)
             now = {"bid": bid, "ask": ask, "spread": round(ask - bid, 10), "change": round(bid - first, 10)}
-            now["time"] = price.get("time")
+            now["time"], now["stale"] = price.get("time"), self._watch.stale.get(symbol, False)
             before = self._shown.get(symbol, {})
             moves[symbol] = {
                 key: "mtdata-up" if now[key] > before[key] else "mtdata-down"
@@ -99,6 +112,7 @@ class TickerPanel(HtmlPanel):
                 continue
             move = moves.get(symbol, {})
             when = shown["time"].strftime("%H:%M:%S.%f")[:-3] if isinstance(shown["time"], datetime) else "?"
+            when += " stale (market closed)" if shown["stale"] else ""
             cells = [
                 ("symbol", html.escape(symbol)),
                 ("bid", f"{shown['bid']:g}"),
