@@ -210,6 +210,20 @@ def drop_type_docstring(app: Sphinx, what: str, name: str, obj: Any, options: An
         lines.clear()
 
 
+def literal_examples(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Show a docstring's indented block after a paragraph (an example, the exception tree) as code, as it reads.
+
+    The docstrings are written for ``help()`` and the source: such a block has no ``::``, which reST would
+    otherwise render as a quotation with its lines run together. List items' indented paragraphs are left alone.
+    """
+    for index in range(len(lines) - 1, 0, -1):
+        block, blank = lines[index], lines[index - 1]
+        before = next((line for line in reversed(lines[: index - 1]) if line.strip()), "")
+        if (block.startswith(" ") and not blank.strip() and before and not before.startswith((" ", "-", "*", "..", ":"))
+                and not before.rstrip().endswith("::") and not block.lstrip().startswith(">>>")):  # fmt: skip
+            lines[index:index] = ["::", ""]
+
+
 def redirect_index(app: Sphinx, exception: Exception | None) -> None:
     """``index.html`` opens the README, the site's home page (Sphinx names a page after its source file)."""
     if exception is None and app.builder.format == "html":
@@ -224,4 +238,5 @@ def setup(app: Sphinx) -> None:
     app.connect("source-read", add_site_toctree)
     app.connect("missing-reference", resolve_outside)
     app.connect("autodoc-process-docstring", drop_type_docstring)
+    app.connect("autodoc-process-docstring", literal_examples)
     app.connect("build-finished", redirect_index)
