@@ -144,7 +144,7 @@ class Limiter:
     """At most ``concurrency`` requests in flight and (optionally) ``per_second`` started per second."""
 
     def __init__(self, concurrency: int = 8, per_second: float | None = None) -> None:
-        self.concurrency = concurrency
+        self.concurrency, self.per_second = concurrency, per_second
         self._slots = asyncio.Semaphore(concurrency)
         self._interval = 1 / per_second if per_second else 0.0
         self._next = 0.0

@@ -94,12 +94,23 @@ def to_parquet(
     ``frame.attrs["timeframe"]`` is only a hint and must agree (a ``resample`` keeps it, a ``concat`` drops
     it). An explicit ``timeframe`` is taken when every row fits it (gaps allowed), and is needed when a symbol
     has a single candle and the frame no hint. Appending adds partitions; dates already there are merged and
-    rewritten, other partitions are not touched. Whatever is refused (a timeframe the rows do not show, rows
-    off the partition's grid, other columns than the dataset's, a target that is not such a dataset) raises
-    :class:`~mtdata.errors.ValidationException` before anything is written.
+    rewritten, other partitions are not touched. A Dask frame (``candles(..., as_dask=True)``) is written the
+    same way by the workers, each partition checked as a frame (:mod:`mtdata.dask.parquet`). Whatever is
+    refused (a timeframe the rows do not show, rows off the partition's grid, other columns than the dataset's, a
+    target that is not such a dataset) raises :class:`~mtdata.errors.ValidationException` before anything is
+    written.
     """
     import pyarrow as pa
 
+    from .dask import is_dask
+
+    if is_dask(frame):
+        if partitioned is False or (partitioned is None and Path(path).suffix):
+            raise checks.fail("path", "must be a dataset directory for a Dask frame (its workers write partitions)",
+                              str(path))  # fmt: skip
+        from .dask.parquet import to_parquet as write
+
+        return write(frame, Path(path), timeframe)
     _frame("frame", frame)
     root = Path(path)
     if partitioned is None:

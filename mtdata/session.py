@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import broker_dates, download, frames
+from . import broker_dates, download, frames, sandbox_env
 from ._loop import LoopThread
 from .account_frames import AccountFrames
 from .cache import CandleCache, cache_key, default_root
@@ -33,6 +33,7 @@ from .download import CandleDownloader, Limiter, Progress, TickDownloader
 from .orders import Orders
 
 if TYPE_CHECKING:
+    import dask.dataframe as dd
     import pandas as pd
     import xarray as xr
 
@@ -61,7 +62,10 @@ def connect(
 
     With no token, an embedded sandbox starts in-process (``sandbox`` holds options of
     :func:`mtdata.sandbox.start`, e.g. ``{"seed": 1}``) and the session uses its demo account; it stops
-    with the session. ``cache`` (True for the default directory, or a path) keeps downloaded candles on
+    with the session. When ``MTDATA_SANDBOX_URL``, ``MTDATA_SANDBOX_TOKEN`` and ``MTDATA_SANDBOX_ACCOUNT_ID`` name a
+    sandbox running elsewhere (Binder's, started by ``binder/start``), the session uses it instead and ``sandbox``
+    is not applied (:mod:`mtdata.sandbox_env`); the repr's source says "sandbox at <url>".
+    ``cache`` (True for the default directory, or a path) keeps downloaded candles on
     disk. ``concurrency`` / ``requests_per_second`` bound history downloads. Other keyword arguments
     are :class:`~mtdata.client.MetaApi` options (``url`` for a sandbox running elsewhere, ``domain`` …;
     latency tracking is on unless ``enableLatencyTracking=False``);
@@ -78,10 +82,15 @@ def connect(
     if token is None:
         if account_id is not None:
             raise checks.fail("token", "must be given with account_id", None)
-        from . import sandbox as sandboxes
+        elsewhere = sandbox_env.from_environment()
+        if elsewhere is not None:  # Binder's background sandbox: the ``sandbox`` options are its own, not ours
+            log.info("mtdata.connect: using the sandbox at %s (MTDATA_SANDBOX_URL)", elsewhere.url)
+            token, account_id, opts = elsewhere.token, elsewhere.account_id, {**opts, "url": elsewhere.url}
+        else:
+            from . import sandbox as sandboxes
 
-        box = sandboxes.start(**(sandbox or {}))
-        token, account_id, opts = box.token, box.account_id, {**opts, "url": box.url}
+            box = sandboxes.start(**(sandbox or {}))
+            token, account_id, opts = box.token, box.account_id, {**opts, "url": box.url}
     else:
         checks.text("account_id", account_id)
     loop, api = LoopThread(), None
@@ -196,7 +205,9 @@ class Session(AccountFrames, Orders):
         limit: int | None = None,
         *,
         as_xarray: bool = False,
-    ) -> pd.DataFrame | xr.Dataset:
+        as_dask: bool = False,
+        partition: str | None = None,
+    ) -> pd.DataFrame | xr.Dataset | dd.DataFrame:
         """Candles of one or many symbols: ``time`` index (open time, UTC), ``symbol`` and OHLCV columns.
 
         With ``start``: every candle opened in [start, end) (no end: up to now, the candle in progress
@@ -208,6 +219,8 @@ class Session(AccountFrames, Orders):
         ``attrs["gaps"]`` lists ``[symbol, last candle before, first candle after]`` (ISO times) wherever
         candles are missing (weekends, session breaks, history before or after a replayed file): reported,
         never filled in; at the edges of [start, end) the requested bound stands for the missing candle.
+        ``as_dask=True`` returns the same frame lazily, downloaded by Dask's workers, a partition per ``partition``
+        period (:mod:`mtdata.dask`).
         """
         names = download.symbol_list("symbols", symbols)
         tf = download.timeframe(timeframe)
@@ -217,8 +230,16 @@ class Session(AccountFrames, Orders):
         first, last = dates.widen(first, last) if dates else (first, last)
         checks.integer("limit", limit, 1, download.MAX_CANDLES, optional=True)
         checks.flag("as_xarray", as_xarray)
+        checks.flag("as_dask", as_dask)
         if first is not None:
             download.check_span(tf, first, last or datetime.now(UTC) + timedelta(days=1))
+        if partition is not None and not as_dask:
+            raise checks.fail("partition", "chooses the partitions of as_dask=True frames only", partition)
+        if as_dask:
+            from . import dask
+
+            return dask.candles(self, names, tf, first, last, dates, limit=limit, as_xarray=as_xarray,
+                                partition=partition)
         frame = await self._run(self._candles(names, tf, first, last, limit, dates))
         return frames.to_xarray(frame) if as_xarray else frame
 
@@ -231,9 +252,12 @@ class Session(AccountFrames, Orders):
         limit: int | None = None,
         *,
         as_xarray: bool = False,
-    ) -> pd.DataFrame | xr.Dataset:
+        as_dask: bool = False,
+        partition: str | None = None,
+    ) -> pd.DataFrame | xr.Dataset | dd.DataFrame:
         """Blocking :meth:`candles_async`."""
-        return self._loop.run(self.candles_async(symbols, timeframe, start, end, limit, as_xarray=as_xarray))
+        return self._loop.run(self.candles_async(symbols, timeframe, start, end, limit, as_xarray=as_xarray,
+                                                 as_dask=as_dask, partition=partition))  # fmt: skip
 
     async def _candles(
         self,
@@ -400,10 +424,16 @@ class Session(AccountFrames, Orders):
             "account": f"{account.name} ({account.id})",
             "login": f"{account.login} on {account.server} ({account.data.get('platform')}, {account.region})",
             "state": f"{account.state}, broker {account.connection_status}",
-            "source": "embedded sandbox " + self._sandbox.url if self._sandbox else "MetaApi cloud",
+            "source": self._source(),
             "connection": "closed" if self.closed else self._connection_state(),
             "markets": "closed with the session" if self.closed else self._markets_state(),
         }
+
+    def _source(self) -> str:
+        """Where the account lives: this session's own sandbox, a sandbox elsewhere (by URL), or the cloud."""
+        if self._sandbox is not None:
+            return "embedded sandbox " + self._sandbox.url
+        return f"sandbox at {self._api.options.url}" if self._api.options.url else "MetaApi cloud"
 
     def __repr__(self) -> str:
         facts = self._facts()
