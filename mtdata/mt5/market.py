@@ -143,24 +143,25 @@ def copy_ticks_from(symbol: str, date_from: Any, count: int, flags: int) -> np.n
     opened, start = session(), _utc("date_from", date_from)
     symbol = check_symbol(symbol)
     stop = min(opened.run(opened.connection().get_server_time())["time"], start + TICKS_AHEAD)
-    found: list[np.ndarray] = []
-    window, total = timedelta(hours=1), 0
-    while total < count and start < stop:
+    found, window = [opened.ticks(symbol, start, start)], timedelta(hours=1)
+    kept = ticks(found[0], flags)
+    while len(kept) < count and start < stop:  # windows of 1 hour, 4 hours ... 7 days, until count are found
         end = min(start + window, stop)
-        part = ticks(opened.ticks(symbol, start, end), flags)
-        found.append(part)
-        total, start, window = total + len(part), end, min(window * 4, timedelta(days=7))
-    return np.concatenate(found)[:count] if found else np.zeros(0, TICKS_DTYPE)
+        found.append(opened.ticks(symbol, start, end))
+        kept = ticks(pd.concat(found), flags)  # flags across windows: a window's first tick is no new quote
+        start, window = end, min(window * 4, timedelta(days=7))
+    return kept[:count]
 
 
 @mt5_function()
 def copy_ticks_range(symbol: str, date_from: Any, date_to: Any, flags: int) -> np.ndarray:
-    """The ticks in [date_from, date_to] (both included, to the millisecond; at most 31 days)."""
+    """The ticks in [date_from, date_to], both included by the second (MT5's times are seconds: the ticks of
+    ``date_to``'s second are in); at most 31 days."""
     flags = _flags(flags)
     low, high = _utc("date_from", date_from), _utc("date_to", date_to)
     if low > high:
         raise invalid("date_from must not be after date_to")
-    return ticks(session().ticks(check_symbol(symbol), low, high + timedelta(milliseconds=1)), flags)
+    return ticks(session().ticks(check_symbol(symbol), low, high + timedelta(seconds=1)), flags)
 
 
 __all__ = [

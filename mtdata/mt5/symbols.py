@@ -115,13 +115,12 @@ def symbol_select(symbol: str, enable: bool = True) -> bool:
         raise invalid(f"enable must be a bool, not {type(enable).__name__}")
     opened, connection = session(), _connection()
     name = check_symbol(symbol)
-    subscribed = name in connection.subscribed_symbols()
+    subscribed, state = name in connection.subscribed_symbols(), connection.terminal_state
+    if not enable and any(record.get("symbol") == name for record in (*state.positions, *state.orders)):
+        return False
     if enable and not subscribed:
         opened.run(connection.subscribe_to_market_data(name))
     elif not enable and subscribed:
-        state = connection.terminal_state
-        if any(record.get("symbol") == name for record in (*state.positions, *state.orders)):
-            return False
         opened.run(connection.unsubscribe_from_market_data(name))
     return True
 

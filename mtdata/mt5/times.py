@@ -31,7 +31,7 @@ class TimeArgumentError(ValueError):
 
 def seconds(name: str, value: Any) -> int:
     """A time argument as broker epoch seconds: int/float seconds, or a datetime whose fields (UTC fields when
-    aware) are the broker's wall clock."""
+    aware) are the broker's wall clock; a fraction of a second is dropped, as MT5 takes whole seconds."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating | datetime):
         raise TimeArgumentError(f"{name} must be a datetime or epoch seconds, not {type(value).__name__}")
     if isinstance(value, datetime):

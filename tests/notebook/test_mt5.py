@@ -151,7 +151,7 @@ def test_copy_ticks(connected: None) -> None:
     assert ticks["flags"][0] & mt5.TICK_FLAG_BID and ticks["flags"][0] & mt5.TICK_FLAG_ASK
     ranged = mt5.copy_ticks_range("EURUSD", start, start + timedelta(minutes=1), mt5.COPY_TICKS_INFO)
     assert len(ranged) and np.all(ranged["flags"] & (mt5.TICK_FLAG_BID | mt5.TICK_FLAG_ASK))
-    assert ranged["time_msc"][-1] <= (start + timedelta(minutes=1)).timestamp() * 1000
+    assert ranged["time"][-1] <= (start + timedelta(minutes=1)).timestamp() < ranged["time"][-1] + 60
     assert np.array_equal(ranged["time_msc"][:5], ticks["time_msc"][ticks["flags"] & 6 != 0][:5])
 
 
@@ -312,3 +312,52 @@ def test_a_wrong_broker_clock_is_refused(box: SandboxHandle, session: Session) -
     finally:
         mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
 
+
+
+def test_a_trade_made_by_mtdata_is_seen_through_mt5(connected: None, session: Session) -> None:
+    """The other way round: a Session's buy is an mt5 position, its deals found by the order's ticket; a symbol
+    held by a position cannot be deselected."""
+    bought = session.buy("BTCUSD", 0.01, comment="from mtdata")
+    position = mt5.positions_get(ticket=int(bought.position_id))[0]
+    assert position.symbol == "BTCUSD" and position.comment == "from mtdata" and position.volume == 0.01
+    assert mt5.positions_get(symbol="BTCUSD") == (position,)
+    (deal,) = mt5.history_deals_get(ticket=int(bought.order_id))
+    assert deal.entry == mt5.DEAL_ENTRY_IN and deal.price == bought.price and deal.position_id == position.ticket
+    assert mt5.symbol_select("BTCUSD", False) is False
+    session.close_position(bought.position_id)
+    assert mt5.positions_get(symbol="BTCUSD") == ()
+
+
+def test_tick_flags_hold_across_download_windows(connected: None) -> None:
+    """copy_ticks_from over several download windows flags a tick by what changed, as one range does."""
+    start = datetime(2026, 11, 17, 9, 59, 50, tzinfo=UTC)
+    many = mt5.copy_ticks_from("EURUSD", start, 2000, mt5.COPY_TICKS_ALL)
+    ranged = mt5.copy_ticks_range("EURUSD", start, int(many["time"][-1]), mt5.COPY_TICKS_ALL)
+    assert len(many) == 2000 and len(ranged) >= 2000 and np.array_equal(many, ranged[:2000])
+    assert ranged["time"][-1] == many["time"][-1]  # date_to's whole second is in
+
+
+def test_broker_clocks() -> None:
+    """New York close is UTC+3 while the US is on summer time, EU time switches three weeks later."""
+    ny, eu, fixed = mt5.BrokerClock("ny"), mt5.BrokerClock("eu"), mt5.BrokerClock(0)
+    march = datetime(2026, 3, 20, tzinfo=UTC)  # after the US switch (March 8), before the EU one (March 29)
+    assert ny.offset(march) == timedelta(hours=3) and eu.offset(march) == timedelta(hours=2)
+    assert ny.offset(datetime(2026, 11, 18, tzinfo=UTC)) == timedelta(hours=2) and fixed.offset(march) == timedelta(0)
+    wall = int(datetime(2026, 3, 20, 10, tzinfo=UTC).timestamp())
+    assert ny.to_utc(wall) == pd.Timestamp("2026-03-20 07:00", tz="UTC") and ny.from_utc(ny.to_utc(wall)) == wall
+    with pytest.raises(ValueError, match="not one instant"):
+        ny.to_utc(int(datetime(2026, 11, 1, 8, 30, tzinfo=UTC).timestamp()))  # New York's repeated 1:30
+    with pytest.raises(ValueError, match="broker_clock"):
+        mt5.BrokerClock("tokyo")
+
+
+def test_a_wrong_login_fails_and_closes(box: SandboxHandle, session: Session) -> None:
+    saved = (mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock)
+    try:
+        mt5.STATE.session = None
+        assert mt5.initialize(session=session, login=1) is False and mt5.last_error()[0] == mt5.RES_E_AUTH_FAILED
+        assert mt5.STATE.session is None and not session.closed
+        assert mt5.initialize(session=session, broker_clock="tokyo") is False
+        assert mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS
+    finally:
+        mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
