@@ -127,7 +127,7 @@ def api_page(module_name: str) -> str:
             lines += ["", f".. auto{kind(value)}:: {name}"]
             if kind(value) == "class":
                 lines += ["   :members:", "   :undoc-members:", "   :show-inheritance:",
-                          f"   :inherited-members: {','.join(sorted(foreign_bases()))}"]  # fmt: skip
+                          f"   :inherited-members: {','.join(sorted(documented_bases()))}"]  # fmt: skip
         else:
             role = {"class": "class", "function": "func", "data": "data"}[kind(value)]
             lines += ["", f".. py:{kind(value)}:: {name}", "", f"   :{role}:`{home}.{name}`, re-exported here."]
@@ -135,16 +135,18 @@ def api_page(module_name: str) -> str:
 
 
 @functools.cache
-def foreign_bases() -> frozenset[str]:
-    """The classes outside mtdata that public classes derive from (``Exception``, ``dict``...).
+def documented_bases() -> frozenset[str]:
+    """The base classes whose members a public class does not repeat: those documented on their own page (a
+    public class, such as ``SynchronizationListener`` and its hooks) and those outside mtdata (``Exception``,
+    ``dict``...).
 
-    Members inherited from mtdata's own classes are documented (``Session``'s order helpers come from a mixin);
-    those of Python's and other libraries' classes are not.
+    Members inherited from mtdata's private classes are documented (``Session``'s order helpers come from a mixin).
     """
     names = {"object"}
     for module_name in public_modules():
         for value in public_objects(module_name).values():
             if inspect.isclass(value):
+                names.add(value.__name__)
                 names |= {base.__name__ for base in value.__mro__ if not base.__module__.startswith("mtdata")}
     return frozenset(names)
 

@@ -355,9 +355,9 @@ class Panel(LivePanel):
 class HtmlPanel(LivePanel):
     """A live panel showing HTML in an ``ipywidgets.HTML``: a redraw is one widget state update (one comm message),
     so it can redraw :data:`DEFAULT_RATE` times a second; a newly connecting view gets the current HTML from the
-    widget's state. Concrete panels build the HTML in :meth:`redraw` and :meth:`show` it. ``style`` (a ``<style>``
-    block) sits in a widget of its own, sent once: a style sheet re-parsed at every redraw would make the browser
-    recompute the whole page's styles."""
+    widget's state. Concrete panels build the HTML in :meth:`~LivePanel.redraw` and :meth:`show` it. ``style`` (a
+    ``<style>`` block) sits in a widget of its own, sent once: a style sheet re-parsed at every redraw would make the
+    browser recompute the whole page's styles."""
 
     def __init__(
         self,
