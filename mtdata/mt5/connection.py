@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ..errors import MetaApiException, NotFoundException, TimeoutException, ValidationException
+from ..errors import (
+    ForbiddenException,
+    MetaApiException,
+    NotFoundException,
+    TimeoutException,
+    UnauthorizedException,
+    ValidationException,
+)
 from . import constants as C
 from .times import BrokerClock, TimeArgumentError
 from .types import AccountInfo, TerminalInfo
@@ -75,6 +82,8 @@ def _error_of(error: BaseException) -> tuple[int, str]:
         return error.code, error.message
     if isinstance(error, ValidationException | TimeArgumentError):
         return C.RES_E_INVALID_PARAMS, f"Invalid arguments: {error}"
+    if isinstance(error, UnauthorizedException | ForbiddenException):
+        return C.RES_E_AUTH_FAILED, str(error)
     if isinstance(error, NotFoundException):
         return C.RES_E_NOT_FOUND, str(error)
     if isinstance(error, TimeoutException):

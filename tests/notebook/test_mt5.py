@@ -92,9 +92,13 @@ def test_every_function_of_the_stubs_exists_with_its_parameters() -> None:
     functions = [node for node in _stubs().body if isinstance(node, ast.FunctionDef)]
     assert len(functions) >= 12
     for node in functions:
-        ours = inspect.signature(getattr(mt5, node.name))
-        names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
-        assert all(name in ours.parameters for name in names), node.name
+        ours = list(inspect.signature(getattr(mt5, node.name)).parameters.values())
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        assert [p.name for p in ours[: len(positional)]] == positional, node.name  # same names, same order
+        assert all(p.kind != p.KEYWORD_ONLY for p in ours[: len(positional)]), node.name
+        keyword = {p.name: p for p in ours}
+        for arg in node.args.kwonlyargs:
+            assert keyword[arg.arg].kind == inspect.Parameter.KEYWORD_ONLY, (node.name, arg.arg)
 
 
 def test_the_reference_s_other_types_and_functions() -> None:
@@ -127,6 +131,20 @@ def test_copy_rates_range_into_a_dataframe(connected: None) -> None:
     utc = mt5.to_utc(rates["time"])
     assert utc[0] == pd.Timestamp("2026-11-17 08:00", tz="UTC")  # UTC+2: 10:00 broker time is 08:00 UTC
     assert mt5.from_utc(utc[0]) == rates["time"][0]
+
+
+def test_daily_weekly_and_monthly_bars_are_stamped_at_broker_midnight(connected: None) -> None:
+    """D1 bars open at broker midnight (22:00 UTC the evening before): copy_rates_range by broker dates gives the
+    five weekdays, each stamped 00:00; W1 on Monday, MN1 on the 1st."""
+    days = mt5.copy_rates_range("EURUSD", mt5.TIMEFRAME_D1, datetime(2026, 11, 2), datetime(2026, 11, 6))
+    assert list(pd.to_datetime(days["time"], unit="s").strftime("%a %d")) == ["Mon 02", "Tue 03", "Wed 04",
+                                                                               "Thu 05", "Fri 06"]
+    assert mt5.to_utc(days["time"][0]) == pd.Timestamp("2026-11-01 22:00", tz="UTC")
+    weeks = mt5.copy_rates_from("EURUSD", mt5.TIMEFRAME_W1, datetime(2026, 11, 17), 2)
+    assert list(pd.to_datetime(weeks["time"], unit="s").strftime("%Y-%m-%d %a")) == ["2026-11-09 Mon",
+                                                                                      "2026-11-16 Mon"]
+    (month,) = mt5.copy_rates_from("EURUSD", mt5.TIMEFRAME_MN1, datetime(2026, 10, 31), 1)
+    assert pd.to_datetime(month["time"], unit="s") == pd.Timestamp("2026-10-01")
 
 
 def test_copy_rates_from_and_from_pos(connected: None) -> None:
@@ -220,6 +238,17 @@ def test_order_check_then_send_buy_then_close(connected: None, session: Session)
     assert mt5.positions_get(ticket=result.order) == ()
     deals = mt5.history_deals_get(position=position.ticket)
     assert [d.entry for d in deals] == [mt5.DEAL_ENTRY_IN, mt5.DEAL_ENTRY_OUT]
+    assert deals[0].ticket == result.deal and deals[1].ticket == closed.deal
+    assert deals[1].profit == pytest.approx(closed_profit(deals), abs=0.02)
+    (opening,) = mt5.history_orders_get(ticket=result.order)
+    assert opening.state == mt5.ORDER_STATE_FILLED and opening.volume_initial == 0.1 and opening.magic == 234000
+    assert [o.type for o in mt5.history_orders_get(position=position.ticket)] == [mt5.ORDER_TYPE_BUY,
+                                                                                  mt5.ORDER_TYPE_SELL]
+
+
+def closed_profit(deals: tuple) -> float:
+    """The profit of a round trip of USDJPY (profit in JPY, converted at the closing rate to USD)."""
+    return round((deals[1].price - deals[0].price) * 100_000 * deals[0].volume / deals[1].price, 2)
 
 
 def test_positions_by_group_and_history_by_dates(connected: None) -> None:
@@ -359,5 +388,42 @@ def test_a_wrong_login_fails_and_closes(box: SandboxHandle, session: Session) ->
         assert mt5.STATE.session is None and not session.closed
         assert mt5.initialize(session=session, broker_clock="tokyo") is False
         assert mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS
+    finally:
+        mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
+
+
+def test_a_closed_market_is_mt5_s_retcode(mtdata_sandbox_factory) -> None:
+    """On a Saturday an FX order is refused with TRADE_RETCODE_MARKET_CLOSED and nothing is sent; BTCUSD trades."""
+    import mtdata
+
+    saturday = mtdata_sandbox_factory(start="2026-11-21T12:00:00Z")
+    saved = (mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock)
+    mt5.STATE.session = None
+    try:
+        with mtdata.connect(saturday.token, saturday.account_id, url=saturday.url, progress=False) as weekend:
+            assert mt5.initialize(session=weekend)
+            buy = {"action": mt5.TRADE_ACTION_DEAL, "volume": 0.01, "type": mt5.ORDER_TYPE_BUY}
+            refused = mt5.order_send({**buy, "symbol": "EURUSD"})
+            assert refused.retcode == mt5.TRADE_RETCODE_MARKET_CLOSED and "closed" in refused.comment
+            assert mt5.order_check({**buy, "symbol": "EURUSD"}).retcode == mt5.TRADE_RETCODE_MARKET_CLOSED
+            assert mt5.positions_total() == 0 and weekend.deals()["symbol"].isna().all()
+            assert mt5.order_send({**buy, "symbol": "BTCUSD"}).retcode == mt5.TRADE_RETCODE_DONE
+    finally:
+        mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
+
+
+def test_a_refused_token_is_auth_failed(box: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token the server refuses: initialize is False, RES_E_AUTH_FAILED, and the token is not in the message."""
+    token = "x" * 24 + "secretpart"
+    monkeypatch.setenv("MTDATA_SANDBOX_URL", box.url)
+    monkeypatch.setenv("MTDATA_SANDBOX_TOKEN", token)
+    monkeypatch.setenv("MTDATA_ACCOUNT_ID", box.account_id)
+    monkeypatch.delenv("METAAPI_TOKEN", raising=False)
+    saved = (mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock)
+    mt5.STATE.session = None
+    try:
+        assert mt5.initialize() is False
+        code, message = mt5.last_error()
+        assert code == mt5.RES_E_AUTH_FAILED and "secretpart" not in message
     finally:
         mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
