@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from .. import __version__
 from ..errors import (
     ForbiddenException,
     MetaApiException,
@@ -31,8 +32,9 @@ from .types import AccountInfo, TerminalInfo
 F = TypeVar("F", bound=Callable[..., Any])
 #: The MetaTrader5 package version whose API this module follows (``mt5.__version__``).
 PACKAGE_VERSION = "5.0.5735"
-#: ``version()``: MT5's terminal version, the build of the package above, and mtdata's release date.
-VERSION = (500, 5735, "06 Dec 2026")
+#: ``version()``: MT5's terminal version and the build of the package above; where MT5 gives the build's release
+#: date, mtdata's version (there is no terminal build to date).
+VERSION = (500, 5735, f"mtdata {__version__}")
 #: ``terminal_info().maxbars``: the most bars ``copy_rates_from_pos`` serves.
 MAX_BARS = 100_000
 
@@ -197,7 +199,8 @@ def shutdown() -> None:
 
 @mt5_function()
 def version() -> tuple[int, int, str]:
-    """``(500, build, release date)``: the terminal version the API follows (None before :func:`initialize`)."""
+    """``(500, build, "mtdata <version>")``: the terminal version and build the API follows (MT5's third item is
+    the build's release date); None before :func:`initialize`."""
     session()
     return VERSION
 
