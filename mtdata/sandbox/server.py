@@ -27,7 +27,7 @@ from .appkeys import PRINCIPAL, SANDBOX
 from .auth import Principal, TokenService, full_access_rules
 from .broker.engine import Broker
 from .config import SandboxConfig
-from .errors import ApiError, NotFoundError, ValidationError
+from .errors import ApiError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
 from .faults import Faults
 from .market import Market
 from .realtime import Hub
@@ -54,10 +54,22 @@ def error_response(error: ApiError) -> web.Response:
     return json_response(error.body(), status=error.status)
 
 
+#: Error classes by HTTP status, for refusals made outside the sandbox's handlers (aiohttp's, engine.io's).
+_BY_STATUS: dict[int, type[ApiError]] = {400: ValidationError, 401: UnauthorizedError, 403: ForbiddenError,
+                                         404: NotFoundError, 409: ConflictError}  # fmt: skip
+
+
+def _foreign(status: int, message: str) -> ApiError:
+    """A refusal made outside the sandbox's handlers as the cloud's error, with its own HTTP status."""
+    error = _BY_STATUS.get(status, ApiError)(message[:200])
+    error.status = status
+    return error
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
-        return await handler(request)
+        response = await handler(request)
     except ApiError as error:
         return error_response(error)
     except web.HTTPNotFound:
@@ -69,12 +81,17 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.HTTPException as http:
         if http.status < 400:
             raise
-        return error_response(ApiError(http.reason or "Request failed"))
+        return error_response(_foreign(http.status, http.reason or "Request failed"))
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.path)
         return error_response(ApiError("Internal error while processing the request"))
+    if response.status >= 400 and response.content_type != "application/json" and not response.prepared:
+        # engine.io answers its own refusals on /ws in plain text (a JSON string at best)
+        text = response.text if isinstance(response, web.Response) else None
+        return error_response(_foreign(response.status, (text or response.reason).strip('"')))
+    return response
 
 
 @web.middleware

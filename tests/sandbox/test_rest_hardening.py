@@ -1,5 +1,6 @@
-"""Every answer of the sandbox's HTTP application is the cloud's JSON error shape: integers past 64 bits, NaN and
-Infinity in the fault routes are ValidationErrors naming the field, and headers up to 32 KB reach the application."""
+"""Every answer of the sandbox's HTTP application is the cloud's JSON error shape, engine.io's own refusals on /ws
+included: integers past 64 bits, NaN and Infinity in the fault routes are ValidationErrors naming the field, and
+headers up to 32 KB reach the application."""
 
 from __future__ import annotations
 
@@ -67,3 +68,18 @@ def test_headers_up_to_32_kb_get_the_applications_answer(sandbox: SandboxHandle,
     # a long request line (query string) as well: the application itself finds the query too long
     answer = httpx.get(accounts, headers={"auth-token": sandbox.token}, params={"query": "q" * (size - 200)})
     assert [d["parameter"] for d in structured(answer, 400)["details"]] == ["query"]
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "status", "error"),
+    [("GET", "EIO=9&transport=polling", 400, "ValidationError"),  # a protocol version engine.io does not speak
+     ("GET", "EIO=3&transport=polling&sid=unknown", 400, "ValidationError"),
+     ("GET", "EIO=3&transport=carrier-pigeon", 400, "ValidationError"),
+     ("GET", "EIO=3&transport=polling&auth-token=forged", 401, "UnauthorizedError")],
+)  # fmt: skip
+def test_socket_endpoint_refusals_are_json_errors(
+    sandbox: SandboxHandle, method: str, query: str, status: int, error: str
+) -> None:
+    """engine.io refuses these itself (in plain text); the answer is still the cloud's JSON error shape."""
+    answer = structured(httpx.request(method, f"{sandbox.url}/ws/?{query}"), status)
+    assert answer["error"] == error, answer
