@@ -9,10 +9,11 @@ subscriptions, books and specifications through it, latency from the client's la
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import download, frames, market_hours
+from . import download, frames, market_hours, symbol_names
 from .client import checks
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .client import MetaApi
     from .client.accounts import MetatraderAccount
 
+T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FOREVER = datetime(2100, 1, 1, tzinfo=UTC)
 #: Seconds to wait for the first synchronization of the streaming connection.
@@ -92,13 +94,30 @@ class AccountFrames:
             self._api.latency_monitor.track_sessions(self._account.id, None)
             await connection.close()
 
-    async def _symbol(self, name: str, symbol: Any) -> Any:
-        """The connection, after checking that ``symbol`` is one of the account's."""
+    async def _symbol(self, name: str, symbol: Any) -> tuple[Any, str]:
+        """The connection and ``symbol`` as the account spells it (``eurusd``: ``EURUSD``), else
+        :class:`~mtdata.symbol_names.UnknownSymbol` suggesting the closest names."""
         checks.text(name, symbol)
         connection = await self._connection()
-        if connection.terminal_state.specification(symbol) is None:
-            raise checks.fail(name, "must be a symbol of the account", symbol)
-        return connection
+        if connection.terminal_state.specification(symbol) is not None:
+            return connection, symbol
+        known = [spec["symbol"] for spec in connection.terminal_state.specifications]
+        return connection, symbol_names.resolve(name, symbol, known)
+
+    async def _by_name(self, names: list[str], call: Callable[[list[str]], Awaitable[T]]) -> T:
+        """``await call(names)``; when the server knows a name not, it is looked up among the account's symbols (the
+        streaming connection's specifications) and the call made again with its spelling, or refused with the
+        closest names."""
+        while True:
+            try:
+                return await call(names)
+            except symbol_names.UnknownSymbol as error:
+                if error.symbol not in names:
+                    raise
+                _, fixed = await self._symbol(error.argument, error.symbol)
+                if fixed == error.symbol:  # the account has it, the history server not: nothing to fix
+                    raise
+                names = [fixed if name == error.symbol else name for name in names]
 
     # -- trading state --------------------------------------------------------------------------------
 
@@ -176,8 +195,8 @@ class AccountFrames:
 
     async def _prices(self, names: list[str]) -> pd.DataFrame:
         records = []
-        for symbol in names:
-            connection = await self._symbol("symbols", symbol)
+        for name in names:
+            connection, symbol = await self._symbol("symbols", name)
             state = connection.terminal_state
             if symbol not in connection.subscribed_symbols():
                 await connection.subscribe_to_market_data(symbol)
@@ -198,8 +217,8 @@ class AccountFrames:
         return self._loop.run(self.book_async(symbol))
 
     async def _book(self, symbol: str) -> pd.DataFrame:
-        connection = await self._symbol("symbol", symbol)
-        return frames.book(await connection.get_book(symbol))
+        connection, name = await self._symbol("symbol", symbol)
+        return frames.book(await connection.get_book(name))
 
     async def specifications_async(self, symbols: str | list[str] | None = None) -> pd.DataFrame:
         """Symbol specifications (all, or ``symbols``) indexed by symbol; sessions and lists left out."""

@@ -31,6 +31,7 @@ from . import frames
 from .client import checks
 from .client.dates import iso_ms
 from .errors import NotFoundException
+from .symbol_names import UnknownSymbol
 from .timeframes import MT5_TIMEFRAMES
 
 if TYPE_CHECKING:
@@ -163,14 +164,27 @@ class Limiter:
 
 @dataclass
 class Progress:
-    """A tqdm bar over pages, opened only for long downloads (and never when ``enabled`` is False)."""
+    """A tqdm bar over pages, opened only for long downloads (and never when ``enabled`` is False).
+
+    :meth:`expect` sets the whole download's total up front (from the range: the bar's total does not jump as the
+    symbols' downloads start); the loaders' own :meth:`add` calls then change nothing. Pages past the total (a
+    range with fewer gaps than estimated) move the total only as far as the count.
+    """
 
     enabled: bool = True
     description: str = "pages"
     _bar: Any = field(default=None, init=False)
+    _fixed: bool = field(default=False, init=False)
+
+    def expect(self, pages: int) -> None:
+        """Announce the whole download's pages; later :meth:`add` calls are ignored."""
+        self.add(pages)
+        self._fixed = True
 
     def add(self, pages: int) -> None:
-        """Announce ``pages`` more pages to fetch."""
+        """Announce ``pages`` more pages to fetch (nothing after :meth:`expect`)."""
+        if self._fixed:
+            return
         if self._bar is not None:
             self._bar.total += pages
             self._bar.refresh()
@@ -179,9 +193,16 @@ class Progress:
 
             self._bar = tqdm(total=pages, desc=self.description, unit="page", leave=False)
 
+    @property
+    def total(self) -> int | None:
+        """The bar's total (None while no bar is shown)."""
+        return None if self._bar is None else self._bar.total
+
     def done(self, pages: int = 1) -> None:
         """Count fetched pages."""
         if self._bar is not None:
+            if self._bar.n + pages > self._bar.total:
+                self._bar.total = self._bar.n + pages
             self._bar.update(pages)
 
     def close(self) -> None:
@@ -390,8 +411,8 @@ class CandleDownloader:
         async with self.limiter:
             try:
                 body = await self.fetch(symbol, tf, end, limit)
-            except NotFoundException as error:
-                raise checks.fail("symbols", f"must be symbols of the account ({error.message})", symbol) from None
+            except NotFoundException:
+                raise UnknownSymbol("symbols", symbol) from None
         self.progress.done()
         return body
 
@@ -487,8 +508,8 @@ class TickDownloader:
             async with self.limiter:
                 try:
                     page = await self.fetch(symbol, cursor, offset, PAGE)
-                except NotFoundException as error:
-                    raise checks.fail("symbol", f"must be a symbol of the account ({error.message})", symbol) from None
+                except NotFoundException:
+                    raise UnknownSymbol("symbol", symbol) from None
             kept = page[: bisect.bisect_left(page, end, key=lambda row: row["time"])]
             rows.extend(kept)
             if len(page) < PAGE or len(kept) < len(page):

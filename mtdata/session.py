@@ -240,7 +240,7 @@ class Session(AccountFrames, Orders):
 
             return dask.candles(self, names, tf, first, last, dates, limit=limit, as_xarray=as_xarray,
                                 partition=partition)
-        frame = await self._run(self._candles(names, tf, first, last, limit, dates))
+        frame = await self._run(self._by_name(names, lambda fixed: self._candles(fixed, tf, first, last, limit, dates)))
         return frames.to_xarray(frame) if as_xarray else frame
 
     def candles(
@@ -274,7 +274,9 @@ class Session(AccountFrames, Orders):
         fetch = download.candle_fetcher(self._account)
         try:
             async with download.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
-                many = len(names) * download.page_count(tf, start, last, limit) >= download.BULK_MIN_PAGES
+                pages = len(names) * download.page_count(tf, start, last, limit)
+                progress.expect(pages)  # the whole download's total, up front: the bar does not jump
+                many = pages >= download.BULK_MIN_PAGES
                 loader = CandleDownloader(bulk if many else fetch, self._limiter, progress, frames.candle_chunk)
                 parts = await download.gather(
                     *(self._symbol_candles(loader, s, tf, start, last, limit, dates) for s in names)
@@ -354,7 +356,7 @@ class Session(AccountFrames, Orders):
         download.ordered(first, last)
         if last - first > timedelta(days=download.MAX_TICK_DAYS):  # type: ignore[operator]
             raise checks.fail("end", f"must be within {download.MAX_TICK_DAYS} days of start for ticks", end)
-        return await self._run(self._ticks(symbol, first, last))  # type: ignore[arg-type]
+        return await self._run(self._by_name([symbol], lambda fixed: self._ticks(fixed[0], first, last)))  # type: ignore[arg-type]
 
     def ticks(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:
         """Blocking :meth:`ticks_async`."""
