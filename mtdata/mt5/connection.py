@@ -118,17 +118,15 @@ def last_error() -> tuple[int, str]:
 
 
 def _connect(token: str | None, account_id: str | None, sandbox: dict[str, Any] | None) -> Any:
-    """A session by MT5's ``initialize`` rules: a token (argument or ``METAAPI_TOKEN``) is the cloud;
-    ``MTDATA_SANDBOX_URL`` a sandbox running elsewhere; nothing an embedded sandbox."""
+    """A session by ``initialize``'s rules: a token (argument or ``METAAPI_TOKEN``) is the cloud; otherwise
+    :func:`mtdata.connect`'s sandbox (the environment's, :mod:`mtdata.sandbox_env`, else an embedded one)."""
     import mtdata
 
     token = token or os.environ.get("METAAPI_TOKEN")
     if token:
         return mtdata.connect(token, account_id or os.environ.get("METAAPI_ACCOUNT_ID"), progress=False)
-    url = os.environ.get("MTDATA_SANDBOX_URL")
-    if url and sandbox is None:
-        token, account = os.environ.get("MTDATA_SANDBOX_TOKEN"), account_id or os.environ.get("MTDATA_ACCOUNT_ID")
-        return mtdata.connect(token, account, url=url, progress=False)
+    if account_id is not None:
+        raise invalid("account_id needs a token (token= or METAAPI_TOKEN)")
     return mtdata.connect(sandbox=sandbox, progress=False)
 
 
@@ -138,7 +136,8 @@ def initialize(
     timeout: int | None = None, portable: bool = False, token: str | None = None, account_id: str | None = None,
     session: Any = None, sandbox: dict[str, Any] | None = None, broker_clock: str | float = "ny",
 ) -> bool:  # fmt: skip
-    """Connect, as ``MetaTrader5.initialize``: no arguments is the embedded sandbox (or ``MTDATA_SANDBOX_URL``'s),
+    """Connect, as ``MetaTrader5.initialize``: no arguments is ``MTDATA_SANDBOX_URL``'s sandbox, else an embedded
+    one (``sandbox``: its :func:`mtdata.sandbox.start` options),
     ``token`` / ``account_id`` (or ``METAAPI_TOKEN`` / ``METAAPI_ACCOUNT_ID``) the MetaApi cloud, ``session`` an
     open :class:`mtdata.Session`. ``login`` must be that account's; ``path``, ``password``, ``server``, ``timeout``
     and ``portable`` concern a terminal and are accepted and unused. ``broker_clock`` (:mod:`mtdata.mt5.times`)

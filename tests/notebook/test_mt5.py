@@ -45,7 +45,7 @@ def connected(box: SandboxHandle) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("MTDATA_SANDBOX_URL", box.url)
         env.setenv("MTDATA_SANDBOX_TOKEN", box.token)
-        env.setenv("MTDATA_ACCOUNT_ID", box.account_id)
+        env.setenv("MTDATA_SANDBOX_ACCOUNT_ID", box.account_id)
         env.delenv("METAAPI_TOKEN", raising=False)
         assert mt5.initialize(), mt5.last_error()
     yield
@@ -417,7 +417,7 @@ def test_a_refused_token_is_auth_failed(box: SandboxHandle, monkeypatch: pytest.
     token = "x" * 24 + "secretpart"
     monkeypatch.setenv("MTDATA_SANDBOX_URL", box.url)
     monkeypatch.setenv("MTDATA_SANDBOX_TOKEN", token)
-    monkeypatch.setenv("MTDATA_ACCOUNT_ID", box.account_id)
+    monkeypatch.setenv("MTDATA_SANDBOX_ACCOUNT_ID", box.account_id)
     monkeypatch.delenv("METAAPI_TOKEN", raising=False)
     saved = (mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock)
     mt5.STATE.session = None
@@ -425,5 +425,7 @@ def test_a_refused_token_is_auth_failed(box: SandboxHandle, monkeypatch: pytest.
         assert mt5.initialize() is False
         code, message = mt5.last_error()
         assert code == mt5.RES_E_AUTH_FAILED and "secretpart" not in message
+        assert mt5.initialize(account_id=box.account_id) is False  # an account id alone names no cloud account
+        assert mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS and mt5.STATE.session is None
     finally:
         mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
