@@ -10,8 +10,9 @@ which gets no upstream fixes. These defects matter:
   ``asyncio.gather`` instead.
 * Server: engineio's ping-timeout monitor task is started lazily and never stopped;
   :func:`owned_service_task` hands it to the server that owns it.
-* Server: a client's event named ``connect`` or ``disconnect`` reaches the server's own connect
-  and disconnect handlers (re-running authentication, or forgetting a live socket), and a
+* Server: a client's event named ``connect`` or ``disconnect`` (or a second CONNECT packet)
+  reaches the server's own connect and disconnect handlers (re-running authentication, or
+  forgetting a live socket), and a
   malformed event (no name, a name that is not a string) raises in a background task
   ("Task exception was never retrieved"). :class:`GuardedServer` dispatches only well-formed
   events with names socket.io does not reserve, and hands the others to ``on_refused``.
@@ -60,6 +61,11 @@ class GuardedServer(socketio.AsyncServer):
             await super()._handle_eio_message(sid, data)
         except Exception as error:  # not a socket.io packet: dropped, as the JavaScript server drops one
             log.info("dropped a malformed socket.io packet from %s (%s)", sid, type(error).__name__)
+
+    async def _handle_connect(self, sid: str, namespace: str | None) -> Any:
+        if self.manager.is_connected(sid, namespace or "/"):
+            return None  # a second CONNECT packet on a live socket would re-run the connect handler
+        return await super()._handle_connect(sid, namespace)
 
     async def _handle_event(self, sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         if isinstance(data, list) and data and isinstance(data[0], str) and data[0] not in RESERVED_EVENTS:

@@ -118,3 +118,11 @@ async def test_non_finite_and_huge_numbers_are_validation_errors(
     echoed = answer["details"][0].get("value")
     assert echoed is None or json.dumps(echoed, allow_nan=False)  # valid JSON for any client
     assert (await wire.ok("getPositions", application="RPC"))["positions"] == []
+
+
+async def test_a_second_connect_packet_keeps_the_connection(wire: Wire, box: SandboxHandle) -> None:
+    """A CONNECT packet on a live socket does not re-run authentication (which replaced the connection's streams)."""
+    connection = box.server.hub.connections[wire.client.sid]
+    await wire.client.eio.send("0")
+    await still_alive(wire, box)
+    assert box.server.hub.connections[wire.client.sid] is connection
