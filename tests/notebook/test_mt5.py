@@ -282,6 +282,14 @@ def test_pending_order_modify_and_remove(connected: None) -> None:
     assert moved.retcode == mt5.TRADE_RETCODE_DONE and mt5.orders_get()[0].price_open == round(ask - 0.02, 5)
     removed = mt5.order_send({"action": mt5.TRADE_ACTION_REMOVE, "order": placed.order})
     assert removed.retcode == mt5.TRADE_RETCODE_DONE and mt5.orders_get() == ()
+    expires = int((BROKER_NOW + timedelta(days=1)).timestamp())  # broker clock, as MT5's expiration
+    dated = mt5.order_send({"action": mt5.TRADE_ACTION_PENDING, "symbol": "EURUSD", "volume": 0.01,
+                            "type": mt5.ORDER_TYPE_SELL_STOP, "price": round(ask - 0.01, 5),
+                            "type_time": mt5.ORDER_TIME_SPECIFIED, "expiration": expires})  # fmt: skip
+    assert dated.retcode == mt5.TRADE_RETCODE_DONE, dated
+    (order,) = mt5.orders_get(symbol="EURUSD")
+    assert order.type_time == mt5.ORDER_TIME_SPECIFIED and order.time_expiration == expires
+    assert mt5.order_send({"action": mt5.TRADE_ACTION_REMOVE, "order": order.ticket}).retcode == 10009
 
 
 def test_margin_and_profit(connected: None) -> None:
