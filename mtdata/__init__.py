@@ -10,7 +10,8 @@ the embedded sandbox
 :class:`MetaApi`) and the notebook layer (:func:`connect`, :class:`Session`, :func:`df`,
 the export helpers). The client (and its socket.io stack) and the notebook layer with its
 heavy libraries (pandas, pyarrow, xarray) are imported on first use, so ``import mtdata`` stays
-fast. Nothing here starts tasks or touches the network at import time.
+fast. Nothing here starts tasks or touches the network at import time. Scripts written for MetaQuotes'
+``MetaTrader5`` package run on :mod:`mtdata.mt5` (``import mtdata.mt5 as mt5``), over the same sessions.
 """
 
 from __future__ import annotations

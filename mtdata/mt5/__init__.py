@@ -19,61 +19,63 @@ from __future__ import annotations
 
 from typing import Any
 
-from .connection import (
-    PACKAGE_VERSION as __version__,
-)
-from .connection import (
-    STATE,
-    account_info,
-    initialize,
-    last_error,
-    login,
-    session,
-    shutdown,
-    terminal_info,
-    version,
-)
-from .constants import *  # noqa: F403 (every constant of the package)
-from .constants import names
-from .market import copy_rates_from, copy_rates_from_pos, copy_rates_range, copy_ticks_from, copy_ticks_range
-from .records import (
-    history_deals_get,
-    history_deals_total,
-    history_orders_get,
-    history_orders_total,
-    orders_get,
-    orders_total,
-    positions_get,
-    positions_total,
-)
-from .symbols import (
-    market_book_add,
-    market_book_get,
-    market_book_release,
-    symbol_info,
-    symbol_info_tick,
-    symbol_select,
-    symbols_get,
-    symbols_total,
-)
-from .times import BrokerClock, to_datetime
-from .trading import order_calc_margin, order_calc_profit, order_check, order_send
-from .types import (
-    RATES_DTYPE,
-    TICKS_DTYPE,
-    AccountInfo,
-    BookInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-    TradeRequest,
-)
+from ..extras import needs
 
+with needs("mtdata.mt5 (the MetaTrader5 package's API)"):  # pandas: the notebook extra
+    from .connection import (
+        PACKAGE_VERSION as __version__,
+    )
+    from .connection import (
+        STATE,
+        account_info,
+        initialize,
+        last_error,
+        login,
+        session,
+        shutdown,
+        terminal_info,
+        version,
+    )
+    from .constants import *  # noqa: F403 (every constant of the package)
+    from .constants import names
+    from .market import copy_rates_from, copy_rates_from_pos, copy_rates_range, copy_ticks_from, copy_ticks_range
+    from .records import (
+        history_deals_get,
+        history_deals_total,
+        history_orders_get,
+        history_orders_total,
+        orders_get,
+        orders_total,
+        positions_get,
+        positions_total,
+    )
+    from .symbols import (
+        market_book_add,
+        market_book_get,
+        market_book_release,
+        symbol_info,
+        symbol_info_tick,
+        symbol_select,
+        symbols_get,
+        symbols_total,
+    )
+    from .times import BrokerClock, to_datetime
+    from .trading import order_calc_margin, order_calc_profit, order_check, order_send
+    from .types import (
+        RATES_DTYPE,
+        TICKS_DTYPE,
+        AccountInfo,
+        BookInfo,
+        OrderCheckResult,
+        OrderSendResult,
+        SymbolInfo,
+        TerminalInfo,
+        Tick,
+        TradeDeal,
+        TradeOrder,
+        TradePosition,
+        TradeRequest,
+    )
 
 def to_utc(time: Any) -> Any:
     """MetaTrader seconds (a number, or an array such as ``rates["time"]``) as UTC, on the broker clock
