@@ -31,7 +31,6 @@ from sphinx.application import Sphinx
 
 import mtdata
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Where the API pages are written at each build (git-ignored).
 API_DIR = Path(__file__).resolve().parent / "api"
 
@@ -180,6 +179,7 @@ def resolve_outside(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -
 
 
 def ancestors(node: nodes.Node) -> list[nodes.Node]:
+    """The nodes ``node`` sits in, innermost first."""
     found = []
     while node.parent is not None:
         node = node.parent
@@ -189,9 +189,9 @@ def ancestors(node: nodes.Node) -> list[nodes.Node]:
 
 def exists(target: str) -> bool:
     """Whether a dotted name names a builtin, a module or an attribute of one (importing the module)."""
+    if hasattr(builtins, target):
+        return True
     parts = target.split(".")
-    if len(parts) == 1:
-        return hasattr(builtins, target)
     for split in range(len(parts), 0, -1):
         try:
             value: Any = importlib.import_module(".".join(parts[:split]))
