@@ -49,7 +49,8 @@ def symbol_list(symbols: str | list[str]) -> list[str]:
 
 class TickerPanel(HtmlPanel):
     """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash; a quote
-    of a market closed since (a weekend's Friday quote) says "stale" after its time (:class:`StaleWatch`).
+    of a market closed since (a weekend's Friday quote) says "stale" after its time
+    (:class:`~mtdata.market_hours.StaleWatch`).
 
     An HTML table (an ``ipywidgets.HTML``): one comm message per redraw, so it keeps :data:`DEFAULT_RATE`."""
 

@@ -138,7 +138,8 @@ def copy_rates_range(symbol: str, timeframe: int, date_from: Any, date_to: Any) 
 
 @mt5_function()
 def copy_ticks_from(symbol: str, date_from: Any, count: int, flags: int) -> np.ndarray:
-    """The first ``count`` ticks at or after ``date_from`` (looking at most :data:`TICKS_AHEAD` ahead)."""
+    """The first ``count`` ticks at or after ``date_from`` (looking at most :data:`~mtdata.mt5.market.TICKS_AHEAD`
+    ahead)."""
     count, flags = _count("count", count), _flags(flags)
     opened, start = session(), _utc("date_from", date_from)
     symbol = check_symbol(symbol)
