@@ -437,3 +437,14 @@ def test_a_refused_token_is_auth_failed(box: SandboxHandle, monkeypatch: pytest.
         assert mt5.last_error()[0] == mt5.RES_E_INVALID_PARAMS and mt5.STATE.session is None
     finally:
         mt5.STATE.session, mt5.STATE.owned, mt5.STATE.clock = saved
+
+
+def test_blocking_calls_work_inside_a_running_event_loop(connected: None) -> None:
+    """A Jupyter cell runs inside the kernel's event loop: the calls block on the session's own loop thread."""
+    import asyncio
+
+    async def cell() -> tuple:
+        return mt5.symbol_info_tick("EURUSD"), mt5.copy_rates_from_pos("EURUSD", mt5.TIMEFRAME_M1, 0, 3)
+
+    tick, rates = asyncio.run(cell())
+    assert tick.bid > 0 and rates.shape == (3,)
