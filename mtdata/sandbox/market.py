@@ -20,10 +20,11 @@ with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 * ``force_path(symbol, points)``, ``clear_forced(symbol)``: test hooks, see :mod:`market_forced`.
 
 History starts at broker midnight 2020-01-01 (:data:`market_clock.ORIGIN_MS`) and is computed on demand
-(:mod:`pricegen`); live prices are the same process read at ``now_ms()``. Candles are bid-based; a
-candle's ``spread`` is the minimum spread of its ticks and ``volume`` the sum of theirs (0 for the
-simulated CFD symbols, which have no exchange volume). Nothing exists after now: the newest candle is
-the one in progress. Replayed symbols: see :mod:`replay`.
+(:mod:`pricegen` over the factor model of :mod:`market_factors` and :mod:`market_model`: crosses are the ratios
+of their legs, returns fat-tailed with clustered volatility); live prices are the same process read at
+``now_ms()``. Candles are bid-based; a candle's ``spread`` is the minimum spread of its ticks and ``volume``
+the sum of theirs (0 for the simulated CFD symbols, which have no exchange volume). Nothing exists after now:
+the newest candle is the one in progress. Replayed symbols: see :mod:`replay`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ _CACHES = {"1m": LRU(768), "intraday": LRU(8192), "1d": LRU(32768), "ticks": LRU
 _VERSIONS = itertools.count()
 #: Version of the price generator and of the history rules: bump it whenever the same seed or replay file
 #: gives other candles, so candle caches keyed on :attr:`Market.fingerprint` stop serving the old ones.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 def _count(name: str, value: object, maximum: int = MAX_COUNT) -> int:

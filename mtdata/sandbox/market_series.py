@@ -7,43 +7,17 @@ and are cached per day; ``1d``/``1w``/``1mn`` aggregate D1 bars. Data after
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Hashable
 
 import numpy as np
 
 from . import market_clock as clock
 from .market_forced import PriceProcess
+from .market_model import LRU
 from .pricegen import Bars, Ticks, aggregate, bars_from_ticks, concat_bars, empty_bars, empty_ticks
 
 _SPAN = {"1w": 8 * clock.DAY, "1mn": 32 * clock.DAY}
 _BLOCK = 64  # days per cached block of D1 bars
-
-
-class LRU:
-    """A bounded least-recently-used cache."""
-
-    def __init__(self, size: int) -> None:
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._size = size
-
-    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The cached value of ``key``, computed by ``make`` on a miss (safe to share between threads)."""
-        data = self._data
-        try:
-            value = data[key]
-            data.move_to_end(key)
-            return value
-        except KeyError:
-            pass
-        value = data[key] = make()
-        while len(data) > self._size:
-            try:
-                data.popitem(last=False)
-            except KeyError:  # emptied by another thread meanwhile
-                break
-        return value
 
 
 def label(bars: Bars, timeframe: str, broker: clock.BrokerClock) -> Bars:

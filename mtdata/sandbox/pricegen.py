@@ -1,24 +1,26 @@
-"""The seeded price process: daily anchors, M1 bars per broker day, ticks per UTC hour, in integer points.
+"""Bars and ticks of the simulated prices: M1 bars per broker day, ticks per UTC hour, in integer points.
 
 Everything is a pure function of (seed, symbol, day or hour), so any range is computed on demand and the
-same seed gives the same prices on every machine. Daily closes follow a mean-reverting log walk (crosses
-multiply the walks of their USD legs); each
-broker day's M1 closes are a Brownian bridge between two daily closes over the symbol's open minutes;
-ticks of a minute are a bridge from its open to its close that touches exactly its high and low.
-Candles are bid-based; a bar's ``spread`` is the minimum spread of its ticks and ``vol`` the sum of theirs.
+same seed gives the same prices on every machine. A symbol's mid price at each minute's end is its path in
+the factor model (:mod:`market_factors`, :mod:`market_model`: currency factors, stochastic volatility,
+fat tails), so crosses are the ratios of their legs at every M1 close. Its M1 bars are those minutes inside
+its sessions: the close is the mid less half the minute's spread (which widens at rollover and with
+volatility), rounded to a point; wicks and tick counts grow with the minute's volatility. Ticks of a minute
+are a bridge from its open to its close that touches exactly its high and low. Candles are bid-based; a bar's
+``spread`` is the minimum spread of its ticks and ``vol`` the sum of theirs.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import zlib
 from typing import NamedTuple
 
 import numpy as np
 
 from . import market_clock as clock
-from .symbols import UNIVERSE, SymbolInfo, session_table
+from .market_factors import PROFILES, annual_vol, group_variances, weights, yearly_variance
+from .market_model import crc, model_for, seeded_rng
+from .symbols import SymbolInfo, session_table
 
 
 class Bars(NamedTuple):
@@ -108,7 +110,7 @@ def bars_from_ticks(ticks: Ticks) -> Bars:
 
 def ticks_from_bars(bars: Bars, rng: np.random.Generator) -> Ticks:
     """Ticks inside M1 bars: ``tv`` (>= 4) ticks per bar at irregular times, first = open, last = close,
-    touching high and low, spreads >= the bar's spread with the first tick at exactly the bar's spread."""
+    touching high and low, spreads >= the bar's spread with the first and last ticks at exactly the bar's."""
     n = bars.tv
     total = int(n.sum())
     if total == 0:
@@ -131,107 +133,77 @@ def ticks_from_bars(bars: Bars, rng: np.random.Generator) -> Ticks:
     bid[starts] = bars.o
     bid[last] = bars.c
     extra = rng.geometric(0.6, total).astype(_I) - 1
-    extra[starts] = 0
+    extra[starts] = extra[last] = 0  # the close's ask is bid + spread: its mid is the model's
     vol = np.zeros(total)
     vol[last] = bars.vol
     return Ticks(times, bid, bid + bars.spread[seg] + extra, vol)
 
 
-def seeded_rng(*key: int) -> np.random.Generator:
-    """A generator keyed by stable integers (seed, crc32 of the symbol, purpose, index): the same everywhere."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([k % 2**64 for k in key])))
-
-
-#: Relative volatility and tick activity by broker hour (UTC+2/+3: London opens ~10:00, New York ~15:30).
-_HOURLY = np.array([0.45, 0.4, 0.45, 0.55, 0.6, 0.6, 0.6, 0.65, 0.75, 0.9, 1.2, 1.25, 1.15, 1.05, 1.1, 1.45,
-                    1.55, 1.45, 1.3, 1.0, 0.8, 0.65, 0.55, 0.5])  # fmt: skip
-_FLAT = np.full(24, 0.9)
 _ROLLOVER = np.ones(1440)
 _ROLLOVER[:15] = np.linspace(3.5, 1.2, 15)
 _ROLLOVER[-5:] = np.linspace(1.5, 3.5, 5)
-_CHUNK = 1024
-_PHI = math.exp(-1 / 500)  # daily mean reversion of log prices (a half-life of about a year)
 
 
 class SimProcess:
-    """The simulated prices of one symbol for one seed; cheap to build, computes days and hours on demand."""
+    """The simulated prices of one symbol for one seed: its factor-model path (:mod:`market_model`) as bars."""
 
     first_day = 0
 
     def __init__(self, info: SymbolInfo, seed: int, broker_clock: clock.BrokerClock) -> None:
         self.info = info
         self.clock = broker_clock
-        self._key = (seed, zlib.crc32(info.name.encode()))
+        self._key = (seed, crc(info.name))
+        self._model = model_for(seed, broker_clock)
+        self._weights = weights(info)
+        self._variances = group_variances(info)
+        self._log_start = math.log(info.start * info.scale)
         self._table = session_table(info)
-        self._open_fraction = self._table.mean(axis=1)
-        self._daily_sigma = info.vol / math.sqrt(self._open_fraction.sum() * 52.18)
-        self._anchors: list[float] = [math.log(info.start)]
-        self._legs = [(SimProcess(UNIVERSE[leg], seed, broker_clock), sign) for leg, sign in info.legs]
-        profile = _FLAT if info.kind == "crypto" else _HOURLY
-        self._weight = np.repeat(profile, 60)
+        profile = "crypto" if info.kind == "crypto" else "fx"
+        self._activity = PROFILES[profile]
+        self._typical = annual_vol(info) / math.sqrt(yearly_variance(profile))  # minute sd at activity 1
         self._layouts: dict[int, tuple[np.ndarray, ...]] = {}
-        self._lock = threading.Lock()
-
-    def _anchor(self, index: int) -> float:
-        """Log close of broker day ``index - 1`` (index 0 is the origin price)."""
-        if self._legs:
-            return sum(sign * leg._anchor(index) for leg, sign in self._legs)
-        with self._lock:  # a server thread and a test thread may extend the walk at once
-            while index >= len(self._anchors):
-                self._extend()
-        return self._anchors[index]
 
     def _layout(self, day: int) -> tuple[np.ndarray, ...]:
-        """Open minutes of a broker day (offsets from its start), their weights and derived constants."""
+        """Open minutes of a broker day (index in the day), their activity and base spreads."""
         start = self.clock.day_start(day)
         length = self.clock.day_start(day + 1) - start
         regular = length == clock.DAY
         if regular and day % 7 in self._layouts:
             return self._layouts[day % 7]
-        offsets = np.arange(0, length, clock.MINUTE, dtype=_I)
-        minute = self.clock.local_minutes(start + offsets)
+        index = np.arange(length // clock.MINUTE)
+        minute = index if regular else self.clock.local_minutes(start + index * clock.MINUTE)
         mask = self._table[clock.weekday(day), minute]
-        offsets, minute = offsets[mask], minute[mask]
-        weight = self._weight[minute]
-        var = np.cumsum(weight**2)
-        layout = (offsets, weight, var / var[-1] if len(var) else var, var[-1:],
-                  self.info.spread * _ROLLOVER[minute], self.info.tick_rate * 60 * weight)  # fmt: skip
+        index, minute = index[mask], minute[mask]
+        layout = (index, self._activity[clock.weekday(day), minute], self.info.spread * _ROLLOVER[minute])
         if regular:
             self._layouts[day % 7] = layout
         return layout
 
-    def _extend(self) -> None:
-        """Append the next chunk of daily log closes (one seeded stream per chunk of days)."""
-        chunk = (len(self._anchors) - 1) // _CHUNK
-        shocks = seeded_rng(*self._key, 0, chunk).standard_normal(_CHUNK)
-        mean, value = math.log(self.info.start), self._anchors[-1]
-        for i, shock in enumerate(shocks.tolist()):
-            scale = math.sqrt(self._open_fraction[clock.weekday(chunk * _CHUNK + i)] + 0.03) * self._daily_sigma
-            value = mean + _PHI * (value - mean) + shock * scale
-            self._anchors.append(value)
-
     def day_bars(self, day: int) -> Bars:
-        """M1 bars of a broker day (only minutes inside the symbol's sessions)."""
+        """M1 bars of a broker day (only minutes inside the symbol's sessions), bid-based: each close is the
+        model's mid at the minute's end less half the minute's spread, rounded to a point."""
         if day < 0:
             return empty_bars()
-        offsets, weight, share, total, spread_base, tick_rate = self._layout(day)
-        count = len(offsets)
+        index, activity, spread_base = self._layout(day)
+        count = len(index)
         if count == 0:
             return empty_bars()
-        scale = self.info.scale
-        first, last = math.exp(self._anchor(day)) * scale, math.exp(self._anchor(day + 1)) * scale
-        rng = seeded_rng(*self._key, 1, day)
-        noise = rng.standard_normal((2, count))
-        walk = np.cumsum(noise[0] * weight)
-        unit = first * self._daily_sigma / math.sqrt(total[0])
-        close = np.rint(first + (last - first) * share + (walk - share * walk[-1]) * unit).astype(_I)
+        path, first = self._model.path(self._weights, day)
+        sd = self._model.path_sd(self._variances, day)[index]
+        busy = sd / self._typical  # activity x stochastic volatility
+        draws = seeded_rng(*self._key, 1, day).exponential(1.0, (2, count))
+        noise = draws[0] + draws[1]  # wicks, spread and tick count vary together: a busy minute is wider
+        spread = np.maximum(np.rint(spread_base * np.sqrt(busy / activity) * np.exp(0.18 * (noise - 2))), 1).astype(_I)
+        mid = np.exp(self._log_start + path[index])
+        close = np.rint(mid - spread / 2).astype(_I)
         opens = np.empty_like(close)
-        opens[0], opens[1:] = round(first), close[:-1]
-        wicks = np.floor(rng.exponential(1.0, (2, count)) * (unit * 0.6 * weight)).astype(_I)
+        opens[0] = round(math.exp(self._log_start + (path[index[0] - 1] if index[0] else first)) - spread[0] / 2)
+        opens[1:] = close[:-1]
+        wicks = np.floor(draws * (0.6 * sd * mid)).astype(_I)
         high = np.maximum(opens, close) + wicks[0]
         low = np.maximum(np.minimum(opens, close) - wicks[1], 1)
-        ticks = np.maximum(rng.poisson(tick_rate), 4).astype(_I)
-        spread = np.maximum(np.rint(spread_base * np.exp(0.25 * noise[1])), 1).astype(_I)
+        ticks = np.maximum(np.rint(self.info.tick_rate * 60 * busy * (0.4 + 0.3 * noise)), 4).astype(_I)
+        offsets = index * clock.MINUTE
         return Bars(self.clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
 
     @staticmethod

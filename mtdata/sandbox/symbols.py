@@ -38,8 +38,8 @@ class SymbolInfo:
 
     ``start`` is the price at the origin and the level prices revert to, ``vol`` the annual volatility,
     ``spread`` the typical spread in points and ``tick_rate`` the ticks per second in busy hours.
-    A cross has ``legs``, (USD pair, +1 or -1) whose daily closes multiply into its own (EURJPY =
-    EURUSD x USDJPY), so crosses stay consistent with the majors day by day.
+    A cross's ``start`` is the ratio of its legs' (EURJPY = EURUSD x USDJPY) and its ``vol`` what the factor
+    model gives it (see :mod:`market_factors`): crosses are ratios of currencies at every instant.
     """
 
     name: str
@@ -59,7 +59,6 @@ class SymbolInfo:
     volume_step: float = 0.01
     swap_long: float = -5.0
     swap_short: float = 1.0
-    legs: tuple[tuple[str, int], ...] = ()
 
     @property
     def point(self) -> float:
@@ -85,38 +84,44 @@ _NAMES = {"EUR": "Euro", "USD": "US Dollar", "GBP": "Great Britain Pound", "JPY"
           "NZD": "New Zealand Dollar"}  # fmt: skip
 
 
-def _leg(ccy: str, sign: int) -> tuple[str, int]:
-    """The major quoting ``ccy`` against USD, with the sign that turns it into ccy/USD (or USD/ccy for -1)."""
-    return (ccy + "USD", sign) if ccy + "USD" in _MAJORS else ("USD" + ccy, -sign)
+_MAJOR_STARTS = {"EURUSD": 1.1200, "GBPUSD": 1.3100, "USDJPY": 108.70, "USDCHF": 0.9700, "AUDUSD": 0.7000,
+                 "USDCAD": 1.3000, "NZDUSD": 0.6700}  # fmt: skip
 
 
-def _pair(name: str, start: float, vol: float, spread: int) -> SymbolInfo:
-    """A currency pair; crosses (no USD) get legs through USD and a start price consistent with them."""
+def _in_usd(ccy: str) -> float:
+    """Start value of one unit of ``ccy`` in USD, from the majors."""
+    if ccy == "USD":
+        return 1.0
+    return _MAJOR_STARTS[ccy + "USD"] if ccy + "USD" in _MAJOR_STARTS else 1 / _MAJOR_STARTS["USD" + ccy]
+
+
+def _pair(name: str, vol: float, spread: int) -> SymbolInfo:
+    """A currency pair; a cross (no USD) starts at the ratio of its legs' start prices."""
     major = name in _MAJORS
-    legs = () if major else (_leg(name[:3], 1), _leg(name[3:], -1))
+    start = _in_usd(name[:3]) / _in_usd(name[3:])
     return SymbolInfo(name, "fx", 3 if name.endswith("JPY") else 5, name[:3], name[3:], 100000, start, vol, spread,
                       3.0 if major else 1.2, f"{_NAMES[name[:3]]} vs {_NAMES[name[3:]]}",
-                      f"Forex\\{'Majors' if major else 'Crosses'}\\{name}", legs=legs)  # fmt: skip
+                      f"Forex\\{'Majors' if major else 'Crosses'}\\{name}")  # fmt: skip
 
 
 UNIVERSE: dict[str, SymbolInfo] = {
     info.name: info
     for info in (
-        _pair("EURUSD", 1.1200, 0.07, 8),
-        _pair("GBPUSD", 1.3100, 0.08, 12),
-        _pair("USDJPY", 108.70, 0.08, 10),
-        _pair("USDCHF", 0.9700, 0.07, 14),
-        _pair("AUDUSD", 0.7000, 0.10, 12),
-        _pair("USDCAD", 1.3000, 0.06, 15),
-        _pair("NZDUSD", 0.6700, 0.10, 18),
-        _pair("EURGBP", 0.8500, 0.06, 15),
-        _pair("EURJPY", 121.80, 0.08, 18),
-        _pair("GBPJPY", 142.50, 0.10, 25),
-        _pair("EURCHF", 1.0850, 0.05, 18),
-        _pair("AUDJPY", 76.20, 0.11, 20),
-        _pair("EURAUD", 1.6000, 0.08, 25),
-        _pair("GBPCHF", 1.2800, 0.08, 28),
-        _pair("CADJPY", 83.60, 0.09, 22),
+        _pair("EURUSD", 0.07, 8),
+        _pair("GBPUSD", 0.08, 12),
+        _pair("USDJPY", 0.08, 10),
+        _pair("USDCHF", 0.07, 14),
+        _pair("AUDUSD", 0.10, 12),
+        _pair("USDCAD", 0.06, 15),
+        _pair("NZDUSD", 0.10, 18),
+        _pair("EURGBP", 0.062, 15),
+        _pair("EURJPY", 0.079, 18),
+        _pair("GBPJPY", 0.088, 25),
+        _pair("EURCHF", 0.044, 18),
+        _pair("AUDJPY", 0.115, 20),
+        _pair("EURAUD", 0.1, 25),
+        _pair("GBPCHF", 0.07, 28),
+        _pair("CADJPY", 0.091, 22),
         SymbolInfo("XAUUSD", "metal", 2, "XAU", "USD", 100, 1520.0, 0.15, 25, 2.5, "Gold vs US Dollar",
                    "Metals\\XAUUSD", swap_long=-30.0, swap_short=5.0),
         SymbolInfo("XAGUSD", "metal", 3, "XAG", "USD", 5000, 17.90, 0.25, 25, 1.5, "Silver vs US Dollar",

@@ -148,10 +148,13 @@ def test_forced_path_overrides_live_and_history_then_clears() -> None:
 def test_forced_path_in_the_past_rewrites_history() -> None:
     market = Market(0, wall_clock=lambda: NOW)
     t0 = ms("2026-03-02T10:00:30Z")
+    before = Market(0, wall_clock=lambda: NOW).ticks_between("USDJPY", t0 - 30_001, t0 - 1)
     market.force_path("USDJPY", [(t0, 150.0, 150.01), (t0 + 10_000, 151.0, 151.02), (t0 + 70_000, 149.5, 149.52)])
     minutes = market.candles("USDJPY", "1m", t0 + 60_000, 2)
     assert minutes[-1]["open"] == minutes[-1]["close"] == minutes[-1]["low"] == 149.5
-    assert minutes[0]["close"] == 151.0 and minutes[0]["high"] >= 151.0 and minutes[0]["spread"] >= 10
+    assert minutes[0]["close"] == 151.0 and minutes[0]["high"] >= 151.0
+    assert before and minutes[0]["open"] == before[0]["bid"]  # the minute's own ticks before t0, then the forced
+    assert minutes[0]["spread"] == min([10] + [round((t["ask"] - t["bid"]) * 1000) for t in before])
     assert market.tick("USDJPY")["bid"] == 149.5
     assert market.candles("USDJPY", "1d", None, 1)[0]["brokerTime"] == "2026-03-02 00:00:00.000"
 
