@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import os
@@ -244,6 +245,7 @@ def _export(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from . import download
+    from .client import checks
     from .errors import MetaApiException
     from .io import to_parquet
 
@@ -253,16 +255,23 @@ def _export(args: argparse.Namespace) -> int:
         start = download.moment("--start", args.start, optional=False)
         end = download.moment("--end", args.end)
         download.ordered(start, end)
+        checks.integer("--workers", args.workers, 1, 256, optional=True)
         with _session(args) as session:
             total, cursor, stop = 0, start, end
             newest = None if end is not None else _newest_opens(session, symbols, timeframe)
             if newest is not None:  # up to now: each symbol's newest candle (in progress while it trades) left out
                 stop = max(newest.values(), default=start)
+            if args.dask or args.workers is not None:  # the cluster's workers download and write, a period a task
+                from .dask import cluster
+
+                keep = functools.partial(_complete, newest=newest) if newest is not None else None
+                with cluster.client(args.dask, args.workers):
+                    total, cursor = cluster.export(session, symbols, timeframe, start, stop, args.out, keep), stop
             while cursor < stop:  # [start, end) a month at a time: memory stays flat, finished months stay written
                 last = min(cursor + timedelta(days=30), stop)
                 frame = session.candles(symbols, timeframe, cursor, last)
                 if newest is not None:
-                    frame = frame[frame.index < frame["symbol"].astype(str).map(newest).array]
+                    frame = _complete(frame, newest)
                 to_parquet(frame, args.out, timeframe=timeframe, partitioned=True)
                 total += len(frame)
                 cursor = last
@@ -271,6 +280,11 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     print(f"wrote {total:,} {timeframe} candles of {', '.join(symbols)} to {args.out} (symbol=/timeframe=/date=)")
     return 0
+
+
+def _complete(frame: Any, newest: dict[str, Any]) -> Any:
+    """The candles of ``frame`` opened before their symbol's newest (the one in progress while its market is open)."""
+    return frame[frame.index < frame["symbol"].astype(str).map(newest).array]
 
 
 def _newest_opens(session: Any, symbols: list[str], timeframe: str) -> dict[str, Any]:
@@ -322,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $MTDATA_SANDBOX_URL; token from $MTDATA_SANDBOX_TOKEN)")  # fmt: skip
     export.add_argument("--cache", help="cache directory for downloaded candles (default: none)")
     export.add_argument("--seed", type=int, default=0, help="seed of the embedded sandbox's market")
+    cluster = export.add_mutually_exclusive_group()
+    cluster.add_argument("--dask", metavar="ADDRESS", help="download and write on the Dask cluster of this scheduler "
+                         "(e.g. tcp://10.0.0.5:8786); --out must be a path its workers share")  # fmt: skip
+    cluster.add_argument("--workers", type=int, metavar="N", help="download and write on a local Dask cluster of N "
+                         "worker processes")  # fmt: skip
     export.set_defaults(func=_export)
     return parser
 

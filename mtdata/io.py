@@ -108,9 +108,10 @@ def to_parquet(
         if partitioned is False or (partitioned is None and Path(path).suffix):
             raise checks.fail("path", "must be a dataset directory for a Dask frame (its workers write partitions)",
                               str(path))  # fmt: skip
-        from .dask.parquet import to_parquet as write
+        from .dask.parquet import write
 
-        return write(frame, Path(path), timeframe)
+        write(frame, Path(path), timeframe)
+        return Path(path)
     _frame("frame", frame)
     root = Path(path)
     if partitioned is None:

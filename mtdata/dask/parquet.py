@@ -28,8 +28,9 @@ STAGING = ".mtdata-staging-"
 Group = tuple[str, str, str]  # symbol, timeframe, date
 
 
-def to_parquet(frame: Any, root: Path, timeframe: str | None, progress: bool = False) -> Path:
-    """Write the Dask frame ``frame`` to the dataset at ``root`` (see :func:`mtdata.io.to_parquet`)."""
+def write(frame: Any, root: Path, timeframe: str | None, progress: bool = False) -> int:
+    """Write the Dask frame ``frame`` to the dataset at ``root`` (see :func:`mtdata.io.to_parquet`); returns the rows
+    written. ``progress`` shows Dask's progress bar over the partitions."""
     import dask
 
     if timeframe is not None:
@@ -50,7 +51,7 @@ def to_parquet(frame: Any, root: Path, timeframe: str | None, progress: bool = F
         _compute([dask.delayed(_remove)(str(root if created else staging))], progress=False)
         raise
     _compute([dask.delayed(_remove)(str(staging))], progress=False)
-    return root
+    return sum(rows for pieces in staged for _, _, rows in pieces)
 
 
 def _compute(tasks: list[Any], progress: bool) -> list[Any]:
@@ -74,7 +75,7 @@ def _compute(tasks: list[Any], progress: bool) -> list[Any]:
     return client.gather(futures)
 
 
-def _stage(part: pd.DataFrame, index: int, staging: str, timeframe: str | None) -> list[tuple[Group, str]]:
+def _stage(part: pd.DataFrame, index: int, staging: str, timeframe: str | None) -> list[tuple[Group, str, int]]:
     """Check one partition as the pandas path checks a frame, and stage its ``(symbol, date)`` groups."""
     if not isinstance(part.index, pd.DatetimeIndex) or "symbol" not in part:
         raise checks.fail("frame", "must have a time index and a symbol column to be partitioned", list(part))
@@ -91,16 +92,16 @@ def _stage(part: pd.DataFrame, index: int, staging: str, timeframe: str | None) 
     for (symbol, day), rows in part.drop(columns="symbol").groupby([symbols, io._dates(part)], sort=True):
         path = folder / f"{index}-{len(staged)}.parquet"
         rows.to_parquet(path, engine="pyarrow")
-        staged.append(((symbol, chosen[symbol], day), str(path)))
+        staged.append(((symbol, chosen[symbol], day), str(path), len(rows)))
     return staged
 
 
-def _groups(staged: list[list[tuple[Group, str]]]) -> dict[Group, list[str]]:
+def _groups(staged: list[list[tuple[Group, str, int]]]) -> dict[Group, list[str]]:
     """The staged pieces of each dataset partition, in frame order; one timeframe per symbol or a refusal."""
     groups: dict[Group, list[str]] = defaultdict(list)
     shown: dict[str, str] = {}
     for pieces in staged:
-        for (symbol, tf, day), path in pieces:
+        for (symbol, tf, day), path, _ in pieces:
             if shown.setdefault(symbol, tf) != tf:
                 raise checks.fail("frame", f"rows of {symbol} show {shown[symbol]} in one partition and {tf} in "
                                   "another (pass timeframe= if partitions are too sparse to tell)", symbol)  # fmt: skip

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import mtdata
-from mtdata.cli import SANDBOX_FILE
+from mtdata.cli import SANDBOX_FILE, main
 from mtdata.dask import remote
 from mtdata.errors import ValidationException
 from mtdata.session import Session
@@ -123,9 +123,10 @@ def test_the_token_stays_out_of_keys_reprs_and_logs(client: Any, session: Sessio
     with pytest.raises(ValidationException, match="symbols") as refused:
         ddf.compute()  # a task fails: Dask logs it with its arguments
     assert token not in str(refused.value)
-    logs = [*client.get_worker_logs().values(), client.get_scheduler_logs()]
-    text = repr(logs)
-    assert "Compute Failed" in text or "NOPE" in text
+    deadline = time.monotonic() + 10
+    while "Compute Failed" not in (text := repr([*client.get_worker_logs().values(), client.get_scheduler_logs()])):
+        assert time.monotonic() < deadline, "no worker logged the failed task"
+        time.sleep(0.1)
     assert token not in text
 
 
@@ -175,6 +176,26 @@ def test_a_refused_dask_write_changes_nothing(client: Any, session: Session, tmp
     with pytest.raises(ValidationException, match="timeframe"):
         mtdata.to_parquet(ddf, tmp_path / "new", timeframe="1h")
     assert not (tmp_path / "new").exists()
+
+
+def test_export_on_the_cluster_writes_the_pandas_dataset(
+    client: Any, server: dict[str, Any], truth: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = truth[truth["symbol"].isin(["EURUSD", "BTCUSD"])]
+    args = ["export", "--symbols", "EURUSD,BTCUSD", "--start", START, "--end", "2026-11-05", "--out",
+            str(tmp_path / "out"), "--url", server["url"], "--token", server["token"], "--account-id",
+            server["accountId"]]  # fmt: skip
+    assert main([*args, "--dask", client.scheduler.address]) == 0
+    wanted = two.loc[: "2026-11-04"]
+    assert f"wrote {len(wanted):,} 1m candles" in capsys.readouterr().out
+    mtdata.to_parquet(wanted, tmp_path / "pandas")
+    pd.testing.assert_frame_equal(mtdata.read_parquet(tmp_path / "out"), mtdata.read_parquet(tmp_path / "pandas"))
+
+
+def test_export_refuses_a_cluster_of_no_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--symbols", "EURUSD", "--start", START, "--out", str(tmp_path), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_worker_killed_midway_loses_and_repeats_nothing(client: Any, session: Session, server: dict[str, Any],
