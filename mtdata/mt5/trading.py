@@ -5,7 +5,7 @@
 rest of mtdata sees). A refusal is MT5's: an :class:`OrderSendResult` whose ``retcode`` says why
 (``TRADE_RETCODE_INVALID_VOLUME``, ``…_MARKET_CLOSED``, the server's own code …); a request that is not a valid
 dict returns None with ``RES_E_INVALID_PARAMS``. ``type_filling`` FOK and IOC are sent, RETURN leaves the
-choice to the server; ``sl``/``tp`` of 0 mean none (for ``TRADE_ACTION_SLTP``: unchanged).
+choice to the server; ``sl``/``tp`` of 0 mean none (``TRADE_ACTION_SLTP`` removes that stop).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import TradeException, ValidationException
-from ..orders import check_volume
+from ..orders import check_stops, check_volume
 from ..trade_result import TradeResult
 from . import constants as C
 from .connection import STATE, invalid, mt5_function, session
@@ -99,7 +99,7 @@ async def _execute(opened: Any, req: TradeRequest) -> TradeResult:
         return await opened._pending_order(PENDING_KINDS[req.type], req.symbol, req.volume, req.price, sl, tp,
                                            expiration, "price", options)  # fmt: skip
     if req.action == C.TRADE_ACTION_SLTP:
-        return await opened._modify(str(req.position), sl, tp)
+        return await _sltp(opened, req)
     if req.action == C.TRADE_ACTION_MODIFY:
         connection = await opened._connection()
         return await opened._send(connection.modify_order(str(req.order), req.price, sl, tp))
@@ -109,6 +109,17 @@ async def _execute(opened: Any, req: TradeRequest) -> TradeResult:
     await opened._open_position(str(req.position_by))
     await opened._check_open(connection, [connection.terminal_state.specification(record["symbol"])])
     return await opened._send_fill(connection, connection.close_by(record["id"], str(req.position_by)))
+
+
+async def _sltp(opened: Any, req: TradeRequest) -> TradeResult:
+    """MT5's ``TRADE_ACTION_SLTP``: the position's stops become ``sl`` and ``tp`` (0 removes one), each checked
+    against the current price as ``Session.modify`` checks them."""
+    connection, record = await opened._open_position(str(req.position))
+    _, spec, quote = await opened._market(record["symbol"])
+    buy = record["type"] == "POSITION_TYPE_BUY"
+    exit_price = float(quote["bid"] if buy else quote["ask"])
+    check_stops(spec, req.sl or None, req.tp or None, exit_price, buy, "buy" if buy else "sell")
+    return await opened._send(connection.modify_position(record["id"], float(req.sl), float(req.tp)))
 
 
 def _refusal(error: ValidationException) -> int:

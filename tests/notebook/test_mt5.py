@@ -230,6 +230,14 @@ def test_order_check_then_send_buy_then_close(connected: None, session: Session)
     # the same trade, seen by the rest of mtdata: the session mt5 runs on, and another session on the account
     assert str(result.order) in set(mt5.session().positions()["id"])
     assert str(result.order) in set(session.positions()["id"])
+    bid = mt5.symbol_info_tick("USDJPY").bid
+    stops = {"action": mt5.TRADE_ACTION_SLTP, "symbol": "USDJPY", "position": position.ticket}
+    assert mt5.order_send({**stops, "sl": round(bid - 0.5, 3), "tp": round(bid + 0.5, 3)}).retcode == 10009
+    assert mt5.positions_get(ticket=position.ticket)[0][11:13] == (round(bid - 0.5, 3), round(bid + 0.5, 3))
+    assert mt5.order_send({**stops, "tp": round(bid + 0.7, 3)}).retcode == 10009  # sl 0: removed, as MT5
+    assert mt5.positions_get(ticket=position.ticket)[0][11:13] == (0.0, round(bid + 0.7, 3))
+    wrong = mt5.order_send({**stops, "sl": round(bid + 0.5, 3)})  # a buy's stop loss above the price
+    assert wrong.retcode == mt5.TRADE_RETCODE_INVALID_STOPS and "below" in wrong.comment
     close = {"action": mt5.TRADE_ACTION_DEAL, "symbol": "USDJPY", "volume": 0.1, "type": mt5.ORDER_TYPE_SELL,
              "position": position.ticket, "deviation": 20, "magic": 234000,
              "comment": "python script close"}  # fmt: skip
