@@ -154,6 +154,7 @@ class OrderTicket(ipywidgets.VBox):
         self.symbol.observe(self._symbol_changed, names="value")
         self.units.observe(self._units_changed, names="value")
         self.price.add_class("mtdata-ticket-price")
+        self.volume.add_class("mtdata-ticket-volume")
         self.summary.add_class("mtdata-ticket-summary")
         self.result_line.add_class("mtdata-ticket-result")
         buttons = ipywidgets.HBox([self.review_button, self.confirm_button, self.cancel_button])

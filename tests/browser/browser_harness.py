@@ -1,8 +1,10 @@
-"""The browser harness: one Voila server per test session, headless Debian chromium driven by Playwright.
+"""The browser harness: one Voila and one JupyterLab server per test session (each started on first use),
+headless Debian chromium driven by Playwright.
 
 ``voila`` serves a folder on a loopback port; a test writes a notebook into it with
-``voila.notebook(name, cells)`` and opens the returned URL in ``page``. Kernels import ``mtdata`` and the
-test helpers in ``tests/live`` (on their PYTHONPATH). The browser may only reach the loopback server:
+``voila.notebook(name, cells)`` and opens the returned URL in ``page``. ``lab`` is JupyterLab the same way
+(``lab_page``; :data:`RUN_ALL` runs the open notebook as the Run All menu does). Kernels import ``mtdata`` and
+the test helpers in ``tests/live`` (on their PYTHONPATH). The browser may only reach the loopback server:
 any other request is aborted and listed in ``page.mtdata_log.outside_requests`` (nothing may need a CDN).
 Screenshots land in ``tests/browser/screenshots/`` (git-ignored). Without ``/usr/bin/chromium`` the tests
 skip, except under ``CI=true`` where they fail.
@@ -11,11 +13,13 @@ skip, except under ``CI=true`` where they fail.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,12 +41,13 @@ KERNEL_PATH = HERE.parent / "live"  # demo_panel.py
 TIMEOUT_MS = 150_000  # a Voila kernel starts slowly on a loaded 2-core machine
 
 
-def require_browser() -> None:
-    """Skip (fail under CI=true) when chromium, Playwright or Voila is missing."""
+def require_browser(server: str = "voila") -> None:
+    """Skip (fail under CI=true) when chromium, Playwright or the ``server`` package (voila, jupyterlab) is
+    missing."""
     missing = []
     if not CHROMIUM.exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    for module in ("playwright", "voila"):
+    for module in ("playwright", server):
         try:
             __import__(module)
         except ImportError:
@@ -69,19 +74,72 @@ class Voila:
     url: str
     root: Path
     log: Path
+    #: Where a notebook of the served folder opens (its path follows).
+    opens = "voila/render/"
 
     def notebook(self, name: str, cells: list[str]) -> str:
-        """Write a notebook of code ``cells`` as ``name``.ipynb and return the URL that runs and shows it."""
+        """Write a notebook of code ``cells`` as ``name``.ipynb and return the URL that opens it."""
         write_notebook(self.root / f"{name}.ipynb", cells)
-        return f"{self.url}voila/render/{name}.ipynb"
+        return f"{self.url}{self.opens}{name}.ipynb"
+
+    def copy(self, notebook: Path) -> str:
+        """Copy ``notebook`` (e.g. a tutorial) into the served folder and return the URL that opens it."""
+        shutil.copyfile(notebook, self.root / notebook.name)
+        return f"{self.url}{self.opens}{notebook.name}"
 
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the server's log (for failure messages)."""
         return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
+@dataclass
+class JupyterLab(Voila):
+    """A running JupyterLab serving ``root`` (its application object exposed to the page as ``jupyterapp``)."""
+
+    opens = "lab/tree/"
+
+
+#: The notebook ``path`` open in JupyterLab (its NotebookPanel), or null.
+_PANEL = """(path => [...(window.jupyterapp?.shell?.widgets("main") ?? [])].find(w => w.context?.path === path))"""
+#: Run notebook ``path`` as "Run > Run All Cells" does, once its kernel is ready; resolves when all ran.
+RUN_ALL = f"""async path => {{
+  const app = window.jupyterapp
+  const panel = {_PANEL}(path)
+  await panel.context.ready
+  await panel.sessionContext.ready
+  app.shell.activateById(panel.id)
+  await app.commands.execute("notebook:clear-all-cell-outputs")  // execution counts too: "done" below is exact
+  await app.commands.execute("notebook:run-all-cells")
+}}"""
+#: Null while JupyterLab still runs the cells of notebook ``path``; then the errors of its outputs (empty if none).
+RUN_ALL_DONE = f"""path => {{
+  const panel = {_PANEL}(path)
+  const kernel = panel?.sessionContext?.session?.kernel
+  const cells = [...(panel?.content?.widgets ?? [])].filter(cell => cell.model.type === "code")
+  const errors = cells.flatMap(cell => cell.model.outputs.toJSON()).filter(out => out.output_type === "error")
+    .map(out => `${{out.ename}}: ${{out.evalue}}`)
+  if (errors.length > 0) return errors  // Run All stops at an error: the cells after it never run
+  return kernel?.status === "idle" && cells.every(cell => cell.model.executionCount != null) ? [] : null
+}}"""
+
+
+def open_notebook(page: Any, server: Voila, url: str) -> None:
+    """Open the notebook at ``url``: Voila runs it itself; in JupyterLab (a fresh workspace: nothing an earlier
+    test opened is restored) run all its cells as the menu does and wait until they ran (an error output fails
+    the test)."""
+    if not isinstance(server, JupyterLab):
+        page.goto(url)
+        return
+    page.goto(f"{url}?reset")
+    path = url.removeprefix(f"{server.url}{server.opens}")
+    page.wait_for_function(f"path => {_PANEL}(path) != null", arg=path, polling=100)
+    page.evaluate(RUN_ALL, path)
+    errors = page.wait_for_function(RUN_ALL_DONE, arg=path, polling=200).json_value()
+    assert errors == [], f"{errors}\n{server.log_tail()}"
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop Voila and its kernels (its process group): SIGTERM, then SIGKILL after 10 s."""
+    """Stop a server and its kernels (its process group): SIGTERM, then SIGKILL after 10 s."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)

@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests (see browser_harness.py): ``voila`` per session, ``browser`` per module, ``page``."""
+"""Fixtures of the browser tests (see browser_harness.py): ``voila`` and ``lab`` per session, ``browser`` per
+module, ``page`` (Voila) and ``lab_page`` (JupyterLab) per test."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 from browser_harness import (
     CHROMIUM,
@@ -16,6 +19,7 @@ from browser_harness import (
     KERNEL_PATH,
     SCREENSHOTS,
     TIMEOUT_MS,
+    JupyterLab,
     PageLog,
     Voila,
     free_port,
@@ -25,35 +29,58 @@ from browser_harness import (
 
 from benchmarks.jupyter_setup import jupyter_env
 
+V = TypeVar("V", bound=Voila)
 
-@pytest.fixture(scope="session")
-def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
-    """A Voila server on 127.0.0.1 (its own process group, jupyter dirs in a temp folder), stopped at the end."""
-    require_browser()
-    base = tmp_path_factory.mktemp("voila")
+
+def serve(base: Path, kind: type[V], command: list[str]) -> Iterator[V]:
+    """Run ``command`` with the folder ``base / "notebooks"`` to serve as its last argument (Voila or JupyterLab,
+    its own process group, jupyter folders in ``base``) until the session ends; yields it once its loopback URL
+    is in its log."""
     root = base / "notebooks"
     root.mkdir()
-    log = base / "voila.log"
-    env = jupyter_env(base, KERNEL_PATH)
-    command = [
-        sys.executable, "-m", "voila", str(root), "--no-browser", "--Voila.ip=127.0.0.1",
-        f"--port={free_port()}", "--show_tracebacks=True",
-        # Voila's page asks for its kernel's shutdown on unload with an _xsrf cookie it never received (403)
-        "--Voila.tornado_settings=disable_check_xsrf=True",
-    ]  # fmt: skip
+    log = base / "server.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        process = subprocess.Popen([*command, str(root)], stdout=out, stderr=subprocess.STDOUT,
+                                   env=jupyter_env(base, KERNEL_PATH), start_new_session=True)  # fmt: skip
     try:
         url = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while url is None and time.monotonic() < deadline and process.poll() is None:
             found = re.search(r"(http://127\.0\.0\.1:\d+/)", log.read_text(encoding="utf-8", errors="replace"))
             url = found.group(1) if found else time.sleep(0.1)
         if url is None:
-            pytest.fail(f"Voila did not start:\n{log.read_text(encoding='utf-8', errors='replace')}", pytrace=False)
-        yield Voila(url=url, root=root, log=log)
+            shown = log.read_text(encoding="utf-8", errors="replace")
+            pytest.fail(f"{command[2]} did not start:\n{shown}", pytrace=False)
+        yield kind(url=url, root=root, log=log)
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
+    """A Voila server on 127.0.0.1, stopped at the end."""
+    require_browser()
+    yield from serve(tmp_path_factory.mktemp("voila"), Voila, [
+        sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--port={free_port()}",
+        "--show_tracebacks=True",
+        # Voila's page asks for its kernel's shutdown on unload with an _xsrf cookie it never received (403)
+        "--Voila.tornado_settings=disable_check_xsrf=True",
+    ])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A JupyterLab server on 127.0.0.1 with no token (loopback only: no secret to keep out of logs), its
+    application object exposed to the page (``window.jupyterapp``), no news, update or extension queries (nothing
+leaves the machine); stopped at the end."""
+    require_browser("jupyterlab")
+    yield from serve(tmp_path_factory.mktemp("lab"), JupyterLab, [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={free_port()}", "--IdentityProvider.token=", "--ServerApp.password=",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+        "--allow-root",  # (containers run tests as root; JupyterLab refuses it otherwise)
+    ])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +108,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
-@pytest.fixture
-def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A new tab; requests off loopback are aborted and logged; at the end a screenshot, and the kernel is shut down."""
+def new_tab(browser: Any, server: Voila, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab of ``browser``; requests off ``server`` are aborted and logged; at the end a screenshot and
+    about:blank (Voila's page asks the server to shut its kernel down when it unloads)."""
     tab = browser.new_page()
     log = PageLog()
     tab.mtdata_log = log
@@ -91,7 +118,7 @@ def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator
     tab.on("pageerror", lambda error: log.errors.append(str(error)))
 
     def route(route: Any) -> None:
-        if route.request.url.startswith(voila.url):
+        if route.request.url.startswith(server.url):
             route.continue_()
         else:
             log.outside_requests.append(route.request.url)
@@ -105,5 +132,30 @@ def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator
         try:
             tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-end.png"), full_page=True)
         finally:
-            tab.goto("about:blank")  # Voila's page asks the server to shut its kernel down when it unloads
+            tab.goto("about:blank")
             tab.close()
+
+
+@pytest.fixture
+def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab for Voila pages (see :func:`new_tab`)."""
+    yield from new_tab(browser, voila, request)
+
+
+@pytest.fixture
+def lab_page(browser: Any, lab: JupyterLab, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab for JupyterLab pages (see :func:`new_tab`); afterwards the kernels it started are shut down
+    (JupyterLab keeps them running when its page goes)."""
+    try:
+        yield from new_tab(browser, lab, request)
+    finally:
+        with httpx.Client(base_url=lab.url, timeout=30) as server:
+            for kernel in server.get("api/kernels").json():
+                server.delete(f"api/kernels/{kernel['id']}")
+
+
+@pytest.fixture(params=["voila", "lab"])
+def front(request: pytest.FixtureRequest) -> tuple[Voila, Any]:
+    """A test using it runs in Voila, then in JupyterLab: the server and a tab (open with ``open_notebook``)."""
+    server = request.getfixturevalue(request.param)
+    return server, request.getfixturevalue("page" if request.param == "voila" else "lab_page")

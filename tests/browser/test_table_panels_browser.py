@@ -1,4 +1,5 @@
-"""Table panels in a real browser: the text of their row cells moves in the page, not only in the kernel.
+"""Table panels in a real browser (Voila, then JupyterLab): the text of their row cells moves in the page, not
+only in the kernel.
 
 Positions, orders and book are Bokeh DataTables (SlickGrid rows in a shadow root), latency an HTML table. Each
 table's rows are read as the page shows them (cells' ``textContent``), and each must show other text later:
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_harness import SCREENSHOTS, Voila
+from browser_harness import SCREENSHOTS, Voila, open_notebook
 
 pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
 
@@ -56,8 +57,9 @@ PROFITS = """() => {
 }""".replace("(GRIDS)", f"({GRIDS})")
 
 
-def test_every_table_panel_changes_its_row_cells_in_the_page(voila: Voila, page: Any):
-    page.goto(voila.notebook("table_panels", CELLS))
+def test_every_table_panel_changes_its_row_cells_in_the_page(front: tuple[Voila, Any]):
+    server, page = front
+    open_notebook(page, server, server.notebook("table_panels", CELLS))
     page.wait_for_function(
         f"names => {{ const g = ({GRIDS})(); return names.every(n => g[n]?.length > 0) && ({LATENCY})() !== '' }}",
         arg=list(TABLES),
@@ -66,7 +68,8 @@ def test_every_table_panel_changes_its_row_cells_in_the_page(voila: Voila, page:
     first, first_latency = page.evaluate(GRIDS), page.evaluate(LATENCY)
     assert len(first["positions_table"]) == len(first["orders_table"]) == 1, first
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "table-panels-start.png"), full_page=True)
+    front_end = type(server).__name__.lower()
+    page.screenshot(path=str(SCREENSHOTS / f"table-panels-{front_end}-start.png"), full_page=True)
 
     # every table's rows show other text a few simulated minutes later (prices, profits, volumes, counts moved)
     for name in TABLES:
@@ -80,6 +83,6 @@ def test_every_table_panel_changes_its_row_cells_in_the_page(voila: Voila, page:
 
     # the profit in the row and the total under the table agree (they are redrawn together)
     page.wait_for_function(f"() => {{ const p = ({PROFITS})(); return p != null && p[0] === p[1] }}", polling=100)
-    page.screenshot(path=str(SCREENSHOTS / "table-panels-later.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"table-panels-{front_end}-later.png"), full_page=True)
     log = page.mtdata_log
     assert log.errors == [], log.errors
