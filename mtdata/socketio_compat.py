@@ -12,7 +12,8 @@ which gets no upstream fixes. These defects matter:
   :func:`owned_service_task` hands it to the server that owns it.
 * Server: a client's event named ``connect`` or ``disconnect`` (or a second CONNECT packet)
   reaches the server's own connect and disconnect handlers (re-running authentication, or
-  forgetting a live socket), and a
+  forgetting a live socket; a DISCONNECT packet forgets it too, so GuardedServer closes the
+  transport then), and a
   malformed event (no name, a name that is not a string) raises in a background task
   ("Task exception was never retrieved"). :class:`GuardedServer` dispatches only well-formed
   events with names socket.io does not reserve, and hands the others to ``on_refused``.
@@ -66,6 +67,15 @@ class GuardedServer(socketio.AsyncServer):
         if self.manager.is_connected(sid, namespace or "/"):
             return None  # a second CONNECT packet on a live socket would re-run the connect handler
         return await super()._handle_connect(sid, namespace)
+
+    async def _handle_disconnect(self, sid: str, namespace: str | None) -> None:
+        await super()._handle_disconnect(sid, namespace)
+        socket = self.eio.sockets.get(sid) if (namespace or "/") == "/" else None
+        if socket is not None and not socket.closing:
+            # a client that left the default namespace is gone: close its transport, or its later events are
+            # dropped unanswered while it waits on an open socket
+            await socket.close(wait=False)
+            self.eio.sockets.pop(sid, None)
 
     async def _handle_event(self, sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         if isinstance(data, list) and data and isinstance(data[0], str) and data[0] not in RESERVED_EVENTS:

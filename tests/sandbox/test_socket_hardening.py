@@ -126,3 +126,10 @@ async def test_a_second_connect_packet_keeps_the_connection(wire: Wire, box: San
     await wire.client.eio.send("0")
     await still_alive(wire, box)
     assert box.server.hub.connections[wire.client.sid] is connection
+
+
+async def test_a_disconnect_packet_closes_the_socket(wire: Wire, box: SandboxHandle) -> None:
+    """A client leaving the default namespace is disconnected, not left on an open socket whose events go unanswered."""
+    await wire.client.eio.send("1")
+    await wire.until(lambda: not wire.client.connected)
+    assert box.server.hub.connections == {}
