@@ -19,7 +19,6 @@ import functools
 import importlib
 import inspect
 import pkgutil
-import shutil
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -151,11 +150,15 @@ def documented_bases() -> frozenset[str]:
 
 
 def write_api_pages(app: Sphinx) -> None:
-    """Write one page per public module into ``docs/api/`` (cleared first, so a removed module leaves no page)."""
-    shutil.rmtree(API_DIR, ignore_errors=True)
-    API_DIR.mkdir()
-    for module_name in public_modules():
-        (API_DIR / f"{module_name}.rst").write_text(api_page(module_name), encoding="utf-8")
+    """Write one page per public module into ``docs/api/``: a removed module leaves no page, and an unchanged page
+    is not rewritten (Sphinx then does not read it again)."""
+    API_DIR.mkdir(exist_ok=True)
+    pages = {API_DIR / f"{module_name}.rst": api_page(module_name) for module_name in public_modules()}
+    for path in set(API_DIR.iterdir()) - set(pages):
+        path.unlink()
+    for path, text in pages.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
 
 
 def add_site_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
