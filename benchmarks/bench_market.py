@@ -1,10 +1,14 @@
 """Throughput of the sandbox market alone: M1 candles/s and ticks/s in wire pages of 1000, cold and cached.
 
-Run: ``python benchmarks/bench_market.py`` (the REST layer must serve >= 200,000 M1 candles/s).
+Also the first M1 page of a range a year old in a fresh process (nothing computed yet: the price model's
+daily anchors since 2020 and that day's paths), the latency a notebook's first request sees.
+Run: ``python -m benchmarks.bench_market`` (the REST layer must serve >= 200,000 M1 candles/s).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -46,8 +50,17 @@ def rate(label: str, run) -> None:
     print(f"{label:<34} {count / elapsed:>12,.0f} /s  ({count:,} in {elapsed * 1000:,.0f} ms)")
 
 
+def fresh_first_page(seed: int = 7) -> float:
+    """Milliseconds for the first M1 page ending a year before now, in a fresh Python process."""
+    end = int(NOW * 1000) - 365 * 86_400_000
+    code = "\n".join(["import time", "from mtdata.sandbox.market import Market",
+                      f"market = Market({seed}, wall_clock=lambda: {NOW})", "began = time.perf_counter()",
+                      f"market.candles('EURUSD', '1m', {end}, 1000)", "print((time.perf_counter() - began) * 1000)"])
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
 def main() -> None:
-    """Cold and cached paging, page times per timeframe, price() calls."""
+    """Cold and cached paging, page times per timeframe, price() calls, a fresh process's first page."""
     start = int(NOW * 1000) - 30 * 86_400_000
     for seed in (101, 102):  # a fresh seed: nothing cached yet
         market = Market(seed, wall_clock=lambda: NOW)
@@ -67,6 +80,7 @@ def main() -> None:
     for _ in range(1000):
         market.price("USDJPY")
     print(f"{'price() calls':<34} {1000 / (time.perf_counter() - began):>12,.0f} /s")
+    print(f"{'year-old first page, fresh process':<34} {fresh_first_page():>12.2f} ms")
 
 
 if __name__ == "__main__":

@@ -7,17 +7,17 @@ from one request to the next, and the same time always gets the same value whate
   the sum of components at several time scales (about two months, ten days, two days, eight hours). A component
   is the linear interpolation of independent N(0, sd²) knots at its spacing, drawn from the seed in chunks of
   1024 knots: its value at any hour needs only the two knots around it, never the history before. The
-  volatility is held within each UTC hour and normalised so that its mean square is about 1 (the symbols'
-  annual volatilities hold on average). The slow components make volatility cluster over days and weeks;
-  the fast ones, with the Student-t minute shocks below, make hourly returns fat-tailed.
+  volatility is held within each UTC hour, normalised so that its mean square is about 1 (the symbols' annual
+  volatilities hold on average) and softly capped at about five times its usual level. The slow components
+  make volatility cluster over days and weeks; all of them, with the jumps below, make returns fat-tailed.
 * **Daily anchors.** A unit's log value at each broker midnight follows a mean-reverting walk (AR(1) with a
   half-life of about a year, so prices stay plausible for decades); each day's shock has that day's variance:
-  the unit's annual variance times the day's activity times its squared volatility. One seeded stream per
-  chunk of 1024 days, computed in closed form (vectorised) when a day of the chunk is first asked for.
-* **Within a day.** A unit's M1 path is a bridge between its two anchors: minute shocks (Student-t with
-  ``_DF`` degrees of freedom, scaled to unit variance) times the minute's volatility (activity profile times
-  the hour's stochastic volatility), cumulated, with the drift that lands the path on the next anchor. Units
-  drawn together (the factors) share one seeded stream per day; each idiosyncratic path has its own.
+  the unit's annual variance times the activity of each quarter of the day times its squared volatility. One
+  seeded stream per chunk of 1024 days, computed in closed form (vectorised) when a day of it is first needed.
+* **Within a day.** A unit's M1 path is a bridge between its two anchors: normal minute shocks times the
+  minute's volatility (activity profile times the hour's stochastic volatility), plus a few jumps (about one
+  every three days per path, each worth a couple of ordinary hours), cumulated, with the drift that lands the
+  path on the next anchor. Minute shocks come in seeded streams of ``_BLOCK`` days per unit.
 
 Not modelled: news (scheduled releases, announced jumps), order-book impact of trades, interest-rate carry.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 from test_broker_market import assert_books_balance, state, trade
@@ -75,8 +76,11 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
     box.server.store.put("accounts", wire.account_id, doc)
     await wire.subscribe()
     await wire.synchronize()
-    opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=0.9)
     market = box.server.market
+    # about 95 % of the balance as margin, whatever the (seeded) price: a 0.01 fall then costs ~90 % of it
+    leverage = doc["_trading"].get("leverage", 100)
+    volume = math.floor(950 * leverage / (100_000 * market.price("EURUSD")["ask"]) * 100) / 100
+    opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=volume)
     price, start = market.price("EURUSD"), market.now_ms() + 200
     bid, ask = price["bid"] - 0.01, price["ask"] - 0.01
     market.force_path(
@@ -88,7 +92,7 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
     now = await state(wire)
     assert now["positions"] == []
     (so,) = [d for d in now["deals"] if d.get("reason") == "DEAL_REASON_SO"]
-    assert so["positionId"] == opened["positionId"] and so["profit"] < -800
+    assert so["positionId"] == opened["positionId"] and so["profit"] < -0.0089 * volume * 100_000  # -800 for 0.9
     assert now["info"]["balance"] == pytest.approx(1000 + so["profit"], abs=0.011)
     assert_books_balance(now)
 
