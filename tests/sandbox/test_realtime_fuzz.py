@@ -67,12 +67,27 @@ requests = st.one_of(
 )
 
 
-async def send(wire: Wire, event: str | None, payload: object) -> None:
-    """Emit ``payload`` as ``event``, or (no event) send it as the data of a raw socket.io event packet."""
-    if event is None:
-        await wire.client.eio.send("2" + json.dumps(payload))  # NaN and Infinity as python-socketio writes them
-    else:
-        await wire.client.emit(event, payload)
+async def send_batch(wire: Wire, batch: list) -> dict[str, str]:
+    """Send a drawn batch, then wait for its answers; returns each request id sent and the event it went under.
+
+    Raw payloads go as the data of a socket.io event packet (NaN and Infinity as python-socketio writes them).
+    """
+    anonymous = len(wire.unmatched)
+    sent = {}
+    for kind, event, payload in batch:
+        if isinstance(payload, dict):
+            payload = {k: wire.account_id if v == ACCOUNT else v for k, v in payload.items()}
+        if kind == "with_id":
+            payload["requestId"] = request_id()
+            sent[payload["requestId"]] = event
+        elif kind == "anonymous":
+            anonymous += 1
+        if event is None:
+            await wire.client.eio.send("2" + json.dumps(payload))
+        else:
+            await wire.client.emit(event, payload)
+    await wire.until(lambda: all(rid in wire.answers for rid in sent) and len(wire.unmatched) >= anonymous)
+    return sent
 
 
 @pytest.fixture
@@ -89,23 +104,9 @@ async def wires(sandbox, sio_connect, caplog) -> tuple[Wire, Wire]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(requests, min_size=1, max_size=8))
-async def test_random_requests_are_answered(wires: tuple[Wire, Wire], sandbox, batch: list) -> None:
+async def test_random_requests_are_answered(wires: tuple[Wire, Wire], batch: list) -> None:
     fuzzed, healthy = wires
-    anonymous = len(fuzzed.unmatched)
-    expected_ids = []
-    for kind, event, payload in batch:
-        if isinstance(payload, dict):
-            payload = {k: sandbox.account_id if v == ACCOUNT else v for k, v in payload.items()}
-        if kind == "with_id":
-            payload["requestId"] = request_id()
-            expected_ids.append(payload["requestId"])
-        elif kind == "anonymous":
-            anonymous += 1
-        await send(fuzzed, event, payload)
-    await fuzzed.until(
-        lambda: all(rid in fuzzed.answers for rid in expected_ids) and len(fuzzed.unmatched) >= anonymous
-    )
-    for rid in expected_ids:
+    for rid in await send_batch(fuzzed, batch):
         kind, answer = fuzzed.answers[rid]
         assert answer["requestId"] == rid
         if kind == "processingError":
@@ -139,21 +140,10 @@ async def expired(mtdata_sandbox_factory, sio_connect) -> tuple[Wire, int]:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(requests, min_size=1, max_size=6))
-async def test_an_expired_socket_is_refused_everything(expired: tuple[Wire, int], sandbox, batch: list) -> None:
+async def test_an_expired_socket_is_refused_everything(expired: tuple[Wire, int], batch: list) -> None:
     wire, heard = expired
-    anonymous = len(wire.unmatched)
-    expected = {}
-    for kind, event, payload in batch:
-        if isinstance(payload, dict):
-            payload = {k: wire.account_id if v == ACCOUNT else v for k, v in payload.items()}
-        if kind == "with_id":
-            payload["requestId"] = request_id()
-            expected[payload["requestId"]] = "UnauthorizedError" if event == "request" else "ValidationError"
-        elif kind == "anonymous":
-            anonymous += 1
-        await send(wire, event, payload)
-    await wire.until(lambda: all(rid in wire.answers for rid in expected) and len(wire.unmatched) >= anonymous)
-    for rid, error in expected.items():
+    for rid, event in (await send_batch(wire, batch)).items():
         kind, answer = wire.answers[rid]
-        assert kind == "processingError" and answer["error"] == error, answer
+        assert kind == "processingError", answer
+        assert answer["error"] == ("UnauthorizedError" if event == "request" else "ValidationError"), answer
     assert len(wire.packets) == heard and wire.client.connected
