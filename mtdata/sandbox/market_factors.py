@@ -89,8 +89,8 @@ INSTRUMENTS = {
     "NAS100": {"RISK": 3.0, "US_EQUITY": 1.3},
     "GER40": {"RISK": 3.2},
     "UK100": {"RISK": 2.6},
-    "BTCUSD": {"RISK": 2.0, "CRYPTO": 1.0},
-    "ETHUSD": {"RISK": 2.0, "CRYPTO": 1.3},
+    "BTCUSD": {"RISK": 4.0, "CRYPTO": 1.0},
+    "ETHUSD": {"RISK": 4.5, "CRYPTO": 1.3},
 }
 _GROUP = {"index": "risk", "crypto": "crypto"}
 PROFILE = {"fx": "fx", "risk": "fx", "crypto": "crypto"}  # activity profile of each volatility group

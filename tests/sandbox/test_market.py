@@ -118,7 +118,7 @@ def test_known_values_are_stable_across_machines() -> None:
                      "brokerTime": "2020-01-03 00:00:00.000", "open": 1.11835, "high": 1.1197, "low": 1.10886,
                      "close": 1.10989, "tickVolume": 212383, "spread": 5, "volume": 0.0}  # fmt: skip
     tick = frozen(0).ticks("BTCUSD", ms("2024-05-05T00:00:00Z"), 1, 1)[0]
-    assert (tick["time"], tick["bid"], tick["ask"]) == ("2024-05-05T00:00:05.518Z", 6233.93, 6258.11)
+    assert (tick["time"], tick["bid"], tick["ask"]) == ("2024-05-05T00:00:05.518Z", 7073.62, 7097.52)
 
 
 def test_history_covers_two_years_at_every_timeframe() -> None:
