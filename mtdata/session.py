@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from .client.accounts import MetatraderAccount
     from .live import Dashboard, OrderTicket, PanelFactory
+    from .live.data import LiveData
     from .sandbox import SandboxHandle
 
 log = logging.getLogger("mtdata.client")
@@ -175,6 +176,12 @@ class Session(AccountFrames, Orders):
 
             self._panels = PanelFactory(self)
         return self._panels
+
+    @property
+    def live(self) -> LiveData:
+        """Live data objects to compute on: ``s.live.quote("EURUSD").bid``, ``s.live.candles("EURUSD", "1m").df``
+        (:mod:`mtdata.live.data`, on the panels' feed; closed with the session)."""
+        return self.panel.data
 
     def dashboard(self, symbols: str | list[str], timeframe: str = "1m", **options: Any) -> Dashboard:
         """Ticker, candles, account, positions and latency panels in one live widget (``s.panel.dashboard``)."""

@@ -23,6 +23,9 @@ The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by 
   :class:`AccountPanel` (``account_panel.py``, with the equity curve);
 - :class:`LatencyPanel` (``latency_panel.py``) polls the session's latency and health monitors instead.
 
+Live data to compute on (``session.live``, a :class:`LiveData`, ``data.py``): :class:`LiveQuote` and
+:class:`LiveCandles` (``.df``: history and the forming candle), on the same feed, with ``on_update`` callbacks.
+
 :class:`Dashboard` (``dashboard.py``) lays several panels out together (``session.dashboard(symbols)``);
 :class:`OrderTicket` (``order_ticket.py``) is an order form over a positions panel (``session.order_ticket``).
 """
@@ -35,6 +38,7 @@ with needs("mtdata.live (the live panels)"):  # ipywidgets, Bokeh, jupyter_bokeh
     from .account_panel import AccountPanel
     from .candles_panel import CandlesPanel
     from .dashboard import Dashboard
+    from .data import LiveCandles, LiveData, LiveQuote
     from .factory import PanelFactory
     from .feed import LiveFeed, Stream
     from .latency_panel import LatencyPanel
@@ -55,8 +59,11 @@ __all__ = [
     "Dashboard",
     "HtmlPanel",
     "LatencyPanel",
+    "LiveCandles",
+    "LiveData",
     "LiveFeed",
     "LivePanel",
+    "LiveQuote",
     "OrderTicket",
     "OrdersPanel",
     "Panel",

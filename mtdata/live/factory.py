@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .account_panel import AccountPanel
 from .candles_panel import CandlesPanel
 from .dashboard import Dashboard
+from .data import LiveData
 from .feed import LiveFeed
 from .latency_panel import LatencyPanel
 from .market_panels import BookPanel, TickerPanel, TicksPanel, symbol_list
@@ -39,6 +40,8 @@ class PanelFactory:
         self._feed: LiveFeed | None = None
         self._panels: weakref.WeakSet[LivePanel] = weakref.WeakSet()
         self._tickets: weakref.WeakSet[OrderTicket] = weakref.WeakSet()
+        self.data = LiveData(session, lambda: self.feed)
+        """Live data objects on the same feed (``session.live``: :mod:`mtdata.live.data`)."""
 
     @property
     def feed(self) -> LiveFeed:
@@ -121,6 +124,7 @@ class PanelFactory:
 
     def close(self) -> None:
         """Close every order ticket and open panel, then the feed (no subscription or listener left). Idempotent."""
+        self.data.close()
         for ticket in list(self._tickets):
             ticket.close()
         feed, self._feed = self._feed, None
