@@ -74,6 +74,7 @@ def candles(
     import dask
     import dask.dataframe as dd
     import pandas as pd
+    from dask.base import tokenize
 
     if as_xarray:
         raise checks.fail("as_xarray", "cannot be combined with as_dask (choose one)", True)
@@ -89,15 +90,17 @@ def candles(
     edges = bounds(start, end, partition or default_period(tf)) if start < end else [start, start]
     connection = remote.Connection.of(session)
     remote.remember(connection, session)
-    key = f"mtdata-candles-{tf}-{connection.digest}"
     parts = []
     for lo, hi in itertools.pairwise(edges):
         last = download.last_ms(hi) if hi > lo else lo - timedelta(milliseconds=1)
         day = lo.strftime("%Y%m%dT%H%M")
-        pieces = [dask.delayed(remote.candles, pure=True)(connection, symbol, tf, lo, last, dates, tuple(names),
-                                                          dask_key_name=f"{key}-{symbol}-{day}")
-                  for symbol in names]  # fmt: skip
-        parts.append(dask.delayed(_combine, pure=True)(pieces, tuple(names), tf, dask_key_name=f"{key}-{day}"))
+        pieces = []
+        for symbol in names:
+            task = (connection, symbol, tf, lo, last, dates, tuple(names))
+            key = f"mtdata-candles-{symbol}-{tf}-{day}-{tokenize(*task)}"  # the token hashed with the rest
+            pieces.append(dask.delayed(remote.candles, pure=True)(*task, dask_key_name=key))
+        key = f"mtdata-candles-{tf}-{day}-{tokenize(pieces, names, tf)}"
+        parts.append(dask.delayed(_combine, pure=True)(pieces, tuple(names), tf, dask_key_name=key))
     meta = _combine([], tuple(names), tf)
     divisions = [pd.Timestamp(moment) for moment in edges[:-1]] + [pd.Timestamp(download.last_ms(edges[-1]))]
     known = len(parts) and all(a < b for a, b in itertools.pairwise(divisions))

@@ -110,19 +110,22 @@ def _groups(staged: list[list[tuple[Group, str, int]]]) -> dict[Group, list[str]
 
 
 def _merge(root: str, staging: str, group: Group, pieces: list[str]) -> str:
-    """One dataset partition's new content (its pieces, over what the dataset holds), checked and staged."""
+    """One dataset partition's new content (its pieces, over what the dataset holds), checked and staged: the staged
+    piece itself when it is the whole of a partition of a symbol and timeframe new to the dataset."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     symbol, tf, day = group
+    base = Path(root) / f"symbol={symbol}" / f"timeframe={tf}"
+    current = base / f"date={day}" / io.PART
+    if len(pieces) == 1 and not base.is_dir():  # a new partition from one piece: already checked as it is
+        return pieces[0]
     rows = pd.concat([pd.read_parquet(path, engine="pyarrow") for path in pieces])
     if tf != "ticks":
         rows = io._one_row_per_candle(rows.assign(symbol=symbol)).drop(columns="symbol")
     rows = rows.sort_index(kind="stable")
-    base = Path(root) / f"symbol={symbol}" / f"timeframe={tf}"
     if base.is_dir():
         io._same_columns(base, rows)
-    current = base / f"date={day}" / io.PART
     if current.exists():
         rows = io._merged(pd.read_parquet(current, engine="pyarrow"), rows, tf)
         if tf != "ticks" and not spacing.fits(tf, rows.index.asi8):

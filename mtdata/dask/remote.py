@@ -51,6 +51,7 @@ class Connection:
         api, limiter, cache = session.api, session._limiter, session._cache
         options = api.options
         where = {"url": options.url} if options.url else {"domain": options.domain}
+        where |= {"region": options.region} if options.region else {}
         root = str(cache.root.parent) if cache is not None else None
         return cls(api.context.token, session.metatrader_account.id, tuple(where.items()), root,
                    limiter.concurrency, limiter.per_second)  # fmt: skip
@@ -68,6 +69,7 @@ class Connection:
 
 _sessions: dict[Connection, Session] = {}
 _local_limits: dict[str, threading.BoundedSemaphore] = {}
+_semaphores: dict[str, Any] = {}
 _lock = threading.Lock()
 #: Partitions this process downloaded (what tests and benchmarks read on each worker).
 fetched = {"partitions": 0, "rows": 0}
@@ -109,7 +111,7 @@ def semaphore_name(connection: Connection) -> str:
 @contextlib.contextmanager
 def lease(connection: Connection) -> Iterator[None]:
     """One of the account's ``concurrency`` download slots: a ``distributed.Semaphore`` shared by the cluster on a
-    worker, a semaphore of this process under Dask's local schedulers."""
+    worker (its lease expires when the worker dies), a semaphore of this process under Dask's local schedulers."""
     name = semaphore_name(connection)
     try:
         from distributed import Semaphore, get_worker
@@ -121,7 +123,8 @@ def lease(connection: Connection) -> Iterator[None]:
         with slots:
             yield
         return
-    semaphore = Semaphore(max_leases=connection.concurrency, name=name)
+    with _lock:  # one per process: each Semaphore registers with the scheduler once
+        semaphore = _semaphores.get(name) or _semaphores.setdefault(name, Semaphore(connection.concurrency, name))
     if not semaphore.acquire(timeout=LEASE_TIMEOUT):
         raise TimeoutError(f"no download slot of {name} within {LEASE_TIMEOUT:g} s")
     try:

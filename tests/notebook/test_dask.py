@@ -198,6 +198,25 @@ def test_export_refuses_a_cluster_of_no_workers(tmp_path: Path, capsys: pytest.C
     assert list(tmp_path.iterdir()) == []
 
 
+def test_workers_use_the_cache_the_session_names(client: Any, server: dict[str, Any], truth: pd.DataFrame,
+                                                tmp_path: Path) -> None:  # fmt: skip
+    with mtdata.connect(server["token"], server["accountId"], url=server["url"], progress=False,
+                        cache=tmp_path) as cached:  # fmt: skip
+        ddf = cached.candles(SYMBOLS, "1m", START, "2026-11-04", as_dask=True)
+        first = ddf.compute()
+        stored = sorted(tmp_path.rglob("*.parquet"))
+        assert len(stored) >= len(SYMBOLS) * 2  # written by the workers: this process downloaded nothing
+        _faults(server, "rate-limit", {"count": 1, "retryAfterSeconds": 60, "scope": "rest"})
+        try:
+            again = ddf.compute()
+            assert _faults(server)["rateLimits"][0]["count"] == 1  # no request reached the server
+        finally:
+            httpx.delete(server["url"] + "/sandbox/faults", headers={"auth-token": server["token"]})
+    pd.testing.assert_frame_equal(first, truth.loc[:"2026-11-03"])
+    pd.testing.assert_frame_equal(again, first)
+    assert sorted(tmp_path.rglob("*.parquet")) == stored
+
+
 def test_a_worker_killed_midway_loses_and_repeats_nothing(client: Any, session: Session, server: dict[str, Any],
                                                           truth: pd.DataFrame) -> None:  # fmt: skip
     ddf = session.candles(SYMBOLS, "1m", START, END, as_dask=True)
