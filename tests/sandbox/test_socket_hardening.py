@@ -105,18 +105,18 @@ def _spoiled(fields: dict, path: tuple, value: object) -> dict:
     return out
 
 
-@pytest.mark.parametrize("value", NOT_NUMBERS, ids=repr)
 @pytest.mark.parametrize(("request_type", "fields", "path"), NUMBER_FIELDS,
                          ids=[f"{t}:{'.'.join(map(str, p))}" for t, _, p in NUMBER_FIELDS])  # fmt: skip
 async def test_non_finite_and_huge_numbers_are_validation_errors(
-    wire: Wire, box: SandboxHandle, request_type: str, fields: dict, path: tuple, value: object
+    wire: Wire, request_type: str, fields: dict, path: tuple
 ) -> None:
-    answer = await wire.error(request_type, application="RPC", **_spoiled(fields, path, value))
-    assert answer["error"] == "ValidationError", answer
     name = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in path).replace(".[", "[")
-    assert answer["details"][0]["parameter"] == name, answer
-    echoed = answer["details"][0].get("value")
-    assert echoed is None or json.dumps(echoed, allow_nan=False)  # valid JSON for any client
+    for value in NOT_NUMBERS:
+        answer = await wire.error(request_type, application="RPC", **_spoiled(fields, path, value))
+        assert answer["error"] == "ValidationError", (value, answer)
+        assert answer["details"][0]["parameter"] == name, (value, answer)
+        echoed = answer["details"][0].get("value")
+        assert echoed is None or json.dumps(echoed, allow_nan=False)  # valid JSON for any client
     assert (await wire.ok("getPositions", application="RPC"))["positions"] == []
 
 
