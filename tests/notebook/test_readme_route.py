@@ -1,0 +1,81 @@
+"""The README's local route to the notebooks, followed in a fresh venv: its first command (run as written, in a
+copy of the repository) installs mtdata with the jupyter extra and runs the demo; then ``jupyter lab notebooks/``
+from that venv serves the tutorials. Packages come from the package index pip is configured with."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def first_command() -> str:
+    """The first line of the README's first ``bash`` block."""
+    block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert block is not None, "the README opens with a bash block of set-up commands"
+    return block.group(1).splitlines()[0]
+
+
+def copy_repository(target: Path) -> None:
+    """The files git tracks (as they are in the working tree) copied to ``target``: a clean checkout."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def test_the_first_command_then_jupyter_lab_serves_the_tutorials(tmp_path: Path):
+    command = first_command()
+    assert 'pip install -e ".[jupyter]"' in command and command.endswith("mtdata demo"), command
+    repo = tmp_path / "mtdata"
+    copy_repository(repo)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    installed = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True, timeout=800)
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    assert "its sandbox have stopped" in installed.stdout  # the demo ran to its end
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), IPYTHONDIR=str(tmp_path / "ipython"))  # fmt: skip
+    lab = subprocess.Popen(
+        [".venv/bin/jupyter", "lab", "notebooks/", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--IdentityProvider.token=", "--allow-root", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                assert lab.poll() is None, "jupyter lab exited"
+                assert time.monotonic() < deadline, "jupyter lab did not answer in 2 minutes"
+                try:
+                    contents = client.get("/api/contents")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            names = {item["name"] for item in contents.json()["content"]}
+            assert {"01_quickstart.ipynb", "03_live_panels.ipynb", "04_trading_from_cells.ipynb"} <= names, names
+            page = client.get("/lab/tree/01_quickstart.ipynb")
+            assert page.status_code == 200 and "JupyterLab" in page.text
+            extensions = client.get("/lab/api/extensions").text  # the panels' front ends came with the extra
+            assert "@jupyter-widgets/jupyterlab-manager" in extensions and "@bokeh/jupyter_bokeh" in extensions
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(30)
