@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import download, frames
 from ..client import checks
 from ..errors import TimeoutException
+from ..market_hours import StaleWatch
 from .feed import LiveFeed, Stream
 from .throttle import DEFAULT_RATE, Throttle
 
@@ -57,7 +58,8 @@ class LiveObject:
             loop = None
         self._throttle = Throttle(self._call_back, rate=rate, loop=loop) if loop is not None else None
         self.updates = 0
-        """How many updates arrived."""
+        """How many times the object changed (an update from the stream, a quote found stale, closed candles read
+        again)."""
 
     @property
     def closed(self) -> bool:
@@ -119,13 +121,26 @@ class LiveObject:
 
 class LiveQuote(LiveObject):
     """The current quote of ``symbol``: :attr:`bid`, :attr:`ask`, :attr:`spread`, :attr:`time` (UTC),
-    :attr:`broker_time` (None until the first quote; a closed market's is its last one, see ``s.symbols()``)."""
+    :attr:`broker_time` (None until the first quote; a closed market's is its last one) and :attr:`stale`."""
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:
         super().__init__(feed, Stream("quotes", symbol), rate)
         self.symbol = symbol
         self._last: tuple[float | None, float | None, datetime | None, str | None] = (None, None, None, None)
+        self._watch = StaleWatch(feed._session, self._changed)
         self._start(self._seed)
+
+    @property
+    def stale(self) -> bool | None:
+        """True when the market closed after this quote (a weekend's Friday quote), by the trade server's clock;
+        None until checked (:class:`~mtdata.market_hours.StaleWatch`: on the first quote, then at least a minute
+        apart and at each close)."""
+        return self._watch.stale.get(self.symbol)
+
+    def close(self) -> None:
+        """Stop updating and checking staleness (idempotent)."""
+        self._watch.close()
+        super().close()
 
     async def _seed(self, connection: Any) -> None:
         """The connection's quote, waiting up to :data:`FIRST_QUOTE_TIMEOUT` for the first (a closed market's
@@ -139,6 +154,7 @@ class LiveQuote(LiveObject):
 
     def _apply(self, price: dict[str, Any]) -> None:
         self._last = (price.get("bid"), price.get("ask"), price.get("time"), price.get("brokerTime"))
+        self._watch.note(price)
 
     @property
     def bid(self) -> float | None:

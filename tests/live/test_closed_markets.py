@@ -7,6 +7,7 @@ and latency statistics leave out prices re-sent from a closed session (the weeke
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pandas as pd
@@ -91,6 +92,18 @@ async def test_the_ticker_says_stale_for_a_closed_market(session: mtdata.Session
         assert ("stale (market closed)" in ticker.html) is weekend(session)
     finally:
         ticker.close()
+
+
+def test_a_live_quote_says_stale_for_a_closed_market(session: mtdata.Session):
+    q = session.live.quote("EURUSD")
+    try:
+        deadline = time.monotonic() + 30
+        while q.stale is None:
+            assert time.monotonic() < deadline, "no staleness answer in time"
+            time.sleep(0.02)
+        assert q.stale is weekend(session) and q.bid is not None
+    finally:
+        q.close()
 
 
 def test_a_bad_symbol_is_still_refused(session: mtdata.Session):
