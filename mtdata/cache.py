@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,6 +26,9 @@ log = logging.getLogger("mtdata.client")
 #: The version of the stored frames, bumped when candle columns change (files of another version are not read):
 #: v2 has ``real_volume`` (MetaTrader 5's name) and ``broker_time``.
 LAYOUT = "v2"
+#: Age (s) from which a temporary file is a killed writer's leftover; a younger one may be another process's (a Dask
+#: worker's, on a shared cache) write in progress.
+STALE_SECONDS = 3600
 _NAME = re.compile(r"^(\d+)_(\d+)\.parquet$")
 
 Span = tuple[int, int]
@@ -59,6 +63,13 @@ def subtract(span: Span, covered: list[Span]) -> list[Span]:
     return [*missing, (lo, hi)]
 
 
+def _stale(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > STALE_SECONDS
+    except FileNotFoundError:  # renamed or removed meanwhile
+        return False
+
+
 class CandleCache:
     """Candle files of one account (``key``) under ``root``."""
 
@@ -69,7 +80,7 @@ class CandleCache:
         return self.root / LAYOUT / quote(symbol, safe="") / tf
 
     def segments(self, symbol: str, tf: str) -> list[tuple[int, int, Path]]:
-        """The stored files of ``symbol``/``tf`` as (lo, hi, path); leftovers of interrupted writes removed."""
+        """The stored files of ``symbol``/``tf`` as (lo, hi, path); old leftovers of killed writers removed."""
         folder = self._dir(symbol, tf)
         if not folder.is_dir():
             return []
@@ -78,7 +89,7 @@ class CandleCache:
             match = _NAME.match(path.name)
             if match:
                 found.append((int(match[1]), int(match[2]), path))
-            elif path.name.startswith(".tmp-"):
+            elif path.name.startswith(".tmp-") and _stale(path):
                 path.unlink(missing_ok=True)
         return sorted(found)
 
