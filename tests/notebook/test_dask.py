@@ -115,6 +115,31 @@ def test_lazy_frame_computes_to_the_pandas_frame_on_the_workers(client: Any, ses
     assert weekly.npartitions == 2
 
 
+def test_without_a_cluster_dasks_threads_use_the_session_itself(session: Session, truth: pd.DataFrame) -> None:
+    before = remote.stats()["partitions"]
+    ddf = session.candles(SYMBOLS, "1m", START, "2026-11-04", as_dask=True)
+    pd.testing.assert_frame_equal(ddf.compute(scheduler="threads"), truth.loc[:"2026-11-03"])
+    assert remote.stats()["partitions"] == before + len(SYMBOLS) * 2  # downloaded in this process
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [({"limit": 10}, "limit"), ({"as_xarray": True}, "as_xarray"), ({"end": None}, "end"),
+     ({"partition": "fortnight"}, "partition"), ({"as_dask": False, "partition": "W"}, "partition")],
+)  # fmt: skip
+def test_arguments_as_dask_cannot_take_are_refused_by_name(session: Session, kwargs: dict, argument: str) -> None:
+    call = {"symbols": SYMBOLS, "timeframe": "1m", "start": START, "end": END, "as_dask": True} | kwargs
+    with pytest.raises(ValidationException, match=argument):
+        session.candles(**call)
+
+
+def test_a_dask_frame_is_written_to_a_dataset_only(session: Session, tmp_path: Path) -> None:
+    ddf = session.candles("EURUSD", "1m", START, "2026-11-03", as_dask=True)
+    with pytest.raises(ValidationException, match="path"):
+        mtdata.to_parquet(ddf, tmp_path / "one.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_token_stays_out_of_keys_reprs_and_logs(client: Any, session: Session, server: dict[str, Any]) -> None:
     token = server["token"]
     ddf = session.candles(["EURUSD", "NOPE"], "1m", START, "2026-11-03", as_dask=True)
