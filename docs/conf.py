@@ -178,7 +178,20 @@ def resolve_outside(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -
         return None
     if any(isinstance(parent, addnodes.desc_signature) for parent in ancestors(node)) or exists(node["reftarget"]):
         return contnode
-    return None
+    return in_summary_row(app, env, node, contnode)
+
+
+def in_summary_row(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -> nodes.Element | None:
+    """Resolve a bare name in the summary table of a page as a member of that row's class.
+
+    The table shows each docstring's first sentence, where a class names its own members (``:attr:`bid```), but
+    reads it in the module's context, not the class's.
+    """
+    row = next((parent for parent in ancestors(node) if isinstance(parent, nodes.row)), None)
+    if row is None or "." in node["reftarget"] or not node.get("py:module"):
+        return None
+    owner = f"{node['py:module']}.{row.children[0].astext()}.{node['reftarget']}"
+    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"], owner, node, contnode)
 
 
 def ancestors(node: nodes.Node) -> list[nodes.Node]:
