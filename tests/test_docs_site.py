@@ -61,3 +61,22 @@ def test_ci_builds_the_site_with_the_readme_command() -> None:
     build = re.search(r"\.venv/bin/sphinx-build [^\n]*", readme)
     assert build is not None and " -W " in build.group(0)
     assert build.group(0) in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("target", "real"),
+    [
+        ("int", True),
+        ("pandas.DataFrame", True),
+        ("mtdata.Session.candles", True),
+        ("mtdata.account_frames", True),  # internal: shown as text, not a failure
+        ("pandas.DataFrme", False),
+        ("Sesion", False),  # a bare name nothing defines
+        ("mtdata.Session.candels", False),
+        ("mtdata.nowhere.Session", False),
+    ],
+)
+def test_a_reference_the_site_cannot_link_passes_only_if_it_names_something(
+    conf: ModuleType, target: str, real: bool
+) -> None:
+    assert conf.exists(target) is real
