@@ -44,7 +44,7 @@ DEFAULT_COUNT = 500
 
 
 class LiveObject:
-    """The common part of live data objects: the feed's stream, ``on_update`` callbacks, :meth:`close`.
+    """The common part of live data objects: the feed's stream, ``on_update`` callbacks, ``close()``.
 
     Event: ``on_update(callback)``: ``callback(obj)`` after updates (see the module docstring for the thread)."""
 
@@ -120,8 +120,8 @@ class LiveObject:
 
 
 class LiveQuote(LiveObject):
-    """The current quote of ``symbol``: :attr:`bid`, :attr:`ask`, :attr:`spread`, :attr:`time` (UTC),
-    :attr:`broker_time` (None until the first quote; a closed market's is its last one) and :attr:`stale`."""
+    """The current quote of ``symbol``: ``bid``, ``ask``, ``spread``, ``time`` (UTC), ``broker_time`` (None until
+    the first quote; a closed market's is its last one) and ``stale``."""
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:
         super().__init__(feed, Stream("quotes", symbol), rate)
@@ -189,7 +189,7 @@ class LiveQuote(LiveObject):
 
 
 class LiveCandles(LiveObject):
-    """Candles of ``symbol`` at ``timeframe``: :attr:`df` is the newest ``count`` candles (as
+    """Candles of ``symbol`` at ``timeframe``: ``df`` is the newest ``count`` candles (as
     ``Session.candles``), the last one forming and updated in place, new ones appended as they open.
 
     The stream sends the forming candle as it was at each step, so the last ticks of a minute may come only with
