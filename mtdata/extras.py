@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: The extras suggested: ``notebook`` (DataFrames, export) and ``jupyter`` (that, the live panels, JupyterLab
-#: and Voila: what the README installs).
-NOTEBOOK, JUPYTER = "notebook", "jupyter"
+#: The extras suggested: ``notebook`` (DataFrames, export), ``jupyter`` (that, the live panels, JupyterLab
+#: and Voila: what the README installs) and ``dask`` (downloads and exports on a Dask cluster).
+NOTEBOOK, JUPYTER, DASK = "notebook", "jupyter", "dask"
 
 #: Top-level module of an optional dependency -> the extra to suggest (``jupyter`` for the panels: installed
 #: without JupyterLab, they would have nowhere to show).
@@ -25,6 +25,8 @@ EXTRA_OF = {
     "ipywidgets": JUPYTER,
     "bokeh": JUPYTER,
     "jupyter_bokeh": JUPYTER,
+    "dask": DASK,
+    "distributed": DASK,
 }
 
 
@@ -48,4 +50,4 @@ def needs(what: str) -> Iterator[None]:
         raise ImportError(message, name=module) from error
 
 
-__all__ = ["EXTRA_OF", "JUPYTER", "NOTEBOOK", "install_command", "needs"]
+__all__ = ["DASK", "EXTRA_OF", "JUPYTER", "NOTEBOOK", "install_command", "needs"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import download, frames
 from ..client import checks
-from ..errors import ValidationException
+from ..extras import needs
 from . import remote
 
 if TYPE_CHECKING:
@@ -71,10 +71,11 @@ def candles(
     partition: str | None = None,
 ) -> dd.DataFrame:
     """The lazy frame of ``Session.candles(names, tf, start, end, as_dask=True)`` (arguments already checked)."""
-    import dask
-    import dask.dataframe as dd
-    import pandas as pd
-    from dask.base import tokenize
+    with needs("candles(..., as_dask=True)"):
+        import dask
+        import dask.dataframe as dd
+        import pandas as pd
+        from dask.base import tokenize
 
     if as_xarray:
         raise checks.fail("as_xarray", "cannot be combined with as_dask (choose one)", True)
@@ -123,11 +124,3 @@ def is_dask(value: Any) -> bool:
     module = sys.modules.get("dask.dataframe")
     return module is not None and isinstance(value, module.DataFrame)
 
-
-def needs_distributed(what: str) -> Any:
-    """``distributed``, or a :class:`ValidationException` saying which extra installs it."""
-    try:
-        import distributed
-    except ImportError:
-        raise ValidationException(f"{what} needs dask.distributed: pip install 'mtdata[dask]'") from None
-    return distributed

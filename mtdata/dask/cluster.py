@@ -8,14 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import needs_distributed
+from ..extras import needs
 from .parquet import write
 
 
 @contextlib.contextmanager
 def client(address: str | None, workers: int | None) -> Iterator[Any]:
     """A ``distributed.Client`` of the scheduler at ``address``, or of a local cluster of ``workers`` processes."""
-    distributed = needs_distributed("--dask/--workers")
+    with needs("mtdata export --dask/--workers"):
+        import distributed
     if address:
         with distributed.Client(address) as opened:
             yield opened

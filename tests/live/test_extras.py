@@ -79,3 +79,18 @@ def test_the_jupyter_extra_brings_the_panels_jupyterlab_and_voila():
     assert "mtdata[live]" in jupyter and "jupyterlab" in jupyter and "voila" in jupyter
     live = " ".join(extras["live"])
     assert all(name in live for name in ("mtdata[notebook]", "bokeh", "ipywidgets", "jupyter_bokeh"))
+
+
+@pytest.mark.parametrize(
+    ("missing", "attempt"),
+    [("dask", """s = mtdata.connect(progress=False, sandbox={"start": "2026-11-18T12:00:00Z"})
+    try:
+        s.candles("EURUSD", "1m", "2026-11-16", "2026-11-17", as_dask=True)
+    finally:
+        s.close()"""),
+     ("distributed", "from mtdata.dask import cluster; cluster.client(None, 1).__enter__()")],
+)  # fmt: skip
+def test_the_dask_path_without_dask_says_which_extra_installs_it(missing: str, attempt: str):
+    error = raised(missing, attempt)
+    assert error is not None and error["type"] == "ImportError" and error["name"] == missing
+    assert error["message"].endswith(f'needs {missing}, which is not installed: pip install "mtdata[dask]"')
