@@ -35,8 +35,8 @@ def write(frame: Any, root: Path, timeframe: str | None, progress: bool = False)
 
     if timeframe is not None:
         timeframe = io._known("timeframe", timeframe)
-    io.dataset_timeframes(root, "path")  # refuse a target that is not a dataset before any work
-    created = not root.exists()
+    (existed,) = _compute([dask.delayed(_prepare)(str(root))], progress=False)  # where the workers see it
+    created = not existed
     staging = root / f"{STAGING}{uuid.uuid4().hex}"
     try:
         parts = frame.to_delayed()
@@ -73,6 +73,13 @@ def _compute(tasks: list[Any], progress: bool) -> list[Any]:
     futures = client.compute(tasks)
     bar(futures)
     return client.gather(futures)
+
+
+def _prepare(root: str) -> bool:
+    """Whether ``root`` exists, refusing a target that is not a dataset before any work (run on a worker: the
+    client may not see the filesystem the workers share)."""
+    io.dataset_timeframes(Path(root), "path")
+    return Path(root).exists()
 
 
 def _stage(part: pd.DataFrame, index: int, staging: str, timeframe: str | None) -> list[tuple[Group, str, int]]:

@@ -201,6 +201,11 @@ def test_a_refused_dask_write_changes_nothing(client: Any, session: Session, tmp
     with pytest.raises(ValidationException, match="timeframe"):
         mtdata.to_parquet(ddf, tmp_path / "new", timeframe="1h")
     assert not (tmp_path / "new").exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ValidationException, match="something else"):  # checked on a worker, before any work
+        mtdata.to_parquet(ddf, tmp_path / "other")
+    assert [path.name for path in (tmp_path / "other").iterdir()] == ["notes.txt"]
 
 
 def test_export_on_the_cluster_writes_the_pandas_dataset(
