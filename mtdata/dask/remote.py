@@ -76,9 +76,12 @@ fetched = {"partitions": 0, "rows": 0}
 
 
 def remember(connection: Connection, session: Session) -> None:
-    """Let tasks computed in this process (Dask's threaded scheduler) use ``session`` itself."""
+    """Let tasks computed in this process (Dask's threaded scheduler) use ``session`` itself (unless an open one is
+    already there)."""
     with _lock:
-        _sessions.setdefault(connection, session)
+        known = _sessions.get(connection)
+        if known is None or known.closed:
+            _sessions[connection] = session
 
 
 def session(connection: Connection) -> Session:
