@@ -12,8 +12,8 @@ every 20 ms from ``/proc``). Writing from the workers, the client's peak stays t
 not the result's; each worker's is about the partitions it holds at once (threads x a partition), whatever the
 range. Run alone: ``python -m benchmarks.bench_dask``.
 
-Measured 2026-12-06 13:30-13:40 UTC, three runs at load average 7-14: single process 80k-230k rows/s (37k-89k with
-``to_parquet``), cluster 37k-49k rows/s to the client, 24k-31k rows/s written by the workers; the client's peak rise
+Measured 2026-12-06 13:30-13:46 UTC, four runs at load average 3-14: single process 80k-331k rows/s (37k-175k with
+``to_parquet``), cluster 37k-101k rows/s to the client, 24k-46k rows/s written by the workers; the client's peak rise
 96-102 MB in one process, 66-76 MB computing to the client, 0-9 MB when the workers write; workers 0-159 MB.
 """
 
