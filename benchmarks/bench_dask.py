@@ -33,6 +33,7 @@ import distributed
 
 import mtdata
 from benchmarks.common import WEEKDAY, report, sandbox_process
+from mtdata.dask.cluster import LOOPBACK
 
 SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "AUDUSD", "USDCAD", "NZDUSD", "EURGBP", "EURJPY", "GBPJPY",
            "EURCHF", "AUDJPY", "EURAUD", "GBPCHF", "XAUUSD", "BTCUSD"]  # fmt: skip
@@ -99,8 +100,8 @@ def main() -> None:
         report("dask: single process, candles + to_parquet", rows / (seconds + seconds_w), "rows/s")
         frame = None  # freed before the cluster's figures
         with (
-            distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
-                                     silence_logs=logging.ERROR) as cluster,
+            distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, silence_logs=logging.ERROR,
+                                     **LOOPBACK) as cluster,
             distributed.Client(cluster) as client,
         ):  # fmt: skip
             workers = {f"worker {i + 1}": pid for i, pid in enumerate(client.run(os.getpid).values())}

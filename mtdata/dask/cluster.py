@@ -11,6 +11,9 @@ from typing import Any
 from ..extras import needs
 from .parquet import write
 
+#: A local cluster's scheduler, workers and dashboard listen on loopback only (a free port for the dashboard).
+LOOPBACK = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
+
 
 @contextlib.contextmanager
 def client(address: str | None, workers: int | None) -> Iterator[Any]:
@@ -22,10 +25,9 @@ def client(address: str | None, workers: int | None) -> Iterator[Any]:
             yield opened
         return
     with (
-        distributed.LocalCluster(n_workers=workers, threads_per_worker=2, processes=True, dashboard_address=None) as
-        cluster,
+        distributed.LocalCluster(n_workers=workers, threads_per_worker=2, processes=True, **LOOPBACK) as cluster,
         distributed.Client(cluster) as opened,
-    ):  # fmt: skip
+    ):
         yield opened
 
 

@@ -22,6 +22,7 @@ import pytest
 import mtdata
 from mtdata.cli import SANDBOX_FILE, main
 from mtdata.dask import remote
+from mtdata.dask.cluster import LOOPBACK
 from mtdata.errors import ValidationException
 from mtdata.session import Session
 
@@ -62,8 +63,8 @@ def client() -> Iterator[Any]:
              "distributed.scheduler.locks.lease-validation-interval": "1s"}  # fmt: skip
     with (
         dask.config.set(locks),
-        distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
-                                 silence_logs=logging.WARNING) as cluster,  # fmt: skip
+        distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, silence_logs=logging.WARNING,
+                                 **LOOPBACK) as cluster,  # fmt: skip
         distributed.Client(cluster) as opened,
     ):
         yield opened
@@ -86,6 +87,12 @@ def session(server: dict[str, Any]) -> Iterator[Session]:
 def truth(session: Session) -> pd.DataFrame:
     """The pandas path's frame, in the test process."""
     return session.candles(SYMBOLS, "1m", START, END)
+
+
+def _as_dataset(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """``frame`` written to a dataset by the pandas path and read back."""
+    mtdata.to_parquet(frame, folder)
+    return mtdata.read_parquet(folder)
 
 
 def _fetched(client: Any) -> dict[str, dict[str, int]]:
@@ -218,8 +225,16 @@ def test_export_on_the_cluster_writes_the_pandas_dataset(
     assert main([*args, "--dask", client.scheduler.address]) == 0
     wanted = two.loc[: "2026-11-04"]
     assert f"wrote {len(wanted):,} 1m candles" in capsys.readouterr().out
-    mtdata.to_parquet(wanted, tmp_path / "pandas")
-    pd.testing.assert_frame_equal(mtdata.read_parquet(tmp_path / "out"), mtdata.read_parquet(tmp_path / "pandas"))
+    pd.testing.assert_frame_equal(mtdata.read_parquet(tmp_path / "out"), _as_dataset(wanted, tmp_path / "pandas"))
+
+
+def test_export_on_a_local_cluster_of_its_own(server: dict[str, Any], truth: pd.DataFrame, tmp_path: Path) -> None:
+    args = ["export", "--symbols", "GBPUSD", "--start", "2026-11-05", "--end", "2026-11-06", "--out",
+            str(tmp_path / "out"), "--url", server["url"], "--token", server["token"], "--account-id",
+            server["accountId"], "--workers", "1"]  # fmt: skip
+    assert main(args) == 0
+    day = truth[truth["symbol"] == "GBPUSD"].loc["2026-11-05"]
+    pd.testing.assert_frame_equal(mtdata.read_parquet(tmp_path / "out"), _as_dataset(day, tmp_path / "pandas"))
 
 
 def test_export_refuses_a_cluster_of_no_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
