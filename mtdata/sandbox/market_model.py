@@ -7,8 +7,9 @@ from one request to the next, and the same time always gets the same value whate
   the sum of components at several time scales (about two months, ten days, two days, eight hours). A component
   is the linear interpolation of independent N(0, sd²) knots at its spacing, drawn from the seed in chunks of
   1024 knots: its value at any hour needs only the two knots around it, never the history before. The
-  volatility is held within each UTC hour, normalised so that its mean square is about 1 (the symbols' annual
-  volatilities hold on average) and softly capped at about five times its usual level. The slow components
+  volatility is held within each UTC hour, bent softly between about a third and three and a half times its
+  usual level (no frozen market, no endless panic) and normalised so that its mean square is 1 (the symbols'
+  annual volatilities hold on average). The slow components
   make volatility cluster over days and weeks; all of them, with the jumps below, make returns fat-tailed.
 * **Daily anchors.** A unit's log value at each broker midnight follows a mean-reverting walk (AR(1) with a
   half-life of about a year, so prices stay plausible for decades); each day's shock has that day's variance:
@@ -16,7 +17,7 @@ from one request to the next, and the same time always gets the same value whate
   seeded stream per chunk of 1024 days, computed in closed form (vectorised) when a day of it is first needed.
 * **Within a day.** A unit's M1 path is a bridge between its two anchors: normal minute shocks times the
   minute's volatility (activity profile times the hour's stochastic volatility), plus a few jumps (about one
-  every three days per path, each worth a couple of ordinary hours), cumulated, with the drift that lands the
+  every two or three days per path, each worth a couple of ordinary hours), cumulated, with the drift that lands the
   path on the next anchor. Minute shocks come in seeded streams of ``_BLOCK`` days per unit.
 
 Not modelled: news (scheduled releases, announced jumps), order-book impact of trades, interest-rate carry.
@@ -40,18 +41,35 @@ from .market_factors import PROFILE, PROFILES, UNITS, Unit, yearly_variance
 _CHUNK = 1024  # days per stream of anchors, knots per stream of a volatility component
 _BLOCK = 8  # days per stream of minute shocks
 _PHI = math.exp(-1 / 500)  # daily mean reversion of log values (a half-life of about a year)
-_JUMPS = {"fx": 0.3, "risk": 0.3, "crypto": 0.5}  # expected jumps per unit and broker day
-_JUMP_SIZE = 16.0  # a jump's standard deviation in minute standard deviations at calm volatility
+_JUMPS = {"fx": 0.4, "risk": 0.4, "crypto": 0.6}  # expected jumps per unit and broker day
+_JUMP_SIZE = 18.0  # a jump's standard deviation in minute standard deviations at calm volatility
 #: Log-volatility components of each group: (knot spacing in hours, standard deviation).
 VOL_SCALES = {
-    "fx": ((1440, 0.5), (240, 0.45), (48, 0.2), (8, 0.25)),
-    "risk": ((1440, 0.5), (240, 0.45), (48, 0.2), (8, 0.25)),
+    "fx": ((1440, 0.5), (240, 0.45), (48, 0.25), (8, 0.3)),
+    "risk": ((1440, 0.5), (240, 0.45), (48, 0.25), (8, 0.3)),
     "crypto": ((1440, 0.55), (240, 0.5), (48, 0.25), (8, 0.3)),
 }
 _GROUPS = tuple(VOL_SCALES)
-_VOL_CAP = 1.6
-#: Mean variance of an interpolated component is 2/3 of its knots'; exp(h - this) has a mean square of about 1.
-_MEAN_VAR = {group: sum(sd * sd for _, sd in scales) * 2 / 3 for group, scales in VOL_SCALES.items()}
+_VOL_BOUNDS = (0.9, 1.8)  # soft floor and ceiling of the log-volatility: no frozen market, no endless panic
+
+
+def _shape(log_vol: np.ndarray) -> np.ndarray:
+    """Bend the log-volatility softly into (-floor, ceiling)."""
+    bound = np.where(log_vol < 0, _VOL_BOUNDS[0], _VOL_BOUNDS[1])
+    return bound * np.tanh(log_vol / bound)
+
+
+def _log_mean_square(scales: tuple[tuple[int, float], ...]) -> float:
+    """log E[exp(2 shape(h))] for h the sum of the interpolated components (Gaussian, of variance
+    sum(sd²) ((1-t)² + t²) at a fraction t between knots): subtracted, it makes the volatility's mean square 1."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(48)
+    t = (np.arange(64) + 0.5) / 64
+    sd = np.sqrt(sum(s * s for _, s in scales) * ((1 - t) ** 2 + t**2))
+    values = np.exp(2 * _shape(np.outer(sd, nodes))) @ weights / weights.sum()
+    return float(np.log(values.mean()))
+
+
+_LOG_MEAN_SQUARE = {group: _log_mean_square(scales) for group, scales in VOL_SCALES.items()}
 _NORM = {name: yearly_variance(name) for name in PROFILES}
 #: Variance of each quarter of each weekday for an annual volatility of 1 (times the squared vol), per profile.
 _QUARTER_ACTIVITY = {name: (table**2).reshape(7, 4, 360).sum(axis=2) / _NORM[name] for name, table in PROFILES.items()}
@@ -110,8 +128,8 @@ class FactorModel:
         self._knots_cache: dict[tuple[int, int, int], np.ndarray] = {}
         self._day_var: dict[tuple[str, int], np.ndarray] = {}
         self._anchors: dict[str, list[np.ndarray]] = {name: [] for name in UNITS}
-        self._days = LRU(256)
-        self._shock_cache = LRU(48)
+        self._days = LRU(128)
+        self._shock_cache = LRU(24)
         self._lock = threading.Lock()
 
     # -- stochastic volatility --------------------------------------------------------------------------
@@ -133,13 +151,11 @@ class FactorModel:
     def vol(self, group: str, hours: np.ndarray) -> np.ndarray:
         """Volatility multiplier (mean square about 1) of a group at ascending hours since the origin."""
         g = _GROUPS.index(group)
-        log_vol = np.full(len(hours), -_MEAN_VAR[group])
+        log_vol = np.zeros(len(hours))
         for s, (spacing, sd) in enumerate(VOL_SCALES[group]):
             lo, hi = int(hours[0]) // spacing, int(hours[-1]) // spacing + 1
             log_vol += sd * np.interp(hours, np.arange(lo, hi + 1) * spacing, self._knots(g, s, lo, hi))
-        high = log_vol > 0  # a soft ceiling: volatility at most about five times its usual level
-        log_vol[high] = _VOL_CAP * np.tanh(log_vol[high] / _VOL_CAP)
-        return np.exp(log_vol)
+        return np.exp(_shape(log_vol) - _LOG_MEAN_SQUARE[group] / 2)
 
     # -- daily anchors ------------------------------------------------------------------------------------
 
@@ -249,7 +265,7 @@ class FactorModel:
         return np.sqrt(total)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def model_for(seed: int, broker_clock: clock.BrokerClock) -> FactorModel:
     """The factor model of a seed and clock, shared by every market of the process with them."""
     return FactorModel(seed, broker_clock)

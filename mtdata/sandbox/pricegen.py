@@ -193,7 +193,7 @@ class SimProcess:
         busy = sd / self._typical  # activity x stochastic volatility
         draws = seeded_rng(*self._key, 1, day).exponential(1.0, (2, count))
         noise = draws[0] + draws[1]  # wicks, spread and tick count vary together: a busy minute is wider
-        spread = np.maximum(np.rint(spread_base * np.sqrt(busy / activity) * np.exp(0.18 * (noise - 2))), 1).astype(_I)
+        spread = np.maximum(np.rint(spread_base * np.sqrt(busy / activity) * (0.8 + 0.1 * noise)), 1).astype(_I)
         mid = np.exp(self._log_start + path[index])
         close = np.rint(mid - spread / 2).astype(_I)
         opens = np.empty_like(close)
@@ -202,7 +202,8 @@ class SimProcess:
         wicks = np.floor(draws * (0.6 * sd * mid)).astype(_I)
         high = np.maximum(opens, close) + wicks[0]
         low = np.maximum(np.minimum(opens, close) - wicks[1], 1)
-        ticks = np.maximum(np.rint(self.info.tick_rate * 60 * busy * (0.4 + 0.3 * noise)), 4).astype(_I)
+        calm = np.sqrt(busy * activity)  # tick activity grows with volatility, less than in proportion
+        ticks = np.maximum(np.rint(self.info.tick_rate * 60 * calm * (0.4 + 0.3 * noise)), 4).astype(_I)
         offsets = index * clock.MINUTE
         return Bars(self.clock.day_start(day) + offsets, opens, high, low, close, ticks, spread, np.zeros(count))
 

@@ -115,10 +115,10 @@ def test_known_values_are_stable_across_machines() -> None:
     means the process changed and every user's seeded history with it."""
     first = frozen(0).candles("EURUSD", "1d", ms("2020-01-03T00:00:00Z"), 1)[0]
     assert first == {"symbol": "EURUSD", "timeframe": "1d", "time": "2020-01-02T22:00:00.000Z",
-                     "brokerTime": "2020-01-03 00:00:00.000", "open": 1.11835, "high": 1.1197, "low": 1.10886,
-                     "close": 1.10989, "tickVolume": 212383, "spread": 5, "volume": 0.0}  # fmt: skip
+                     "brokerTime": "2020-01-03 00:00:00.000", "open": 1.11824, "high": 1.11976, "low": 1.10827,
+                     "close": 1.10936, "tickVolume": 220876, "spread": 6, "volume": 0.0}  # fmt: skip
     tick = frozen(0).ticks("BTCUSD", ms("2024-05-05T00:00:00Z"), 1, 1)[0]
-    assert (tick["time"], tick["bid"], tick["ask"]) == ("2024-05-05T00:00:05.518Z", 7073.62, 7097.52)
+    assert (tick["time"], tick["bid"], tick["ask"]) == ("2024-05-05T00:00:05.518Z", 7123.89, 7151.2)
 
 
 def test_history_covers_two_years_at_every_timeframe() -> None:

@@ -98,8 +98,8 @@ def test_price_has_tick_values_in_the_account_currency() -> None:
     assert usdjpy["profitTickValue"] == pytest.approx(100 / ((usdjpy["bid"] + usdjpy["ask"]) / 2), rel=1e-6)
     assert market.price("XAUUSD")["profitTickValue"] == 1.0
     assert market.price("US30")["profitTickValue"] == 0.01
-    gbp = market.rate("GBP", "USD")
-    assert market.price("EURGBP")["profitTickValue"] == pytest.approx(gbp, rel=1e-6)
+    eurgbp = market.price("EURGBP")  # converted at GBPUSD's quote at the time of EURGBP's
+    assert eurgbp["profitTickValue"] == pytest.approx(market.rate("GBP", "USD", ms(eurgbp["time"])), rel=1e-6)
     in_eur = market.price("EURUSD", account_currency="EUR")
     assert in_eur["profitTickValue"] == pytest.approx(1 / market.rate("EUR", "USD"), rel=1e-6)
     assert in_eur["accountCurrencyExchangeRate"] == pytest.approx(market.rate("EUR", "USD"))
