@@ -118,7 +118,7 @@ async def naive(box: SandboxInfo) -> pd.DataFrame:
 
 
 async def naive_sdk(box: SandboxInfo) -> pd.DataFrame:
-    """The same loop as the official SDK runs it (spec §2.7, §2.10): a new httpx client per request, stdlib json,
+    """The same loop as the official SDK runs it (protocol §2.7, §2.10): a new httpx client per request, stdlib json,
     each candle's time parsed to a datetime; then ``pd.DataFrame(list_of_dicts)``."""
     url = f"{box.url}/users/current/accounts/{box.account_id}/historical-market-data/symbols/{SYMBOL}/timeframes/1m"
     rows: list[dict] = []

@@ -41,7 +41,7 @@ class RequestFailed(RuntimeError):
 
 
 class RawStream:
-    """One streaming session over bare socket.io: subscribe, synchronize, then market data (spec §11.1)."""
+    """One streaming session over bare socket.io: subscribe, synchronize, then market data (protocol §11.1)."""
 
     def __init__(self, url: str, token: str, account_id: str, on_packet: Callable[[dict], Any] | None = None) -> None:
         import socketio

@@ -1,6 +1,6 @@
 """Bulk history downloads: any candle range in pages of 1,000 fetched concurrently, ticks in parallel hours.
 
-Candles page backwards (spec §2.7: up to 1,000 candles with open time <= ``startTime``). A range is cut into
+Candles page backwards (protocol §2.7: up to 1,000 candles with open time <= ``startTime``). A range is cut into
 as many segments as requests may run at once, on a grid of windows of 1,000 timeframe steps; each segment
 is a chain of pages fetched one after the other backwards (the next ends 1 ms before the first candle of the
 last), and the chains run concurrently. A chain asks exactly what a server reading ahead expects, wastes no
@@ -341,7 +341,7 @@ def candle_fetcher(account: MetatraderAccount) -> FetchCandles:
 class BulkPages:
     """Candle page bodies of ``account`` over a private aiohttp session, for downloads of many pages.
 
-    Per page it costs a quarter to a third of the CPU of the SDK's httpx client (spec §2.7's request, the same
+    Per page it costs a quarter to a third of the CPU of the SDK's httpx client (protocol §2.7's request, the same
     ``auth-token`` header), and on a machine whose cores the server shares, the client's CPU per page sets
     the rate. Anything but a 200 (an error, a 429, a 202, a lost connection) is asked again through
     ``fallback`` (:func:`candle_fetcher`), so retries, rate limits and errors behave as for every request.

@@ -1,4 +1,4 @@
-"""The exceptions of the mtdata client, as the MetaApi SDK names them (spec §3.3).
+"""The exceptions of the mtdata client, as the MetaApi SDK names them (protocol §3.3).
 
     MetaApiException                    status_code, url (base; also any other status and transport errors)
     ├── ValidationException             400 / ValidationError; ``details``; bad arguments and options, locally
@@ -147,4 +147,4 @@ class TradeException(MetaApiException):
 
 
 class MethodAccessException(MetaApiException):
-    """The method needs an API token (a JWT) and was not sent with an account token (spec §1.4)."""
+    """The method needs an API token (a JWT) and was not sent with an account token (protocol §1.4)."""

@@ -1,8 +1,8 @@
-"""Hashes of specifications, positions and orders (spec §7.8), shared by the sandbox and the client.
+"""Hashes of specifications, positions and orders (protocol §7.8), shared by the sandbox and the client.
 
 Pure functions, identical on both sides: the server compares the client's offered collection hashes
 with its own to skip unchanged collections; the client's terminal hash manager computes them from what it
-holds (datetimes already parsed, spec §9.1). Pinned to the spec's worked example in the tests.
+holds (datetimes already parsed, protocol §9.1). Pinned to the protocol's worked example (docs/protocol.md) in the tests.
 """
 
 from __future__ import annotations

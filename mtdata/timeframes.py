@@ -1,4 +1,4 @@
-"""MetaTrader timeframes as the wire names them (spec §10); pure data shared by sandbox and client."""
+"""MetaTrader timeframes as the wire names them (protocol §10); pure data shared by sandbox and client."""
 
 from __future__ import annotations
 

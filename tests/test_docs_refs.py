@@ -1,7 +1,8 @@
 """The repository explains itself: every protocol section it cites exists, and nothing points outside it.
 
-A "§" followed by a number anywhere in a tracked file ("protocol §7.6", "spec §2.10, §5.4", "§7.3–§7.5")
-names a section of ``docs/protocol.md``, which must have a heading with that number. References to
+A "§" followed by a number anywhere in a tracked file ("protocol §7.6", "§2.10, §5.4", "§7.3–§7.5")
+names a section of ``docs/protocol.md``, which must have a heading with that number, and is cited as
+"protocol §N" (the old form, with "spec", named a document outside the repository). References to
 folders beside the repository or to this machine's absolute paths would leave a fresh clone with dangling
 pointers, so they fail too, as do files and folders the documentation names that the repository lacks.
 """
@@ -19,6 +20,8 @@ PROTOCOL = ROOT / "docs" / "protocol.md"
 
 #: A section reference: the section sign and a dotted number.
 SECTION_REF = re.compile(r"§\s*(\d+(?:\.\d+)*)")
+#: The old citation form, which named a document a clone does not have (built so this file does not match it).
+OLD_CITATION = re.compile("spec" + r"\s+§")
 #: A numbered heading of docs/protocol.md: "## 7. ...", "### 7.6 ...", "#### 2.1.1 ...".
 HEADING = re.compile(r"^#{2,4}\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
 #: Places outside the repository, wherever they appear: the folder beside it, and machine roots.
@@ -91,6 +94,12 @@ def test_every_cited_protocol_section_exists(files: list[Path]) -> None:
     assert not missing, f"sections cited but missing from docs/protocol.md: {missing}"
 
 
+def test_sections_are_cited_as_protocol_sections(files: list[Path]) -> None:
+    old = [f"{path.relative_to(ROOT)}:{number}" for path in files
+           for number, line in enumerate(read(path).splitlines(), 1) if OLD_CITATION.search(line)]  # fmt: skip
+    assert not old, f"cite docs/protocol.md as 'protocol §N': {old}"
+
+
 def test_no_tracked_file_points_outside_the_repository(files: list[Path]) -> None:
     problems = [line for path in files for line in outside_references(path, read(path))]
     assert not problems, "references outside the repository:\n" + "\n".join(problems)
@@ -104,7 +113,8 @@ def test_named_files_and_folders_exist(files: list[Path]) -> None:
 
 def test_the_checks_catch_what_they_look_for() -> None:
     """The patterns themselves, on made-up text (built in pieces so this file does not trip the checks)."""
-    assert cited_sections("protocol §7.6, spec §2.10, §5.4 and §7.3–§7.5.") == {"7.6", "2.10", "5.4", "7.3", "7.5"}
+    assert cited_sections("protocol §7.6, §2.10, §5.4 and §7.3–§7.5.") == {"7.6", "2.10", "5.4", "7.3", "7.5"}
+    assert OLD_CITATION.search("see " + "spec" + " §2.1") and not OLD_CITATION.search("protocol §2.1, specs §")
     assert headings("## 7. Packets\n### 7.6 Ordering\n#### 2.1.1 Filter\n### Not numbered\n") == {"7", "7.6", "2.1.1"}
     doc = ROOT / "docs" / "example.md"
     test = ROOT / "tests" / "test_example.py"

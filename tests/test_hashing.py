@@ -1,4 +1,4 @@
-"""The item hash algorithm of spec §7.8 (mtdata.hashing), shared by the sandbox and the client."""
+"""The item hash algorithm of protocol §7.8 (mtdata.hashing), shared by the sandbox and the client."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from mtdata.client.dates import convert_dates
 from mtdata.hashing import collection_hash, generation_of, item_hash, serialize_item, xor_hashes
 
-#: The specification of the spec's worked example (§7.8).
+#: The specification of the protocol's worked example (docs/protocol.md) (§7.8).
 SPEC_EXAMPLE = {
     "symbol": "EURUSD", "tickSize": 0.00001, "minVolume": 0.01, "maxVolume": 100, "volumeStep": 0.01, "digits": 5,
     "point": 0.00001, "contractSize": 100000, "description": "Euro vs USD", "baseCurrency": "EUR",

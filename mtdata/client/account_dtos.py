@@ -1,4 +1,4 @@
-"""Local checks of account filters and DTOs (spec §2.1.1, §9.10, §9.11): bad enums fail before any request."""
+"""Local checks of account filters and DTOs (protocol §2.1.1, §9.10, §9.11): bad enums fail before any request."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def accounts_filter(value: Any) -> dict[str, Any]:
 
 
 def profiles_filter(value: Any) -> dict[str, Any]:
-    """Validate a ``ProvisioningProfilesFilter`` dict into query parameters (spec §2.2)."""
+    """Validate a ``ProvisioningProfilesFilter`` dict into query parameters (protocol §2.2)."""
     return _query("filter", value, _PROFILES_FILTER)
 
 

@@ -1,4 +1,4 @@
-"""Trading accounts over REST (spec §2.1): ``MetatraderAccountApi`` and the ``MetatraderAccount`` model."""
+"""Trading accounts over REST (protocol §2.1): ``MetatraderAccountApi`` and the ``MetatraderAccount`` model."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class MetatraderAccountList:
 
 
 class MetatraderAccount(WireModel):
-    """A trading account (DTO of spec §9.10) with its REST actions; actions reload the DTO afterwards."""
+    """A trading account (DTO of protocol §9.10) with its REST actions; actions reload the DTO afterwards."""
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class MetatraderAccount(WireModel):
         return f"MetatraderAccount(id={self.id!r}, name={self.name!r}, state={self.state!r})"
 
     id = wire("_id", "Account id.")
-    state = wire("state", "Deployment state (spec §9.11).")
+    state = wire("state", "Deployment state (protocol §9.11).")
     magic = wire("magic")
     connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
     quote_streaming_interval_in_seconds = wire("quoteStreamingIntervalInSeconds")
@@ -143,7 +143,7 @@ class MetatraderAccount(WireModel):
         await self._send("enable_metastats_api", "POST", "/enable-metastats-api")
 
     async def update(self, account: dict[str, Any]) -> None:
-        """Change the account (account-update DTO of spec §9.10)."""
+        """Change the account (account-update DTO of protocol §9.10)."""
         await self._send("update", "PUT", json=account_dto("account", account))
 
     async def remove(self) -> None:
@@ -302,7 +302,7 @@ class MetatraderAccountApi:
     async def get_accounts_with_infinite_scroll_pagination(
         self, accounts_filter: AccountsFilter | None = None
     ) -> list[MetatraderAccount]:
-        """Accounts matching the filter (spec §2.1.1), one ``offset``/``limit`` page."""
+        """Accounts matching the filter (protocol §2.1.1), one ``offset``/``limit`` page."""
         self._context.require_api_token("get_accounts_with_infinite_scroll_pagination")
         params = account_dtos.accounts_filter(accounts_filter)
         items = await self._context.http.request("GET", self._base, params=params, headers={"api-version": "1"})
@@ -336,7 +336,7 @@ class MetatraderAccountApi:
         return await account.get_replicas()
 
     async def create_account(self, account: NewMetatraderAccountDto) -> MetatraderAccount:
-        """Create an account (new-account DTO of spec §9.10); 202 answers are repeated until it exists."""
+        """Create an account (new-account DTO of protocol §9.10); 202 answers are repeated until it exists."""
         self._context.require_api_token("create_account")
         dto = account_dto("account", account, required=("name", "server"))
         headers = {"transaction-id": transaction_id()}

@@ -21,7 +21,7 @@ class ClientContext:
 
     @property
     def is_api_token(self) -> bool:
-        """True for an API token (a JWT: three dot-separated parts), False for an account token (spec §1.4)."""
+        """True for an API token (a JWT: three dot-separated parts), False for an account token (protocol §1.4)."""
         return len(self.token.split(".")) == 3
 
     def require_api_token(self, method: str) -> None:

@@ -1,4 +1,4 @@
-"""Wire dates (spec §9.1): time-like strings of socket packets become aware UTC datetimes, in place.
+"""Wire dates (protocol §9.1): time-like strings of socket packets become aware UTC datetimes, in place.
 
 Every string under a key containing ``time``/``Time`` (but not ``brokerTime``, ``BrokerTime`` or
 ``timeframe``) is parsed; every member of a ``timestamps`` object is parsed (numbers as epoch seconds).

@@ -1,4 +1,4 @@
-"""Expert advisors of MT4 cloud-g1 accounts (spec §2.3): ``ExpertAdvisorClient`` and the ``ExpertAdvisor`` model."""
+"""Expert advisors of MT4 cloud-g1 accounts (protocol §2.3): ``ExpertAdvisorClient`` and the ``ExpertAdvisor`` model."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class ExpertAdvisorClient:
         return base if expert_id is None else f"{base}/{quote(checks.text('expert_id', expert_id))}"
 
     async def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """A request after the API-token check (spec §1.4)."""
+        """A request after the API-token check (protocol §1.4)."""
         self._context.require_api_token(f"expert advisor {method}")
         return await self._context.http.request(method, url, **kwargs)
 
@@ -52,7 +52,7 @@ class ExpertAdvisorClient:
 
 
 class ExpertAdvisor(WireModel):
-    """An expert advisor (DTO of spec §9.13)."""
+    """An expert advisor (DTO of protocol §9.13)."""
 
     def __init__(self, data: dict[str, Any], account_id: str, client: ExpertAdvisorClient) -> None:
         self._data = data

@@ -1,4 +1,4 @@
-"""The demo-account generator (spec §2.4): new MT4/MT5 demo credentials from a broker's demo server."""
+"""The demo-account generator (protocol §2.4): new MT4/MT5 demo credentials from a broker's demo server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Health of a streaming connection (spec §8): API and broker connection, synchronization, quote streaming, uptime.
+"""Health of a streaming connection (protocol §8): API and broker connection, synchronization, quote streaming, uptime.
 
 :class:`ConnectionHealthMonitor` is a synchronization listener of the streaming connection. What it
 reads from the connection: ``terminal_state.connected``, ``terminal_state.connected_to_broker``,

@@ -1,4 +1,4 @@
-"""History on disk (spec §7.9): one JSON-lines file per account, application and kind, appended crash-safely.
+"""History on disk (protocol §7.9): one JSON-lines file per account, application and kind, appended crash-safely.
 
 Files are ``{directory}/{accountId}-{application}-deals.bin`` and ``...-historyOrders.bin``, one wire record
 (ISO dates) per line. A flush only appends complete lines and fsyncs; earlier bytes are never rewritten. A flush

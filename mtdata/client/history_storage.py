@@ -1,4 +1,4 @@
-"""History storages: what a streaming connection keeps of an account's history orders and deals (spec §7.9).
+"""History storages: what a streaming connection keeps of an account's history orders and deals (protocol §7.9).
 
 :class:`HistoryStorage` is the base (a synchronization listener with the synchronization flags);
 :class:`MemoryHistoryStorage` keeps the history in compact indexed columns (:mod:`.history_index`) and, given
@@ -179,7 +179,7 @@ def _moment(name: str, value: Any) -> datetime:
 class MemoryHistoryStorage(HistoryStorage):
     """History in memory (compact, indexed by ticket, position and time), optionally persisted to a database.
 
-    ``flush_delay``: seconds between a new record and its save (the spec's 5 s).
+    ``flush_delay``: seconds between a new record and its save (the protocol's 5 s).
     """
 
     def __init__(self, database: HistoryDatabase | None = None, flush_delay: float = FLUSH_DELAY) -> None:

@@ -1,7 +1,7 @@
-"""Base URLs of the cloud's services (spec §1.2), or one local URL for all of them (the sandbox dispatches by path).
+"""Base URLs of the cloud's services (protocol §1.2), or one local URL for all of them (the sandbox dispatches by path).
 
 The client-API and market-data hosts need the domain from the domain-settings endpoint
-(spec §1.3), fetched lazily, cached for 10 minutes, one request shared by concurrent callers.
+(protocol §1.3), fetched lazily, cached for 10 minutes, one request shared by concurrent callers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One shared ``httpx.AsyncClient`` with the SDK's retry policy (spec §2.10) and error mapping (spec §3.3).
+"""One shared ``httpx.AsyncClient`` with the SDK's retry policy (protocol §2.10) and error mapping (protocol §3.3).
 
 Retried: transport errors, 409, 500 and any status not named below, with exponential backoff
 ``min(2**n * minDelay, maxDelay)`` up to ``retries`` times. 202 repeats the identical request
@@ -44,14 +44,14 @@ _NOT_RETRIED: dict[int, type[MetaApiException]] = {
 }
 _RETRIED: dict[int, type[MetaApiException]] = {409: ConflictException, 500: InternalException}
 #: Headers of classic pagination: ``api-version: 2``, and the sandbox's opt-in to the documented ``{count, items}``
-#: shape (spec §2.1: SDK 29.1.1 needs a plain array, so the sandbox only sends ``{count, items}`` when asked).
+#: shape (protocol §2.1: SDK 29.1.1 needs a plain array, so the sandbox only sends ``{count, items}`` when asked).
 CLASSIC_PAGINATION = {"api-version": "2", "mtdata-pagination": "count-items"}
 #: Connections per ``MetaApi`` (see ``HttpClient.__init__`` for why so few).
 MAX_CONNECTIONS = 10
 
 
 def transaction_id() -> str:
-    """A fresh idempotency key: 32 random lowercase letters (spec §1.4)."""
+    """A fresh idempotency key: 32 random lowercase letters (protocol §1.4)."""
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(32))
 
 

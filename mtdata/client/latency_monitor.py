@@ -1,4 +1,4 @@
-"""``LatencyMonitor``: request, price, update and trade latencies from the wire timestamps (spec §8).
+"""``LatencyMonitor``: request, price, update and trade latencies from the wire timestamps (protocol §8).
 
 The socket layer calls the four ``on_*`` hooks (when latency tracking is on) with the ``timestamps``
 object of a response, price, update packet or trade, converted to datetimes. Each metric is a whole
@@ -64,7 +64,7 @@ def _span(timestamps: dict[str, Any], start: str, end: str) -> int | None:
 
 
 class LatencyMonitor(LatencyListener):
-    """Latency statistics per spec §8; read them with :meth:`~LatencyMonitor.request_latencies`,
+    """Latency statistics per protocol §8; read them with :meth:`~LatencyMonitor.request_latencies`,
     :meth:`~LatencyMonitor.price_latencies`, :meth:`~LatencyMonitor.update_latencies` and
     :meth:`~LatencyMonitor.trade_latencies`.
 

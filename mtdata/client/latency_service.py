@@ -1,8 +1,8 @@
 """``LatencyService``: how fast each region's server answers, measured as the connect time of a probe socket.
 
 The SDK opens a short-lived extra socket to a region's instance-0 host with only ``auth-token`` and
-``protocol=3`` (no client id), times the Socket.IO connect and disconnects (spec §4.2); it repeats this
-every 15 minutes per known region and prefers the fastest region for accounts with replicas (spec §8).
+``protocol=3`` (no client id), times the Socket.IO connect and disconnects (protocol §4.2); it repeats this
+every 15 minutes per known region and prefers the fastest region for accounts with replicas (protocol §8).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from .reservoir import Clock
 
 log = logging.getLogger("mtdata.client")
 
-#: How long a region's measurement stays current (spec §4.2: every 15 minutes).
+#: How long a region's measurement stays current (protocol §4.2: every 15 minutes).
 REFRESH_SECONDS = 900.0
 
 
 async def socket_url(context: ClientContext, region: str, instance_number: int = 0) -> str:
-    """The socket base URL of ``region`` / ``instance_number`` (spec §1.2), or the ``url`` option when set."""
+    """The socket base URL of ``region`` / ``instance_number`` (protocol §1.2), or the ``url`` option when set."""
     return await context.hosts.websocket(region, instance_number, context.options.use_shared_client_api)
 
 

@@ -1,6 +1,6 @@
 """The listener interfaces of the socket layer: what a streaming connection tells the objects that follow it.
 
-:class:`SynchronizationListener` has one no-op coroutine per event (spec §7.3–§7.5); subclass it and
+:class:`SynchronizationListener` has one no-op coroutine per event (protocol §7.3–§7.5); subclass it and
 override what you need. ``instance_index`` is the stream key ``"{region}:{instanceNumber}:{host}"``.
 Every record is the wire dict after date conversion (:mod:`.dates`): camelCase keys, aware datetimes.
 Events of one account arrive in order; a listener that raises is logged and the stream goes on.
@@ -172,7 +172,7 @@ class ReconnectListener:
 
 
 class LatencyListener:
-    """Receives the latency timestamps of responses, prices, updates and trades (spec §8), as datetimes."""
+    """Receives the latency timestamps of responses, prices, updates and trades (protocol §8), as datetimes."""
 
     async def on_response(self, account_id: str, type: str, timestamps: Record) -> None:
         """A response to a request of ``type`` arrived (client and server processing stamps)."""

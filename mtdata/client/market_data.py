@@ -1,4 +1,4 @@
-"""Market-data subscriptions of a streaming connection: validation and book-keeping (spec §5.3).
+"""Market-data subscriptions of a streaming connection: validation and book-keeping (protocol §5.3).
 
 A subscription is ``{type: quotes | candles | ticks | marketDepth, timeframe? (candles), intervalInMilliseconds?}``.
 For convenience a caller may also write ``type`` as a list and ``timeframes`` as a list (expanded to one

@@ -1,6 +1,6 @@
 """``MetaApi``: the client's entry point; one token, one option set, one HTTP connection pool.
 
-api = MetaApi(token)                               # the cloud (https hosts of spec §1.2)
+api = MetaApi(token)                               # the cloud (https hosts of protocol §1.2)
 api = MetaApi.sandbox("http://127.0.0.1:8080", token)  # a local sandbox (every host is that URL)
 account = await api.metatrader_account_api.get_account(account_id)
 await api.close()
@@ -122,7 +122,7 @@ class MetaApi:
 
     @property
     def latency_service(self) -> LatencyService:
-        """Probe-connect latency per region and the fastest region (spec §4.2; measured on request)."""
+        """Probe-connect latency per region and the fastest region (protocol §4.2; measured on request)."""
         if self._latency_service is None:
             self._latency_service = LatencyService(self._context, self._latency)
         return self._latency_service

@@ -1,4 +1,4 @@
-"""``MetaApiOpts`` (the seed's option dict) validated into frozen dataclasses with the SDK's defaults (spec §1.1)."""
+"""``MetaApiOpts`` (the seed's option dict) validated into frozen dataclasses with the SDK's defaults (protocol §1.1)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ _PACKET_LOGGER_KEYS = ("enabled", "fileNumberLimit", "logFileSizeInHours", "comp
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """REST and socket retry policy (spec §2.10, §5.4)."""
+    """REST and socket retry policy (protocol §2.10, §5.4)."""
 
     retries: int = 5
     min_delay_in_seconds: float = 1
@@ -40,7 +40,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class ThrottlerOpts:
-    """Client-side synchronization throttling (spec §7.7)."""
+    """Client-side synchronization throttling (protocol §7.7)."""
 
     max_concurrent_synchronizations: int = 15
     queue_timeout_in_seconds: float = 300

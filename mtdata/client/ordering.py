@@ -1,4 +1,4 @@
-"""The packet orderer (spec §7.6): releases numbered synchronization packets of each stream in sequence order.
+"""The packet orderer (protocol §7.6): releases numbered synchronization packets of each stream in sequence order.
 
 A stream is ``accountId:instanceIndex:host``. Packets without ``sequenceNumber`` pass through.
 A gap parks later packets on a wait list (at most :data:`WAIT_LIST_LIMIT` per stream); when the

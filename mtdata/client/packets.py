@@ -1,4 +1,4 @@
-"""Synchronization packets turned into listener calls (spec §7.1-§7.5), per account, in order.
+"""Synchronization packets turned into listener calls (protocol §7.1-§7.5), per account, in order.
 
 :class:`PacketProcessor` owns the stream state of one client: which streams are connected
 (``authenticated`` seen and not lost), their status timers, the active synchronization ids
@@ -32,7 +32,7 @@ log = logging.getLogger("mtdata.client.packets")
 
 Packet = dict[str, Any]
 
-#: Packet types processed for accounts that are not subscribed (spec §7.2).
+#: Packet types processed for accounts that are not subscribed (protocol §7.2).
 UNSUBSCRIBED_TYPES = frozenset({"disconnected", "status", "keepalive"})
 
 

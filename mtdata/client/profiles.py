@@ -1,4 +1,4 @@
-"""Provisioning profiles (spec §2.2): ``ProvisioningProfileApi`` and the ``ProvisioningProfile`` model."""
+"""Provisioning profiles (protocol §2.2): ``ProvisioningProfileApi`` and the ``ProvisioningProfile`` model."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ PROFILES_PATH = "/users/current/provisioning-profiles"
 
 
 class ProvisioningProfile(WireModel):
-    """A provisioning profile (DTO of spec §9.12): broker settings for accounts without broker detection."""
+    """A provisioning profile (DTO of protocol §9.12): broker settings for accounts without broker detection."""
 
     def __init__(self, data: dict[str, Any], context: ClientContext) -> None:
         self._data = data

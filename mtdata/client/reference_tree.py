@@ -1,4 +1,4 @@
-"""Collections of items kept by collection hash (spec §7.8), so a resynchronization can reuse what the client holds.
+"""Collections of items kept by collection hash (protocol §7.8), so a resynchronization can reuse what the client holds.
 
 A :class:`ReferenceTree` maps a collection hash (XOR of its item hashes) to an entry: a root entry holds every
 item; a child entry holds only what one update changed (items and hashes by key, removed keys) and points to

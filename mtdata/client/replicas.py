@@ -1,4 +1,4 @@
-"""Account replicas (spec §2.1): ``MetatraderAccountReplica``; every action reloads the primary account."""
+"""Account replicas (protocol §2.1): ``MetatraderAccountReplica``; every action reloads the primary account."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class MetatraderAccountReplica(WireModel):
-    """A replica of a primary account in another region (replica DTO of spec §9.10)."""
+    """A replica of a primary account in another region (replica DTO of protocol §9.10)."""
 
     def __init__(self, data: dict[str, Any], primary: MetatraderAccount) -> None:
         self._data = data
@@ -83,7 +83,7 @@ class MetatraderAccountReplica(WireModel):
         await self._send("POST", f"{base}/{quote(self.id)}/increase-reliability")
 
     async def update(self, replica: UpdatedMetatraderAccountReplicaDto) -> None:
-        """Change the replica (replica-update DTO of spec §9.10)."""
+        """Change the replica (replica-update DTO of protocol §9.10)."""
         await self._send("PUT", self._url, json=account_dto("replica", replica))
 
     async def remove(self) -> None:

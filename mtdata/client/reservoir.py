@@ -1,4 +1,4 @@
-"""Sliding-window statistics for the latency monitor and the health monitor (spec §8).
+"""Sliding-window statistics for the latency monitor and the health monitor (protocol §8).
 
 :class:`Reservoir` keeps running statistics (count, sum, min, max, average, sum of squares, deviations)
 in ``size`` time buckets spanning a storage period; :class:`StatisticalReservoir` keeps a random sample

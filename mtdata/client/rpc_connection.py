@@ -1,4 +1,4 @@
-"""RPC connections (spec §11.2): the terminal's state, history and quotes on request, and trading.
+"""RPC connections (protocol §11.2): the terminal's state, history and quotes on request, and trading.
 
     connection = account.get_rpc_connection()
     await connection.connect()
@@ -55,7 +55,7 @@ WAIT_DEFAULT = _Default(300)
 
 
 def timeframes_of(account: MetatraderAccount) -> tuple[str, ...]:
-    """The timeframes the account's platform knows (MT4 has a subset, spec §10)."""
+    """The timeframes the account's platform knows (MT4 has a subset, protocol §10)."""
     return MT4_TIMEFRAMES if str(account.version) == "4" else tuple(MT5_TIMEFRAMES)
 
 
@@ -198,7 +198,7 @@ class RpcApi(TradingApi):
         return (await self._rpc({"type": "calculateMargin", "order": checked}))["margin"]
 
     async def refresh_symbol_quotes(self, symbols: list[str]) -> dict[str, Any]:
-        """Fresh quotes of ``symbols`` and the account figures at them (``refreshedQuotes``, spec §9.9)."""
+        """Fresh quotes of ``symbols`` and the account figures at them (``refreshedQuotes``, protocol §9.9)."""
         if not isinstance(symbols, list | tuple) or not symbols:
             raise checks.fail("symbols", "must be a non-empty list of symbols", symbols)
         checked = [self._check_symbol("symbols", symbol) for symbol in symbols]

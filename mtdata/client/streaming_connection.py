@@ -1,4 +1,4 @@
-"""Streaming connections (spec §11.1): a live local copy of an account and its market data.
+"""Streaming connections (protocol §11.1): a live local copy of an account and its market data.
 
     connection = account.get_streaming_connection()
     await connection.connect()
@@ -298,7 +298,7 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
         return await self.client.trade(self.account.id, trade, instance_number=self._instance_number())
 
     async def _trade_on_every_instance(self, trade: dict[str, Any], numbers: list[int]) -> dict[str, Any]:
-        """High reliability (spec §6.4): the trade goes to every instance with one requestId (the server
+        """High reliability (protocol §6.4): the trade goes to every instance with one requestId (the server
         executes it once); the first answer wins, transport failures of one instance are outlived."""
         payload = {"type": "trade", "trade": trade, "requestId": random_id()}
         sends = [asyncio.ensure_future(self.client.request(self.account.id, dict(payload), instance_number=number,

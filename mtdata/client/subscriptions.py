@@ -1,9 +1,9 @@
-"""Subscribe retry loops (spec §7.3, §4.4, §12.2): keep asking for ``authenticated`` until it comes.
+"""Subscribe retry loops (protocol §7.3, §4.4, §12.2): keep asking for ``authenticated`` until it comes.
 
 One loop (task) per ``(account, instance number)``: send ``subscribe``, wait, send again with
 a doubling interval (3 s to 300 s) until an ``authenticated`` packet cancels it. Re-subscriptions
 after a ``disconnected`` packet, a status-timer silence, an ordering timeout or a socket reconnect
-go through the same loops after the spec's random delays. Every delay is in :class:`Timers` so tests
+go through the same loops after the protocol's random delays. Every delay is in :class:`Timers` so tests
 can shrink them (``WebsocketClient(..., timers=Timers(...))`` or by replacing :data:`DEFAULT_TIMERS`).
 """
 
@@ -25,7 +25,7 @@ log = logging.getLogger("mtdata.client.subscriptions")
 
 @dataclass(frozen=True)
 class Timers:
-    """The socket layer's timers in seconds (spec §12.2 defaults)."""
+    """The socket layer's timers in seconds (protocol §12.2 defaults)."""
 
     subscribe_retry_start: float = 3.0
     subscribe_retry_max: float = 300.0

@@ -1,4 +1,4 @@
-"""The streaming connection's synchronization logic (spec §7.3, §7.4, §11.1): synchronize, track, wait.
+"""The streaming connection's synchronization logic (protocol §7.3, §7.4, §11.1): synchronize, track, wait.
 
 On every ``on_connected`` (an ``authenticated`` stream) the :class:`Synchronizer` refreshes the hashing
 ignored-field lists of the region, then sends ``synchronize`` (version 2) with the starting times of the
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mtdata.client")
 
-#: The SDK's floor for "no history yet" (epoch second 100000, spec §5.3).
+#: The SDK's floor for "no history yet" (epoch second 100000, protocol §5.3).
 HISTORY_FLOOR = datetime(1970, 1, 2, 3, 46, 40, tzinfo=UTC)
 #: Seconds without synchronization progress before a new ``synchronize`` is sent.
 SYNC_WATCHDOG_SECONDS = 120.0
@@ -38,7 +38,7 @@ MAX_RETRY_DELAY = 300.0
 
 
 def random_id(length: int = 32) -> str:
-    """A request / synchronization id: ``length`` random lowercase letters (spec §5.1)."""
+    """A request / synchronization id: ``length`` random lowercase letters (protocol §5.1)."""
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))
 
 

@@ -1,4 +1,4 @@
-"""The terminal hash manager (spec §7.8): specifications, positions and orders by collection hash, for every account.
+"""The terminal hash manager (protocol §7.8): specifications, positions and orders by collection hash, for every account.
 
 One per ``MetaApi``, shared by its terminal states: a resynchronization offers the hashes of what the client
 still holds (:meth:`TerminalHashManager.get_last_used_position_hashes` and friends) and, when the server answers
@@ -86,7 +86,7 @@ class TerminalHashManager:
         return cached[1].get((generation, kind), frozenset())
 
     def get_item_hash(self, item: Mapping[str, Any], kind: Kind, account_type: str | None, region: str) -> str:
-        """The hash of one item (spec §7.8) with the region's ignored fields for the account's generation."""
+        """The hash of one item (protocol §7.8) with the region's ignored fields for the account's generation."""
         generation = generation_of(account_type)
         return item_hash(item, kind, generation, self.ignored_fields(region, generation, kind))
 

@@ -1,4 +1,4 @@
-"""The local copy of a trading terminal (spec §7.3–§7.5): account information, positions, orders, specs, prices.
+"""The local copy of a trading terminal (protocol §7.3–§7.5): account information, positions, orders, specs, prices.
 
 :class:`TerminalState` is a synchronization listener of a streaming connection. Each stream (``instance_index``)
 builds its own state; a synchronization starts a fresh one and, once its orders phase completes, that state

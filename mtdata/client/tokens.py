@@ -1,4 +1,4 @@
-"""Token management (spec §2.5): the access-rule manifest, narrowed-down tokens, and a local claims check."""
+"""Token management (protocol §2.5): the access-rule manifest, narrowed-down tokens, and a local claims check."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trade helpers shared by the streaming and RPC connections (spec §6): validated trade objects, one sender.
+"""Trade helpers shared by the streaming and RPC connections (protocol §6): validated trade objects, one sender.
 
 Every helper validates its arguments before anything is sent (``ValidationException`` naming the
 argument), builds the ``trade`` object of §6.1, merges the caller's ``options`` dict into it
@@ -42,7 +42,7 @@ FILLING_MODES = ("ORDER_FILLING_FOK", "ORDER_FILLING_IOC", "ORDER_FILLING_RETURN
 EXPIRATION_TYPES = ("ORDER_TIME_GTC", "ORDER_TIME_DAY", "ORDER_TIME_SPECIFIED", "ORDER_TIME_SPECIFIED_DAY")
 
 _COMMON = ("comment", "clientId", "magic", "slippage")
-#: Option keys each helper family accepts (spec §6.1).
+#: Option keys each helper family accepts (protocol §6.1).
 MARKET_OPTIONS = (*_COMMON, "fillingModes", "trailingStopLoss", "stopPriceBase")
 PENDING_OPTIONS = (*_COMMON, "expiration", "trailingStopLoss", "stopPriceBase", "openPriceUnits")
 STOP_LIMIT_OPTIONS = (*PENDING_OPTIONS, "openPriceBase", "stopLimitPriceUnits")
@@ -193,7 +193,7 @@ def merge_options(trade: Trade, options: Any, allowed: tuple[str, ...], name: st
 
 
 def with_client_id(trade: Trade) -> Trade:
-    """Check comment + clientId length (spec §6.2) and generate a clientId when there is room for one."""
+    """Check comment + clientId length (protocol §6.2) and generate a clientId when there is room for one."""
     comment = trade.get("comment") or ""
     client_id = trade.get("clientId")
     if client_id is None:
@@ -214,7 +214,7 @@ def _open_price(trade: Trade, name: str, value: Any, units_key: str) -> float:
 
 
 class TradingApi:
-    """The trade helpers of spec §6.1; a connection provides ``_send_trade`` and ``_check_symbol``."""
+    """The trade helpers of protocol §6.1; a connection provides ``_send_trade`` and ``_check_symbol``."""
 
     async def _send_trade(self, trade: Trade) -> dict[str, Any]:
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""``WebsocketClient``: the client's socket layer (spec §4-§7), one per ``MetaApi``, shared by every connection.
+"""``WebsocketClient``: the client's socket layer (protocol §4-§7), one per ``MetaApi``, shared by every connection.
 
 Sockets (:mod:`.transport_socket`) are grouped per (region, instance number), up to 100 accounts
 each. Requests are correlated with their ``response`` / ``processingError`` by ``requestId``
@@ -39,12 +39,12 @@ from .transport_throttle import SynchronizationThrottler
 
 log = logging.getLogger("mtdata.client.transport")
 
-#: Request types sent on an instance's socket without waiting for the account to be connected (spec §5.1).
+#: Request types sent on an instance's socket without waiting for the account to be connected (protocol §5.1).
 _DIRECT_TYPES = frozenset({"subscribe", "synchronize", "unsubscribe", "refreshMarketDataSubscriptions"})
-#: Request types never retried (spec §5.4).
+#: Request types never retried (protocol §5.4).
 _NO_RETRY_TYPES = frozenset({"trade", "subscribe"})
 _RETRIED = (NotSynchronizedException, TimeoutException, InternalException)
-#: 429 types of ``subscribe`` that lock the socket: the account moves to another socket meanwhile (spec §3.2).
+#: 429 types of ``subscribe`` that lock the socket: the account moves to another socket meanwhile (protocol §3.2).
 _SERVER_QUOTA_TYPES = frozenset(
     {"LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_SERVER", "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_USER_PER_SERVER"}
 )
@@ -182,7 +182,7 @@ class WebsocketClient:
     def _lock_socket(self, socket: SocketConnection, account_id: str, instance_number: int,
                      error: TooManyRequestsException) -> None:  # fmt: skip
         """A per-server subscription quota refused the account: no new subscriptions on this socket for a while,
-        and the account moves to another socket (a new clientId), as spec §3.2 describes."""
+        and the account moves to another socket (a new clientId), as protocol §3.2 describes."""
         wait = seconds_until(error.metadata.get("recommendedRetryTime"))
         socket.locked_until = time.monotonic() + wait
         log.warning("subscription quota (%s) on socket %s: locked for %.0f s, %s moves to another socket",
@@ -295,7 +295,7 @@ class WebsocketClient:
             raise
         timestamps = response.get("timestamps")
         if isinstance(timestamps, dict):
-            # the request's own stamp too, so one dict holds every figure of spec §8
+            # the request's own stamp too, so one dict holds every figure of protocol §8
             timestamps.setdefault("clientProcessingStarted", started)
             timestamps["clientProcessingFinished"] = datetime.now(UTC)
         if isinstance(timestamps, dict) and self._latency is not None:
@@ -366,7 +366,7 @@ class WebsocketClient:
     # -- socket callbacks ------------------------------------------------------------------------
 
     async def socket_base_url(self, region: str, instance_number: int) -> str:
-        """The socket URL of a region and instance (spec §1.2), or the ``url`` option for a sandbox."""
+        """The socket URL of a region and instance (protocol §1.2), or the ``url`` option for a sandbox."""
         return await self._context.hosts.websocket(region, instance_number, self._options.use_shared_client_api)
 
     def on_answer(self, socket: SocketConnection, kind: str, data: Any) -> None:

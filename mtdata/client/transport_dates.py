@@ -1,4 +1,4 @@
-"""Dates of ``prices`` packets converted fast (spec §9.1): the price path's largest client-side cost otherwise.
+"""Dates of ``prices`` packets converted fast (protocol §9.1): the price path's largest client-side cost otherwise.
 
 Same result as :func:`.dates.convert_dates`, with the keys to convert worked out once per item shape
 and timestamps memoized (one server step stamps many prices with the same instants).

@@ -1,4 +1,4 @@
-"""Socket answers as results or exceptions: ``processingError`` mapping (spec §3.3), trade outcomes (§6.4)."""
+"""Socket answers as results or exceptions: ``processingError`` mapping (protocol §3.3), trade outcomes (§6.4)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ..errors import (
 )
 from .dates import convert_dates
 
-#: ``stringCode`` values of a successful trade (spec §6.4).
+#: ``stringCode`` values of a successful trade (protocol §6.4).
 TRADE_SUCCESS_CODES = frozenset(
     {"ERR_NO_ERROR", "TRADE_RETCODE_PLACED", "TRADE_RETCODE_DONE", "TRADE_RETCODE_DONE_PARTIAL",
      "TRADE_RETCODE_NO_CHANGES"}

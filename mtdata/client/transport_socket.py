@@ -1,4 +1,4 @@
-"""One socket.io connection of the client (spec §4.2-§4.4): handshake, its own reconnect loop, clean shutdown.
+"""One socket.io connection of the client (protocol §4.2-§4.4): handshake, its own reconnect loop, clean shutdown.
 
 A :class:`SocketConnection` serves one (region, instance number) group for up to
 :data:`MAX_ACCOUNTS_PER_SOCKET` accounts. python-socketio's own reconnection is off; on a loss
@@ -24,7 +24,7 @@ from .subscriptions import backoff
 
 log = logging.getLogger("mtdata.client.transport")
 
-#: Accounts sharing one socket (spec §4.3).
+#: Accounts sharing one socket (protocol §4.3).
 MAX_ACCOUNTS_PER_SOCKET = 100
 
 

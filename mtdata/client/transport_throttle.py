@@ -1,4 +1,4 @@
-"""Client-side synchronization throttling (spec §7.7): how many ``synchronize`` run at once.
+"""Client-side synchronization throttling (protocol §7.7): how many ``synchronize`` run at once.
 
 Per socket at most ``min(max(ceil(accounts / 10), 1), maxConcurrentSynchronizations)``, and at most
 ``maxConcurrentSynchronizations`` across the sockets of one region and instance number. Extra

@@ -1,6 +1,6 @@
 """Trading accounts of the sandbox: their documents, state transitions and trading settings.
 
-An account document is the cloud's account DTO (spec §9.10) plus private keys that start
+An account document is the cloud's account DTO (protocol §9.10) plus private keys that start
 with ``_`` (never sent on the wire, see :func:`public`):
 
 * ``_trading``: the simulated broker account (``balance``, ``leverage``, ``currency``,

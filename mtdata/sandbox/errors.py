@@ -1,4 +1,4 @@
-"""Structured errors of the sandbox, shaped as the MetaApi cloud sends them (spec §3).
+"""Structured errors of the sandbox, shaped as the MetaApi cloud sends them (protocol §3).
 
 A handler raises one of these; the REST middleware turns it into the JSON body and
 status, and the socket layer into a ``processingError`` packet.

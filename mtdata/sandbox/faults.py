@@ -13,7 +13,7 @@ needs writer access to ``trading-account-management-api``):
 * ``POST /sandbox/faults/restart``: stop and start the server on the same port and data dir, after answering.
 * ``POST /sandbox/faults/packets {"accountId", "action", "count"?}``: disturb the next ``count`` (default 1)
   numbered packets of the account's current streams: ``swap`` pairs, ``skip`` a sequence number (a gap),
-  ``duplicate`` them (tests of the client's packet orderer, spec §7.6).
+  ``duplicate`` them (tests of the client's packet orderer, protocol §7.6).
 
 ``scope`` is ``rest``, ``socket`` or ``all`` (default); ``count`` omitted means until cleared.
 Delays and 429s live in memory (a restart clears them); a broker outage is written to the

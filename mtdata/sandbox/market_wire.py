@@ -1,4 +1,4 @@
-"""Wire records (spec §9.7, §9.8) of the market's columns: candles, ticks and order books, built in bulk."""
+"""Wire records (protocol §9.7, §9.8) of the market's columns: candles, ticks and order books, built in bulk."""
 
 from __future__ import annotations
 

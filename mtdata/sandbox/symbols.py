@@ -1,4 +1,4 @@
-"""The sandbox's symbol universe: wire specifications (spec §9.6) and the parameters of each price process.
+"""The sandbox's symbol universe: wire specifications (protocol §9.6) and the parameters of each price process.
 
 Sessions are in broker time (see :mod:`market_clock`). FX trades Monday 00:00 to Friday 23:55, metals and
 indices have daily breaks, crypto trades around the clock every day.

@@ -1,4 +1,4 @@
-"""The trading state of an account as the socket layer reports it (spec §9.2-§9.5), read from the store.
+"""The trading state of an account as the socket layer reports it (protocol §9.2-§9.5), read from the store.
 
 Positions and orders live in the ``positions``/``orders`` tables, history orders and
 deals in ``history_orders``/``deals`` (``time_ms`` = done time / deal time), all keyed

@@ -23,7 +23,7 @@ from .timeutil import parse_iso_ms
 
 _MISSING: Any = object()
 
-#: Largest ``metadata`` object accepted, as serialized JSON characters (spec §10).
+#: Largest ``metadata`` object accepted, as serialized JSON characters (protocol §10).
 MAX_METADATA_CHARS = 1024
 #: Largest JSON body accepted by handlers that read one.
 MAX_BODY_BYTES = 1024 * 1024

@@ -1,4 +1,4 @@
-"""MetatraderAccountApi, MetatraderAccount and MetatraderAccountReplica against the sandbox (spec §2.1)."""
+"""MetatraderAccountApi, MetatraderAccount and MetatraderAccountReplica against the sandbox (protocol §2.1)."""
 
 from __future__ import annotations
 

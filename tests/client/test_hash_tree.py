@@ -1,4 +1,4 @@
-"""ReferenceTree (spec §7.8): incremental collection hashes, lookups by hash, offered hashes, pruning."""
+"""ReferenceTree (protocol §7.8): incremental collection hashes, lookups by hash, offered hashes, pruning."""
 
 from __future__ import annotations
 

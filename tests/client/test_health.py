@@ -1,4 +1,4 @@
-"""ConnectionHealthMonitor and ConnectionUptime (spec §8), on a stand-in connection with an injected clock.
+"""ConnectionHealthMonitor and ConnectionUptime (protocol §8), on a stand-in connection with an injected clock.
 
 The monitor is pure logic over a few attributes of the streaming connection; the stand-in has exactly those.
 """

@@ -1,4 +1,4 @@
-"""The REST transport against real server answers: error classes, retries, 202, 429, closing (spec §2.10, §3.3)."""
+"""The REST transport against real server answers: error classes, retries, 202, 429, closing (protocol §2.10, §3.3)."""
 
 from __future__ import annotations
 

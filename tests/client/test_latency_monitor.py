@@ -1,4 +1,4 @@
-"""LatencyMonitor (spec §8): each formula, the report structure, windows and the "both timestamps" rule."""
+"""LatencyMonitor (protocol §8): each formula, the report structure, windows and the "both timestamps" rule."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """LatencyMonitor on real sandbox timestamps: responses, a trade, its update packet and streamed prices.
 
-A bare socket client (the sandbox tests' ``Wire``) plays the transport's part: it converts dates (spec §9.1),
+A bare socket client (the sandbox tests' ``Wire``) plays the transport's part: it converts dates (protocol §9.1),
 stamps ``clientProcessingFinished`` on receipt and feeds the monitor, as the WebsocketClient does.
 """
 

@@ -1,4 +1,4 @@
-"""LatencyService against the sandbox: the probe socket of spec §4.2 (token and protocol only), per region."""
+"""LatencyService against the sandbox: the probe socket of protocol §4.2 (token and protocol only), per region."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The packet orderer, one test per row of the spec's §7.6 table (plus resets and limits)."""
+"""The packet orderer, one test per row of the protocol's §7.6 table (plus resets and limits)."""
 
 from __future__ import annotations
 

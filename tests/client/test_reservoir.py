@@ -1,4 +1,4 @@
-"""Reservoirs (spec §8): bucketed running statistics and percentiles of a random sample, checked against numpy."""
+"""Reservoirs (protocol §8): bucketed running statistics and percentiles of a random sample, checked against numpy."""
 
 from __future__ import annotations
 

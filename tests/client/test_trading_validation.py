@@ -1,4 +1,4 @@
-"""Trade helpers as pure logic: the trade objects of spec §6.1 and the validation before anything is sent."""
+"""Trade helpers as pure logic: the trade objects of protocol §6.1 and the validation before anything is sent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Socket loss and the request retry policy (spec §4.4, §5.4) against the sandbox."""
+"""Socket loss and the request retry policy (protocol §4.4, §5.4) against the sandbox."""
 
 from __future__ import annotations
 

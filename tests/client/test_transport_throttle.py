@@ -1,4 +1,4 @@
-"""Synchronization throttling (spec §7.7): slots per socket and per group, queueing, silence, end to end."""
+"""Synchronization throttling (protocol §7.7): slots per socket and per group, queueing, silence, end to end."""
 
 from __future__ import annotations
 

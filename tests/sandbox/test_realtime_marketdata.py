@@ -1,4 +1,4 @@
-"""Market-data subscriptions and streaming (spec §5.3, §7.5) at a high market speed, so the tests are quick."""
+"""Market-data subscriptions and streaming (protocol §5.3, §7.5) at a high market speed, so the tests are quick."""
 
 from __future__ import annotations
 

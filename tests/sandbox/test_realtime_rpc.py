@@ -1,4 +1,4 @@
-"""Every RPC request type of spec §5.3 and its errors, over a raw socket."""
+"""Every RPC request type of protocol §5.3 and its errors, over a raw socket."""
 
 from __future__ import annotations
 

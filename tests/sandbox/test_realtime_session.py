@@ -1,4 +1,4 @@
-"""Socket connection, subscription, status and synchronization (spec §4, §7) against a live sandbox."""
+"""Socket connection, subscription, status and synchronization (protocol §4, §7) against a live sandbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trading accounts and replicas over REST (spec §2.1): creation with broker detection, filters, state machine."""
+"""Trading accounts and replicas over REST (protocol §2.1): creation with broker detection, filters, state machine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provisioning profiles, expert advisors and the demo-account generator over REST (spec §2.2-§2.4)."""
+"""Provisioning profiles, expert advisors and the demo-account generator over REST (protocol §2.2-§2.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token management over REST (spec §2.5): manifest, narrowed tokens enforced everywhere, expiry."""
+"""Token management over REST (protocol §2.5): manifest, narrowed tokens enforced everywhere, expiry."""
 
 from __future__ import annotations
 

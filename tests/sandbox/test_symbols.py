@@ -1,4 +1,4 @@
-"""The symbol universe: wire specifications (spec §9.6) with realistic, consistent values."""
+"""The symbol universe: wire specifications (protocol §9.6) with realistic, consistent values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MetaTrader trade return codes (spec §6.5) and the rejection helper the broker raises."""
+"""MetaTrader trade return codes (protocol §6.5) and the rejection helper the broker raises."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def done(
     return response
 
 
-#: MT5 stringCode -> the MQL4 code an MT4 account answers with instead (spec §6.5, MT4 table); codes
+#: MT5 stringCode -> the MQL4 code an MT4 account answers with instead (protocol §6.5, MT4 table); codes
 #: without an MT4 counterpart (not found, pip size, order type) are MetaApi's and stay as they are.
 _MT4: dict[str, tuple[str, int]] = {
     "TRADE_RETCODE_DONE": ("ERR_NO_ERROR", 0),

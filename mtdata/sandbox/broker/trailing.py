@@ -1,4 +1,4 @@
-"""Trailing stop losses (spec §6.2): a distance behind the price and/or price thresholds that move the stop loss.
+"""Trailing stop losses (protocol §6.2): a distance behind the price and/or price thresholds that move the stop loss.
 
 The distance form is kept as requested and converted at every move (money units follow the
 position's volume and the balance of the moment). The threshold form is stored resolved to

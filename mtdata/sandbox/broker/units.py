@@ -1,4 +1,4 @@
-"""Relative price units of trade fields (spec §6.2): price, points, pips, account currency and balance percentage.
+"""Relative price units of trade fields (protocol §6.2): price, points, pips, account currency and balance percentage.
 
 A money amount becomes a price distance through the account-currency value of one price unit
 of the trade's volume: ``volume × tickValue / tickSize`` (the tick value already holds the

@@ -1,4 +1,4 @@
-"""Checks of a trade's fields (spec §6.2): malformed values are ValidationErrors naming the field,
+"""Checks of a trade's fields (protocol §6.2): malformed values are ValidationErrors naming the field,
 values a MetaTrader broker would refuse are trade rejections with its return code (§6.5)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The socket.io side of the sandbox (spec §4-§8): connections, requests, synchronization, status and market data.
+"""The socket.io side of the sandbox (protocol §4-§8): connections, requests, synchronization, status and market data.
 
 :class:`Hub` owns every socket of one server. Request types are registered in
 :mod:`.session` (stream lifecycle, synchronization, trade), :mod:`.rpc` (getters) and
@@ -209,7 +209,7 @@ class Hub:
             failure = ApiError("Internal error while processing the request")
             await self.emit(sid, "processingError", {**failure.body(), "requestId": request_id})
             return
-        # a handler may add its own timestamps (a trade's tradeStarted/tradeExecuted, spec §8)
+        # a handler may add its own timestamps (a trade's tradeStarted/tradeExecuted, protocol §8)
         timestamps = {"serverProcessingStarted": started, **result.pop("timestamps", {}),
                       "serverProcessingFinished": iso_now()}  # fmt: skip
         response = {"type": "response", "accountId": account_id, "requestId": request_id, **result,

@@ -1,4 +1,4 @@
-"""REST endpoints of the sandbox (spec §2): provisioning, tokens, client API, historical data.
+"""REST endpoints of the sandbox (protocol §2): provisioning, tokens, client API, historical data.
 
 One module per area; each has a ``setup(app)`` that registers its routes. Handlers read
 the server from ``request.app[SANDBOX]`` and the verified caller from

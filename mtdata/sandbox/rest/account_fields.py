@@ -1,4 +1,4 @@
-"""Validation of account and replica bodies (spec §9.10): one table of field checks, four body kinds."""
+"""Validation of account and replica bodies (protocol §9.10): one table of field checks, four body kinds."""
 
 from __future__ import annotations
 

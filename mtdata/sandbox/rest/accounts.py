@@ -1,4 +1,4 @@
-"""Trading-account endpoints (spec §2.1): create with broker detection, list with filters, state actions.
+"""Trading-account endpoints (protocol §2.1): create with broker detection, list with filters, state actions.
 
 Every handler checks the caller's token against ``trading-account-management-api``:
 reading needs the ``reader`` role, changing needs ``writer``, and a token narrowed to
@@ -104,7 +104,7 @@ _LIST_TYPES = {"cloud": ("cloud-g1", "cloud-g2"), "cloud-g1": ("cloud-g1",), "cl
 
 
 async def list_accounts(request: web.Request) -> web.Response:
-    """GET /accounts with every filter of spec §2.1.1 (lists as repeated keys)."""
+    """GET /accounts with every filter of protocol §2.1.1 (lists as repeated keys)."""
     server, who = sandbox(request), principal(request)
     who.require(PROVISIONING_API)
     check = Checker(request.query, query=True)
@@ -157,7 +157,7 @@ async def get_account(request: web.Request) -> web.Response:
 
 
 async def update_account(request: web.Request) -> web.Response:
-    """PUT /accounts/{id}: change the given fields (spec §9.10 account-update body)."""
+    """PUT /accounts/{id}: change the given fields (protocol §9.10 account-update body)."""
     doc = owned_account(request, request.match_info["id"], write=True)
     fields = account_fields(await read_json(request), "update")
     password = fields.pop("password", None)
@@ -203,7 +203,7 @@ def _flag_action(changes: dict[str, Any]) -> Any:
 
 
 def _primary_or_replica(request: web.Request, some_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """``(primary, replica)`` for an account or replica id the caller may change (the spec's odd replica path)."""
+    """``(primary, replica)`` for an account or replica id the caller may change (the protocol's odd replica path)."""
     who = principal(request)
     try:
         primary, replica = sandbox(request).accounts.primary_of(some_id)

@@ -1,4 +1,4 @@
-"""Client-API REST endpoints (spec §1.3, §2.6, §2.7): domain settings, regions, hashing lists, market history.
+"""Client-API REST endpoints (protocol §1.3, §2.6, §2.7): domain settings, regions, hashing lists, market history.
 
 Historical market data is the hot path (hundreds of 1000-candle pages per second): a
 handler does one token check, one account lookup and one orjson encoding of what the

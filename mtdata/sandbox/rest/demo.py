@@ -1,4 +1,4 @@
-"""Demo-account generator (spec §2.4): MT4/MT5 demo logins on a broker server, as the cloud makes them.
+"""Demo-account generator (protocol §2.4): MT4/MT5 demo logins on a broker server, as the cloud makes them.
 
 The first call of a transaction answers 202 + Retry-After (the cloud's generator is
 slow); the repeat gets ``{login, password, serverName, investorPassword}``. The

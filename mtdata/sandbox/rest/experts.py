@@ -1,4 +1,4 @@
-"""Expert-advisor endpoints (spec §2.3): EAs of MT4 ``cloud-g1`` accounts, with preset and program file."""
+"""Expert-advisor endpoints (protocol §2.3): EAs of MT4 ``cloud-g1`` accounts, with preset and program file."""
 
 from __future__ import annotations
 

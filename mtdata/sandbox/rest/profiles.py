@@ -1,4 +1,4 @@
-"""Provisioning-profile endpoints (spec §2.2): broker server files uploaded by the user.
+"""Provisioning-profile endpoints (protocol §2.2): broker server files uploaded by the user.
 
 A profile starts ``new``; uploading its server file (``servers.dat`` for MT5,
 ``broker.srv`` for MT4) makes it ``active``. Files are kept in ``profile_files``.

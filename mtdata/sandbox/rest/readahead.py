@@ -1,7 +1,7 @@
 """Readahead for backwards history downloads: the next older page is encoded while the client parses this one.
 
 A bulk download pages backwards, asking next for the candles up to 1 ms before the first
-candle it got (spec §2.7). After sending a full page the server builds that page at once,
+candle it got (protocol §2.7). After sending a full page the server builds that page at once,
 on its own core while the client is busy, and keeps its bytes for the request that comes
 next. Only complete candles are read ahead (older than the page just sent), so a cached
 page never goes stale; the key carries the market's revision of the symbol, so a forced

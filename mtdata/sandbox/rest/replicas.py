@@ -1,4 +1,4 @@
-"""Account-replica endpoints (spec §2.1): replicas of a primary account in other regions.
+"""Account-replica endpoints (protocol §2.1): replicas of a primary account in other regions.
 
 A replica has its own id (the socket layer maps it back with ``Accounts.primary_of``),
 its own state machine, and appears in the primary's ``accountReplicas``. Access is

@@ -1,4 +1,4 @@
-"""Token management (spec §2.5): the access-rule manifest and narrowing a token down.
+"""Token management (protocol §2.5): the access-rule manifest and narrowing a token down.
 
 Both need a ``profile-api`` rule in the caller's token, as every route needs the rule of its API.
 
