@@ -4,6 +4,10 @@ Neither package imports the other, nor the notebook layer above them; from the r
 only the small shared modules, which import nothing of mtdata but each other. Imports inside functions count
 (they tie the layers together just the same); imports under ``if TYPE_CHECKING:`` do not (annotations only,
 nothing is loaded).
+
+Within the client and the sandbox the modules load one way: no module imports, while it loads, one that (through others)
+imports it back. There only module-level imports count: one under ``if TYPE_CHECKING:`` or inside a function
+runs after every module has loaded.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks."""
+def runtime_nodes(tree: ast.AST, *, at_load: bool = False) -> list[ast.AST]:
+    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks (with ``at_load``, also
+    except the bodies of functions: what runs when the module loads)."""
     nodes, todo = [], [tree]
     while todo:
         node = todo.pop()
@@ -33,15 +38,22 @@ def runtime_nodes(tree: ast.AST) -> list[ast.AST]:
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
             todo.extend(node.orelse)
             continue
+        if at_load and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
         todo.extend(ast.iter_child_nodes(node))
     return nodes
 
 
-def imported(path: Path) -> set[str]:
+def imported(path: Path, *, at_load: bool = False) -> set[str]:
     """The ``mtdata`` modules (or names in them) that ``path`` imports, relative imports resolved."""
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    return imported_by(module_name(path), path.name == "__init__.py", path.read_text(encoding="utf-8"), at_load)
+
+
+def imported_by(module: str, is_package: bool, source: str, at_load: bool = False) -> set[str]:
+    """What the module named ``module`` imports given its ``source`` (see :func:`imported`)."""
+    package = module if is_package else module.rpartition(".")[0]
     names = set()
-    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in runtime_nodes(ast.parse(source), at_load=at_load):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -67,6 +79,90 @@ def violations(directory: Path) -> list[str]:
     files = sorted(directory.rglob("*.py")) if directory.is_dir() else [directory]
     return [f"{module_name(path)} imports {target}" for path in files
             for target in sorted(imported(path)) if not allowed(module_name(path), target)]  # fmt: skip
+
+
+def load_graph(directory: Path) -> dict[str, set[str]]:
+    """Each module of ``directory`` and the modules of it that must load before it: those it imports at
+    load time, and the packages holding them (a package's ``__init__`` loads before its modules)."""
+    sources = {module_name(path): path for path in sorted(directory.rglob("*.py"))}
+    return {module: load_dependencies(module, imported(path, at_load=True), set(sources))
+            for module, path in sources.items()}  # fmt: skip
+
+
+def load_dependencies(module: str, names: set[str], modules: set[str]) -> set[str]:
+    """The ``modules`` that loading ``module`` loads first, given the ``names`` it imports: each name's
+    module (a name in a module counts as that module) and its packages, but not ``module``'s own packages,
+    which have started loading already."""
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for end in range(2, len(parts) + 1):
+            prefix = ".".join(parts[:end])
+            if prefix in modules and prefix != module and not module.startswith(prefix + "."):
+                found.add(prefix)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles of ``graph``: its strongly connected parts of more than one module (Tarjan's
+    algorithm, iterative), each sorted, plus any module importing itself."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    work.append((target, iter(sorted(graph.get(target, ())))))
+                elif target in stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                part = stack[stack.index(node):]
+                del stack[stack.index(node):]
+                if len(part) > 1 or node in graph[node]:
+                    found.append(sorted(part))
+    return found
+
+
+@pytest.mark.parametrize("layer", ["client", "sandbox"])
+def test_modules_load_one_way(layer: str) -> None:
+    assert not cycles(load_graph(PACKAGE / layer))
+
+
+def test_the_load_graph_holds_the_module_level_imports() -> None:
+    graph = load_graph(PACKAGE / "client")
+    assert "mtdata.client.connection_registry" in graph["mtdata.client.metaapi"]
+    assert "mtdata.client.streaming_connection" not in graph["mtdata.client.synchronization"]  # TYPE_CHECKING
+
+
+def test_the_cycle_check_finds_a_circle_and_skips_deferred_imports() -> None:
+    source = ("from typing import TYPE_CHECKING\nfrom . import b\nfrom .c import C\n"
+              "if TYPE_CHECKING:\n    from .d import D\ndef later():\n    from .e import E\n")  # fmt: skip
+    names = imported_by("mtdata.client.a", False, source, at_load=True)
+    assert names == {"mtdata.client.b", "mtdata.client.c.C"}
+    assert "mtdata.client.e.E" in imported_by("mtdata.client.a", False, source)
+    modules = {"mtdata.client", "mtdata.client.a", "mtdata.client.b", "mtdata.client.c", "mtdata.client.c.x"}
+    assert load_dependencies("mtdata.client.c.x", {"mtdata.client.a.A", "mtdata.client.c.y"}, modules) == {
+        "mtdata.client.a"}
+    assert load_dependencies("mtdata.client.a", {"mtdata.client.c.x.X"}, modules) == {
+        "mtdata.client.c", "mtdata.client.c.x"}
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}, "f": {"d"}}
+    assert cycles(graph) == [["a", "b", "c"], ["e"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
 
 
 @pytest.mark.parametrize("layer", ["client", "sandbox", *sorted(f"{name}.py" for name in SHARED)])
