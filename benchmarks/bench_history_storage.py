@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import report
-from mtdata.client.history_database import FilesystemHistoryDatabase
-from mtdata.client.history_storage import MemoryHistoryStorage
+from mtdata.client.history.database import FilesystemHistoryDatabase
+from mtdata.client.history.storage import MemoryHistoryStorage
 
 DEALS = 1_000_000
 T0 = datetime(2022, 1, 3, tzinfo=UTC)

@@ -31,9 +31,9 @@ from .connection_registry import (
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .generator import MetatraderAccountGeneratorApi
 from .health import ConnectionHealthMonitor, ConnectionUptime
+from .history.database import FilesystemHistoryDatabase
+from .history.storage import HistoryStorage, MemoryHistoryStorage
 from .history_api import HistoricalMarketDataClient
-from .history_database import FilesystemHistoryDatabase
-from .history_storage import HistoryStorage, MemoryHistoryStorage
 from .latency_monitor import LatencyMonitor
 from .latency_service import LatencyService
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         RpcMetaApiConnectionInstance,
         StreamingMetaApiConnectionInstance,
     )
-    from .history_storage import HistoryStorage
+    from .history.storage import HistoryStorage
 
 ACCOUNTS_PATH = "/users/current/accounts"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ..errors import NotConnectedException
 from . import checks
-from .history_storage import HistoryStorage
+from .history.storage import HistoryStorage
 from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
 

@@ -27,7 +27,7 @@ from . import checks, market_data
 from .awaitable import AwaitableBool
 from .connection_events import ConnectionEvents, DecoratorMixin
 from .health import ConnectionHealthMonitor
-from .history_storage import HistoryStorage, MemoryHistoryStorage
+from .history.storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
 from .models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
 from .rpc_connection import RpcApi, timeframes_of

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.history_database import FilesystemHistoryDatabase
+from mtdata.client.history.database import FilesystemHistoryDatabase
 from mtdata.errors import ValidationException
 
 T0 = datetime(2024, 3, 1, 12, 0, 5, 123000, tzinfo=UTC)
@@ -110,7 +110,7 @@ WRITER = textwrap.dedent(
     """
     import asyncio, sys
     from datetime import UTC, datetime, timedelta
-    from mtdata.client.history_database import FilesystemHistoryDatabase
+    from mtdata.client.history.database import FilesystemHistoryDatabase
 
     async def main():
         db = FilesystemHistoryDatabase(sys.argv[1])

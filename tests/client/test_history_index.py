@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.history_columns import EPOCH, from_us, to_us
-from mtdata.client.history_index import HistoryCollection, SortedIndex, id_key, instance_number
-from mtdata.client.history_table import ColumnTable
+from mtdata.client.history.columns import EPOCH, from_us, to_us
+from mtdata.client.history.index import HistoryCollection, SortedIndex, id_key, instance_number
+from mtdata.client.history.table import ColumnTable
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mtdata.client.dates import convert_dates, iso_ms
-from mtdata.client.history_database import FilesystemHistoryDatabase
-from mtdata.client.history_storage import MemoryHistoryStorage
+from mtdata.client.history.database import FilesystemHistoryDatabase
+from mtdata.client.history.storage import MemoryHistoryStorage
 from mtdata.sandbox import SandboxHandle
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "sandbox"))

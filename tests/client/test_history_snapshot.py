@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from mtdata.client import history_storage
-from mtdata.client.history_database import FilesystemHistoryDatabase
-from mtdata.client.history_index import HistoryCollection
-from mtdata.client.history_storage import MemoryHistoryStorage
+from mtdata.client.history import storage as history_storage
+from mtdata.client.history.database import FilesystemHistoryDatabase
+from mtdata.client.history.index import HistoryCollection
+from mtdata.client.history.storage import MemoryHistoryStorage
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 STREAM = "vint-hill:0:ps-mpa-0"

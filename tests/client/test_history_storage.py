@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from mtdata.client import history_storage
-from mtdata.client.history_database import FilesystemHistoryDatabase
-from mtdata.client.history_storage import HistoryStorage, MemoryHistoryStorage
+from mtdata.client.history import storage as history_storage
+from mtdata.client.history.database import FilesystemHistoryDatabase
+from mtdata.client.history.storage import HistoryStorage, MemoryHistoryStorage
 from mtdata.errors import ValidationException
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Snapshot files of a history storage's columns: a large history loads in a fraction of a second.
 
-A snapshot is written next to a JSON-lines history file (:mod:`.history_database`) and records how many bytes
+A snapshot is written next to a JSON-lines history file (:mod:`.database`) and records how many bytes
 of that file it covers, with a digest of their last 4 KB. Loading takes the snapshot only if the file still
 starts with those bytes, and then reads only what was appended since. The snapshot is written to a temporary file,
 fsynced and renamed over the old one; each buffer carries a CRC. Anything that does not check out is ignored

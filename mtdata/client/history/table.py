@@ -1,6 +1,6 @@
 """A compact column store for history records (deals, history orders): a million deals in under 200 MB.
 
-Records are flat wire dicts. Each field is one typed column (:mod:`.history_columns`); each row keeps the tuple
+Records are flat wire dicts. Each field is one typed column (:mod:`.columns`); each row keeps the tuple
 of its keys (its *shape*), so a record comes back with exactly its keys, key order and value types.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import call
 from typing import Any
 
-from .dates import convert_dates, is_time_key
-from .history_columns import COLUMN_KINDS, Column, ObjectColumn, column_for, pick, wider
+from ..dates import convert_dates, is_time_key
+from .columns import COLUMN_KINDS, Column, ObjectColumn, column_for, pick, wider
 
 #: Shape code of a deleted row.
 DEAD = 0xFFFF

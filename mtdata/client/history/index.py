@@ -2,7 +2,7 @@
 
 :class:`SortedIndex` keeps integer keys and row numbers in two parallel arrays (12 bytes per entry, no per-entry
 object): records arriving in key order are appended in O(1); the others wait in a small buffer that the next
-range query merges in one pass. :class:`HistoryCollection` puts a :class:`~.history_table.ColumnTable` behind
+range query merges in one pass. :class:`HistoryCollection` puts a :class:`~.table.ColumnTable` behind
 three such indexes and merges duplicates by id (an ``update`` replayed after a synchronization adds nothing).
 """
 
@@ -16,8 +16,8 @@ from hashlib import blake2b
 from operator import itemgetter
 from typing import Any
 
-from .history_columns import from_us, is_digit_id, to_us
-from .history_table import ColumnTable
+from .columns import from_us, is_digit_id, to_us
+from .table import ColumnTable
 
 Record = dict[str, Any]
 #: Out-of-order entries buffered before a merge is forced.

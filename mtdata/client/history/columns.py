@@ -1,4 +1,4 @@
-"""Typed columns of history record fields: the compact encodings behind :class:`.history_table.ColumnTable`.
+"""Typed columns of history record fields: the compact encodings behind :class:`.table.ColumnTable`.
 
 Each field is one column (``array`` of ints, floats or epoch microseconds, digit-string ids as ints, repeated
 strings as category codes, other strings in one UTF-8 heap, anything else in a list). A column that meets a
@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from ..hashing import iso_ms
-from .dates import convert_dates
+from ...hashing import iso_ms
+from ..dates import convert_dates
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)

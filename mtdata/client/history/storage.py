@@ -1,10 +1,10 @@
 """History storages: what a streaming connection keeps of an account's history orders and deals (protocol §7.9).
 
 :class:`HistoryStorage` is the base (a synchronization listener with the synchronization flags);
-:class:`MemoryHistoryStorage` keeps the history in compact indexed columns (:mod:`.history_index`) and, given
-a database (such as :class:`~.history_database.FilesystemHistoryDatabase`), loads it in ``initialize()`` and
+:class:`MemoryHistoryStorage` keeps the history in compact indexed columns (:mod:`.index`) and, given
+a database (such as :class:`~.database.FilesystemHistoryDatabase`), loads it in ``initialize()`` and
 saves new records 5 s after they arrive (a task started on the first new record, never in the constructor),
-with a snapshot of its columns once many records were added (:mod:`.history_snapshot`: fast reloads).
+with a snapshot of its columns once many records were added (:mod:`.snapshot`: fast reloads).
 Its newest times drive the next incremental synchronization (``startingHistoryOrderTime`` / ``startingDealTime``).
 """
 
@@ -18,10 +18,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from . import checks
-from .history_index import HistoryCollection, instance_number
-from .listeners import SynchronizationListener
-from .models import MetatraderDeal, MetatraderOrder
+from .. import checks
+from ..listeners import SynchronizationListener
+from ..models import MetatraderDeal, MetatraderOrder
+from .index import HistoryCollection, instance_number
 
 log = logging.getLogger("mtdata.client")
 
@@ -41,7 +41,7 @@ FLUSH_RETRY_DELAY = 15.0
 class HistoryDatabase(Protocol):
     """What :class:`MemoryHistoryStorage` needs of a database (the seed API).
 
-    Optional extras used when present (:class:`~.history_database.FilesystemHistoryDatabase` has them):
+    Optional extras used when present (:class:`~mtdata.client.FilesystemHistoryDatabase` has them):
     ``iter_history`` (chunked loading), ``load_snapshot`` / ``save_snapshot`` (fast loading of large histories).
     """
 

@@ -5,7 +5,7 @@ Files are ``{directory}/{accountId}-{application}-deals.bin`` and ``...-historyO
 interrupted by a crash can only leave a torn last line: loading ignores it (and any unreadable line), the next
 flush cuts it off before appending. Later lines with an id replace earlier ones. Loading reads the file in large
 blocks and parses each block with one ``orjson`` call; a snapshot of the storage's columns
-(:mod:`.history_snapshot`) lets a large history skip the JSON lines it covers.
+(:mod:`.snapshot`) lets a large history skip the JSON lines it covers.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any, BinaryIO, TypeVar
 
 import orjson
 
-from . import checks
-from .dates import convert_dates
-from .history_columns import dump_json, json_default
-from .history_snapshot import read_snapshot, write_snapshot
-from .models import MetatraderDeal, MetatraderOrder
+from .. import checks
+from ..dates import convert_dates
+from ..models import MetatraderDeal, MetatraderOrder
+from .columns import dump_json, json_default
+from .snapshot import read_snapshot, write_snapshot
 
 log = logging.getLogger("mtdata.client")
 
@@ -170,7 +170,7 @@ class FilesystemHistoryDatabase:
         return self.directory / f"{account}-{app}-{kind}.bin"
 
     def snapshot_path(self, account_id: str, application: str, kind: str) -> Path:
-        """The snapshot file that speeds up loading one kind of history (``history_snapshot.py``)."""
+        """The snapshot file that speeds up loading one kind of history (``history/snapshot.py``)."""
         return self.path(account_id, application, kind).with_suffix(".snapshot")
 
     async def iter_history(
