@@ -2,7 +2,7 @@
 
 Pure functions, identical on both sides: the server compares the client's offered collection hashes
 with its own to skip unchanged collections; the client's terminal hash manager computes them from what it
-holds (datetimes already parsed, protocol §9.1). Pinned to the protocol's worked example (docs/protocol.md) in the tests.
+holds (datetimes already parsed, protocol §9.1). Pinned to the protocol's worked example in the tests.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``MetaApiOpts`` (the seed's option dict) validated into frozen dataclasses with the SDK's defaults (protocol §1.1)."""
+"""``MetaApiOpts`` (the seed's options) validated into frozen dataclasses with the SDK's defaults (protocol §1.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The terminal hash manager (protocol §7.8): specifications, positions and orders by collection hash, for every account.
+"""The terminal hash manager (protocol §7.8): specifications, positions and orders by collection hash for each account.
 
 One per ``MetaApi``, shared by its terminal states: a resynchronization offers the hashes of what the client
 still holds (:meth:`TerminalHashManager.get_last_used_position_hashes` and friends) and, when the server answers

@@ -1,4 +1,4 @@
-"""PacketProcessor: synchronization packets in, SynchronizationListener calls out (protocol §7.1-§7.6), without a socket."""
+"""PacketProcessor: synchronization packets in, listener calls out (protocol §7.1-§7.6), without a socket."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client-API REST over loopback (protocol §1.3, §2.6, §2.7): domain settings, regions, hashing lists, history paging."""
+"""Client-API REST over loopback (protocol §1.3, §2.6, §2.7): domain settings, regions, hashing lists, paging."""
 
 from __future__ import annotations
 
