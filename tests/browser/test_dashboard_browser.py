@@ -1,0 +1,64 @@
+"""The dashboard notebook (notebooks/dashboard.ipynb) as Voila serves it: the symbols picker, ticker, chart, account,
+positions with their buttons, the order ticket and latency/health, numbers in the ticker's cells, no stray output
+text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_harness import SCREENSHOTS, Voila
+from test_market_panels_browser import FORMING
+
+pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
+
+#: {symbol: [its ticker cells' texts after the symbol]} as the page shows them
+TICKER = """() => Object.fromEntries([...document.querySelectorAll(".mtdata-ticker tr[data-symbol]")]
+  .map(row => [row.dataset.symbol, [...row.querySelectorAll("td")].slice(1).map(td => td.textContent)]))"""
+#: every panel of the dashboard, each shown once
+PANELS = {
+    "picker": ".mtdata-picker select",
+    "account": ".mtdata-account td.mtdata-equity",
+    "positions buttons": ".mtdata-positions-button",
+    "ticket": ".mtdata-ticket-price input",
+    "latency": ".mtdata-latency-table",
+    "health": ".mtdata-health [data-healthy]",
+}
+#: the texts of the output areas that are not widgets (text/plain or streams): a cell's stray result
+TEXT_OUTPUTS = """() => [...document.querySelectorAll(".jp-OutputArea-output")]
+  .filter(out => out.querySelector(".jupyter-widgets, .widget-area, .lm-Widget.jupyter-widgets") == null)
+  .map(out => out.textContent.trim()).filter(text => text !== "")"""
+#: whether every ticker row shows a number in its bid, ask, spread and change cells
+NUMBERS_SHOWN = """() => {
+  const rows = Object.values((TICKER)())
+  return rows.length > 0 && rows.every(cells => cells.slice(0, 4)
+    .every(text => /[0-9]/.test(text) && Number.isFinite(Number(text.replaceAll(",", "")))))
+}""".replace("(TICKER)", f"({TICKER})")
+
+
+def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: Voila, page: Any):
+    page.goto(voila.copy(DASHBOARD))
+    page.wait_for_function(f"() => ({FORMING})()?.count > 1", polling=100)
+    for selector in PANELS.values():
+        page.locator(selector).first.wait_for()
+    page.wait_for_function(NUMBERS_SHOWN, polling=100)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-voila.png"), full_page=True)
+    ticker = page.evaluate(TICKER)
+    assert list(ticker) == ["EURUSD", "GBPUSD", "USDJPY", "XAUUSD"], ticker
+    counts = {name: page.locator(selector).count() for name, selector in PANELS.items()}
+    # the positions buttons: the dashboard's table and the ticket's table of its symbol
+    assert counts == {"picker": 1, "account": 1, "positions buttons": 4, "ticket": 1, "latency": 1, "health": 1}
+    assert page.locator(".mtdata-positions-button", has_text="Close all").count() == 2
+    assert page.evaluate(TEXT_OUTPUTS) == []  # no 0, no (True, True): only widgets
+
+    # the picker replaces the ticker's symbols (and the chart's: the first one picked)
+    page.locator(PANELS["picker"]).select_option(["GBPUSD", "USDJPY"])
+    page.wait_for_function(f"() => Object.keys(({TICKER})()).join() === 'GBPUSD,USDJPY'", polling=100)
+    page.wait_for_function(NUMBERS_SHOWN, polling=100)
+    assert page.locator(".mtdata-ticker").count() == 1  # the old dashboard went with its panels
+    assert page.evaluate(TEXT_OUTPUTS) == []
+    assert page.mtdata_log.errors == [], page.mtdata_log.errors
