@@ -15,7 +15,7 @@ from .view import LivePanel
 
 
 class Dashboard(ipywidgets.VBox):
-    """Named live panels laid out in rows; ``close()`` closes them all."""
+    """Named live panels laid out in rows (a row too wide for the page wraps); ``close()`` closes them all."""
 
     _closed = True  # until built: ipywidgets calls close() from __del__, even after a failed __init__
 
@@ -24,7 +24,11 @@ class Dashboard(ipywidgets.VBox):
         if sorted(placed) != sorted(panels):
             raise checks.fail("rows", "must place every panel exactly once", rows)
         self._panels = dict(panels)
-        super().__init__(children=[ipywidgets.HBox([self._panels[name] for name in names]) for names in rows])
+        # a row wraps rather than squeeze its panels: at 1280 px the ticker and the account side by side cut the
+        # ticker's last columns
+        wrap = {"flex_flow": "row wrap"}
+        rows_shown = [ipywidgets.HBox([self._panels[n] for n in names], layout=wrap) for names in rows]
+        super().__init__(children=rows_shown)
         self._closed = False
 
     @classmethod

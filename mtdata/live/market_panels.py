@@ -19,6 +19,7 @@ from bokeh.plotting import figure
 from ..client import checks
 from ..market_hours import StaleWatch
 from .feed import LiveFeed, Stream
+from .price_format import change_text, price_digits, price_text, spread_points
 from .table_rows import show_rows
 from .throttle import CHART_RATE, DEFAULT_RATE
 from .view import HtmlPanel, Panel
@@ -48,7 +49,8 @@ def symbol_list(symbols: str | list[str]) -> list[str]:
 
 
 class TickerPanel(HtmlPanel):
-    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash; a quote
+    """Bid, ask, spread, change since the panel opened and last update of some symbols; changed cells flash. Prices
+    show the symbol's digits and the spread its points, as MetaTrader does (:mod:`mtdata.live.price_format`). A quote
     of a market closed since (a weekend's Friday quote) says "stale" after its time
     (:class:`~mtdata.market_hours.StaleWatch`).
 
@@ -60,6 +62,7 @@ class TickerPanel(HtmlPanel):
         self._latest: dict[str, dict[str, Any]] = {}
         self._first_bid: dict[str, float] = {}
         self._shown: dict[str, dict[str, Any]] = {}
+        self._specs: dict[str, dict[str, Any] | None] = {}
         self._watch = StaleWatch(feed._session, self.changed)
         super().__init__(self._table({}), style=TICKER_STYLE, title="ticker " + " ".join(self.symbols), rate=rate)
         self.on_close(self._watch.close)
@@ -67,14 +70,18 @@ class TickerPanel(HtmlPanel):
         feed._session.run(self._seed(feed))
 
     async def _seed(self, feed: LiveFeed) -> None:
-        """Start from the quotes the connection already holds: a closed market sends no new one (on the loop)."""
+        """Read the symbols' specifications (digits, point) and start from the quotes the connection already holds:
+        a closed market sends no new one (on the loop)."""
         for symbol in self.symbols:
-            price = feed._connection.terminal_state.price(symbol) if feed._connection is not None else None
+            state = feed._connection.terminal_state if feed._connection is not None else None
+            self._specs[symbol] = state.specification(symbol) if state is not None else None
+            price = state.price(symbol) if state is not None else None
             if price is not None and symbol not in self._latest:
                 self._price(price)
 
     def values(self) -> dict[str, dict[str, Any]]:
-        """The values shown at the last redraw, per symbol: bid, ask, spread, change, time, stale."""
+        """The values shown at the last redraw, per symbol: bid, ask, spread (ask - bid) and ``points`` (the spread
+        in the symbol's points; None without its specification), change, time, stale."""
         return {symbol: dict(shown) for symbol, shown in self._shown.items()}
 
     def _price(self, price: dict[str, Any]) -> None:
@@ -92,6 +99,7 @@ class TickerPanel(HtmlPanel):
             bid, ask = price["bid"], price["ask"]
             first = self._first_bid.setdefault(symbol, bid)
             now = {"bid": bid, "ask": ask, "spread": round(ask - bid, 10), "change": round(bid - first, 10)}
+            now["points"] = spread_points(bid, ask, self._specs.get(symbol))
             now["time"], now["stale"] = price.get("time"), self._watch.stale.get(symbol, False)
             before = self._shown.get(symbol, {})
             moves[symbol] = {
@@ -114,12 +122,13 @@ class TickerPanel(HtmlPanel):
             move = moves.get(symbol, {})
             when = shown["time"].strftime("%H:%M:%S.%f")[:-3] if isinstance(shown["time"], datetime) else "?"
             when += " stale (market closed)" if shown["stale"] else ""
+            digits = price_digits(self._specs.get(symbol))
             cells = [
                 ("symbol", html.escape(symbol)),
-                ("bid", f"{shown['bid']:g}"),
-                ("ask", f"{shown['ask']:g}"),
-                ("spread", f"{shown['spread']:g}"),
-                ("change", f"{shown['change']:+g}"),
+                ("bid", price_text(shown["bid"], digits)),
+                ("ask", price_text(shown["ask"], digits)),
+                ("spread", price_text(shown["spread"], digits) if shown["points"] is None else str(shown["points"])),
+                ("change", change_text(shown["change"], digits)),
                 ("time", when),
             ]
             tds = "".join(f"<td class='mtdata-{k} {move.get(k, '')}'>{v}</td>" for k, v in cells)

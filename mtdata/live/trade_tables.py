@@ -25,6 +25,7 @@ from ..client import checks
 from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
+from .price_format import price_digits, price_formatter
 from .table_rows import show_rows
 from .throttle import MIXED_RATE, kernel_loop
 from .view import Panel
@@ -44,7 +45,8 @@ def _numbers(format: str, **options: Any) -> Callable[[], NumberFormatter]:
     return lambda: NumberFormatter(format=format, nan_format="", null_format="", **options)
 
 
-PRICE, MONEY = _numbers("0.00[000]"), _numbers("0,0.00")
+MONEY = _numbers("0,0.00")
+PRICE = price_formatter  # to the row's digits (the symbol's): 1.05550, not 1.0555
 #: (field, title, formatter maker or None) of the columns both tables share.
 IDENTITY = (("id", "id", None), ("symbol", "symbol", None), ("type", "type", None))
 PRICES = (
@@ -109,8 +111,9 @@ class TradeTable(Panel):
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.symbol = checks.text("symbol", symbol, optional=True)
-        if symbol is not None and session.connection().terminal_state.specification(symbol) is None:
-            raise checks.fail("symbol", "must be a symbol of the account", symbol)  # (one dict lookup: thread-safe)
+        self._terminal = session.connection().terminal_state  # its specifications: one dict lookup, thread-safe
+        if symbol is not None and self._terminal.specification(symbol) is None:
+            raise checks.fail("symbol", "must be a symbol of the account", symbol)
         self._session = session
         self._loop = loop or kernel_loop()
         self._ids: list[str] = []
@@ -227,7 +230,7 @@ class TradeTable(Panel):
         records = [r for r in self._copy.value if self.symbol in (None, r.get("symbol"))]
         records.sort(key=lambda r: (r.get("time") is None, r.get("time") or 0, str(r.get("id"))))
         kept = set(self.selected)
-        data = self._data([self.row(r) for r in records])
+        data = self._data([{**self.row(r), "digits": self._digits(r.get("symbol"))} for r in records])
         self.records = records
         self._symbols = frozenset(r.get("symbol") for r in records)
         ids = data["id"]
@@ -249,8 +252,12 @@ class TradeTable(Panel):
         formatted = {"formatter": formatter()} if formatter else {}
         return TableColumn(field=field, title=title, width=WIDTHS[field], **formatted)
 
+    def _digits(self, symbol: Any) -> int | None:
+        """The digits of ``symbol``'s prices (its specification's), which the price columns show."""
+        return price_digits(self._terminal.specification(symbol)) if isinstance(symbol, str) else None
+
     def _data(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-        fields = [f for f, _title, _fmt in self.columns] + self._extra_fields()
+        fields = [f for f, _title, _fmt in self.columns] + ["digits", *self._extra_fields()]
         return {f: [row[f] for row in rows] for f in fields}
 
     def _extra_fields(self) -> list[str]:

@@ -1,6 +1,7 @@
 """The dashboard notebook (notebooks/dashboard.ipynb) as Voila serves it: the symbols picker, ticker, chart, account,
 positions with their buttons, the order ticket and latency/health, numbers in the ticker's cells, no stray output
-text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols."""
+text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols; prices to each symbol's
+digits and spreads in points (ticker and positions), and the ticker whole at 1280 px."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from browser_harness import SCREENSHOTS, Voila
 from test_market_panels_browser import FORMING
+from test_table_panels_browser import GRIDS
 
 pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
 
@@ -61,4 +63,39 @@ def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: 
     page.wait_for_function(NUMBERS_SHOWN, polling=100)
     assert page.locator(".mtdata-ticker").count() == 1  # the old dashboard went with its panels
     assert page.evaluate(TEXT_OUTPUTS) == []
+    assert page.mtdata_log.errors == [], page.mtdata_log.errors
+
+
+#: the ticker's header cells that are cut off or covered at the page's width: their texts
+CUT_HEADERS = """() => [...document.querySelectorAll(".mtdata-ticker th")].filter(th => {
+  const box = th.getBoundingClientRect()
+  if (box.left < 0 || box.right > document.documentElement.clientWidth) return true
+  return [box.left + 1, box.right - 1].some(x => !th.contains(document.elementFromPoint(x, box.top + box.height / 2)))
+}).map(th => th.textContent)"""
+
+
+def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_px(voila: Voila, page: Any):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(voila.copy(DASHBOARD))
+    page.wait_for_function(NUMBERS_SHOWN, polling=100)
+    page.wait_for_function(f"() => Object.keys(({TICKER})()).length === 4", polling=100)
+    ticker = page.evaluate(TICKER)
+    # MetaTrader's digits: EURUSD 5 (1.05550, not 1.0555), USDJPY 3; spreads in whole points (8, not 8e-05)
+    for symbol, decimals in (("EURUSD", 5), ("USDJPY", 3)):
+        bid, ask, spread, change = ticker[symbol][:4]
+        assert all(len(text.split(".")[1]) == decimals for text in (bid, ask, change)), ticker[symbol]
+        assert spread.isdigit() and int(spread) > 0 and change[0] in "+-", ticker[symbol]
+    assert page.evaluate(CUT_HEADERS) == []  # "change" and "last update" whole, nothing drawn over them
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-1280.png"))
+
+    # a position opened from the ticket: its prices in the positions table to EURUSD's 5 digits
+    page.locator(".mtdata-ticket-review:not([disabled])").click()
+    page.locator(".mtdata-ticket-confirm:not([disabled])").click()
+    page.locator(".mtdata-ticket-result", has_text="position_id").wait_for()
+    row = page.wait_for_function(
+        f"() => (({GRIDS})()['positions_table'] ?? []).find(row => row.includes('|EURUSD|')) ?? null", polling=100
+    ).json_value()
+    cells = row.split("|")
+    prices = cells[cells.index("EURUSD") + 3 : cells.index("EURUSD") + 7]  # open, current, SL, TP
+    assert [len(p.split(".")[1]) for p in prices[:2]] == [5, 5] and prices[2:] == ["", ""], row
     assert page.mtdata_log.errors == [], page.mtdata_log.errors

@@ -200,6 +200,9 @@ async def test_orders_panel_shows_pending_orders_and_cancels_them(s: mtdata.Sess
     data = panel.source.data
     assert data["type"] == ["buy limit", "sell stop", "sell limit"] and data["volume"] == [0.1, 0.2, 0.1]
     assert data["stopLoss"][1] == round(bid - 0.01, 5) and all(t > 0 for t in data["time"])
+    assert data["digits"] == [5, 5, 5]  # the price columns show each symbol's digits (1.05550, not 1.0555)
+    by_digits = {c.field for c in panel.table.columns if "digits" in getattr(c.formatter, "template", "")}
+    assert by_digits == {"openPrice", "currentPrice", "stopLoss", "takeProfit"}
     assert "3 pending orders" in panel.footer.value
     await until(lambda: panel.source.data["currentPrice"][0] != data["currentPrice"][0])  # follows the market
 
