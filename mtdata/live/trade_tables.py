@@ -26,7 +26,7 @@ from ..errors import TradeException, ValidationException
 from ..orders import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
 from .price_format import price_digits, price_formatter
-from .table_rows import show_rows
+from .table_rows import show_rows, table_height
 from .throttle import MIXED_RATE, kernel_loop
 from .view import Panel
 
@@ -131,7 +131,8 @@ class TradeTable(Panel):
             selectable="checkbox",
             index_position=None,
             width=860,
-            height=220,
+            height=table_height(0, 25),
+            row_height=25,
             name=f"{self.kind}_table",
         )
         self.footer = ipywidgets.HTML(self.footer_text([]))
@@ -235,6 +236,9 @@ class TradeTable(Panel):
         self._symbols = frozenset(r.get("symbol") for r in records)
         ids = data["id"]
         if data != self._shown:
+            height = table_height(len(ids), self.table.row_height)
+            if height != self.table.height:
+                self.table.height = height
             show_rows(self.table, data)
             self._shown = data
         self._ids = ids

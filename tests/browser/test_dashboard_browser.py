@@ -1,7 +1,8 @@
 """The dashboard notebook (notebooks/dashboard.ipynb) as Voila serves it: the symbols picker, ticker, chart, account,
 positions with their buttons, the order ticket and latency/health, numbers in the ticker's cells, no stray output
 text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols; prices to each symbol's
-digits and spreads in points (ticker and positions), and the ticker whole at 1280 px."""
+digits and spreads in points (ticker and positions), the ticker whole at 1280 px, and the positions tables as high as
+their rows (no blank grid)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,21 @@ CUT_HEADERS = """() => [...document.querySelectorAll(".mtdata-ticker th")].filte
   return [box.left + 1, box.right - 1].some(x => !th.contains(document.elementFromPoint(x, box.top + box.height / 2)))
 }).map(th => th.textContent)"""
 
+#: for each positions table shown: the blank grid (px) between its last row and its bottom edge
+BLANK_UNDER_ROWS = """() => {
+  const blanks = []
+  const visit = view => {
+    if (view.grid != null && view.el.isConnected && view.model.name === "positions_table") {
+      const grid = view.shadow_el.querySelector(".slick-viewport").getBoundingClientRect()
+      const rows = [...view.shadow_el.querySelectorAll(".slick-row")].map(row => row.getBoundingClientRect().bottom)
+      blanks.push(grid.bottom - Math.max(grid.top, ...rows))
+    }
+    for (const child of view.child_views ?? []) visit(child)
+  }
+  for (const view of window.Bokeh?.index?.roots ?? []) visit(view)
+  return blanks
+}"""
+
 
 def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_px(voila: Voila, page: Any):
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -98,4 +114,7 @@ def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_
     cells = row.split("|")
     prices = cells[cells.index("EURUSD") + 3 : cells.index("EURUSD") + 7]  # open, current, SL, TP
     assert [len(p.split(".")[1]) for p in prices[:2]] == [5, 5] and prices[2:] == ["", ""], row
+    # the dashboard's table and the ticket's: one row each, with under a row of blank grid (it was ~170 px)
+    blanks = page.evaluate(BLANK_UNDER_ROWS)
+    assert len(blanks) == 2 and all(0 <= blank < 25 for blank in blanks), blanks
     assert page.mtdata_log.errors == [], page.mtdata_log.errors

@@ -18,6 +18,7 @@ import mtdata
 from mtdata.errors import ValidationException
 from mtdata.live.account_panel import AccountPanel
 from mtdata.live.feed import ACCOUNT
+from mtdata.live.table_rows import table_height
 from mtdata.live.trade_tables import OrdersPanel, PositionsPanel, TradeTable
 
 #: A Wednesday morning, 60 simulated seconds a second: prices (and floating profits) move fast.
@@ -204,6 +205,7 @@ async def test_orders_panel_shows_pending_orders_and_cancels_them(s: mtdata.Sess
     by_digits = {c.field for c in panel.table.columns if "digits" in getattr(c.formatter, "template", "")}
     assert by_digits == {"openPrice", "currentPrice", "stopLoss", "takeProfit"}
     assert "3 pending orders" in panel.footer.value
+    assert panel.table.height == table_height(3, panel.table.row_height)  # as high as its rows, no blank grid
     await until(lambda: panel.source.data["currentPrice"][0] != data["currentPrice"][0])  # follows the market
 
     browser_selects(panel, [1])
