@@ -36,6 +36,9 @@ STATISTICS = (*(f"p{p}" for p in PERCENTILES), "avg", "max", "count")
 #: The kinds whose client-side p50 and p95 the chart follows, with their colors.
 CHARTED = {"price": "#1565c0", "update": "#2e7d32", "trade": "#c62828"}
 CHART_COLUMNS = ("time", *(f"{kind}_{p}" for kind in CHARTED for p in ("p50", "p95")))
+#: The summary's rows (details off): the client-side latency of the charted kinds; details add every request type
+#: and the server and broker latencies (28 rows on a sandbox session).
+SUMMARY = tuple(CHARTED)
 LATENCY_STYLE = """<style>
 .mtdata-latency{border-collapse:collapse;font:12px monospace}
 .mtdata-latency th,.mtdata-latency td{padding:1px 8px;text-align:right}
@@ -72,13 +75,17 @@ def _ms(value: Any) -> str:
     return f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:g}"
 
 
-def latency_table(latencies: dict[str, dict[str, Stats]], window: str) -> str:
-    """An HTML table: one row per kind and latency that has measurements in ``window``, one column per statistic."""
-    rows = []
+def latency_table(latencies: dict[str, dict[str, Stats]], window: str, *, details: bool = True) -> str:
+    """An HTML table: one row per kind and latency that has measurements in ``window``, one column per statistic;
+    without ``details`` only the :data:`SUMMARY` rows, the caption counting the rows left out."""
+    rows, hidden = [], 0
     for kind, figures in latencies.items():
         for name, title in LATENCIES.items():
             stats = figures.get(name)
             if not stats or not stats.get("count"):
+                continue
+            if not details and (kind not in SUMMARY or name != "clientLatency"):
+                hidden += 1
                 continue
             cells = "".join(f"<td class='mtdata-{s}'>{_ms(stats.get(s))}</td>" for s in STATISTICS)
             label = html.escape(kind)
@@ -87,8 +94,9 @@ def latency_table(latencies: dict[str, dict[str, Stats]], window: str) -> str:
     if not rows:
         return f"<p class='mtdata-latency'>no latency measured in the last {window} yet</p>"
     head = "".join(f"<th>{h}</th>" for h in ("kind", "latency", *STATISTICS))
+    more = f" ({hidden} more rows under details)" if hidden else ""
     return (
-        f"<table class='mtdata-latency'><caption>latency (ms), last {window}</caption>"
+        f"<table class='mtdata-latency'><caption>latency (ms), last {window}{more}</caption>"
         f"<tr>{head}</tr>{''.join(rows)}</table>"
     )
 
@@ -135,7 +143,10 @@ def _same(one: dict[str, float], other: dict[str, float] | None) -> bool:
 
 
 class LatencyPanel(Panel):
-    """The session's latency percentiles (a table), client-side p50/p95 over time (a chart) and connection health."""
+    """The session's latency percentiles (a table), client-side p50/p95 over time (a chart) and connection health.
+
+    The table summarises (client-side latency of prices, account updates and trades) until the "details" toggle
+    under the chart (:attr:`details`) shows every kind and latency."""
 
     _closed = True  # until Panel.__init__ ran: ipywidgets' __del__ calls close()
 
@@ -161,7 +172,11 @@ class LatencyPanel(Panel):
         """How many times the monitors were read (for tests)."""
         self.window = Window(CHART_COLUMNS, rollover=rollover)
         self.window.source.name = "latency"
-        self.table = ipywidgets.HTML(latency_table({}, window))
+        self.details = ipywidgets.ToggleButton(description="details", tooltip="every kind and latency")
+        """Whether the table shows every kind and latency (a toggle button under the chart) or the summary."""
+        self.details.add_class("mtdata-latency-details")
+        self.details.observe(lambda _change: self._show_table(), names="value")
+        self.table = ipywidgets.HTML(latency_table({}, window, details=False))
         self.health = ipywidgets.HTML(health_html({}, {}))
         self.table.add_class("mtdata-latency-table")
         self.health.add_class("mtdata-health-line")
@@ -177,7 +192,9 @@ class LatencyPanel(Panel):
                                   formatters={"@time": "datetime"}))  # fmt: skip
         chart.legend.location = "top_left"
         above = [self.health, self.table]
-        super().__init__(chart, title="latency and health", rate=rate, above=above, style=LATENCY_STYLE)
+        super().__init__(
+            chart, title="latency and health", rate=rate, above=above, style=LATENCY_STYLE, controls=[self.details]
+        )
         self.on_close(self._stop)
         try:
             session.run(self._start(session.connection()))
@@ -196,11 +213,16 @@ class LatencyPanel(Panel):
         if reading is None:
             return
         if shown is None or reading.latencies != shown.latencies:
-            self.table.value = latency_table(reading.latencies, self.window_name)
+            self._show_table()
         if shown is None or (reading.health, reading.uptime) != (shown.health, shown.uptime):
             self.health.value = health_html(reading.health, reading.uptime)
         self._shown = reading
         self.window.apply()
+
+    def _show_table(self) -> None:
+        """Rewrite the table from the latest reading, summarised or in detail (kernel's thread)."""
+        if self._reading is not None and not self.closed:
+            self.table.value = latency_table(self._reading.latencies, self.window_name, details=self.details.value)
 
     # -- on the session's loop -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The dashboard notebook (notebooks/dashboard.ipynb) as Voila serves it: the symbols picker, ticker, chart, account,
 positions with their buttons, the order ticket and latency/health, numbers in the ticker's cells, no stray output
 text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols; prices to each symbol's
-digits and spreads in points (ticker and positions), the ticker whole at 1280 px, and the positions tables as high as
-their rows (no blank grid)."""
+digits and spreads in points (ticker and positions), the ticker whole at 1280 px, the positions tables as high as
+their rows (no blank grid), and the latency table a summary until its details are asked for."""
 
 from __future__ import annotations
 
@@ -103,6 +103,13 @@ def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_
         assert spread.isdigit() and int(spread) > 0 and change[0] in "+-", ticker[symbol]
     assert page.evaluate(CUT_HEADERS) == []  # "change" and "last update" whole, nothing drawn over them
     page.screenshot(path=str(SCREENSHOTS / "dashboard-1280.png"))
+
+    # the latency table: a few summary rows (client-side prices, updates, trades); "details" shows every row
+    rows = "() => document.querySelectorAll('.mtdata-latency tr[data-kind]').length"
+    page.wait_for_function(f"() => ({rows})() > 0", polling=100)
+    assert page.evaluate(rows) <= 3
+    page.locator(".mtdata-latency-details").click()
+    page.wait_for_function(f"() => ({rows})() > 3", polling=100)
 
     # a position opened from the ticket: its prices in the positions table to EURUSD's 5 digits
     page.locator(".mtdata-ticket-review:not([disabled])").click()

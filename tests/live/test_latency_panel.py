@@ -3,6 +3,7 @@ close() leaving no task behind."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from mtdata.live.latency_panel import CHART_COLUMNS, LatencyPanel
 
 #: A Saturday: the FX market is closed, nothing streams, the monitors' readings stay the same.
 QUIET_MARKET = {"start": "2026-11-21T12:00:00Z"}
+#: The (kind, latency) of each row of the latency table.
+ROWS = re.compile(r"data-kind='([^']+)' data-latency='(\w+)'")
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +71,23 @@ async def test_the_panel_shows_percentiles_health_and_a_chart_row_per_change(
     assert not panel._throttle._timer
     assert panel.polls == polls  # no poll after close
     panel.close()  # idempotent
+
+
+async def test_the_table_summarises_until_details_are_asked_for(session: mtdata.Session, frontend: Frontend):
+    panel = LatencyPanel(session, every=0.2, rate=50)
+    session.buy("EURUSD", 0.01)  # a trade and account updates: requests of more types, more rows
+    await until(lambda: "data-kind='price'" in panel.table.value and "more rows under details" in panel.table.value)
+    rows = set(ROWS.findall(panel.table.value))
+    assert rows and {kind for kind, _ in rows} <= {"price", "update", "trade"}
+    assert {latency for _, latency in rows} == {"client"}
+    panel.details.value = True  # the toggle beside the table
+    detailed = set(ROWS.findall(panel.table.value))
+    assert rows < detailed and any(kind.startswith("request:") for kind, _ in detailed), detailed
+    assert "more rows under details" not in panel.table.value
+    panel.details.value = False
+    assert "more rows under details" in panel.table.value
+    panel.close()
+    assert panel.details.comm is None  # closed with the panel
 
 
 async def test_nothing_changing_means_polls_but_no_redraws(frontend: Frontend):
