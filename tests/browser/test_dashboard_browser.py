@@ -58,7 +58,7 @@ def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: 
     assert page.locator(".mtdata-positions-button", has_text="Close all").count() == 2
     assert page.evaluate(TEXT_OUTPUTS) == []  # no 0, no (True, True): only widgets
 
-    # the picker replaces the ticker's symbols (and the chart's: the first one picked)
+    # the picker replaces the dashboard: the ticker shows the symbols picked
     page.locator(PANELS["picker"]).select_option(["GBPUSD", "USDJPY"])
     page.wait_for_function(f"() => Object.keys(({TICKER})()).join() === 'GBPUSD,USDJPY'", polling=100)
     page.wait_for_function(NUMBERS_SHOWN, polling=100)
