@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 import pytest
 from live_frontend import Frontend
-from test_feed import FAST_MARKET, kinds
+from test_feed import FAST_MARKET, kinds, wait_for
 from test_market_panels import until
 
 import mtdata
@@ -26,20 +24,13 @@ def session() -> Iterator[mtdata.Session]:
         yield opened
 
 
-def wait(condition: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 def test_a_quote_updates_in_place_from_a_script(session: mtdata.Session):
     q = session.live.quote("eurusd")  # the account's EURUSD
     try:
         assert q.symbol == "EURUSD" and q.bid is not None and q.ask > q.bid  # type: ignore[operator]
         first, seen = q.time, []
         q.on_update(lambda quote: seen.append((quote.bid, quote.ask, threading.current_thread().name)))
-        wait(lambda: q.time is not None and first is not None and q.time > first and seen)
+        wait_for(lambda: q.time is not None and first is not None and q.time > first and seen)
         bid, ask, thread = seen[-1]
         assert ask > bid and thread == "mtdata-session"  # made outside any loop: called on the session's loop
         assert q.spread == round(q.ask - q.bid, 10)  # type: ignore[operator]
@@ -55,8 +46,8 @@ def test_candles_df_is_the_history_and_the_forming_candle(session: mtdata.Sessio
     try:
         start = bars.df
         assert len(start) == 30 and start.attrs["timeframe"] == "1m"
-        wait(lambda: bars.df.index[-1] >= start.index[-1] + pd.Timedelta(minutes=3))  # speed 60: a minute a second
-        wait(lambda: not bars._settling)  # the closed candles read again (see LiveCandles)
+        wait_for(lambda: bars.df.index[-1] >= start.index[-1] + pd.Timedelta(minutes=3))  # speed 60: a minute a second
+        wait_for(lambda: not bars._settling)  # the closed candles read again (see LiveCandles)
         frame = bars.df
         assert len(frame) == 30 and frame.index.is_monotonic_increasing and frame.index.is_unique
         assert frame.dtypes.to_dict() == start.dtypes.to_dict() and list(frame["symbol"].unique()) == ["EURUSD"]
