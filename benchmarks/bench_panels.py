@@ -71,7 +71,7 @@ from mtdata.socketio_compat import disable_client_sigint_handler
 RATE = 2000
 SECONDS = 30.0
 TAIL = 0.5  # measured after each feed: the last redraws
-TARGET_CPU = 15.0
+TARGET_CPU = 5.0  # issue 16: the dashboard with nobody watching must cost little
 TARGET_MESSAGES = 10.0
 TARGET_WAIT_MS = 200.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,8 +223,9 @@ def market_ms(text: str, near_ms: float) -> float:
 
 def waits(shown: dict[str, list[tuple[float, float]]], fed: dict[str, Any]) -> tuple[list[float], list[float], int]:
     """Per display change: the wait bound (display time minus the send time of the price shown before) and the
-    age of the price shown; also how many symbols never showed their last price. Times in epoch ms."""
-    offset = fed["offsetMs"]
+    age of the price shown; also how many symbols never showed their last price. Times in epoch ms. A change
+    away from a price sent before this feed (the quote a ticker opens with) bounds no wait of the feed's."""
+    offset, first = fed["offsetMs"], fed["firstMs"]
     bounds, ages, missing = [], [], 0
     for symbol, last in fed["last"].items():
         seen = sorted(shown.get(symbol, []))
@@ -233,6 +234,8 @@ def waits(shown: dict[str, list[tuple[float, float]]], fed: dict[str, Any]) -> t
             if price != changes[-1][1]:
                 changes.append((at, price))
         for (_, before), (at, price) in pairwise(changes):
+            if first is None or before < first:
+                continue
             bounds.append(at - (before - offset))
             ages.append(at - (price - offset))
         missing += not changes or changes[-1][1] != last

@@ -88,6 +88,7 @@ class Feeder:
         loop = asyncio.get_running_loop()
         total, done, packets, delivered, skipped = int(rate * seconds), 0, 0, 0, 0
         last: dict[str, int] = {}
+        first: int | None = None  # market ms of the first price sent: what a panel showed before it is not this feed's
         started = loop.time()
         while done < total:
             due = min(total, int((loop.time() - started) * rate) + 1)
@@ -106,11 +107,12 @@ class Feeder:
                     await self.hub.send(conn, stream, self._packet(stream, quotes, prices, now, stamps))
                     packets, delivered = packets + 1, delivered + len(prices)
                     last.update((symbol, now) for symbol in moved)
+                    first = now if first is None else first
                 done = due
             await asyncio.sleep(PERIOD)
         offset = self.market.now_ms() - int(time.time() * 1000)
         return {"prices": delivered, "skipped": skipped, "packets": packets, "seconds": loop.time() - started,
-                "offsetMs": offset, "last": last}  # fmt: skip
+                "offsetMs": offset, "last": last, "firstMs": first}  # fmt: skip
 
     def _packet(
         self, stream: Any, quotes: dict[str, Quote], prices: list[dict[str, Any]], now: int, stamps: dict[str, Any]
