@@ -112,11 +112,13 @@ class LatencyMonitor(LatencyListener):
     def _after_close(self, account_id: str, symbol: str, timestamps: dict[str, Any]) -> bool:
         """True when the price was generated before its market's close and sent after it (a closed session's)."""
         quotes = self._quotes.get(account_id)
-        if quotes is None:
-            return False
-        price = quotes.price(symbol)
         generated, sent = timestamps.get("eventGenerated"), timestamps.get("serverProcessingStarted")
-        if not (price and price.get("brokerTime") and isinstance(generated, datetime) and isinstance(sent, datetime)):
+        if quotes is None or not (isinstance(generated, datetime) and isinstance(sent, datetime)):
+            return False
+        if sent - generated < market_sessions.SHORTEST_BREAK:
+            return False  # every live price: too young to have outlived a session (no parsing on the hot path)
+        price = quotes.price(symbol)
+        if not (price and price.get("brokerTime")):
             return False
         quoted = market_sessions.broker_datetime(price["brokerTime"])
         return market_sessions.closed_since(quotes.specification(symbol), quoted, quoted + (sent - generated))
