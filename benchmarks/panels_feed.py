@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from benchmarks.common import WEEKDAY, serve_child_sandbox
-from mtdata.sandbox.market_clock import timeframe_ms
+from mtdata.sandbox.market.clock import timeframe_ms
 from mtdata.sandbox.timeutil import iso_ms
 
 PERIOD = 0.01

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from mtdata.client import market_sessions as ms
-from mtdata.sandbox.symbols import UNIVERSE, specification
+from mtdata.sandbox.market.symbols import UNIVERSE, specification
 
 SPECS = {name: specification(info) for name, info in UNIVERSE.items()}
 FX, CRYPTO = SPECS["EURUSD"], SPECS["BTCUSD"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtdata.sandbox import market_clock as clock
+from mtdata.sandbox.market import clock
 
 # 2024-03-31 and 2024-10-27 are EU clock-change Sundays, 2024-03-10 and 2024-11-03 US ones; the others are
 # ordinary days around them.

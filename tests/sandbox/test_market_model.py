@@ -14,13 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtdata.sandbox import market_clock as clock
-from mtdata.sandbox.market import Market
-from mtdata.sandbox.market_factors import UNITS, annual_vol, weights
-from mtdata.sandbox.market_model import FactorModel, model_for
-from mtdata.sandbox.market_series import label
-from mtdata.sandbox.pricegen import SimProcess, concat_bars
-from mtdata.sandbox.symbols import UNIVERSE
+from mtdata.sandbox.market import Market, clock
+from mtdata.sandbox.market.factors import UNITS, annual_vol, weights
+from mtdata.sandbox.market.model import FactorModel, model_for
+from mtdata.sandbox.market.pricegen import SimProcess, concat_bars
+from mtdata.sandbox.market.series import label
+from mtdata.sandbox.market.symbols import UNIVERSE
 
 SEED = 0  # the default seed: what every tutorial shows
 NY = clock.CLOCKS["ny"]

@@ -7,7 +7,7 @@ import re
 import orjson
 
 from mtdata.sandbox.market import Market
-from mtdata.sandbox.symbols import DAYS, UNIVERSE, session_table, specification
+from mtdata.sandbox.market.symbols import DAYS, UNIVERSE, session_table, specification
 
 KEYS = ["symbol", "tickSize", "minVolume", "maxVolume", "volumeStep", "fillingModes", "executionMode", "contractSize",
         "quoteSessions", "tradeSessions", "tradeMode", "initialMargin", "maintenanceMargin", "hedgedMargin",

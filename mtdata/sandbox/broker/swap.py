@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import market_clock as clock
+from ..market import clock
 from .positions import Context
 
 _WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")

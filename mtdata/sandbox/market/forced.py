@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import market_clock as clock
+from . import clock
 from .pricegen import Bars, Ticks, bars_from_ticks, concat_bars, concat_ticks
 
 

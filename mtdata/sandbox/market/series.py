@@ -11,9 +11,9 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from . import market_clock as clock
-from .market_forced import PriceProcess
-from .market_model import LRU
+from . import clock
+from .forced import PriceProcess
+from .model import LRU
 from .pricegen import Bars, Ticks, aggregate, bars_from_ticks, concat_bars, empty_bars, empty_ticks
 
 _SPAN = {"1w": 8 * clock.DAY, "1mn": 32 * clock.DAY}

@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from ..timeframes import MT5_TIMEFRAMES
+from ...timeframes import MT5_TIMEFRAMES
 
 MINUTE = 60_000
 HOUR = 3_600_000

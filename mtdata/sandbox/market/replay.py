@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ValidationException
-from . import market_clock as clock
+from ...errors import ValidationException
+from . import clock
 from .pricegen import Bars, Ticks, bars_from_ticks, concat_bars, concat_ticks, seeded_rng, ticks_from_bars
 from .symbols import SymbolInfo
 

@@ -1,7 +1,7 @@
 """The sandbox's factor model: which shared paths make up each simulated price, and how busy each hour is.
 
 Every simulated log price is ``log(start)`` plus a fixed linear combination of *unit paths* (see
-:mod:`market_model`): common factors and one idiosyncratic path per currency or instrument.
+:mod:`model`): common factors and one idiosyncratic path per currency or instrument.
 
 * **Currencies** (USD, EUR, GBP, JPY, CHF, AUD, CAD, NZD and the metals XAU, XAG) each have a latent log value
   ``x_c = sum_k L[c, k] U_k + E_c``: loadings on shared paths plus its own. A pair or metal is the ratio of its
@@ -17,7 +17,7 @@ Every simulated log price is ``log(start)`` plus a fixed linear combination of *
   own variance add up to it. A cross's volatility follows from its legs (its ``vol`` states the result).
 
 Each unit path belongs to a *volatility group* (``fx``, ``risk`` or ``crypto``: a shared stochastic volatility,
-:mod:`market_model`) and has an *activity profile*: the relative volatility of each broker minute of each
+:mod:`model`) and has an *activity profile*: the relative volatility of each broker minute of each
 weekday (FX busiest in the London/New York overlap, quiet but not still at weekends; crypto mildly seasonal
 and trading every day).
 """

@@ -2,7 +2,7 @@
 
 Everything is a pure function of (seed, symbol, day or hour), so any range is computed on demand and the
 same seed gives the same prices on every machine. A symbol's mid price at each minute's end is its path in
-the factor model (:mod:`market_factors`, :mod:`market_model`: currency factors, stochastic volatility,
+the factor model (:mod:`factors`, :mod:`model`: currency factors, stochastic volatility,
 fat tails), so crosses are the ratios of their legs at every M1 close. Its M1 bars are those minutes inside
 its sessions: the close is the mid less half the minute's spread (which widens at rollover and with
 volatility), rounded to a point; wicks and tick counts grow with the minute's volatility. Ticks of a minute
@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import market_clock as clock
-from .market_factors import PROFILES, annual_vol, group_variances, weights, yearly_variance
-from .market_model import crc, model_for, seeded_rng
+from . import clock
+from .factors import PROFILES, annual_vol, group_variances, weights, yearly_variance
+from .model import crc, model_for, seeded_rng
 from .symbols import SymbolInfo, session_table
 
 
@@ -145,7 +145,7 @@ _ROLLOVER[-5:] = np.linspace(1.5, 3.5, 5)
 
 
 class SimProcess:
-    """The simulated prices of one symbol for one seed: its factor-model path (:mod:`market_model`) as bars."""
+    """The simulated prices of one symbol for one seed: its factor-model path (:mod:`model`) as bars."""
 
     first_day = 0
 

@@ -1,6 +1,6 @@
 """The sandbox's symbol universe: wire specifications (protocol §9.6) and the parameters of each price process.
 
-Sessions are in broker time (see :mod:`market_clock`). FX trades Monday 00:00 to Friday 23:55, metals and
+Sessions are in broker time (see :mod:`clock`). FX trades Monday 00:00 to Friday 23:55, metals and
 indices have daily breaks, crypto trades around the clock every day.
 """
 
@@ -39,7 +39,7 @@ class SymbolInfo:
     ``start`` is the price at the origin and the level prices revert to, ``vol`` the annual volatility,
     ``spread`` the typical spread in points and ``tick_rate`` the ticks per second in busy hours.
     A cross's ``start`` is the ratio of its legs' (EURJPY = EURUSD x USDJPY) and its ``vol`` what the factor
-    model gives it (see :mod:`market_factors`): crosses are ratios of currencies at every instant.
+    model gives it (see :mod:`factors`): crosses are ratios of currencies at every instant.
     """
 
     name: str

@@ -1,4 +1,4 @@
-"""Unit paths of the factor model (:mod:`market_factors`) on demand: stochastic volatility, anchors, M1 bridges.
+"""Unit paths of the factor model (:mod:`factors`) on demand: stochastic volatility, anchors, M1 bridges.
 
 Everything is a pure function of (seed, unit, time): any range is computed on demand, with no state carried
 from one request to the next, and the same time always gets the same value whatever range asked for it.
@@ -35,8 +35,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import market_clock as clock
-from .market_factors import PROFILE, PROFILES, UNITS, Unit, yearly_variance
+from . import clock
+from .factors import PROFILE, PROFILES, UNITS, Unit, yearly_variance
 
 _CHUNK = 1024  # days per stream of anchors, knots per stream of a volatility component
 _BLOCK = 8  # days per stream of minute shocks

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import market_clock as clock
+from . import clock
 from .pricegen import Bars, Ticks, seeded_rng
 from .symbols import SymbolInfo
 

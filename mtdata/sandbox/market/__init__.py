@@ -1,5 +1,10 @@
 """The simulated market: deterministic prices for every symbol of :mod:`symbols`.
 
+:class:`Market` is this package's one entry point. Its parts: :mod:`symbols` (the universe and each symbol's
+parameters), :mod:`clock` (the broker clock), :mod:`factors` and :mod:`model` (the factor model and its paths
+on demand), :mod:`pricegen` (bars and ticks of a seeded symbol), :mod:`replay` (user files instead),
+:mod:`forced` (test paths), :mod:`series` (per-symbol caches) and :mod:`wire` (wire records).
+
 Contract (all times are epoch milliseconds UTC; every returned record is in wire form,
 with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 
@@ -17,10 +22,10 @@ with ``time`` as an ISO string and ``brokerTime`` as the broker's wall clock):
 * ``rate(from_ccy, to_ccy, at_ms=None)``: conversion rate from the market's own quotes.
 * ``broker_time(ms)``: ``YYYY-MM-DD HH:mm:ss.SSS`` on the broker clock.
 * ``fingerprint``: the market's identity (equal fingerprints, same history), sent as ``marketRevision``.
-* ``force_path(symbol, points)``, ``clear_forced(symbol)``: test hooks, see :mod:`market_forced`.
+* ``force_path(symbol, points)``, ``clear_forced(symbol)``: test hooks, see :mod:`forced`.
 
-History starts at broker midnight 2020-01-01 (:data:`market_clock.ORIGIN_MS`) and is computed on demand
-(:mod:`pricegen` over the factor model of :mod:`market_factors` and :mod:`market_model`: crosses are the ratios
+History starts at broker midnight 2020-01-01 (:data:`clock.ORIGIN_MS`) and is computed on demand
+(:mod:`pricegen` over the factor model of :mod:`factors` and :mod:`model`: crosses are the ratios
 of their legs, returns fat-tailed with clustered volatility); live prices are the same process read at
 ``now_ms()``. Candles are bid-based; a candle's ``spread`` is the minimum spread of its ticks and ``volume``
 the sum of theirs (0 for the simulated CFD symbols, which have no exchange volume). Nothing exists after now:
@@ -37,16 +42,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationException
-from ..timeframes import MT5_TIMEFRAMES
-from . import market_clock as clock
-from . import market_wire as wire
-from .config import ReplaySource
-from .errors import NotFoundError, ValidationError
-from .market_forced import ForcedProcess, PriceProcess
-from .market_series import LRU, SymbolSeries
+from ...errors import ValidationException
+from ...timeframes import MT5_TIMEFRAMES
+from ..config import ReplaySource
+from ..errors import NotFoundError, ValidationError
+from . import clock, wire
+from .forced import ForcedProcess, PriceProcess
 from .pricegen import SimProcess, Ticks
 from .replay import ReplayProcess, infer_digits
+from .series import LRU, SymbolSeries
 from .symbols import UNIVERSE, SymbolInfo, session_table, specification
 
 MAX_COUNT = 1_000_000
@@ -134,7 +138,7 @@ class Market:
         return int(self._origin_wall * 1000 + (market_ms - self._origin_ms) / self.speed)
 
     def broker_time(self, ms: int) -> str:
-        """``YYYY-MM-DD HH:mm:ss.SSS`` on the market's broker clock (see :mod:`market_clock`)."""
+        """``YYYY-MM-DD HH:mm:ss.SSS`` on the market's broker clock (see :mod:`clock`)."""
         return self.clock.broker_time(ms)
 
     def symbols(self) -> list[str]:
