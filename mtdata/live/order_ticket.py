@@ -10,7 +10,7 @@ from the quote of a market order; a level on the wrong side becomes a negative d
 "Review" runs the helpers' checks without sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the
 order in one sentence; "Confirm" sends it with the same helper and arguments; "Cancel" returns to the form.
 While an order is checked or sent every control is disabled; afterwards the form is editable again and the
-result line shows the :class:`~mtdata.orders.TradeResult` or the one sentence that refused it, so a rejected
+result line shows the :class:`~mtdata.trade_result.TradeResult` or the one sentence that refused it, so a rejected
 order never leaves the ticket half-submitted and a double click cannot send twice. A positions panel given to
 the ticket is shown beneath it and highlights the position a market order opened.
 """
@@ -28,7 +28,8 @@ import ipywidgets
 
 from ..client import checks
 from ..errors import TradeException, ValidationException
-from ..orders import PENDING, OrderPreview, TradeResult, to_price, unknown_symbol
+from ..order_checks import PENDING, OrderPreview, to_price, unknown_symbol
+from ..trade_result import TradeResult
 from .feed import LiveFeed, Stream
 from .throttle import Throttle, kernel_loop
 from .trade_tables import describe
@@ -50,7 +51,7 @@ def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool
     order's price, a market order's quote). Distances are signed as the order helpers read them: positive on the
     stop's side (below a buy's reference for its SL, above for its TP; the opposite for a sell), negative on the
     wrong side, so that a misplaced level stays misplaced and is refused at review. Pips and points are the
-    helpers' own (:func:`~mtdata.orders.to_price`), distances rounded to a tenth, prices to the symbol's digits.
+    helpers' own (:func:`~mtdata.order_checks.to_price`), distances rounded to a tenth, prices to the symbol's digits.
     """
     if old == new or not value:
         return value

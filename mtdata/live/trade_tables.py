@@ -23,7 +23,7 @@ from bokeh.models import ColumnDataSource, DataTable, DateFormatter, NumberForma
 
 from ..client import checks
 from ..errors import TradeException, ValidationException
-from ..orders import TradeResult
+from ..trade_result import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
 from .price_format import price_digits, price_formatter
 from .table_rows import show_rows, table_height

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import TradeException, ValidationException
-from ..orders import check_stops, check_volume
+from ..order_checks import check_stops, check_volume
 from ..trade_result import TradeResult
 from . import constants as C
 from .connection import STATE, invalid, mt5_function, session

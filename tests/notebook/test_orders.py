@@ -11,10 +11,10 @@ import pytest
 
 import mtdata
 from mtdata.errors import TradeException, ValidationException
-from mtdata.orders import OrderPreview, TradeResult, check_session
+from mtdata.order_checks import OrderPreview, check_session
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
-from mtdata.trade_result import FillWatch, filled
+from mtdata.trade_result import FillWatch, TradeResult, filled
 
 #: A Saturday noon on the sandbox's clock (FX closed); the module's own sandbox (conftest ``box``) runs on a Wednesday.
 SATURDAY = "2026-11-21T12:00:00Z"
