@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ._loop import LoopThread
     from .client import MetaApi
-    from .client.accounts import MetatraderAccount
+    from .client.rest.accounts import MetatraderAccount
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .cache import CandleCache
-    from .client.accounts import MetatraderAccount
+    from .client.rest.accounts import MetatraderAccount
     from .download import Limiter, Progress
 
 #: Candle pages per cache file (a download interrupted midway keeps every finished block).

@@ -35,7 +35,7 @@ from .symbol_names import UnknownSymbol
 from .timeframes import MT5_TIMEFRAMES
 
 if TYPE_CHECKING:
-    from .client.accounts import MetatraderAccount
+    from .client.rest.accounts import MetatraderAccount
 
 PAGE = 1000
 MAX_CANDLES = 10_000_000

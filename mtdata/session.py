@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from .client.accounts import MetatraderAccount
+    from .client.rest.accounts import MetatraderAccount
     from .live import Dashboard, OrderTicket, PanelFactory
     from .live.data import LiveData
     from .sandbox import SandboxHandle

@@ -23,33 +23,33 @@ models (``MetatraderPosition``, ``MetatraderCandle``, ``MetaApiOpts``, ...) are 
 """
 
 from . import models
-from .accounts import MetatraderAccount, MetatraderAccountApi, MetatraderAccountList
 from .connection_registry import (
     ConnectionRegistry,
     RpcMetaApiConnectionInstance,
     StreamingMetaApiConnectionInstance,
 )
-from .experts import ExpertAdvisor, ExpertAdvisorClient
-from .generator import MetatraderAccountGeneratorApi
 from .health import ConnectionHealthMonitor, ConnectionUptime
 from .history.database import FilesystemHistoryDatabase
 from .history.storage import HistoryStorage, MemoryHistoryStorage
-from .history_api import HistoricalMarketDataClient
 from .latency_monitor import LatencyMonitor
 from .latency_service import LatencyService
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .metaapi import MetaApi
 from .models import *  # noqa: F403 (the seed's models, listed once: models.__all__)
 from .options import MetaApiOptions, RetryPolicy, ThrottlerOpts
-from .profiles import ProvisioningProfile, ProvisioningProfileApi
 from .reference_tree import ReferenceTree
-from .replicas import MetatraderAccountReplica
 from .reservoir import Reservoir, StatisticalReservoir
+from .rest.accounts import MetatraderAccount, MetatraderAccountApi, MetatraderAccountList
+from .rest.experts import ExpertAdvisor, ExpertAdvisorClient
+from .rest.generator import MetatraderAccountGeneratorApi
+from .rest.history_api import HistoricalMarketDataClient
+from .rest.profiles import ProvisioningProfile, ProvisioningProfileApi
+from .rest.replicas import MetatraderAccountReplica
+from .rest.tokens import TokenManagementApi
 from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
 from .terminal_hash_manager import TerminalHashManager
 from .terminal_state import TerminalState
-from .tokens import TokenManagementApi
 from .transport import WebsocketClient
 
 #: The seed's names of two classes: the history storage base and the account model.

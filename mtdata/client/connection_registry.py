@@ -21,9 +21,9 @@ from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
 
 if TYPE_CHECKING:
-    from .accounts import MetatraderAccount
     from .context import ClientContext
-    from .history_api import HistoricalMarketDataClient
+    from .rest.accounts import MetatraderAccount
+    from .rest.history_api import HistoricalMarketDataClient
     from .terminal_hash_manager import TerminalHashManager
     from .transport import WebsocketClient
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import MethodAccessException
-from .hosts import Hosts
-from .http import HttpClient
 from .options import MetaApiOptions
+from .rest.hosts import Hosts
+from .rest.http import HttpClient
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,20 @@ import httpx
 from ..errors import MetaApiException, NotConnectedException, ValidationException, redact
 from ..redaction import protect
 from . import checks
-from .accounts import MetatraderAccountApi
 from .connection_registry import ConnectionRegistry
 from .context import ClientContext
-from .generator import MetatraderAccountGeneratorApi
-from .history_api import HistoricalMarketDataClient
-from .hosts import Hosts
-from .http import HttpClient
 from .latency_monitor import LatencyMonitor
 from .latency_service import LatencyService
 from .models import MetaApiOpts
 from .options import MetaApiOptions, parse_options
-from .profiles import ProvisioningProfileApi
+from .rest.accounts import MetatraderAccountApi
+from .rest.generator import MetatraderAccountGeneratorApi
+from .rest.history_api import HistoricalMarketDataClient
+from .rest.hosts import Hosts
+from .rest.http import HttpClient
+from .rest.profiles import ProvisioningProfileApi
+from .rest.tokens import TokenManagementApi
 from .terminal_hash_manager import TerminalHashManager
-from .tokens import TokenManagementApi
 from .transport import WebsocketClient
 
 

@@ -38,8 +38,8 @@ from .synchronization import StateChanges
 from .trading import TradingApi, positive, ticket
 
 if TYPE_CHECKING:
-    from .accounts import MetatraderAccount
-    from .history_api import HistoricalMarketDataClient
+    from .rest.accounts import MetatraderAccount
+    from .rest.history_api import HistoricalMarketDataClient
     from .transport import WebsocketClient
 
 #: Default and largest page of the time-range history getters.

@@ -36,9 +36,9 @@ from .terminal_state import TerminalState
 from .transport_errors import trade_result
 
 if TYPE_CHECKING:
-    from .accounts import MetatraderAccount
     from .context import ClientContext
-    from .history_api import HistoricalMarketDataClient
+    from .rest.accounts import MetatraderAccount
+    from .rest.history_api import HistoricalMarketDataClient
     from .terminal_hash_manager import TerminalHashManager
     from .transport import WebsocketClient
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mtdata.client import MetaApi
-from mtdata.client.http import parse_retry_after
+from mtdata.client.rest.http import parse_retry_after
 from mtdata.errors import InternalException, MetaApiException, ValidationException, redact
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhY2Nlc3NSdWxlcyI6W119.c2lnbmF0dXJlLXNlY3JldA"

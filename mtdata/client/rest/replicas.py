@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..models import UpdatedMetatraderAccountReplicaDto
 from .account_dtos import account_dto
-from .models import UpdatedMetatraderAccountReplicaDto
 from .wire_model import WireModel, poll_until, wire, wire_time
 
 if TYPE_CHECKING:

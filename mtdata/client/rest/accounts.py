@@ -9,24 +9,25 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import NotConnectedException, NotFoundException
-from . import account_dtos, checks
+from ...errors import NotConnectedException, NotFoundException
+from .. import checks
+from ..context import ClientContext
+from ..models import AccountsFilter, MetatraderCandle, MetatraderTick, NewMetatraderAccountDto
+from . import account_dtos
 from .account_dtos import account_dto
-from .context import ClientContext
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .history_api import HistoricalMarketDataClient
 from .http import CLASSIC_PAGINATION, transaction_id
-from .models import AccountsFilter, MetatraderCandle, MetatraderTick, NewMetatraderAccountDto
 from .replicas import MetatraderAccountReplica
 from .wire_model import WireModel, poll_until, wire, wire_time
 
 if TYPE_CHECKING:
-    from .connection_registry import (
+    from ..connection_registry import (
         ConnectionRegistry,
         RpcMetaApiConnectionInstance,
         StreamingMetaApiConnectionInstance,
     )
-    from .history.storage import HistoryStorage
+    from ..history.storage import HistoryStorage
 
 ACCOUNTS_PATH = "/users/current/accounts"
 

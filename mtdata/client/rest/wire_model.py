@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import TimeoutException
-from . import checks
+from ...errors import TimeoutException
+from .. import checks
 from .http import parse_time
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..timeframes import MT5_TIMEFRAMES
-from . import checks
-from .context import ClientContext
-from .models import NewExpertAdvisorDto
+from ...timeframes import MT5_TIMEFRAMES
+from .. import checks
+from ..context import ClientContext
+from ..models import NewExpertAdvisorDto
 from .wire_model import WireModel, upload_files, wire
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ..errors import (
+from ...errors import (
     ConflictException,
     ForbiddenException,
     InternalException,
@@ -33,7 +33,7 @@ from ..errors import (
     ValidationException,
     redact,
 )
-from .options import RetryPolicy
+from ..options import RetryPolicy
 
 logger = logging.getLogger("mtdata.client")
 

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ..hashing import iso_ms
-from ..timeframes import MT5_TIMEFRAMES
-from . import checks
-from .context import ClientContext
+from ...hashing import iso_ms
+from ...timeframes import MT5_TIMEFRAMES
+from .. import checks
+from ..context import ClientContext
+from ..models import MetatraderCandle, MetatraderTick
 from .http import parse_time
-from .models import MetatraderCandle, MetatraderTick
 
 MAX_LIMIT = 1000
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from . import checks
+from .. import checks
+from ..context import ClientContext
+from ..models import NewProvisioningProfileDto, ProvisioningProfilesFilter
 from .account_dtos import profiles_filter
-from .context import ClientContext
 from .http import CLASSIC_PAGINATION
-from .models import NewProvisioningProfileDto, ProvisioningProfilesFilter
 from .wire_model import WireModel, upload_files, wire
 
 PROFILES_PATH = "/users/current/provisioning-profiles"

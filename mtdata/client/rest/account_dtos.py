@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import checks
+from .. import checks
 
 STATES = ("CREATED", "DEPLOYING", "DEPLOYED", "DEPLOY_FAILED", "UNDEPLOYING", "UNDEPLOYED", "UNDEPLOY_FAILED",
           "DELETING", "DELETE_FAILED", "REDEPLOY_FAILED", "DRAFT")  # fmt: skip

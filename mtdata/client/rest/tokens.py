@@ -7,10 +7,10 @@ import json
 import re
 from typing import Any
 
-from ..redaction import protect
-from . import checks
-from .context import ClientContext
-from .models import AccessRuleResource, ManifestAccessRule, NarrowDownAccessRules, NarrowDownSimplifiedAccessRules
+from ...redaction import protect
+from .. import checks
+from ..context import ClientContext
+from ..models import AccessRuleResource, ManifestAccessRule, NarrowDownAccessRules, NarrowDownSimplifiedAccessRules
 
 _FULL_RESOURCE = re.compile(r"^\*:\S*:\*$")
 

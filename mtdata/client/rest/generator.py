@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from . import checks
-from .context import ClientContext
+from .. import checks
+from ..context import ClientContext
 from .http import transaction_id
 
 
