@@ -2,22 +2,22 @@
 
 It follows the feed's :data:`~mtdata.live.feed.ACCOUNT` stream (account information, positions and every
 prices packet move the equity); the account information is copied on the session's loop at the panel's rate
-(a :class:`~mtdata.live.feed.StateCopy`); each redraw shows the latest copy, rewrites the figures when they
-changed and appends one equity sample, at the redraw's wall-clock time, to a bounded
-:class:`~mtdata.live.window.Window` (``rollover`` samples: at the default 2 redraws a second while prices stream,
-25 minutes).
+(a :class:`~mtdata.live.feed.StateCopy`), with the market's time of the copy (a
+:class:`~mtdata.live.clock.MarketClock`: the trade server's, as the candles chart's); each redraw shows the latest
+copy, rewrites the figures when they changed and draws one equity sample at that time in a bounded
+:class:`~mtdata.live.window.Window` (a sample at the same market time replaces the last one; ``rollover`` samples and
+the newest: at the default 2 redraws a second while prices stream, 25 minutes).
 """
 
 from __future__ import annotations
 
 import html
-import time
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from bokeh.models import CrosshairTool, HoverTool
-from bokeh.plotting import figure
 
+from .clock import MarketClock, time_figure
 from .feed import ACCOUNT, AccountEvent, LiveFeed
 from .throttle import MIXED_RATE
 from .view import Panel
@@ -63,17 +63,25 @@ class AccountPanel(Panel):
     def __init__(self, session: Session, feed: LiveFeed, *, rollover: int = 3000, rate: float = MIXED_RATE) -> None:
         self._session = session
         self._shown: dict[str, Any] = {}
+        self._clock = MarketClock()
+        self._copied_at: float | None = None  # the market's time of the copy (ms)
         self.window = Window(("time", "equity", "balance"), rollover=rollover)
         self.window.source.name = "equity"
         self.figures = ipywidgets.HTML(figures_html({}))
         self.figures.add_class("mtdata-account-figures")
-        chart = figure(height=240, width=700, x_axis_type="datetime", title="equity", name="equity_chart")
+        chart = time_figure(height=240, width=700, title="equity", name="equity_chart")
         chart.line("time", "equity", source=self.window.source, color="#1565c0", legend_label="equity")
         chart.step("time", "balance", source=self.window.source, color="#757575", mode="after", legend_label="balance")
-        chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("equity", "@equity{0,0.00}"), ("balance", "@balance")]))
+        tips = [("time", "@time{%F %T}"), ("equity", "@equity{0,0.00}"), ("balance", "@balance")]
+        chart.add_tools(CrosshairTool(), HoverTool(tooltips=tips, formatters={"@time": "datetime"}))
         chart.legend.location = "top_left"
         super().__init__(chart, title="account", rate=rate, above=[self.figures], style=STYLE)
-        self._copy = feed.state_copy("account", self.rate, self.changed)
+        try:
+            session.run(self._clock.start(session.connection()))
+        except BaseException:
+            self.close()
+            raise
+        self._copy = feed.state_copy("account", self.rate, self._copied)
         self.on_close(self._copy.close)
         self._listen_all(feed, [(ACCOUNT, self._event)])
         self._copy.poke()  # draw what is there now
@@ -85,6 +93,11 @@ class AccountPanel(Panel):
     def _event(self, event: AccountEvent) -> None:
         if event.kind != "orders":
             self._copy.poke()
+
+    def _copied(self) -> None:
+        """A copy was taken (session's loop): note the market's time now, then redraw."""
+        self._copied_at = self._clock.now()
+        self.changed()
 
     def redraw(self) -> None:
         """Show the account information's latest copy (taken on the session's loop): changed figures, one equity
@@ -98,9 +111,9 @@ class AccountPanel(Panel):
         if values != self._shown:
             self.figures.value = figures_html(values)
             self._shown = values
-        if values["equity"] is not None:
-            sample = {"time": [time.time() * 1000], "equity": [values["equity"]], "balance": [values["balance"]]}
-            self.window.stream(sample)
+        at = self._copied_at
+        if values["equity"] is not None and at is not None:
+            self.window.advance({"time": at, "equity": values["equity"], "balance": values["balance"]})
             self.window.apply()
 
 

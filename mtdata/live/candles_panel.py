@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from bokeh.layouts import column
 from bokeh.models import CrosshairTool, HoverTool, Span
-from bokeh.plotting import figure
 
 from .. import download
 from ..timeframes import MT5_TIMEFRAMES
+from .clock import time_figure
 from .feed import LiveFeed, Stream
 from .throttle import CHART_RATE
 from .view import Panel
@@ -62,12 +62,10 @@ class CandlesPanel(Panel):
         self.symbol, self.timeframe = symbol, download.timeframe(timeframe)
         self.window = Window(COLUMNS, rollover=rollover)
         self.window.source.name = "candles"
-        self._forming_ms: float | None = None
-        self._forming: dict[str, Any] | None = None
         width = MT5_TIMEFRAMES[self.timeframe] * 60_000 * 0.7
         source = self.window.source
         title = f"{symbol} {self.timeframe}"
-        price = figure(height=320, width=760, x_axis_type="datetime", title=title, name="candles_chart")
+        price = time_figure(labelled=False, height=320, width=760, title=title, name="candles_chart")
         price.segment("time", "high", "time", "low", source=source, color="color")
         bodies = price.vbar("time", width, "open", "close", source=source, fill_color="color", line_color="color")
         price.add_tools(
@@ -84,7 +82,7 @@ class CandlesPanel(Panel):
                 formatters={"@time": "datetime"},
             )
         )
-        volume = figure(height=110, width=760, x_axis_type="datetime", x_range=price.x_range, name="volume_chart")
+        volume = time_figure(height=130, width=760, x_range=price.x_range, name="volume_chart")
         volume.vbar("time", width, 0, "volume", source=source, fill_color="color", line_color="color", alpha=0.6)
         span = Span(dimension="height", line_dash="dashed", line_alpha=0.5)
         for chart in (price, volume):
@@ -100,7 +98,7 @@ class CandlesPanel(Panel):
     @property
     def forming(self) -> dict[str, Any] | None:
         """The forming bar as last received (a window row), or None before the first."""
-        return None if self._forming is None else dict(self._forming)
+        return self.window.forming
 
     def _fill(self, frame: pd.DataFrame) -> None:
         """Closed history bars streamed, the newest one (possibly still forming) as the forming bar."""
@@ -108,22 +106,14 @@ class CandlesPanel(Panel):
         if not data["time"]:
             return
         self.window.stream({name: values[:-1] for name, values in data.items()})
-        self._forming = {name: values[-1] for name, values in data.items()}
-        self._forming_ms = self._forming["time"]
-        self.window.patch(self._forming)
+        self.window.patch({name: values[-1] for name, values in data.items()})
         self.changed()
 
     def _candle(self, candle: dict[str, Any]) -> None:
-        """A forming candle from the feed (session loop thread): patch it, or close the bar before it."""
-        time_ms = candle["time"].timestamp() * 1000
-        if self._forming_ms is not None and time_ms < self._forming_ms:
-            return  # late news of a bar already closed
-        if self._forming is not None and self._forming_ms is not None and time_ms > self._forming_ms:
-            self.window.stream({name: [value] for name, value in self._forming.items()})
-        self._forming_ms = time_ms
-        self._forming = candle_row(time_ms, candle)
-        self.window.patch(self._forming)
-        self.changed()
+        """A forming candle from the feed (session loop thread): patch it, or close the bar before it (late news of a
+        bar already closed is dropped)."""
+        if self.window.advance(candle_row(candle["time"].timestamp() * 1000, candle)):
+            self.changed()
 
     def redraw(self) -> None:
         """Move the new bars and the forming one into the chart."""

@@ -3,7 +3,9 @@
 The client's latency monitor and the streaming connection's health monitor are not fed by a stream: a task
 on the session's loop reads them every ``every`` seconds and pokes the panel only when the reading differs
 from the previous one. The redraw (on the kernel's thread) rewrites the table and the health line when
-they changed and streams the chart's new row (one row per change of the charted percentiles).
+they changed and streams the chart's new row (one row per change of the charted percentiles), at the market's
+time of the reading (a :class:`~mtdata.live.clock.MarketClock`: the trade server's, as the candles chart's; a
+change at the same market time replaces the last row).
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ import asyncio
 import html
 import logging
 import math
-import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ipywidgets
 from bokeh.models import HoverTool
-from bokeh.plotting import figure
 
 from ..client import checks
 from ..client.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
+from .clock import MarketClock, time_figure
 from .throttle import MIXED_RATE
 from .view import Panel
 from .window import Window
@@ -168,6 +169,7 @@ class LatencyPanel(Panel):
         self._charted: dict[str, float] | None = None
         self._task: asyncio.Task[None] | None = None
         self._connection: Any = None
+        self._clock = MarketClock()
         self.polls = 0
         """How many times the monitors were read (for tests)."""
         self.window = Window(CHART_COLUMNS, rollover=rollover)
@@ -180,8 +182,8 @@ class LatencyPanel(Panel):
         self.health = ipywidgets.HTML(health_html({}, {}))
         self.table.add_class("mtdata-latency-table")
         self.health.add_class("mtdata-health-line")
-        chart = figure(
-            height=220, width=700, x_axis_type="datetime", name="latency_chart",
+        chart = time_figure(
+            height=240, width=700, name="latency_chart",
             title=f"client-side latency (ms, last {window}): p50 solid, p95 dashed",
         )  # fmt: skip
         for kind, color in CHARTED.items():
@@ -228,6 +230,7 @@ class LatencyPanel(Panel):
 
     async def _start(self, connection: Any) -> None:
         self._connection = connection
+        await self._clock.start(connection)
         self._poll_once()
         self._task = asyncio.get_running_loop().create_task(self._poll(), name="mtdata-latency-panel")
 
@@ -247,10 +250,9 @@ class LatencyPanel(Panel):
         )
         if reading == self._reading:
             return
-        row = chart_row(reading.latencies)
-        if not _same(row, self._charted):
+        row, now = chart_row(reading.latencies), self._clock.now()
+        if not _same(row, self._charted) and now is not None and self.window.advance({"time": now, **row}):
             self._charted = row
-            self.window.stream({"time": [time.time() * 1000], **{name: [value] for name, value in row.items()}})
         self._reading = reading
         self.changed()
 

@@ -18,6 +18,7 @@ from bokeh.plotting import figure
 
 from ..client import checks
 from ..market_hours import StaleWatch
+from .clock import time_figure
 from .feed import LiveFeed, Stream
 from .price_format import change_text, price_digits, price_text, spread_points
 from .table_rows import show_rows
@@ -143,7 +144,7 @@ class TicksPanel(Panel):
         self.symbol = checks.text("symbol", symbol)
         self.window = Window(("time", "bid", "ask"), rollover=rollover)
         self.window.source.name = "ticks"
-        chart = figure(height=280, width=700, x_axis_type="datetime", title=f"{symbol} ticks", name="ticks_chart")
+        chart = time_figure(height=280, width=700, title=f"{symbol} ticks", name="ticks_chart")
         chart.line("time", "bid", source=self.window.source, color="#1565c0", legend_label="bid")
         chart.line("time", "ask", source=self.window.source, color="#c62828", legend_label="ask")
         chart.add_tools(CrosshairTool(), HoverTool(tooltips=[("bid", "@bid{0.00000}"), ("ask", "@ask{0.00000}")]))

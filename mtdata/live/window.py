@@ -3,6 +3,7 @@
 The window is ``rollover`` closed rows (oldest dropped first) plus, optionally, one *forming* row at the
 end: the candle still being built, patched in place on every price. :meth:`Window.stream` appends closed
 rows (a closed bar supersedes the one that was forming), :meth:`Window.patch` replaces the forming row.
+:meth:`Window.advance` moves the forming row on by its time (patched at the same time, closed by a later one).
 :meth:`Window.apply`, on the kernel's thread, moves what changed since the last call into
 :attr:`Window.source` as at most one ``patch`` and one ``stream`` message, so a browser receives only the
 new rows whatever the tick rate; when more rows arrived than the window holds, the data is replaced whole.
@@ -74,6 +75,29 @@ class Window:
         with self._lock:
             self._forming = {c: row[c] for c in self.columns}
             self._forming_changed = True
+
+    def advance(self, row: Mapping[str, Any], key: str = "time") -> bool:
+        """Set the forming row to ``row`` (thread-safe): in place when its ``key`` equals the forming row's, after it
+        when later (the forming row closed, as a bar is when the next opens); False and nothing changed when earlier
+        (late news of a closed row)."""
+        self._check_keys("row", row)
+        with self._lock:
+            forming = self._forming
+            if forming is not None and row[key] < forming[key]:
+                return False
+            if forming is not None and row[key] > forming[key]:
+                for c in self.columns:
+                    self._closed[c].append(forming[c])
+                self._new_closed += 1
+            self._forming = {c: row[c] for c in self.columns}
+            self._forming_changed = True
+        return True
+
+    @property
+    def forming(self) -> dict[str, Any] | None:
+        """A copy of the forming row, None when there is none."""
+        with self._lock:
+            return None if self._forming is None else dict(self._forming)
 
     def data(self) -> dict[str, list[Any]]:
         """A copy of the window's columns now, the forming row last (for snapshots and tests)."""

@@ -232,10 +232,10 @@ async def test_account_panel_matches_the_account_and_keeps_a_bounded_equity_curv
     await until(lambda: panel.values() and matches())
     assert set(panel.values()) == {"balance", "equity", "margin", "free_margin", "margin_level", "currency"}
     assert panel.values()["currency"] == "USD" and panel.values()["margin"] > 0
-    await until(lambda: panel.redraws > 10)  # prices stream: one equity sample per redraw, the newest 5 kept
+    await until(lambda: panel.redraws > 10)  # prices stream: one equity sample per redraw, 5 kept and the newest
     curve = panel.window.source.data
-    assert len(curve["equity"]) == 5 and curve["time"] == sorted(curve["time"])
-    assert len(panel.window) == 5
+    assert len(curve["equity"]) == 6 and curve["time"] == sorted(set(curve["time"]))  # one sample per market time
+    assert len(panel.window) == 6
     s.close_all()
     await until(lambda: panel.values()["margin"] == 0 and matches())
     assert "<td class='mtdata-margin_level'>—</td>" in panel.figures.value  # flat: no margin level

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +25,7 @@ from mtdata.live import (
     Stream,
     TickerPanel,
 )
+from mtdata.live.clock import TIME_LABEL
 from mtdata.live.feed import ACCOUNT
 
 
@@ -76,6 +78,45 @@ async def test_dashboard_lays_out_five_live_panels_on_one_feed_and_closes_them_a
     assert feed.streams == {}
     assert kinds(session, "EURUSD") == [] and kinds(session, "GBPUSD") == []
     await until(lambda: not session_tasks(session) - tasks)  # the latency poll ended too
+
+
+def server_ms(session: mtdata.Session) -> float:
+    """The trade server's clock now (ms since the epoch, UTC)."""
+    connection = session.connection()
+    return session.run(connection.get_server_time())["time"].timestamp() * 1000
+
+
+async def test_every_chart_of_the_dashboard_runs_on_the_market_clock(session: mtdata.Session, frontend: Frontend):
+    before = server_ms(session)
+    board = session.dashboard(["EURUSD"])
+    equity, latency, candles = (board[name].window for name in ("account", "latency", "candles"))
+    await until(lambda: len(equity) >= 3 and len(latency) >= 1)
+    times = {"equity": equity.data()["time"], "latency": latency.data()["time"], "candles": candles.data()["time"]}
+    after, wall = server_ms(session), time.time() * 1000
+    board.close()
+    # the sandbox runs 60 times faster than this machine, from a Wednesday in the past: its clock, not this one
+    assert after - before > 60_000 and not before <= wall <= after
+    for name in ("equity", "latency"):
+        assert before <= times[name][0] and times[name][-1] <= after, (name, before, times[name], after)
+    # one range for all: the candles' hours of history end where the equity and latency samples are
+    assert times["candles"][0] < before and times["equity"][-1] < times["candles"][-1] + 3 * 60_000
+    assert times["latency"][-1] < times["candles"][-1] + 3 * 60_000
+    charts = {"candles": "volume_chart", "account": "equity_chart", "latency": "latency_chart"}  # x axes at the bottom
+    labels = {board[p].layout_model.select_one({"name": c}).xaxis[0].axis_label for p, c in charts.items()}
+    assert labels == {TIME_LABEL}
+
+
+async def test_a_panel_opened_before_any_price_draws_at_the_servers_time(frontend: Frontend):
+    with mtdata.connect(sandbox=FAST_MARKET, progress=False) as own:
+        before = server_ms(own)
+        assert own.run(_last_quote(own)) is None  # nothing subscribed yet: no price has come
+        panel = own.panel.account()
+        await until(lambda: len(panel.window) == 1)
+        assert before <= panel.window.data()["time"][0] <= server_ms(own)
+
+
+async def _last_quote(session: mtdata.Session) -> object:
+    return (await session.connection_async()).terminal_state.last_quote_time
 
 
 async def test_a_panel_that_cannot_be_made_closes_the_ones_already_made(session: mtdata.Session, frontend: Frontend):

@@ -70,6 +70,27 @@ def test_closing_the_forming_bar_patches_it_and_streams_only_the_new_rows():
     assert shown(window) == window.data() == {"time": [0, 1, 2], "close": [0.9, 1.0, 2.0]}
 
 
+def test_advance_patches_the_forming_row_at_its_time_closes_it_at_a_later_one_and_drops_an_earlier_one():
+    window = Window(("time", "close"), rollover=2)
+    assert window.forming is None
+    assert window.advance({"time": 1, "close": 1.0})
+    window.apply()
+    events = watched(window)
+    assert window.advance({"time": 1, "close": 1.5})  # the same time: in place
+    assert window.apply()
+    assert [type(e) for e in events] == [ColumnsPatchedEvent]
+    assert window.advance({"time": 2, "close": 2.0})  # later: the row at 1 closed, 2 forming
+    assert not window.advance({"time": 1, "close": 9.0})  # earlier than the forming row: dropped
+    assert window.forming == {"time": 2, "close": 2.0}
+    assert window.apply()
+    assert shown(window) == window.data() == {"time": [1, 2], "close": [1.5, 2.0]}
+    for t in (3, 4):
+        window.advance({"time": t, "close": float(t)})
+    assert window.data() == {"time": [2, 3, 4], "close": [2.0, 3.0, 4.0]}  # 2 closed rows kept, then the forming
+    with pytest.raises(ValidationException):
+        window.advance({"time": 5})
+
+
 def test_more_new_rows_than_the_window_holds_replace_the_data_whole():
     window = Window(("time", "close"), rollover=3)
     window.stream(bar(0))
