@@ -32,14 +32,13 @@ from ..order_checks import PENDING, OrderPreview, to_price, unknown_symbol
 from ..trade_result import TradeResult
 from .feed import LiveFeed, Stream
 from .throttle import Throttle, kernel_loop
-from .trade_tables import describe
+from .trade_actions import BAD, OK, describe
 
 if TYPE_CHECKING:
     from ..session import Session
 
 log = logging.getLogger("mtdata.live")
 
-_OK, _BAD = "color:#1b5e20", "color:#b71c1c"
 #: The most updates per second of a market order's price field as it follows the quote (one comm message each).
 QUOTE_RATE = 4.0
 
@@ -259,7 +258,7 @@ class OrderTicket(ipywidgets.VBox):
             if not isinstance(error, Exception):
                 raise
         else:
-            self._say(_OK, str(self.result))
+            self._say(OK, str(self.result))
             if self._positions is not None and self.result.position_id and order["price"] is None:
                 try:
                     self._positions.highlight(self.result.position_id)
@@ -278,15 +277,15 @@ class OrderTicket(ipywidgets.VBox):
 
     def _refused(self, error: BaseException, step: str) -> None:
         if isinstance(error, ValidationException):
-            self._say(_BAD, str(error))
+            self._say(BAD, str(error))
         elif isinstance(error, TradeException):
-            self._say(_BAD, f"The order was {describe(error)}")
+            self._say(BAD, f"The order was {describe(error)}")
         elif isinstance(error, Exception):
             log.warning("the order ticket's order could not be %s", step, exc_info=error)
             unsure = "; check the positions before sending it again" if step == "sent" else ""
-            self._say(_BAD, f"The order could not be {step} ({type(error).__name__}: {error}){unsure}.")
+            self._say(BAD, f"The order could not be {step} ({type(error).__name__}: {error}){unsure}.")
         else:
-            self._say(_BAD, f"The order was interrupted while being {step}.")
+            self._say(BAD, f"The order was interrupted while being {step}.")
 
     def _say(self, style: str, text: str) -> None:
         self._message = text
@@ -326,7 +325,7 @@ class OrderTicket(ipywidgets.VBox):
             if field.value:
                 value, field.value = field.value, convert_stop(spec, name, field.value, reference, buy, *units)
                 if not field.value:  # a level at the reference itself: no distance, so no stop any more
-                    self._say(_BAD, f"{name} {value:g} was the reference price {reference:g} itself: now none.")
+                    self._say(BAD, f"{name} {value:g} was the reference price {reference:g} itself: now none.")
 
     def _symbol_changed(self, _change: dict[str, Any]) -> None:
         """Another symbol: its volume step, minimum, price and quotes (an unknown one is refused at Review)."""

@@ -12,22 +12,20 @@ as a task on the kernel's loop, and report the outcome in the status line below 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import html
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from bokeh.models import ColumnDataSource, DataTable, DateFormatter, NumberFormatter, TableColumn
 
 from ..client import checks
-from ..errors import TradeException, ValidationException
 from ..trade_result import TradeResult
 from .feed import ACCOUNT, AccountEvent, LiveFeed
 from .price_format import price_digits, price_formatter
 from .table_rows import show_rows, table_height
 from .throttle import MIXED_RATE, kernel_loop
+from .trade_actions import TradeActions
 from .view import Panel
 
 if TYPE_CHECKING:
@@ -37,7 +35,6 @@ log = logging.getLogger("mtdata.live")
 
 NAN = float("nan")  # one object for every missing number: rows compare equal (list equality checks identity first)
 UP, DOWN = "#1b5e20", "#b71c1c"
-_OK, _BAD = "color:#1b5e20", "color:#b71c1c"
 
 
 def _numbers(format: str, **options: Any) -> Callable[[], NumberFormatter]:
@@ -78,17 +75,7 @@ def floating_cents(positions: list[dict[str, Any]]) -> int:
     return sum(round((p.get("unrealizedProfit", p.get("profit")) or 0) * 100) for p in positions)
 
 
-def describe(error: BaseException) -> str:
-    """A refusal as one sentence for the status line (MetaTrader's code when the broker rejected it)."""
-    if isinstance(error, TradeException):
-        code = " ".join(str(c) for c in (error.string_code, error.numeric_code) if c is not None)
-        return f"rejected: {str(error).rstrip('.')} ({code})."
-    if isinstance(error, ValidationException):
-        return f"refused: {str(error).rstrip('.')}."
-    return f"failed ({type(error).__name__}: {error})."
-
-
-class TradeTable(Panel):
+class TradeTable(TradeActions, Panel):
     """A live table of the terminal state's ``kind`` records, a footer, two action buttons and a status line.
 
     Subclasses set the class attributes and :meth:`row`, :meth:`footer_text`, :meth:`_act_on` and :meth:`_act_all`.
@@ -98,8 +85,6 @@ class TradeTable(Panel):
     noun = ""  # one record, for messages
     verbs = ("", "")  # the action: ("close", "closed")
     columns: tuple[tuple[str, str, Any], ...] = ()
-    _action: concurrent.futures.Future[None] | None = None
-    _buttons: tuple[ipywidgets.Button, ...] = ()
 
     def __init__(
         self,
@@ -120,7 +105,6 @@ class TradeTable(Panel):
         self._symbols: frozenset[str] = frozenset()
         self._shown: dict[str, list[Any]] | None = None
         self._highlight: str | None = None
-        self._message = ""
         self.records: list[dict[str, Any]] = []
         """The records shown at the last redraw (copies)."""
         self.source = ColumnDataSource(data=self._data([]), name=self.kind)
@@ -137,17 +121,7 @@ class TradeTable(Panel):
         )
         self.footer = ipywidgets.HTML(self.footer_text([]))
         self.footer.add_class(f"mtdata-{self.kind}-footer")
-        verb = self.verbs[0].capitalize()
-        self.selected_button = ipywidgets.Button(description=f"{verb} selected", button_style="warning")
-        self.all_button = ipywidgets.Button(description=f"{verb} all", button_style="danger")
-        self.status = ipywidgets.HTML(value="")
-        self._buttons = (self.selected_button, self.all_button)
-        self.selected_button.on_click(lambda _button: self.act_on_selected())
-        self.all_button.on_click(lambda _button: self.act_on_all())
-        for button in self._buttons:
-            button.add_class(f"mtdata-{self.kind}-button")
-        self.status.add_class(f"mtdata-{self.kind}-status")
-        controls = ipywidgets.HBox([*self._buttons, self.status])
+        controls = self._controls()
         title = f"{self.kind} {self.symbol}" if self.symbol else self.kind
         super().__init__(self.table, title=title, rate=rate, below=[self.footer], controls=[controls], loop=self._loop)
         self.on_close(self._stop_action)
@@ -166,12 +140,6 @@ class TradeTable(Panel):
         """The HTML under the table."""
         raise NotImplementedError
 
-    async def _act_on(self, record_id: str) -> TradeResult:
-        raise NotImplementedError
-
-    async def _act_all(self) -> list[TradeResult]:
-        raise NotImplementedError
-
     # -- public -------------------------------------------------------------------------------------------
 
     @property
@@ -184,32 +152,10 @@ class TradeTable(Panel):
         """The ids of the rows selected (in the browser, or by :meth:`select`)."""
         return [self._ids[i] for i in self.source.selected.indices if 0 <= i < len(self._ids)]
 
-    @property
-    def message(self) -> str:
-        """The status line's text (the last action's outcome)."""
-        return self._message
-
-    @property
-    def busy(self) -> bool:
-        """True while an action runs (its buttons are disabled)."""
-        return self._action is not None and not self._action.done()
-
     def select(self, ids: Sequence[str]) -> None:
         """Select the rows of ``ids`` (those shown); call on the kernel's thread."""
         wanted = {str(i) for i in ids}
         self.source.selected.indices = [i for i, row_id in enumerate(self._ids) if row_id in wanted]
-
-    def act_on_selected(self) -> None:
-        """The first button: act on the selected rows (a task on the kernel's loop; the status line tells)."""
-        chosen = self.selected
-        if not chosen:
-            self._say(_BAD, f"Select the {self.noun}s to {self.verbs[0]} first.")
-            return
-        self._start(self._each(chosen))
-
-    def act_on_all(self) -> None:
-        """The second button: act on every record (of ``symbol`` when set)."""
-        self._start(self._everything())
 
     # -- the feed (session's loop thread): cheap -----------------------------------------------------------
 
@@ -267,64 +213,6 @@ class TradeTable(Panel):
     def _extra_fields(self) -> list[str]:
         return []
 
-    # -- actions (kernel's loop) ----------------------------------------------------------------------------
-
-    def _start(self, action: Coroutine[Any, Any, None]) -> None:
-        if self.closed or self.busy:
-            action.close()
-            return
-        self._enable(False)
-        self._say("", f"{self.verbs[0].capitalize()}…")
-        self._action = asyncio.run_coroutine_threadsafe(action, self._loop)
-
-    async def _each(self, ids: list[str]) -> None:
-        done: list[str] = []
-        try:
-            for record_id in ids:
-                await self._act_on(record_id)
-                done.append(record_id)
-        except Exception as error:
-            failed = ids[len(done)]
-            before = f" ({self._count(done)} {self.verbs[1]} before)" if done else ""
-            self._say(_BAD, f"{self.noun.capitalize()} {failed} was not {self.verbs[1]}: {describe(error)}{before}")
-        else:
-            self._say(_OK, f"{self._count(done).capitalize()} {self.verbs[1]}: {', '.join(done)}.")
-        finally:
-            self._enable(True)
-
-    async def _everything(self) -> None:
-        try:
-            results = await self._act_all()
-        except Exception as error:
-            what = f"the {self.noun}s of {self.symbol}" if self.symbol else f"every {self.noun}"
-            self._say(_BAD, f"Could not {self.verbs[0]} {what}: {describe(error)}")
-        else:
-            ids = [str(r.position_id or r.order_id) for r in results if r.position_id or r.order_id]
-            listed = f": {', '.join(ids)}" if ids else ""
-            self._say(_OK, f"{self._count(results).capitalize()} {self.verbs[1]}{listed}.")
-        finally:
-            self._enable(True)
-
-    def _count(self, items: Sequence[Any]) -> str:
-        return f"{len(items)} {self.noun}{'' if len(items) == 1 else 's'}"
-
-    def _enable(self, enabled: bool) -> None:
-        if self.closed:
-            return
-        for button in self._buttons:
-            button.disabled = not enabled
-
-    def _say(self, style: str, text: str) -> None:
-        self._message = text
-        if not self.closed:
-            self.status.value = f"<span style='{style}'>{html.escape(text)}</span>"
-
-    def _stop_action(self) -> None:
-        """On close: cancel an action in progress (a trade already sent stays sent), close the controls."""
-        if self._action is not None and not self._action.done():
-            self._action.cancel()
-        for widget in (*self._buttons, self.status):
-            widget.close()
 
 
 def _records_of(frame: Any, symbol: str | None) -> list[str]:
@@ -427,4 +315,4 @@ class OrdersPanel(TradeTable):
         return [await self._session.cancel_async(order_id) for order_id in ids]
 
 
-__all__ = ["OrdersPanel", "PositionsPanel", "TradeTable", "describe"]
+__all__ = ["OrdersPanel", "PositionsPanel", "TradeTable"]
