@@ -26,7 +26,8 @@ The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by 
 Live data to compute on (``session.live``, a :class:`LiveData`, ``data.py``): :class:`LiveQuote` and
 :class:`LiveCandles` (``.df``: history and the forming candle), on the same feed, with ``on_update`` callbacks.
 
-:class:`Dashboard` (``dashboard.py``) lays several panels out together (``session.dashboard(symbols)``);
+:class:`Dashboard` (``dashboard.py``) lays several panels out together (``session.dashboard(symbols)``), and a
+:class:`TradingDesk` puts a symbols picker over one and an order ticket that follows the pick (``session.panel.desk``);
 :class:`OrderTicket` (``order_ticket.py``) is an order form over a positions panel (``session.order_ticket``).
 """
 
@@ -37,7 +38,7 @@ from ..extras import needs
 with needs("mtdata.live (the live panels)"):  # ipywidgets, Bokeh, jupyter_bokeh: the jupyter extra
     from .account_panel import AccountPanel
     from .candles_panel import CandlesPanel
-    from .dashboard import Dashboard
+    from .dashboard import Dashboard, TradingDesk
     from .data import LiveCandles, LiveData, LiveQuote
     from .factory import PanelFactory
     from .feed import LiveFeed, Stream
@@ -73,6 +74,7 @@ __all__ = [
     "Throttle",
     "TickerPanel",
     "TicksPanel",
+    "TradingDesk",
     "Window",
     "load_bokehjs",
 ]

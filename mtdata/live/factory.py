@@ -9,9 +9,10 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, TypeVar
 
+from ..order_checks import unknown_symbol
 from .account_panel import AccountPanel
 from .candles_panel import CandlesPanel
-from .dashboard import Dashboard
+from .dashboard import Dashboard, TradingDesk
 from .data import LiveData
 from .feed import LiveFeed
 from .latency_panel import LatencyPanel
@@ -110,6 +111,21 @@ class PanelFactory:
             "latency": lambda: self.latency(**given),
         }
         return Dashboard.build(makers, [["ticker", "account"], ["candles"], ["positions"], ["latency"]])
+
+    def desk(self, symbols: str | list[str], timeframe: str = "1m") -> TradingDesk:
+        """A symbols picker (the account's symbols, ``symbols`` picked) over a :meth:`dashboard` of the symbols picked
+        and an :meth:`order_ticket` following the first: the dashboard notebook's app."""
+        names = symbol_list(symbols)
+        choices = list(self._session.specifications().index)
+        for name in names:
+            if name not in choices:
+                raise unknown_symbol(name)
+        ticket = self.order_ticket(names[0])
+        try:
+            return TradingDesk(lambda picked: self.dashboard(picked, timeframe), ticket, choices, names)
+        except BaseException:
+            ticket.close()
+            raise
 
     def order_ticket(self, symbol: str) -> OrderTicket:
         """An order form for ``symbol`` (review, then confirm) above a live positions panel of ``symbol``."""

@@ -4,9 +4,11 @@ Side, type (market, limit, stop), volume (stepped by the symbol's volume step), 
 pips. A market order's price field (not editable) follows the ask (buy) or bid (sell) live, at most
 :data:`QUOTE_RATE` times a second, through the session's :class:`~mtdata.live.feed.LiveFeed`; a pending order's
 price is the user's, only prefilled with the quote when the side, type or symbol changes (without a working feed,
-the market price is that one-shot quote too). Switching SL/TP between price and pips converts
-the values typed so they describe the same levels (:func:`convert_stop`: distances from the order's price, or
-from the quote of a market order; a level on the wrong side becomes a negative distance, which Review refuses).
+the market price is that one-shot quote too). Another symbol, typed or set (``ticket.symbol.value``, as a
+:class:`~mtdata.live.dashboard.TradingDesk`'s picker does), keeps a volume typed; a review is done again for it.
+Switching SL/TP between price and pips converts the values typed so they describe the same levels
+(:func:`convert_stop`: distances from the order's price, or from the quote of a market order; a level on the wrong
+side becomes a negative distance, which Review refuses).
 "Review" runs the helpers' checks without sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the
 order in one sentence; "Confirm" sends it with the same helper and arguments; "Cancel" returns to the form.
 While an order is checked or sent every control is disabled; afterwards the form is editable again and the
@@ -115,11 +117,12 @@ class OrderTicket(ipywidgets.VBox):
         self.result: TradeResult | None = None
         """The answer to the order last sent (None before one, or when it was refused)."""
         self._latest: dict[str, Any] | None = None  # the newest quote of the symbol followed (set by the feed)
+        self._prefill: float | None = None  # the volume the ticket put in the field (a symbol's minimum)
         self._throttle = Throttle(self._show_quote, rate=QUOTE_RATE, loop=self._loop)
         self._feed = feed if feed is not None else session.panel.feed
         self._build(symbol)
         self._follow(symbol)
-        self._fill(symbol, reset_volume=True)
+        self._fill(symbol, new_symbol=True)
 
     # -- the form -------------------------------------------------------------------------------------
 
@@ -155,6 +158,7 @@ class OrderTicket(ipywidgets.VBox):
         self.units.observe(self._units_changed, names="value")
         self.price.add_class("mtdata-ticket-price")
         self.volume.add_class("mtdata-ticket-volume")
+        self.symbol.add_class("mtdata-ticket-symbol")
         self.summary.add_class("mtdata-ticket-summary")
         self.result_line.add_class("mtdata-ticket-result")
         buttons = ipywidgets.HBox([self.review_button, self.confirm_button, self.cancel_button])
@@ -247,6 +251,10 @@ class OrderTicket(ipywidgets.VBox):
             if not isinstance(error, Exception):
                 raise
             return
+        if order["symbol"] != self.symbol.value:  # another symbol was picked meanwhile: review that order instead
+            self._enter("edit")
+            self.review()
+            return
         self.summary.value = f"<b>Send:</b> {html.escape(str(self.preview))}"
         self._enter("review")
 
@@ -328,19 +336,27 @@ class OrderTicket(ipywidgets.VBox):
                     self._say(BAD, f"{name} {value:g} was the reference price {reference:g} itself: now none.")
 
     def _symbol_changed(self, _change: dict[str, Any]) -> None:
-        """Another symbol: its volume step, minimum, price and quotes (an unknown one is refused at Review)."""
+        """Another symbol (typed or set from code): its volume step, price and quotes, the volume typed kept; an order
+        under review reviewed again (an unknown symbol is refused at Review)."""
         symbol = self.symbol.value
         self._follow(symbol if symbol in self._specs.index else None)
-        self._fill(symbol, reset_volume=True)
+        self._fill(symbol, new_symbol=True)
+        if self._state == "review":
+            self.summary.value = ""
+            self._enter("edit")
+            self.review()
 
-    def _fill(self, symbol: str, reset_volume: bool = False) -> None:
-        """Prefill the price (and the volume) of ``symbol`` from its specification and current quote (the feed's
-        newest, else one asked for now: the price a ticket without a live feed keeps)."""
+    def _fill(self, symbol: str, new_symbol: bool = False) -> None:
+        """Prefill the price of ``symbol`` from its specification and current quote (the feed's newest, else one asked
+        for now: the price a ticket without a live feed keeps); for a new symbol its volume step, and its minimum
+        volume unless the field holds a volume the user typed."""
         if symbol not in self._specs.index:
             return
         spec = self._specs.loc[symbol]
-        if reset_volume:
-            self.volume.step, self.volume.value = float(spec["volume_step"]), float(spec["min_volume"])
+        if new_symbol:
+            self.volume.step = float(spec["volume_step"])
+            if self._prefill is None or self.volume.value == self._prefill:
+                self.volume.value = self._prefill = float(spec["min_volume"])
         self.price.step = float(spec["tick_size"] or spec["point"])
         quote: Any = self._latest
         if quote is None or quote.get("symbol") != symbol:

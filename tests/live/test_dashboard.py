@@ -24,6 +24,7 @@ from mtdata.live import (
     PositionsPanel,
     Stream,
     TickerPanel,
+    TradingDesk,
 )
 from mtdata.live.clock import TIME_LABEL
 from mtdata.live.feed import ACCOUNT
@@ -154,3 +155,39 @@ async def test_order_ticket_sits_over_a_positions_panel_of_its_symbol_and_closes
             own.order_ticket("NOSUCH")
         assert len(own.panel.open) == 1  # the refused ticket's positions panel was closed again
     assert positions[0].closed
+
+
+async def test_the_desks_ticket_follows_the_symbol_picked_and_keeps_a_typed_volume(
+    session: mtdata.Session, frontend: Frontend
+):
+    desk = session.panel.desk(["EURUSD", "GBPUSD"])
+    ticket, first = desk.ticket, desk.dashboard
+    assert isinstance(desk, TradingDesk) and isinstance(ticket, OrderTicket) and desk.children[2] is ticket
+    assert ticket.symbol.value == "EURUSD" and first["ticker"].symbols == ["EURUSD", "GBPUSD"]
+    assert set(desk.picker.options) == set(session.specifications().index)
+    ticket.volume.value = 0.37  # typed, not reviewed yet
+
+    desk.picker.value = ("USDJPY",)  # a pick: a new dashboard, the ticket on USDJPY, the volume as typed
+    assert first.closed and desk.dashboard["candles"].symbol == "USDJPY" and not desk.dashboard.closed
+    assert (ticket.symbol.value, ticket.volume.value, ticket._stream) == ("USDJPY", 0.37, Stream("quotes", "USDJPY"))
+    ask = float(session.price("USDJPY").iloc[0]["ask"])
+    await until(lambda: abs(ticket.price.value - ask) < 0.5)  # USDJPY's ask (EURUSD's is near 1), to its 3 digits
+    assert round(ticket.price.value, 3) == ticket.price.value
+
+    ticket.review_button.click()
+    await until(lambda: ticket.state == "review")
+    assert "0.37 lots of USDJPY" in ticket.summary.value
+    desk.picker.value = ("GBPUSD", "USDJPY")  # under review: the order of the first symbol picked is reviewed
+    await until(lambda: ticket.state == "review" and "0.37 lots of GBPUSD" in ticket.summary.value)
+    assert desk.dashboard["ticker"].symbols == ["GBPUSD", "USDJPY"]
+    desk.picker.value = ()  # nothing picked: nothing changes
+    assert ticket.symbol.value == "GBPUSD" and not desk.dashboard.closed
+
+    panels = [*desk.dashboard.panels.values(), ticket.positions]
+    desk.close()
+    desk.close()  # idempotent
+    assert desk.closed and ticket.closed and all(panel.closed for panel in panels)
+    assert session.panel.feed.streams == {}
+    with pytest.raises(ValidationException) as caught:
+        session.panel.desk(["EURUSD", "NOPE"])
+    assert caught.value.details[0]["parameter"] == "symbol" and session.panel.open == []
