@@ -1,8 +1,9 @@
 """The dashboard notebook (notebooks/dashboard.ipynb) as Voila serves it: the symbols picker, ticker, chart, account,
 positions with their buttons, the order ticket and latency/health, numbers in the ticker's cells, no stray output
-text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols; prices to each symbol's
-digits and spreads in points (ticker and positions), the ticker whole at 1280 px, the positions tables as high as
-their rows (no blank grid), and the latency table a summary until its details are asked for."""
+text (a ``0`` or a tuple left by a cell), and the picker replacing the ticker's symbols and moving the ticket;
+prices to each symbol's digits and spreads in points (ticker and positions), the ticker whole at 1280 px, the
+positions tables as high as their rows (no blank grid), the latency table a summary until its details are asked
+for, and the candles, equity and latency charts on one clock, the market's."""
 
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ NUMBERS_SHOWN = """() => {
     .every(text => /[0-9]/.test(text) && Number.isFinite(Number(text.replaceAll(",", "")))))
 }""".replace("(TICKER)", f"({TICKER})")
 
+#: {chart name: [start, end] of its x axis as drawn (ms, UTC)} for the dashboard's three charts over time
+X_RANGES = """() => Object.fromEntries(["candles_chart", "equity_chart", "latency_chart"].map(name => {
+  for (const view of window.Bokeh?.index?.roots ?? []) {
+    const chart = view.model.document?.get_model_by_name(name)
+    if (chart != null && Number.isFinite(chart.x_range.start)) return [name, [chart.x_range.start, chart.x_range.end]]
+  }
+  return [name, null]
+}))"""
+DAY_MS = 86_400_000
+
 
 def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: Voila, page: Any):
     page.goto(voila.copy(DASHBOARD))
@@ -58,10 +69,26 @@ def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: 
     assert page.locator(".mtdata-positions-button", has_text="Close all").count() == 2
     assert page.evaluate(TEXT_OUTPUTS) == []  # no 0, no (True, True): only widgets
 
-    # the picker replaces the dashboard: the ticker shows the symbols picked
+    # one clock, the market's: the equity and latency charts show the sandbox's Wednesday, within the candles' hours
+    ranges = page.wait_for_function(f"() => {{ const r = ({X_RANGES})(); return Object.values(r).every(x => x) && r }}",
+                                    polling=100).json_value()  # fmt: skip
+    candles, now = ranges["candles_chart"], page.evaluate("Date.now()")
+    for name in ("equity_chart", "latency_chart"):
+        start, end = ranges[name]
+        assert candles[0] <= start <= end <= candles[1] + 5 * 60_000 and abs(end - now) > DAY_MS, (ranges, now)
+
+    # the picker replaces the dashboard: the ticker shows the symbols picked; the ticket follows the first, its price
+    # GBPUSD's ask (to at most its 5 digits), the volume typed before the pick kept
+    page.locator(".mtdata-ticket-volume input").fill("0.37")
     page.locator(PANELS["picker"]).select_option(["GBPUSD", "USDJPY"])
     page.wait_for_function(f"() => Object.keys(({TICKER})()).join() === 'GBPUSD,USDJPY'", polling=100)
     page.wait_for_function(NUMBERS_SHOWN, polling=100)
+    page.wait_for_function("() => document.querySelector('.mtdata-ticket-symbol input')?.value === 'GBPUSD'")
+    ask = float(page.evaluate(TICKER)["GBPUSD"][1])
+    price = f"Number(document.querySelector('{PANELS['ticket']}').value)"
+    page.wait_for_function(f"() => Math.abs({price} - {ask}) < 0.01", polling=100)
+    assert len(page.locator(PANELS["ticket"]).input_value().split(".")[1]) <= 5
+    assert page.locator(".mtdata-ticket-volume input").input_value() == "0.37"
     assert page.locator(".mtdata-ticker").count() == 1  # the old dashboard went with its panels
     assert page.evaluate(TEXT_OUTPUTS) == []
     assert page.mtdata_log.errors == [], page.mtdata_log.errors
