@@ -5,7 +5,7 @@ warm-up pass (so the sandbox's own price caches are hot for all of them), best o
 
 * raw: plain httpx sends the very requests ``Session.candles`` sends, as concurrently, and discards the bodies
   (the issue's yardstick: ``Session.candles`` at >= 70% of its rate);
-* raw aiohttp: the same through aiohttp, the HTTP client ``Session.candles`` pages through (``download.BulkPages``).
+* raw aiohttp: the same through aiohttp, the HTTP client ``Session.candles`` pages through (``candle_pages.BulkPages``).
   With the server and the client sharing two cores, the client's CPU per page sets the rate, and aiohttp's is
   about a third of httpx's: the session outruns plain httpx, and its ratio to this rate is what paging and
   converting to a frame really cost;
@@ -41,7 +41,7 @@ import pandas as pd
 
 import mtdata
 from benchmarks.common import SandboxInfo, report, sandbox_process
-from mtdata import download
+from mtdata import arguments, candle_pages
 from mtdata.client import MetaApi
 
 SYMBOL = "EURUSD"
@@ -60,18 +60,18 @@ async def _chains(get: Callable[[dict[str, Any]], Awaitable[bytes]]) -> int:
 
     Each body is discarded after finding its first candle's time (the next page's cursor) by a byte search.
     """
-    start = download.first_open("1m", download.to_ms(START))
-    spans = download.segments("1m", start, download.to_ms(END), CONCURRENCY)
+    start = candle_pages.first_open("1m", arguments.to_ms(START))
+    spans = candle_pages.segments("1m", start, arguments.to_ms(END), CONCURRENCY)
 
     async def chain(lo: int, hi: int) -> int:
-        size, cursor = 0, download.at_ms(hi)
+        size, cursor = 0, arguments.at_ms(hi)
         while True:
             params = {"startTime": cursor.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "limit": 1000}
             body = await get(params)
             size += len(body)
             at = body.find(b'"time":"') + 8
             first = datetime.fromisoformat(body[at : at + 24].decode().replace("Z", "+00:00"))
-            if body.count(b'"symbol"') < 1000 or download.to_ms(first) <= lo:
+            if body.count(b'"symbol"') < 1000 or arguments.to_ms(first) <= lo:
                 return size
             cursor = first - timedelta(milliseconds=1)
 
@@ -90,7 +90,7 @@ async def raw(box: SandboxInfo) -> int:
 
 
 async def raw_aiohttp(box: SandboxInfo) -> int:
-    """The same with aiohttp, the HTTP client ``Session.candles`` pages through (see ``download.BulkPages``)."""
+    """The same with aiohttp, the HTTP client ``Session.candles`` pages through (see ``candle_pages.BulkPages``)."""
     connector = aiohttp.TCPConnector(limit=10)
     async with aiohttp.ClientSession(box.url, headers={"auth-token": box.token}, connector=connector) as client:
 

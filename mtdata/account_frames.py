@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import download, frames, market_hours, symbol_names
+from . import arguments, frames, market_hours, symbol_names
 from .client import checks
 
 if TYPE_CHECKING:
@@ -156,9 +156,9 @@ class AccountFrames:
 
     async def deals_async(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Deals with time in [start, end) (default: all the history storage holds), oldest first."""
-        first, last = download.moment("start", start), download.moment("end", end)
-        download.ordered(first, last)
-        return await self._run(self._history("deals", first or _EPOCH, download.last_ms(last) or _FOREVER))
+        first, last = arguments.moment("start", start), arguments.moment("end", end)
+        arguments.ordered(first, last)
+        return await self._run(self._history("deals", first or _EPOCH, arguments.last_ms(last) or _FOREVER))
 
     def deals(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Blocking :meth:`deals_async`."""
@@ -166,9 +166,9 @@ class AccountFrames:
 
     async def history_orders_async(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """History orders with time in [start, end) (default: all the history storage holds), oldest first."""
-        first, last = download.moment("start", start), download.moment("end", end)
-        download.ordered(first, last)
-        return await self._run(self._history("history_orders", first or _EPOCH, download.last_ms(last) or _FOREVER))
+        first, last = arguments.moment("start", start), arguments.moment("end", end)
+        arguments.ordered(first, last)
+        return await self._run(self._history("history_orders", first or _EPOCH, arguments.last_ms(last) or _FOREVER))
 
     def history_orders(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Blocking :meth:`history_orders_async`."""
@@ -186,7 +186,7 @@ class AccountFrames:
     async def price_async(self, symbols: str | list[str]) -> pd.DataFrame:
         """The current quote of each symbol (subscribing to its quotes if needed): ``bid``, ``ask``, tick values;
         ``stale`` is True when its market closed after it was quoted (a weekend's Friday quote: see :meth:`symbols`)."""
-        names = download.symbol_list("symbols", symbols)
+        names = arguments.symbol_list("symbols", symbols)
         return await self._run(self._prices(names))
 
     def price(self, symbols: str | list[str]) -> pd.DataFrame:
@@ -222,7 +222,7 @@ class AccountFrames:
 
     async def specifications_async(self, symbols: str | list[str] | None = None) -> pd.DataFrame:
         """Symbol specifications (all, or ``symbols``) indexed by symbol; sessions and lists left out."""
-        names = None if symbols is None else download.symbol_list("symbols", symbols)
+        names = None if symbols is None else arguments.symbol_list("symbols", symbols)
         return await self._run(self._specifications(names))
 
     def specifications(self, symbols: str | list[str] | None = None) -> pd.DataFrame:

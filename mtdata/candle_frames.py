@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import broker_dates, download, frames
+from . import arguments, broker_dates, candle_pages, download, frames
 from .download import CandleDownloader
 
 if TYPE_CHECKING:
@@ -42,14 +42,14 @@ class CandleFrames:
         dates: broker_dates.BrokerDates | None,
     ) -> pd.DataFrame:
         """Candles opened in [start, end) (see ``Session.candles_async``); below, ranges run on inclusive ms bounds."""
-        last = download.last_ms(end)
+        last = arguments.last_ms(end)
         progress = self._downloads(f"{tf} candles")
-        fetch = download.candle_fetcher(self._account)
+        fetch = candle_pages.candle_fetcher(self._account)
         try:
-            async with download.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
-                pages = len(names) * download.page_count(tf, start, last, limit)
+            async with candle_pages.BulkPages(self._account, fetch, self._limiter.concurrency) as bulk:
+                pages = len(names) * candle_pages.page_count(tf, start, last, limit)
                 progress.expect(pages)  # the whole download's total, up front: the bar does not jump
-                many = pages >= download.BULK_MIN_PAGES
+                many = pages >= candle_pages.BULK_MIN_PAGES
                 loader = CandleDownloader(bulk if many else fetch, self._limiter, progress, frames.candle_chunk)
                 parts = await download.gather(
                     *(self._symbol_candles(loader, s, tf, start, last, limit, dates) for s in names)
@@ -91,19 +91,19 @@ class CandleFrames:
         self, loader: CandleDownloader, symbol: str, tf: str, start: datetime, end: datetime | None
     ) -> pd.DataFrame:
         """Candles in [start, end] from the cache, downloading (and storing, in blocks) only what it lacks."""
-        cache, lo = self._cache, download.to_ms(start)
+        cache, lo = self._cache, arguments.to_ms(start)
         assert cache is not None
-        hi = download.to_ms(end) if end is not None else None
+        hi = arguments.to_ms(end) if end is not None else None
         missing = cache.missing(symbol, tf, lo, hi) if hi is not None else [(lo, -1)]
         if not missing:
             return cache.read(symbol, tf, lo, hi)  # type: ignore[arg-type]
         newest = await loader.newest(symbol, tf)
         if not newest:
             return frames.df([], "candles")
-        complete_before = download.to_ms(download.parse(newest[0]["time"]))  # the newest may still be in progress
+        complete_before = arguments.to_ms(candle_pages.parse(newest[0]["time"]))  # the newest may still be in progress
         hi = complete_before if hi is None else hi
         missing = cache.missing(symbol, tf, lo, hi)
-        blocks = [block for span in missing for block in download.blocks(tf, span, BLOCK_PAGES)]
+        blocks = [block for span in missing for block in candle_pages.blocks(tf, span, BLOCK_PAGES)]
         fresh = await download.gather(
             *(self._fetch_block(loader, symbol, tf, a, b, complete_before) for a, b in blocks)
         )
@@ -114,7 +114,7 @@ class CandleFrames:
         self, loader: CandleDownloader, symbol: str, tf: str, lo: int, hi: int, complete_before: int
     ) -> pd.DataFrame:
         """Download [lo, hi], store its complete candles; returns the ones still in progress (not stored)."""
-        frame = frames.candles(await loader.range(symbol, tf, download.at_ms(lo), download.at_ms(hi)), symbol)
+        frame = frames.candles(await loader.range(symbol, tf, arguments.at_ms(lo), arguments.at_ms(hi)), symbol)
         stamps = frame.index.asi8
         self._cache.store(symbol, tf, lo, min(hi, complete_before - 1), frame[stamps < complete_before])  # type: ignore[union-attr]
         return frame[stamps >= complete_before]

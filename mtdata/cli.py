@@ -244,17 +244,17 @@ def _session(args: argparse.Namespace) -> Any:
 def _export(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from . import download
+    from . import arguments
     from .client import checks
     from .errors import MetaApiException
     from .io import to_parquet
 
     try:
-        symbols = download.symbol_list("--symbols", args.symbols)
-        timeframe = download.timeframe(args.timeframe)
-        start = download.moment("--start", args.start, optional=False)
-        end = download.moment("--end", args.end)
-        download.ordered(start, end)
+        symbols = arguments.symbol_list("--symbols", args.symbols)
+        timeframe = arguments.timeframe(args.timeframe)
+        start = arguments.moment("--start", args.start, optional=False)
+        end = arguments.moment("--end", args.end)
+        arguments.ordered(start, end)
         checks.integer("--workers", args.workers, 1, 256, optional=True)
         with _session(args) as session:
             total, cursor, stop = 0, start, end

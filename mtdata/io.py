@@ -243,7 +243,7 @@ def _timeframes(frame: pd.DataFrame, symbols: Any, timeframe: str | None) -> dic
 
 def _known(name: str, value: Any) -> str:
     """A timeframe name as mtdata writes it in partitions: ``ticks`` or a wire timeframe (``M1``/``H1`` accepted)."""
-    from .download import timeframe
+    from .arguments import timeframe
 
     if value == "ticks":
         return value

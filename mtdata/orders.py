@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import download
+from . import arguments
 from .client import checks
 from .client.trading import ticket
 from .order_checks import (
@@ -55,7 +55,7 @@ def _options(comment: Any, client_id: Any, magic: Any, slippage: Any) -> dict[st
 def _expiration(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
-    return {"type": "ORDER_TIME_SPECIFIED", "time": download.moment("expiration", value)}
+    return {"type": "ORDER_TIME_SPECIFIED", "time": arguments.moment("expiration", value)}
 
 
 class Orders:

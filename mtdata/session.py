@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import broker_dates, download, frames, sandbox_env
+from . import arguments, broker_dates, frames, sandbox_env
 from ._loop import LoopThread
 from .account_frames import AccountFrames
 from .cache import CandleCache, cache_key, default_root
@@ -228,17 +228,17 @@ class Session(CandleFrames, AccountFrames, Orders):
         ``as_dask=True`` returns the same frame lazily, downloaded by Dask's workers, a partition per ``partition``
         period (:mod:`mtdata.dask`).
         """
-        names = download.symbol_list("symbols", symbols)
-        tf = download.timeframe(timeframe)
-        first, last = download.moment("start", start), download.moment("end", end)
-        download.ordered(first, last)
+        names = arguments.symbol_list("symbols", symbols)
+        tf = arguments.timeframe(timeframe)
+        first, last = arguments.moment("start", start), arguments.moment("end", end)
+        arguments.ordered(first, last)
         dates = broker_dates.of(tf, start, end)
         first, last = dates.widen(first, last) if dates else (first, last)
-        checks.integer("limit", limit, 1, download.MAX_CANDLES, optional=True)
+        checks.integer("limit", limit, 1, arguments.MAX_CANDLES, optional=True)
         checks.flag("as_xarray", as_xarray)
         checks.flag("as_dask", as_dask)
         if first is not None:
-            download.check_span(tf, first, last or datetime.now(UTC) + timedelta(days=1))
+            arguments.check_span(tf, first, last or datetime.now(UTC) + timedelta(days=1))
         if partition is not None and not as_dask:
             raise checks.fail("partition", "chooses the partitions of as_dask=True frames only", partition)
         if as_dask:
@@ -270,11 +270,11 @@ class Session(CandleFrames, AccountFrames, Orders):
     async def ticks_async(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:
         """Ticks of ``symbol`` with time in [start, end) (no end: start + 1 hour): ``bid ask last volume side``."""
         checks.text("symbol", symbol)
-        first = download.moment("start", start, optional=False)
-        last = download.moment("end", end) or first + timedelta(hours=1)  # type: ignore[operator]
-        download.ordered(first, last)
-        if last - first > timedelta(days=download.MAX_TICK_DAYS):  # type: ignore[operator]
-            raise checks.fail("end", f"must be within {download.MAX_TICK_DAYS} days of start for ticks", end)
+        first = arguments.moment("start", start, optional=False)
+        last = arguments.moment("end", end) or first + timedelta(hours=1)  # type: ignore[operator]
+        arguments.ordered(first, last)
+        if last - first > timedelta(days=arguments.MAX_TICK_DAYS):  # type: ignore[operator]
+            raise checks.fail("end", f"must be within {arguments.MAX_TICK_DAYS} days of start for ticks", end)
         return await self._run(self._by_name([symbol], lambda fixed: self._ticks(fixed[0], first, last)))  # type: ignore[arg-type]
 
     def ticks(self, symbol: str, start: Any, end: Any = None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import itertools
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .. import download, frames
+from .. import arguments, candle_pages, frames
 from ..client import checks
 from ..extras import needs
 from . import remote
@@ -41,8 +41,8 @@ _PERIODS = (("D", 1), ("W", 7), ("M", 30), ("Q", 91), ("Y", 365))
 
 def default_period(tf: str) -> str:
     """The shortest period holding 1,000 candles of ``tf`` or more (a day of M1, a week of M5 … a year of D1)."""
-    step = download.step_ms(tf)
-    return next((name for name, days in _PERIODS if days * 86_400_000 / step >= download.PAGE), "Y")
+    step = arguments.step_ms(tf)
+    return next((name for name, days in _PERIODS if days * 86_400_000 / step >= candle_pages.PAGE), "Y")
 
 
 def bounds(start: datetime, end: datetime, period: str) -> list[datetime]:
@@ -93,7 +93,7 @@ def candles(
     remote.remember(connection, session)
     parts = []
     for lo, hi in itertools.pairwise(edges):
-        last = download.last_ms(hi) if hi > lo else lo - timedelta(milliseconds=1)
+        last = arguments.last_ms(hi) if hi > lo else lo - timedelta(milliseconds=1)
         day = lo.strftime("%Y%m%dT%H%M")
         pieces = []
         for symbol in names:
@@ -103,7 +103,7 @@ def candles(
         key = f"mtdata-candles-{tf}-{day}-{tokenize(pieces, names, tf)}"
         parts.append(dask.delayed(_combine, pure=True)(pieces, tuple(names), tf, dask_key_name=key))
     meta = _combine([], tuple(names), tf)
-    divisions = [pd.Timestamp(moment) for moment in edges[:-1]] + [pd.Timestamp(download.last_ms(edges[-1]))]
+    divisions = [pd.Timestamp(moment) for moment in edges[:-1]] + [pd.Timestamp(arguments.last_ms(edges[-1]))]
     known = len(parts) and all(a < b for a, b in itertools.pairwise(divisions))
     return dd.from_delayed(parts, meta=meta, divisions=divisions if known else None, verify_meta=False)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .. import download, frames
+from .. import candle_pages, download, frames
 from ..redaction import redact
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def candles(
     them (cache, broker dates), ``symbol``'s categories being every symbol of the frame."""
     opened = session(connection)
     share = connection.per_second / connection.concurrency if connection.per_second else None
-    fetch = download.candle_fetcher(opened.metatrader_account)
+    fetch = candle_pages.candle_fetcher(opened.metatrader_account)
     loader = download.CandleDownloader(fetch, download.Limiter(1, share), download.Progress(False), frames.candle_chunk)
     with lease(connection):
         frame = opened.run(opened._symbol_candles(loader, symbol, tf, start, last, None, dates))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bokeh.layouts import column
 from bokeh.models import CrosshairTool, HoverTool, Span
 
-from .. import download
+from .. import arguments
 from ..timeframes import MT5_TIMEFRAMES
 from .clock import time_figure
 from .feed import LiveFeed, Stream
@@ -59,7 +59,7 @@ class CandlesPanel(Panel):
         rollover: int = 300,
         rate: float = CHART_RATE,
     ) -> None:
-        self.symbol, self.timeframe = symbol, download.timeframe(timeframe)
+        self.symbol, self.timeframe = symbol, arguments.timeframe(timeframe)
         self.window = Window(COLUMNS, rollover=rollover)
         self.window.source.name = "candles"
         width = MT5_TIMEFRAMES[self.timeframe] * 60_000 * 0.7

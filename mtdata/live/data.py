@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import download, frames
+from .. import arguments, frames
 from ..client import checks
 from ..errors import TimeoutException
 from ..market_hours import StaleWatch
@@ -201,8 +201,8 @@ class LiveCandles(LiveObject):
         self, session: Session, feed: LiveFeed, symbol: str, timeframe: str, *, count: int = DEFAULT_COUNT,
         rate: float = DEFAULT_RATE,
     ) -> None:  # fmt: skip
-        tf = download.timeframe(timeframe)
-        checks.integer("count", count, 1, download.MAX_CANDLES)
+        tf = arguments.timeframe(timeframe)
+        checks.integer("count", count, 1, arguments.MAX_CANDLES)
         super().__init__(feed, Stream("candles", symbol, tf), rate)
         self.symbol, self.timeframe, self.count = symbol, tf, count
         self._lock = threading.Lock()

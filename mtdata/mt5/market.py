@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import download
+from .. import arguments
 from . import constants as C
 from .connection import MAX_BARS, STATE, invalid, mt5_function, not_found, session
 from .times import seconds
@@ -28,7 +28,7 @@ TIMEFRAMES: dict[int, str] = {
     for name, value in C.names("TIMEFRAME_").items()
 }
 #: How far ``copy_ticks_from`` looks ahead at most for ``count`` ticks.
-TICKS_AHEAD = timedelta(days=download.MAX_TICK_DAYS)
+TICKS_AHEAD = timedelta(days=arguments.MAX_TICK_DAYS)
 
 
 def check_symbol(symbol: Any) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import mtdata
-from mtdata import candle_frames
+from mtdata import candle_frames, download
 from mtdata import session as sessions
 from mtdata.cache import LAYOUT
 from mtdata.errors import MetaApiException
@@ -63,7 +63,7 @@ def test_an_interrupted_download_leaves_whole_blocks_and_resumes(
     session: sessions.Session, box: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(candle_frames, "BLOCK_PAGES", 2)
-    monkeypatch.setattr(sessions.download, "gather", _sequential)  # blocks one after the other: a known cut point
+    monkeypatch.setattr(download, "gather", _sequential)  # blocks one after the other: a known cut point
     span = ("EURUSD", "1m", "2026-11-02", "2026-11-06T23:59:59Z")  # 8 pages, 4 blocks
     Counter(monkeypatch, fail_after=1 + 5)  # the probe, two whole blocks, then the network goes away
     with _open(box, tmp_path) as cached, pytest.raises(MetaApiException, match="network down"):
@@ -94,7 +94,7 @@ def test_ctrl_c_during_a_download_leaves_the_cache_consistent(
 ) -> None:
     """Ctrl+C in the calling thread cancels the download on the session's loop; whole blocks stay, the rest resumes."""
     monkeypatch.setattr(candle_frames, "BLOCK_PAGES", 1)
-    monkeypatch.setattr(sessions.download, "gather", _sequential)
+    monkeypatch.setattr(download, "gather", _sequential)
     span = ("GBPUSD", "1m", "2026-11-02", "2026-11-06T23:59:59Z")
     box.server.faults.add_delay(0.2, "rest")  # slow pages, one after the other: the interrupt lands midway
     try:

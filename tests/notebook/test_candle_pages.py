@@ -8,7 +8,7 @@ import numpy as np
 import orjson
 import pytest
 
-from mtdata import download, frames
+from mtdata import arguments, candle_pages, frames
 
 
 def _candle(time: str, **extra: object) -> dict[str, object]:
@@ -61,12 +61,13 @@ def test_plain_pages_are_read_as_csv_rows(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_peek_reads_the_cursor_of_a_page_without_converting_it() -> None:
     page = orjson.dumps([_candle(f"2026-11-19T07:{m:02d}:00.000Z") for m in range(3)])
-    assert download.peek(page) == (download.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC)), False)
-    assert download.peek(page[:1] + b",".join([page[1:-1]] * 400) + b"]")[1]  # 1,200 records: a full page
+    assert candle_pages.peek(page) == (arguments.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC)), False)
+    assert candle_pages.peek(page[:1] + b",".join([page[1:-1]] * 400) + b"]")[1]  # 1,200 records: a full page
     nested = orjson.dumps([_candle("2026-11-19T07:00:00.000Z", nested={"a": 1})])
-    assert download.peek(b"[]") is download.peek(nested) is download.peek(b'[{"time": 5}]') is None
-    assert download.head(frames.candle_chunk(nested)) == (download.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC)), False)
-    assert download.head(frames.candle_chunk(b"[]")) == (0, False)
+    assert candle_pages.peek(b"[]") is candle_pages.peek(nested) is candle_pages.peek(b'[{"time": 5}]') is None
+    seven = arguments.to_ms(datetime(2026, 11, 19, 7, tzinfo=UTC))
+    assert candle_pages.head(frames.candle_chunk(nested)) == (seven, False)
+    assert candle_pages.head(frames.candle_chunk(b"[]")) == (0, False)
 
 
 def test_a_page_without_a_field_fails_as_before() -> None:
@@ -78,9 +79,9 @@ def test_a_page_without_a_field_fails_as_before() -> None:
 
 def test_trim_keeps_the_closed_range_in_epoch_ms() -> None:
     chunk = frames.candle_chunk(orjson.dumps([_candle(f"2026-11-19T07:{m:02d}:00.000Z") for m in range(10)]))
-    opens = download.stamps(chunk)
-    kept = download.trim(chunk, int(opens[2]), int(opens[5]))
-    assert download.stamps(kept).tolist() == opens[2:6].tolist() and len(kept["open"]) == 4
-    assert len(download.trim(chunk, int(opens[2]) + 1, int(opens[3]) - 1)["time"]) == 0
-    moment = download.at_ms(int(opens[7]) - 1)
-    assert download.to_ms(moment) == int(opens[7]) - 1 and moment.microsecond % 1000 == 0
+    opens = candle_pages.stamps(chunk)
+    kept = candle_pages.trim(chunk, int(opens[2]), int(opens[5]))
+    assert candle_pages.stamps(kept).tolist() == opens[2:6].tolist() and len(kept["open"]) == 4
+    assert len(candle_pages.trim(chunk, int(opens[2]) + 1, int(opens[3]) - 1)["time"]) == 0
+    moment = arguments.at_ms(int(opens[7]) - 1)
+    assert arguments.to_ms(moment) == int(opens[7]) - 1 and moment.microsecond % 1000 == 0

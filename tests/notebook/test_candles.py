@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import mtdata
-from mtdata import download
+from mtdata import candle_pages
 from mtdata.errors import ValidationException
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session
@@ -121,7 +121,7 @@ def test_bulk_pages_ask_again_through_the_sdk_client_unless_answered_200(session
         return b"[]"
 
     async def pages() -> list[bytes]:
-        async with download.BulkPages(session.metatrader_account, fallback, 2) as bulk:
+        async with candle_pages.BulkPages(session.metatrader_account, fallback, 2) as bulk:
             bodies = [await bulk("EURUSD", "1m", datetime(2026, 11, 17, tzinfo=UTC), 5)]
             box.server.faults.add_rate_limit(1, 0.2, "rest")
             bodies.append(await bulk("EURUSD", "1m", None, 5))
@@ -137,8 +137,8 @@ def test_bulk_pages_trust_proxy_settings_only_when_the_environment_has_some(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def trusted() -> bool:
-        async with download.BulkPages(session.metatrader_account, download.candle_fetcher(session.metatrader_account),
-                                      2) as bulk:  # fmt: skip
+        account = session.metatrader_account
+        async with candle_pages.BulkPages(account, candle_pages.candle_fetcher(account), 2) as bulk:
             await bulk("EURUSD", "1h", None, 1)
             return bulk._session.trust_env
 

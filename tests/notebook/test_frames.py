@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mtdata
-from mtdata import download, frames
+from mtdata import arguments, candle_pages, download, frames
 from mtdata.sandbox import SandboxHandle
 
 
@@ -64,14 +64,14 @@ def test_book_levels_count_from_the_best_on_each_side() -> None:
 
 
 def test_page_plan_covers_the_range_on_the_window_grid() -> None:
-    start, end = download.to_ms(datetime(2026, 11, 2, tzinfo=UTC)), download.to_ms(datetime(2026, 11, 6, tzinfo=UTC))
-    ends = download.page_ends("1m", start, end)
+    start, end = arguments.to_ms(datetime(2026, 11, 2, tzinfo=UTC)), arguments.to_ms(datetime(2026, 11, 6, tzinfo=UTC))
+    ends = candle_pages.page_ends("1m", start, end)
     assert ends[0] == end and len(ends) == 6  # 5,761 minutes: 6 windows of 1,000
     assert all(a - b == 1000 * 60_000 for a, b in itertools.pairwise(ends[1:]))
-    spans = download.segments("1m", start, end, 4)
+    spans = candle_pages.segments("1m", start, end, 4)
     assert spans[0][1] == end and spans[-1][0] == start
     assert all(lo == next_hi + 1 for (lo, _), (_, next_hi) in itertools.pairwise(spans))
-    assert download.first_open("1m", start + 1) == start + 60_000
+    assert candle_pages.first_open("1m", start + 1) == start + 60_000
 
 
 async def test_the_limiter_caps_the_request_rate() -> None:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import mtdata
+from mtdata.arguments import ZONE_RULE
 from mtdata.cli import main
-from mtdata.download import ZONE_RULE
 from mtdata.errors import ValidationException
 from mtdata.sandbox import SandboxHandle
 from mtdata.session import Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mtdata import download
+from mtdata import arguments, candle_pages, download
 from mtdata.session import Session
 from mtdata.symbol_names import UnknownSymbol, closest, resolve
 
@@ -50,6 +50,6 @@ def test_the_progress_bar_total_does_not_grow_while_pages_arrive(session: Sessio
     monkeypatch.setattr(session, "_progress", True)
     frame = session.candles(["EURUSD", "GBPUSD", "USDJPY"], "1m", start="2026-11-09", end="2026-11-14")
     assert len(frame) > 3 * 4 * 1400
-    expected = 3 * download.page_count("1m", download.moment("start", "2026-11-09"),
-                                       download.moment("end", "2026-11-14"), None)  # fmt: skip
+    expected = 3 * candle_pages.page_count("1m", arguments.moment("start", "2026-11-09"),
+                                       arguments.moment("end", "2026-11-14"), None)  # fmt: skip
     assert totals and set(totals) == {expected}  # set before the first page, never moved
