@@ -29,7 +29,7 @@ def date_only(value: Any) -> date | None:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            return None  # download.moment refuses it, naming the argument
+            return None  # arguments.moment refuses it, naming the argument
     return None
 
 
