@@ -127,8 +127,8 @@ def test_the_checks_catch_what_they_look_for() -> None:
     assert outside_references(doc, f"written to {temporary}")
     assert not outside_references(test, f"written to {temporary}")
     assert not outside_references(doc, "https://example.org/work/x, ./shared/x, data/tmp/x, a/home/b")
-    tracked = ["mtdata/client/ordering.py", "tests/live/test_feed.py"]
-    text = "`mtdata/client/ordering.py`, `ordering.py`, `client/ordering.py`, `tests/live/`, `live/`"
+    tracked = ["mtdata/client/transport/ordering.py", "tests/live/test_feed.py"]
+    text = "`mtdata/client/transport/ordering.py`, `ordering.py`, `transport/ordering.py`, `tests/live/`, `live/`"
     assert missing_paths(text, tracked) == []
     assert missing_paths("`mtdata/client/gone.py`, `rdering.py`, `tests/browser/`", tracked) == [
         "mtdata/client/gone.py", "rdering.py", "tests/browser/"]

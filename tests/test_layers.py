@@ -23,7 +23,7 @@ SHARED = frozenset({"errors", "hashing", "redaction", "socketio_compat", "timefr
 
 
 def module_name(path: Path) -> str:
-    """``mtdata.client.transport`` for ``mtdata/client/transport.py`` (a package is its ``__init__``)."""
+    """``mtdata.client.transport.socket`` for ``mtdata/client/transport/socket.py`` (a package: its ``__init__``)."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -170,19 +170,21 @@ def test_layer_imports_only_itself_and_the_shared_modules(layer: str) -> None:
 
 
 def test_the_rule_catches_a_crossing() -> None:
-    assert not allowed("mtdata.client.transport", "mtdata.sandbox.server.SandboxServer")
-    assert not allowed("mtdata.sandbox.realtime", "mtdata.client.ordering")
+    assert not allowed("mtdata.client.transport.websocket", "mtdata.sandbox.server.SandboxServer")
+    assert not allowed("mtdata.sandbox.realtime", "mtdata.client.transport.ordering")
     assert not allowed("mtdata.client.metaapi", "mtdata.session.Session")
     assert not allowed("mtdata.hashing", "mtdata.client.dates")
-    assert allowed("mtdata.client.transport", "mtdata.client.packets.PacketProcessor")
+    assert allowed("mtdata.client.transport.websocket", "mtdata.client.transport.packets.PacketProcessor")
     assert allowed("mtdata.sandbox.server", "mtdata.socketio_compat.GatherManager")
     assert allowed("mtdata.errors", "mtdata.redaction.redact")
 
 
 def test_relative_imports_are_resolved_and_type_checking_ones_left_out() -> None:
-    names = imported(PACKAGE / "client" / "transport.py")
-    assert "mtdata.client.packets.PacketProcessor" in names
-    assert "mtdata.socketio_compat.disable_client_sigint_handler" in names
+    names = imported(PACKAGE / "client" / "transport" / "websocket.py")
+    assert "mtdata.client.transport.packets.PacketProcessor" in names  # from .packets
+    assert "mtdata.client.context.ClientContext" in names  # from ..context
+    assert "mtdata.client.checks" in names  # from .. import checks
+    assert "mtdata.socketio_compat.disable_client_sigint_handler" in names  # from ...socketio_compat
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import B\nelse:\n    import c\n")
     kept = {node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
             for node in runtime_nodes(tree) if isinstance(node, (ast.Import, ast.ImportFrom))}  # fmt: skip

@@ -50,7 +50,7 @@ from .rpc_connection import RpcMetaApiConnection
 from .streaming_connection import StreamingMetaApiConnection
 from .terminal_hash_manager import TerminalHashManager
 from .terminal_state import TerminalState
-from .transport import WebsocketClient
+from .transport.websocket import WebsocketClient
 
 #: The seed's names of two classes: the history storage base and the account model.
 HistoryStorageModel = HistoryStorage

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .rest.accounts import MetatraderAccount
     from .rest.history_api import HistoricalMarketDataClient
     from .terminal_hash_manager import TerminalHashManager
-    from .transport import WebsocketClient
+    from .transport.websocket import WebsocketClient
 
 
 class ConnectionInstance:

@@ -31,7 +31,7 @@ from .rest.http import HttpClient
 from .rest.profiles import ProvisioningProfileApi
 from .rest.tokens import TokenManagementApi
 from .terminal_hash_manager import TerminalHashManager
-from .transport import WebsocketClient
+from .transport.websocket import WebsocketClient
 
 
 class MetaApi:

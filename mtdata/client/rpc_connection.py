@@ -40,7 +40,7 @@ from .trading import TradingApi, positive, ticket
 if TYPE_CHECKING:
     from .rest.accounts import MetatraderAccount
     from .rest.history_api import HistoricalMarketDataClient
-    from .transport import WebsocketClient
+    from .transport.websocket import WebsocketClient
 
 #: Default and largest page of the time-range history getters.
 HISTORY_LIMIT = 1000

@@ -33,14 +33,14 @@ from .models import MarketDataSubscription, MarketDataUnsubscription, Synchroniz
 from .rpc_connection import RpcApi, timeframes_of
 from .synchronization import Synchronizer, parse_instance, random_id
 from .terminal_state import TerminalState
-from .transport_errors import trade_result
+from .transport.errors import trade_result
 
 if TYPE_CHECKING:
     from .context import ClientContext
     from .rest.accounts import MetatraderAccount
     from .rest.history_api import HistoricalMarketDataClient
     from .terminal_hash_manager import TerminalHashManager
-    from .transport import WebsocketClient
+    from .transport.websocket import WebsocketClient
 
 log = logging.getLogger("mtdata.client")
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from mtdata.client import MetaApi, transport
-from mtdata.client.subscriptions import Timers
+from mtdata.client import MetaApi
+from mtdata.client.transport import websocket as transport
+from mtdata.client.transport.subscriptions import Timers
 from mtdata.sandbox import SandboxHandle
 
 #: Retry delays small enough for tests, large enough to measure.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mtdata.client.transport_errors import error_from_processing, trade_result
+from mtdata.client.transport.errors import error_from_processing, trade_result
 from mtdata.errors import MetaApiException, TooManyRequestsException, TradeException, ValidationException
 
 

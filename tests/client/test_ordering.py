@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mtdata.client.ordering import WAIT_LIST_LIMIT, PacketOrderer
+from mtdata.client.transport.ordering import WAIT_LIST_LIMIT, PacketOrderer
 
 
 def packet(number: int | None, stamp: int = 1000, kind: str = "prices", sync: str | None = None,

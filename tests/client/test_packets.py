@@ -11,9 +11,9 @@ from test_transport_helpers import Recorder
 
 from mtdata.client.listeners import LatencyListener
 from mtdata.client.options import ThrottlerOpts
-from mtdata.client.packets import PacketProcessor
-from mtdata.client.subscriptions import SubscriptionManager, Timers
-from mtdata.client.transport_throttle import SynchronizationThrottler
+from mtdata.client.transport.packets import PacketProcessor
+from mtdata.client.transport.subscriptions import SubscriptionManager, Timers
+from mtdata.client.transport.throttle import SynchronizationThrottler
 
 ACC = "acc"
 II = "vint-hill:0:ps-mpa-0"

@@ -13,10 +13,11 @@ import pytest
 import test_transport_helpers as helpers
 from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, ws_fixture  # noqa: F401
 
-from mtdata.client import MetaApi, transport
+from mtdata.client import MetaApi
 from mtdata.client.listeners import LatencyListener
-from mtdata.client.subscriptions import Timers
-from mtdata.client.transport import WebsocketClient
+from mtdata.client.transport import websocket as transport
+from mtdata.client.transport.subscriptions import Timers
+from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.errors import (
     NotConnectedException,
     TimeoutException,

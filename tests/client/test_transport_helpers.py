@@ -15,8 +15,8 @@ import pytest
 
 from mtdata.client import MetaApi
 from mtdata.client.listeners import SynchronizationListener
-from mtdata.client.subscriptions import Timers
-from mtdata.client.transport import WebsocketClient
+from mtdata.client.transport.subscriptions import Timers
+from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.sandbox import SandboxHandle
 
 TIMEOUT = 20.0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from test_transport_helpers import Recorder, make_client_fixture, subscribed, synchronize  # noqa: F401
 
-from mtdata.client.transport import WebsocketClient
+from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.sandbox import SandboxHandle
 
 QUOTES = {"type": "subscribeToMarketData", "symbol": "EURUSD", "subscriptions": [{"type": "quotes"}]}

@@ -11,7 +11,7 @@ import pytest
 from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, tasks_left  # noqa: F401
 
 from mtdata.client.listeners import ReconnectListener
-from mtdata.client.transport import WebsocketClient
+from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.errors import TimeoutException, TooManyRequestsException
 from mtdata.sandbox import SandboxHandle
 

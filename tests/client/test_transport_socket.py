@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.transport_socket import _SocketIOClient, random_id
+from mtdata.client.transport.socket import _SocketIOClient, random_id
 
 
 async def test_plain_events_reach_sync_and_async_handlers() -> None:

@@ -9,9 +9,9 @@ import pytest
 from test_transport_helpers import SYNC_FIELDS, Recorder, make_client_fixture, subscribed  # noqa: F401
 
 from mtdata.client.options import ThrottlerOpts
-from mtdata.client.transport import WebsocketClient
-from mtdata.client.transport_socket import SocketConnection
-from mtdata.client.transport_throttle import SynchronizationThrottler
+from mtdata.client.transport.socket import SocketConnection
+from mtdata.client.transport.throttle import SynchronizationThrottler
+from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.errors import NotConnectedException, TimeoutException
 from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.accounts import new_account

@@ -1,6 +1,6 @@
 """Dates of ``prices`` packets converted fast (protocol §9.1): the price path's largest client-side cost otherwise.
 
-Same result as :func:`.dates.convert_dates`, with the keys to convert worked out once per item shape
+Same result as :func:`mtdata.client.dates.convert_dates`, with the keys to convert worked out once per item shape
 and timestamps memoized (one server step stamps many prices with the same instants).
 """
 
@@ -10,9 +10,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from .dates import convert_dates, is_time_key, parse_date
+from ..dates import convert_dates, is_time_key, parse_date
 
-log = logging.getLogger("mtdata.client.packets")
+log = logging.getLogger("mtdata.client.transport.packets")
 
 _DATES: dict[str, datetime] = {}
 

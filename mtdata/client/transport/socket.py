@@ -19,7 +19,7 @@ from urllib.parse import quote
 import engineio
 import socketio
 
-from ..errors import TimeoutException
+from ...errors import TimeoutException
 from .subscriptions import backoff
 
 log = logging.getLogger("mtdata.client.transport")

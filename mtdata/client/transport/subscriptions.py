@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import TooManyRequestsException
-from .dates import parse_date
+from ...errors import TooManyRequestsException
+from ..dates import parse_date
 
-log = logging.getLogger("mtdata.client.subscriptions")
+log = logging.getLogger("mtdata.client.transport.subscriptions")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import (
+from ...errors import (
     ForbiddenException,
     InternalException,
     MetaApiException,
@@ -17,7 +17,7 @@ from ..errors import (
     UnauthorizedException,
     ValidationException,
 )
-from .dates import convert_dates
+from ..dates import convert_dates
 
 #: ``stringCode`` values of a successful trade (protocol §6.4).
 TRADE_SUCCESS_CODES = frozenset(

@@ -1,6 +1,6 @@
 """``WebsocketClient``: the client's socket layer (protocol §4-§7), one per ``MetaApi``, shared by every connection.
 
-Sockets (:mod:`.transport_socket`) are grouped per (region, instance number), up to 100 accounts
+Sockets (:mod:`.socket`) are grouped per (region, instance number), up to 100 accounts
 each. Requests are correlated with their ``response`` / ``processingError`` by ``requestId``
 (§5), with per-request timeouts and the retry policy of §5.4. Synchronization packets are
 checked (subscribed account, socket instance), then ordered and turned into listener calls by
@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import (
+from ...errors import (
     InternalException,
     MetaApiException,
     NotConnectedException,
@@ -26,16 +26,16 @@ from ..errors import (
     TimeoutException,
     TooManyRequestsException,
 )
-from ..socketio_compat import disable_client_sigint_handler
-from . import checks
-from .context import ClientContext
-from .dates import convert_dates, iso_ms
-from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
+from ...socketio_compat import disable_client_sigint_handler
+from .. import checks
+from ..context import ClientContext
+from ..dates import convert_dates, iso_ms
+from ..listeners import LatencyListener, ReconnectListener, SynchronizationListener
+from .errors import error_from_processing, trade_result
 from .packets import UNSUBSCRIBED_TYPES, PacketProcessor
+from .socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id
 from .subscriptions import DEFAULT_TIMERS, SubscriptionManager, Timers, seconds_until
-from .transport_errors import error_from_processing, trade_result
-from .transport_socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id
-from .transport_throttle import SynchronizationThrottler
+from .throttle import SynchronizationThrottler
 
 log = logging.getLogger("mtdata.client.transport")
 

@@ -14,11 +14,11 @@ import math
 from collections import deque
 from typing import TYPE_CHECKING
 
-from ..errors import NotConnectedException, TimeoutException
-from .options import ThrottlerOpts
+from ...errors import NotConnectedException, TimeoutException
+from ..options import ThrottlerOpts
 
 if TYPE_CHECKING:
-    from .transport_socket import SocketConnection
+    from .socket import SocketConnection
 
 
 class SynchronizationThrottler:

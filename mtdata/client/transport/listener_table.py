@@ -11,9 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .listeners import SynchronizationListener
+from ..listeners import SynchronizationListener
 
-log = logging.getLogger("mtdata.client.packets")
+log = logging.getLogger("mtdata.client.transport.packets")
 
 Handler = Callable[..., Awaitable[None]]
 

@@ -20,15 +20,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .dates import convert_dates
-from .listeners import LatencyListener
+from ..dates import convert_dates
+from ..listeners import LatencyListener
+from .listener_table import ListenerTable
 from .ordering import PacketOrderer, StreamKey
+from .price_dates import convert_market_data
 from .subscriptions import SubscriptionManager, Timers
-from .transport_dates import convert_market_data
-from .transport_listeners import ListenerTable
-from .transport_throttle import SynchronizationThrottler
+from .throttle import SynchronizationThrottler
 
-log = logging.getLogger("mtdata.client.packets")
+log = logging.getLogger("mtdata.client.transport.packets")
 
 Packet = dict[str, Any]
 
