@@ -37,7 +37,6 @@ from .listeners import LatencyListener, ReconnectListener, SynchronizationListen
 from .metaapi import MetaApi
 from .models import *  # noqa: F403 (the seed's models, listed once: models.__all__)
 from .options import MetaApiOptions, RetryPolicy, ThrottlerOpts
-from .reference_tree import ReferenceTree
 from .reservoir import Reservoir, StatisticalReservoir
 from .rest.accounts import MetatraderAccount, MetatraderAccountApi, MetatraderAccountList
 from .rest.experts import ExpertAdvisor, ExpertAdvisorClient
@@ -47,9 +46,10 @@ from .rest.profiles import ProvisioningProfile, ProvisioningProfileApi
 from .rest.replicas import MetatraderAccountReplica
 from .rest.tokens import TokenManagementApi
 from .rpc_connection import RpcMetaApiConnection
+from .state.hash_manager import TerminalHashManager
+from .state.reference_tree import ReferenceTree
+from .state.terminal import TerminalState
 from .streaming_connection import StreamingMetaApiConnection
-from .terminal_hash_manager import TerminalHashManager
-from .terminal_state import TerminalState
 from .transport.websocket import WebsocketClient
 
 #: The seed's names of two classes: the history storage base and the account model.

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .context import ClientContext
     from .rest.accounts import MetatraderAccount
     from .rest.history_api import HistoricalMarketDataClient
-    from .terminal_hash_manager import TerminalHashManager
+    from .state.hash_manager import TerminalHashManager
     from .transport.websocket import WebsocketClient
 
 

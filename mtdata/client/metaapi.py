@@ -30,7 +30,7 @@ from .rest.hosts import Hosts
 from .rest.http import HttpClient
 from .rest.profiles import ProvisioningProfileApi
 from .rest.tokens import TokenManagementApi
-from .terminal_hash_manager import TerminalHashManager
+from .state.hash_manager import TerminalHashManager
 from .transport.websocket import WebsocketClient
 
 

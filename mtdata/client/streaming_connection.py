@@ -31,15 +31,15 @@ from .history.storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
 from .models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
 from .rpc_connection import RpcApi, timeframes_of
+from .state.terminal import TerminalState
 from .synchronization import Synchronizer, parse_instance, random_id
-from .terminal_state import TerminalState
 from .transport.errors import trade_result
 
 if TYPE_CHECKING:
     from .context import ClientContext
     from .rest.accounts import MetatraderAccount
     from .rest.history_api import HistoricalMarketDataClient
-    from .terminal_hash_manager import TerminalHashManager
+    from .state.hash_manager import TerminalHashManager
     from .transport.websocket import WebsocketClient
 
 log = logging.getLogger("mtdata.client")

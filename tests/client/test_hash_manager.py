@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from mtdata.client import MetaApi
-from mtdata.client.terminal_hash_manager import IGNORED_FIELDS_TTL_SECONDS, TerminalHashManager
+from mtdata.client.state.hash_manager import IGNORED_FIELDS_TTL_SECONDS, TerminalHashManager
 from mtdata.errors import NotFoundException
 from mtdata.hashing import IGNORED_FIELDS, item_hash
 from mtdata.sandbox.rest import client_api

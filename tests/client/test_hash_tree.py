@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.reference_tree import MAX_DEPTH, ReferenceTree, similarity
+from mtdata.client.state.reference_tree import MAX_DEPTH, ReferenceTree, similarity
 from mtdata.hashing import collection_hash, item_hash
 
 II = "vint-hill:0:ps-mpa-1"

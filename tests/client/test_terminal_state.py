@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mtdata.client import MetaApi
-from mtdata.client.terminal_hash_manager import TerminalHashManager
-from mtdata.client.terminal_state import TerminalState
+from mtdata.client.state.hash_manager import TerminalHashManager
+from mtdata.client.state.terminal import TerminalState
 from mtdata.errors import TimeoutException, ValidationException
 from mtdata.hashing import collection_hash
 

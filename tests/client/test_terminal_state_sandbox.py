@@ -12,8 +12,8 @@ import pytest
 
 from mtdata.client import MetaApi
 from mtdata.client.dates import convert_dates
-from mtdata.client.terminal_hash_manager import TerminalHashManager
-from mtdata.client.terminal_state import TerminalState
+from mtdata.client.state.hash_manager import TerminalHashManager
+from mtdata.client.state.terminal import TerminalState
 from mtdata.errors import ValidationException
 from mtdata.hashing import IGNORED_FIELDS, collection_hash, generation_of
 from mtdata.sandbox import SandboxHandle

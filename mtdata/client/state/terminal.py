@@ -6,7 +6,7 @@ becomes the combined view the properties show ("the most recently synchronized s
 previous combined state stays visible and keeps receiving every stream's updates, so readers never see a
 half-synchronized terminal.
 
-Collections are recorded in the :class:`~.terminal_hash_manager.TerminalHashManager` under their collection hash
+Collections are recorded in the :class:`~.hash_manager.TerminalHashManager` under their collection hash
 and updated incrementally there, so the next ``synchronize`` can offer them (:meth:`TerminalState.get_hashes`) and
 a collection the server reports unchanged is taken back from it. Prices are the hot path: one price costs a dict
 lookup plus work on that symbol's positions and orders only (no hashing, no scan of the whole account); the
@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from ..errors import TimeoutException
-from . import checks
-from .listeners import Record, SynchronizationListener
-from .models import (
+from ...errors import TimeoutException
+from .. import checks
+from ..listeners import Record, SynchronizationListener
+from ..models import (
     MetatraderAccountInformation,
     MetatraderOrder,
     MetatraderPosition,
@@ -33,8 +33,8 @@ from .models import (
     MetatraderSymbolSpecification,
     RefreshTerminalStateOptions,
 )
-from .terminal_hash_manager import Collection, TerminalHashManager
-from .terminal_stream import COLLECTIONS, StreamState
+from .hash_manager import Collection, TerminalHashManager
+from .stream import COLLECTIONS, StreamState
 
 log = logging.getLogger("mtdata.client")
 

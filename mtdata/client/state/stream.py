@@ -1,4 +1,4 @@
-"""The state one stream of a terminal built (used by :mod:`.terminal_state`): collections, indexes and price maths.
+"""The state one stream of a terminal built (used by :mod:`.terminal`): collections, indexes and price maths.
 
 Prices are the hot path: :meth:`StreamState.apply_prices` touches only the positions and orders of the symbols
 in the packet (indexes by symbol), and the equity is a running sum of integer cents per position, so no price
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .listeners import Record
-from .terminal_hash_manager import Collection
+from ..listeners import Record
+from .hash_manager import Collection
 
 BUY_ORDER_TYPES = frozenset(
     {"ORDER_TYPE_BUY", "ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_BUY_STOP", "ORDER_TYPE_BUY_STOP_LIMIT"}

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from ..hashing import Generation, Kind, generation_of, item_hash
-from . import checks
-from .context import ClientContext
-from .models import MetatraderOrder, MetatraderPosition, MetatraderSymbolSpecification
+from ...hashing import Generation, Kind, generation_of, item_hash
+from .. import checks
+from ..context import ClientContext
+from ..models import MetatraderOrder, MetatraderPosition, MetatraderSymbolSpecification
 from .reference_tree import Item, ReferenceTree
 
 log = logging.getLogger("mtdata.client")
