@@ -16,6 +16,7 @@ import ast
 import importlib
 import inspect
 import json
+import pkgutil
 import re
 import typing
 from pathlib import Path
@@ -111,18 +112,11 @@ def session_names(tree: ast.Module, aliases: dict[str, str]) -> set[str]:
 
 def resolves(name: str) -> bool:
     """Whether a dotted name imports: its longest module prefix imported, then each further part an attribute."""
-    parts = name.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            value: Any = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for part in parts[split:]:
-            if not hasattr(value, part):
-                return False
-            value = getattr(value, part)
-        return True
-    return False
+    try:
+        pkgutil.resolve_name(name)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return True
 
 
 def unresolved(names: set[str]) -> list[str]:
