@@ -1,22 +1,20 @@
 """The README's local route to the notebooks, followed in a fresh venv: its first command (run as written, in a
 copy of the repository) installs mtdata with the jupyter extra and runs the demo; then ``jupyter lab notebooks/``
-from that venv serves the tutorials. Packages come from the package index pip is configured with."""
+from that venv serves the tutorials. Packages come from the package index pip is configured with (see
+fresh_install.py)."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from fresh_install import ROOT, copy_repository, free_port, outside_environment
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -28,29 +26,17 @@ def first_command() -> str:
     return block.group(1).splitlines()[0]
 
 
-def copy_repository(target: Path) -> None:
-    """The files git tracks (as they are in the working tree) copied to ``target``: a clean checkout."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-
-
 def test_the_first_command_then_jupyter_lab_serves_the_tutorials(tmp_path: Path):
     command = first_command()
     assert 'pip install -e ".[jupyter]"' in command and command.endswith("mtdata demo"), command
     repo = tmp_path / "mtdata"
     copy_repository(repo)
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = outside_environment()
     installed = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True, timeout=800)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     assert "its sandbox have stopped" in installed.stdout  # the demo ran to its end
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                JUPYTER_DATA_DIR=str(tmp_path / "data"), IPYTHONDIR=str(tmp_path / "ipython"))  # fmt: skip
     lab = subprocess.Popen(
