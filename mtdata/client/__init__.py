@@ -28,16 +28,16 @@ from .connection_registry import (
     RpcMetaApiConnectionInstance,
     StreamingMetaApiConnectionInstance,
 )
-from .health import ConnectionHealthMonitor, ConnectionUptime
 from .history.database import FilesystemHistoryDatabase
 from .history.storage import HistoryStorage, MemoryHistoryStorage
-from .latency_monitor import LatencyMonitor
-from .latency_service import LatencyService
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .metaapi import MetaApi
 from .models import *  # noqa: F403 (the seed's models, listed once: models.__all__)
+from .monitoring.health import ConnectionHealthMonitor, ConnectionUptime
+from .monitoring.latency_monitor import LatencyMonitor
+from .monitoring.latency_service import LatencyService
+from .monitoring.reservoir import Reservoir, StatisticalReservoir
 from .options import MetaApiOptions, RetryPolicy, ThrottlerOpts
-from .reservoir import Reservoir, StatisticalReservoir
 from .rest.accounts import MetatraderAccount, MetatraderAccountApi, MetatraderAccountList
 from .rest.experts import ExpertAdvisor, ExpertAdvisorClient
 from .rest.generator import MetatraderAccountGeneratorApi

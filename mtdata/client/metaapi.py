@@ -19,9 +19,9 @@ from ..redaction import protect
 from . import checks
 from .connection_registry import ConnectionRegistry
 from .context import ClientContext
-from .latency_monitor import LatencyMonitor
-from .latency_service import LatencyService
 from .models import MetaApiOpts
+from .monitoring.latency_monitor import LatencyMonitor
+from .monitoring.latency_service import LatencyService
 from .options import MetaApiOptions, parse_options
 from .rest.accounts import MetatraderAccountApi
 from .rest.generator import MetatraderAccountGeneratorApi

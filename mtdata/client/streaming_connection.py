@@ -26,10 +26,10 @@ from ..errors import MetaApiException, NotConnectedException, NotSynchronizedExc
 from . import checks, market_data
 from .awaitable import AwaitableBool
 from .connection_events import ConnectionEvents, DecoratorMixin
-from .health import ConnectionHealthMonitor
 from .history.storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import Record, SynchronizationListener
 from .models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
+from .monitoring.health import ConnectionHealthMonitor
 from .rpc_connection import RpcApi, timeframes_of
 from .state.terminal import TerminalState
 from .synchronization import Synchronizer, parse_instance, random_id

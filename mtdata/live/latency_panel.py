@@ -20,7 +20,7 @@ import ipywidgets
 from bokeh.models import HoverTool
 
 from ..client import checks
-from ..client.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
+from ..client.monitoring.latency_monitor import PERCENTILES, WINDOWS, LatencyMonitor
 from .clock import MarketClock, time_figure
 from .throttle import MIXED_RATE
 from .view import Panel

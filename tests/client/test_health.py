@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_latency_helpers import FakeClock
 
-from mtdata.client.health import ConnectionHealthMonitor, ConnectionUptime
+from mtdata.client.monitoring.health import ConnectionHealthMonitor, ConnectionUptime
 
 ALL_DAY = [{"from": "00:00:00.000", "to": "23:59:59.999"}]
 WEEKDAYS = {day: ALL_DAY for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")}

@@ -10,7 +10,7 @@ import pytest
 from test_latency_helpers import FakeClock
 
 from mtdata.client import MetaApi
-from mtdata.client.latency_monitor import LatencyMonitor
+from mtdata.client.monitoring.latency_monitor import LatencyMonitor
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 STATS = {"p50", "p75", "p90", "p95", "p98", "avg", "count", "min", "max"}

@@ -14,7 +14,7 @@ import pytest
 from test_latency_helpers import wait_for
 
 from mtdata.client.dates import convert_dates, iso_ms
-from mtdata.client.latency_monitor import LatencyMonitor
+from mtdata.client.monitoring.latency_monitor import LatencyMonitor
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "sandbox"))
 from test_realtime_helpers import WEEKDAY, Wire

@@ -9,8 +9,8 @@ import pytest
 from test_latency_helpers import FakeClock
 
 from mtdata.client import MetaApi
-from mtdata.client.latency_monitor import LatencyMonitor
-from mtdata.client.latency_service import LatencyService, socket_url
+from mtdata.client.monitoring.latency_monitor import LatencyMonitor
+from mtdata.client.monitoring.latency_service import LatencyService, socket_url
 from mtdata.errors import NotConnectedException, ValidationException
 
 

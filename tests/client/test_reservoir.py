@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_latency_helpers import FakeClock
 
-from mtdata.client.reservoir import Reservoir, StatisticalReservoir, WindowedMetric
+from mtdata.client.monitoring.reservoir import Reservoir, StatisticalReservoir, WindowedMetric
 from mtdata.errors import ValidationException
 
 values = st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=2, max_size=300)

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypedDict
 
-from . import checks
+from .. import checks
 
 Clock = Callable[[], float]
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from . import market_sessions
-from .listeners import LatencyListener
-from .models import ResponseTimestamps, SymbolPriceTimestamps, TradeTimestamps, UpdateTimestamps
+from .. import market_sessions
+from ..listeners import LatencyListener
+from ..models import ResponseTimestamps, SymbolPriceTimestamps, TradeTimestamps, UpdateTimestamps
 from .reservoir import Clock, ReservoirStatistics, WindowedMetric
 
 #: Window name -> length in milliseconds.

@@ -16,9 +16,9 @@ from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import market_sessions
-from .listeners import SynchronizationListener
-from .models import ConnectionHealthStatus, HealthStatus, MetatraderSymbolPrice
+from .. import market_sessions
+from ..listeners import SynchronizationListener
+from ..models import ConnectionHealthStatus, HealthStatus, MetatraderSymbolPrice
 from .reservoir import Clock, Reservoir
 
 log = logging.getLogger("mtdata.client")
