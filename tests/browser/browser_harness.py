@@ -1,13 +1,14 @@
-"""The browser harness: one Voila and one JupyterLab server per test session (each started on first use),
-headless Debian chromium driven by Playwright.
+"""The browser harness: one Voila, one JupyterLab and one Notebook 7 server per test session (each started on
+first use), headless Debian chromium driven by Playwright.
 
 ``voila`` serves a folder on a loopback port; a test writes a notebook into it with
 ``voila.notebook(name, cells)`` and opens the returned URL in ``page``. ``lab`` is JupyterLab the same way
-(``lab_page``; :data:`RUN_ALL` runs the open notebook as the Run All menu does). Kernels import ``mtdata`` and
-the test helpers in ``tests/live`` (on their PYTHONPATH). The browser may only reach the loopback server:
-any other request is aborted and listed in ``page.mtdata_log.outside_requests`` (nothing may need a CDN).
-Screenshots land in ``tests/browser/screenshots/`` (git-ignored). Without ``/usr/bin/chromium`` the tests
-skip, except under ``CI=true`` where they fail.
+(``lab_page``; :data:`RUN_ALL` runs the open notebook as the Run All menu does), ``notebook7`` Notebook 7's
+one-document interface (``notebook7_page``; run the same way: it is built of JupyterLab's parts). Kernels
+import ``mtdata`` and the test helpers in ``tests/live`` (on their PYTHONPATH). The browser may only reach
+the loopback server: any other request is aborted and listed in ``page.mtdata_log.outside_requests`` (nothing
+may need a CDN). Screenshots land in ``tests/browser/screenshots/`` (git-ignored). Without
+``/usr/bin/chromium`` the tests skip, except under ``CI=true`` where they fail.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -42,29 +43,23 @@ TIMEOUT_MS = 150_000  # a Voila kernel starts slowly on a loaded 2-core machine
 
 
 def require_browser(server: str = "voila") -> None:
-    """Skip (fail under CI=true) when chromium, Playwright or the ``server`` package (voila, jupyterlab) is
-    missing."""
+    """Skip (fail under CI=true) when chromium, Playwright or the ``server`` package (voila, jupyterlab,
+    notebook) is missing. Looked up as installed distributions, not imported: ``tests/notebook`` is a package
+    named ``notebook`` on the tests' path, and Notebook 7's package has the same name."""
     missing = []
     if not CHROMIUM.exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    for module in ("playwright", server):
+    for package in ("playwright", server):
         try:
-            __import__(module)
-        except ImportError:
-            missing.append(f"the {module} package (pip install -e '.[dev]')")
+            metadata.distribution(package)
+        except metadata.PackageNotFoundError:
+            missing.append(f"the {package} package (pip install -e '.[dev]')")
     if not missing:
         return
     reason = "browser tests need " + " and ".join(missing)
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason + " (CI=true: failing instead of skipping)", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -97,6 +92,14 @@ class JupyterLab(Voila):
     """A running JupyterLab serving ``root`` (its application object exposed to the page as ``jupyterapp``)."""
 
     opens = "lab/tree/"
+
+
+@dataclass
+class Notebook7(JupyterLab):
+    """A running Notebook 7 serving ``root``: a notebook opens alone in its page (``/notebooks/<path>``), its
+    application object exposed as ``jupyterapp`` as JupyterLab's."""
+
+    opens = "notebooks/"
 
 
 #: The notebook ``path`` open in JupyterLab (its NotebookPanel), or null.

@@ -1,5 +1,6 @@
-"""Fixtures of the browser tests (see browser_harness.py): ``voila`` and ``lab`` per session, ``browser`` per
-module, ``page`` (Voila) and ``lab_page`` (JupyterLab) per test."""
+"""Fixtures of the browser tests (see browser_harness.py): ``voila``, ``lab`` and ``notebook7`` per session,
+``browser`` per module, ``page`` (Voila), ``lab_page`` (JupyterLab) and ``notebook7_page`` (Notebook 7) per
+test."""
 
 from __future__ import annotations
 
@@ -20,16 +21,26 @@ from browser_harness import (
     SCREENSHOTS,
     TIMEOUT_MS,
     JupyterLab,
+    Notebook7,
     PageLog,
     Voila,
-    free_port,
     require_browser,
     stop,
 )
+from fresh_install import free_port
 
 from benchmarks.jupyter_setup import jupyter_env
 
 V = TypeVar("V", bound=Voila)
+#: JupyterLab's server extension (Notebook 7 loads it too) on loopback with no token (no secret to keep out of
+#: logs), the application object exposed to the page (``window.jupyterapp``), no news, update or extension
+#: queries: nothing leaves the machine.
+QUIET_LAB = [
+    "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+    "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    "--LabApp.extension_manager=readonly",
+    "--allow-root",  # (containers run tests as root; JupyterLab refuses it otherwise)
+]  # fmt: skip
 
 
 def serve(base: Path, kind: type[V], command: list[str]) -> Iterator[V]:
@@ -70,16 +81,21 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """A JupyterLab server on 127.0.0.1 with no token (loopback only: no secret to keep out of logs), its
-    application object exposed to the page (``window.jupyterapp``), no news, update or extension queries (nothing
-leaves the machine); stopped at the end."""
+    """A JupyterLab server on 127.0.0.1 (see :data:`QUIET_LAB`); stopped at the end."""
     require_browser("jupyterlab")
     yield from serve(tmp_path_factory.mktemp("lab"), JupyterLab, [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={free_port()}", "--IdentityProvider.token=", "--ServerApp.password=",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-        "--allow-root",  # (containers run tests as root; JupyterLab refuses it otherwise)
+        sys.executable, "-m", "jupyterlab", *QUIET_LAB, f"--ServerApp.port={free_port()}",
+        "--LabApp.expose_app_in_browser=True",
+    ])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
+    """A Notebook 7 server on 127.0.0.1 (see :data:`QUIET_LAB`); stopped at the end."""
+    require_browser("notebook")
+    yield from serve(tmp_path_factory.mktemp("notebook7"), Notebook7, [
+        sys.executable, "-m", "notebook", *QUIET_LAB, f"--ServerApp.port={free_port()}",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
     ])  # fmt: skip
 
 
@@ -142,16 +158,27 @@ def page(browser: Any, voila: Voila, request: pytest.FixtureRequest) -> Iterator
     yield from new_tab(browser, voila, request)
 
 
+def kernels_closing_tab(browser: Any, server: JupyterLab, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab (see :func:`new_tab`); afterwards the kernels it started are shut down (JupyterLab and
+    Notebook 7 keep them running when their page goes)."""
+    try:
+        yield from new_tab(browser, server, request)
+    finally:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for kernel in client.get("api/kernels").json():
+                client.delete(f"api/kernels/{kernel['id']}")
+
+
 @pytest.fixture
 def lab_page(browser: Any, lab: JupyterLab, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A new tab for JupyterLab pages (see :func:`new_tab`); afterwards the kernels it started are shut down
-    (JupyterLab keeps them running when its page goes)."""
-    try:
-        yield from new_tab(browser, lab, request)
-    finally:
-        with httpx.Client(base_url=lab.url, timeout=30) as server:
-            for kernel in server.get("api/kernels").json():
-                server.delete(f"api/kernels/{kernel['id']}")
+    """A new tab for JupyterLab pages (see :func:`kernels_closing_tab`)."""
+    yield from kernels_closing_tab(browser, lab, request)
+
+
+@pytest.fixture
+def notebook7_page(browser: Any, notebook7: Notebook7, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab for Notebook 7 pages (see :func:`kernels_closing_tab`)."""
+    yield from kernels_closing_tab(browser, notebook7, request)
 
 
 @pytest.fixture(params=["voila", "lab"])

@@ -20,3 +20,9 @@ def test_a_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         browser_harness.require_browser()
+
+
+def test_a_missing_server_package_skips_and_names_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="the no-such-jupyter-server package"):
+        browser_harness.require_browser("no-such-jupyter-server")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_harness import SCREENSHOTS, Voila, open_notebook
+from browser_harness import SCREENSHOTS, Notebook7, Voila, open_notebook
 
 pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
 
@@ -45,6 +45,8 @@ GRIDS = """() => {
   for (const view of window.Bokeh?.index?.roots ?? []) visit(view)
   return shown
 }"""
+# the same of their header rows: {table name: [column titles joined by "|"]}
+HEADERS = GRIDS.replace(".slick-row", ".slick-header-columns").replace(".slick-cell", ".slick-header-column")
 # the latency table's body cells, as one text
 LATENCY = """() => [...document.querySelectorAll(".mtdata-latency tr[data-kind] td")]
   .map(td => td.textContent).join("|")"""
@@ -86,3 +88,27 @@ def test_every_table_panel_changes_its_row_cells_in_the_page(front: tuple[Voila,
     page.screenshot(path=str(SCREENSHOTS / f"table-panels-{front_end}-later.png"), full_page=True)
     log = page.mtdata_log
     assert log.errors == [], log.errors
+
+
+
+
+def test_the_positions_rows_change_in_notebook_7(notebook7: Notebook7, notebook7_page: Any):
+    """The same in Notebook 7's interface (issue 16 item 1 was seen there too): the position's current price and
+    profit cells show new text in the page, and the profit agrees with the total under the table."""
+    page = notebook7_page
+    open_notebook(page, notebook7, notebook7.notebook("positions_notebook7", CELLS[:1]))
+    page.wait_for_function(f"() => ({GRIDS})()['positions_table']?.length === 1", polling=100)
+    titles = page.evaluate(HEADERS)["positions_table"][-1].split("|")
+    price, profit = titles.index("current price"), titles.index("profit")
+    first = page.evaluate(GRIDS)["positions_table"][0].split("|")
+    assert first[titles.index("symbol")] == "EURUSD" and first[price] and first[profit], first
+
+    page.wait_for_function(f"""([first, price, profit]) => {{
+      const now = ({GRIDS})()["positions_table"]?.[0]?.split("|")
+      return now != null && now[price] !== first[price] && now[profit] !== first[profit]
+    }}""", arg=[first, price, profit], polling=100)  # fmt: skip
+    page.wait_for_function(f"() => {{ const p = ({PROFITS})(); return p != null && p[0] === p[1] }}", polling=100)
+    page.screenshot(path=str(SCREENSHOTS / "table-panels-notebook7-later.png"), full_page=True)
+    # Notebook 7.6's own start-up error (its keyboard shortcuts' settings; its file browser page shows it too)
+    errors = [e for e in page.mtdata_log.errors if e != "Cannot read properties of undefined (reading 'schema')"]
+    assert errors == [] and page.mtdata_log.outside_requests == [], page.mtdata_log

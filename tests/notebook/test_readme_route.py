@@ -1,7 +1,7 @@
 """The README's local route to the notebooks, followed in a fresh venv: its first command (run as written, in a
 copy of the repository) installs mtdata with the jupyter extra and runs the demo; then ``jupyter lab notebooks/``
-from that venv serves the tutorials. Packages come from the package index pip is configured with (see
-fresh_install.py)."""
+from that venv serves the tutorials, in JupyterLab and in Notebook 7's interface. Packages come from the package
+index pip is configured with (see fresh_install.py)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ def test_the_first_command_then_jupyter_lab_serves_the_tutorials(tmp_path: Path)
             assert page.status_code == 200 and "JupyterLab" in page.text
             extensions = client.get("/lab/api/extensions").text  # the panels' front ends came with the extra
             assert "@jupyter-widgets/jupyterlab-manager" in extensions and "@bokeh/jupyter_bokeh" in extensions
+            notebook7 = client.get("/notebooks/01_quickstart.ipynb")  # and Notebook 7's interface, beside the Lab
+            assert notebook7.status_code == 200 and "<title>Jupyter Notebook" in notebook7.text
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(30)
