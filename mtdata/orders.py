@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import arguments
 from .client import checks
-from .client.trading import ticket
+from .client.connections.trading import ticket
 from .order_checks import (
     MARKET,
     PENDING,

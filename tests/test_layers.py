@@ -144,8 +144,10 @@ def test_modules_load_one_way() -> None:
 
 def test_the_load_graph_holds_the_module_level_imports() -> None:
     graph = load_graph(PACKAGE / "client")
-    assert "mtdata.client.connection_registry" in graph["mtdata.client.metaapi"]
-    assert "mtdata.client.streaming_connection" not in graph["mtdata.client.synchronization"]  # TYPE_CHECKING
+    streaming, synchronization = "mtdata.client.connections.streaming", "mtdata.client.connections.synchronization"
+    assert {"mtdata.client.connections", "mtdata.client.connections.registry"} <= graph["mtdata.client.metaapi"]
+    assert synchronization in graph[streaming]
+    assert streaming not in graph[synchronization]  # imported under TYPE_CHECKING
 
 
 def test_the_cycle_check_finds_a_circle_and_skips_deferred_imports() -> None:

@@ -23,11 +23,13 @@ models (``MetatraderPosition``, ``MetatraderCandle``, ``MetaApiOpts``, ...) are 
 """
 
 from . import models
-from .connection_registry import (
+from .connections.registry import (
     ConnectionRegistry,
     RpcMetaApiConnectionInstance,
     StreamingMetaApiConnectionInstance,
 )
+from .connections.rpc import RpcMetaApiConnection
+from .connections.streaming import StreamingMetaApiConnection
 from .history.database import FilesystemHistoryDatabase
 from .history.storage import HistoryStorage, MemoryHistoryStorage
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
@@ -45,11 +47,9 @@ from .rest.history_api import HistoricalMarketDataClient
 from .rest.profiles import ProvisioningProfile, ProvisioningProfileApi
 from .rest.replicas import MetatraderAccountReplica
 from .rest.tokens import TokenManagementApi
-from .rpc_connection import RpcMetaApiConnection
 from .state.hash_manager import TerminalHashManager
 from .state.reference_tree import ReferenceTree
 from .state.terminal import TerminalState
-from .streaming_connection import StreamingMetaApiConnection
 from .transport.websocket import WebsocketClient
 
 #: The seed's names of two classes: the history storage base and the account model.

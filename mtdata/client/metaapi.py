@@ -17,7 +17,7 @@ import httpx
 from ..errors import MetaApiException, NotConnectedException, ValidationException, redact
 from ..redaction import protect
 from . import checks
-from .connection_registry import ConnectionRegistry
+from .connections.registry import ConnectionRegistry
 from .context import ClientContext
 from .models import MetaApiOpts
 from .monitoring.latency_monitor import LatencyMonitor

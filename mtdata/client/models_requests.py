@@ -1,7 +1,7 @@
 """The seed's option, filter and request models as ``TypedDict``s (what the client accepts).
 
 Keys are the wire's camelCase names; every model is ``total=False`` (the client validates what is
-given and fills defaults: :mod:`mtdata.client.options`, :mod:`mtdata.client.trading`). Re-exported by
+given and fills defaults: :mod:`mtdata.client.options`, :mod:`mtdata.client.connections.trading`). Re-exported by
 :mod:`mtdata.client.models` and :mod:`mtdata.client`.
 """
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mtdata.client import market_data
-from mtdata.client.trading import TradingApi
+from mtdata.client.connections import market_data
+from mtdata.client.connections.trading import TradingApi
 from mtdata.errors import ValidationException
 from mtdata.timeframes import MT4_TIMEFRAMES, MT5_TIMEFRAMES
 

@@ -22,7 +22,7 @@ from .replicas import MetatraderAccountReplica
 from .wire_model import WireModel, poll_until, wire, wire_time
 
 if TYPE_CHECKING:
-    from ..connection_registry import (
+    from ..connections.registry import (
         ConnectionRegistry,
         RpcMetaApiConnectionInstance,
         StreamingMetaApiConnectionInstance,

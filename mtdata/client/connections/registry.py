@@ -14,18 +14,18 @@ from collections.abc import Generator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
-from ..errors import NotConnectedException
-from . import checks
-from .history.storage import HistoryStorage
-from .rpc_connection import RpcMetaApiConnection
-from .streaming_connection import StreamingMetaApiConnection
+from ...errors import NotConnectedException
+from .. import checks
+from ..history.storage import HistoryStorage
+from .rpc import RpcMetaApiConnection
+from .streaming import StreamingMetaApiConnection
 
 if TYPE_CHECKING:
-    from .context import ClientContext
-    from .rest.accounts import MetatraderAccount
-    from .rest.history_api import HistoricalMarketDataClient
-    from .state.hash_manager import TerminalHashManager
-    from .transport.websocket import WebsocketClient
+    from ..context import ClientContext
+    from ..rest.accounts import MetatraderAccount
+    from ..rest.history_api import HistoricalMarketDataClient
+    from ..state.hash_manager import TerminalHashManager
+    from ..transport.websocket import WebsocketClient
 
 
 class ConnectionInstance:

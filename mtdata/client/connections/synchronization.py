@@ -20,12 +20,12 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotConnectedException, TimeoutException
-from ..hashing import iso_ms
-from .listeners import ReconnectListener, Record, SynchronizationListener
+from ...errors import NotConnectedException, TimeoutException
+from ...hashing import iso_ms
+from ..listeners import ReconnectListener, Record, SynchronizationListener
 
 if TYPE_CHECKING:
-    from .streaming_connection import StreamingMetaApiConnection
+    from .streaming import StreamingMetaApiConnection
 
 log = logging.getLogger("mtdata.client")
 

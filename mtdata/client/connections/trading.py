@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ..errors import TimeoutException
-from ..hashing import iso_ms
-from . import checks
-from .models import (
+from ...errors import TimeoutException
+from ...hashing import iso_ms
+from .. import checks
+from ..models import (
     CreateMarketTradeOptions,
     MarketTradeOptions,
     MetatraderTradeResponse,

@@ -19,8 +19,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import checks
-from .listeners import Record, SynchronizationListener
+from .. import checks
+from ..listeners import Record, SynchronizationListener
 
 log = logging.getLogger("mtdata.client")
 

@@ -22,25 +22,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MetaApiException, NotConnectedException, NotSynchronizedException, TimeoutException
-from . import checks, market_data
+from ...errors import MetaApiException, NotConnectedException, NotSynchronizedException, TimeoutException
+from .. import checks
+from ..history.storage import HistoryStorage, MemoryHistoryStorage
+from ..listeners import Record, SynchronizationListener
+from ..models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
+from ..monitoring.health import ConnectionHealthMonitor
+from ..state.terminal import TerminalState
+from ..transport.errors import trade_result
+from . import market_data
 from .awaitable import AwaitableBool
-from .connection_events import ConnectionEvents, DecoratorMixin
-from .history.storage import HistoryStorage, MemoryHistoryStorage
-from .listeners import Record, SynchronizationListener
-from .models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
-from .monitoring.health import ConnectionHealthMonitor
-from .rpc_connection import RpcApi, timeframes_of
-from .state.terminal import TerminalState
+from .events import ConnectionEvents, DecoratorMixin
+from .rpc import RpcApi, timeframes_of
 from .synchronization import Synchronizer, parse_instance, random_id
-from .transport.errors import trade_result
 
 if TYPE_CHECKING:
-    from .context import ClientContext
-    from .rest.accounts import MetatraderAccount
-    from .rest.history_api import HistoricalMarketDataClient
-    from .state.hash_manager import TerminalHashManager
-    from .transport.websocket import WebsocketClient
+    from ..context import ClientContext
+    from ..rest.accounts import MetatraderAccount
+    from ..rest.history_api import HistoricalMarketDataClient
+    from ..state.hash_manager import TerminalHashManager
+    from ..transport.websocket import WebsocketClient
 
 log = logging.getLogger("mtdata.client")
 

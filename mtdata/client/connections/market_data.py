@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import checks
+from .. import checks
 
 Subscription = dict[str, Any]
 

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotConnectedException, TimeoutException
-from ..hashing import iso_ms
-from ..timeframes import MT4_TIMEFRAMES, MT5_TIMEFRAMES
-from . import checks
-from .awaitable import AwaitableBool
-from .listeners import ReconnectListener, SynchronizationListener
-from .models import (
+from ...errors import NotConnectedException, TimeoutException
+from ...hashing import iso_ms
+from ...timeframes import MT4_TIMEFRAMES, MT5_TIMEFRAMES
+from .. import checks
+from ..listeners import ReconnectListener, SynchronizationListener
+from ..models import (
     MetatraderAccountInformation,
     MetatraderBook,
     MetatraderCandle,
@@ -34,13 +33,14 @@ from .models import (
     MetatraderTick,
     ServerTime,
 )
+from .awaitable import AwaitableBool
 from .synchronization import StateChanges
 from .trading import TradingApi, positive, ticket
 
 if TYPE_CHECKING:
-    from .rest.accounts import MetatraderAccount
-    from .rest.history_api import HistoricalMarketDataClient
-    from .transport.websocket import WebsocketClient
+    from ..rest.accounts import MetatraderAccount
+    from ..rest.history_api import HistoricalMarketDataClient
+    from ..transport.websocket import WebsocketClient
 
 #: Default and largest page of the time-range history getters.
 HISTORY_LIMIT = 1000
