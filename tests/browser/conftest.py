@@ -32,15 +32,7 @@ from fresh_install import free_port
 from benchmarks.jupyter_setup import jupyter_env
 
 V = TypeVar("V", bound=Voila)
-#: JupyterLab's server extension (Notebook 7 loads it too) on loopback with no token (no secret to keep out of
-#: logs), the application object exposed to the page (``window.jupyterapp``), no news, update or extension
-#: queries: nothing leaves the machine.
-QUIET_LAB = [
-    "--no-browser", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-    "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    "--LabApp.extension_manager=readonly",
-    "--allow-root",  # (containers run tests as root; JupyterLab refuses it otherwise)
-]  # fmt: skip
+J = TypeVar("J", bound=JupyterLab)
 
 
 def serve(base: Path, kind: type[V], command: list[str]) -> Iterator[V]:
@@ -79,24 +71,30 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Voila]:
     ])  # fmt: skip
 
 
+def serve_jupyter(factory: pytest.TempPathFactory, kind: type[J], package: str, app: str) -> Iterator[J]:
+    """A server built on JupyterLab's (``python -m package``; its application class ``app``) on 127.0.0.1 with no
+    token (loopback only: no secret to keep out of logs), its application object exposed to the page
+    (``window.jupyterapp``), no news, update or extension queries (nothing leaves the machine)."""
+    require_browser(package)
+    yield from serve(factory.mktemp(package), kind, [
+        sys.executable, "-m", package, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={free_port()}",
+        "--IdentityProvider.token=", "--ServerApp.password=", f"--{app}.expose_app_in_browser=True",
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",  # (Notebook 7 runs JupyterLab's server extension too)
+        "--allow-root",  # (containers run tests as root; JupyterLab refuses it otherwise)
+    ])  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """A JupyterLab server on 127.0.0.1 (see :data:`QUIET_LAB`); stopped at the end."""
-    require_browser("jupyterlab")
-    yield from serve(tmp_path_factory.mktemp("lab"), JupyterLab, [
-        sys.executable, "-m", "jupyterlab", *QUIET_LAB, f"--ServerApp.port={free_port()}",
-        "--LabApp.expose_app_in_browser=True",
-    ])  # fmt: skip
+    """A JupyterLab server (see :func:`serve_jupyter`), stopped at the end."""
+    yield from serve_jupyter(tmp_path_factory, JupyterLab, "jupyterlab", "LabApp")
 
 
 @pytest.fixture(scope="session")
 def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
-    """A Notebook 7 server on 127.0.0.1 (see :data:`QUIET_LAB`); stopped at the end."""
-    require_browser("notebook")
-    yield from serve(tmp_path_factory.mktemp("notebook7"), Notebook7, [
-        sys.executable, "-m", "notebook", *QUIET_LAB, f"--ServerApp.port={free_port()}",
-        "--JupyterNotebookApp.expose_app_in_browser=True",
-    ])  # fmt: skip
+    """A Notebook 7 server (see :func:`serve_jupyter`), stopped at the end."""
+    yield from serve_jupyter(tmp_path_factory, Notebook7, "notebook", "JupyterNotebookApp")
 
 
 @pytest.fixture(scope="module")
