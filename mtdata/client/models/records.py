@@ -1,13 +1,10 @@
-"""The seed's models as ``TypedDict``s: the shapes of the dicts the client returns and accepts.
-
-    from mtdata.client import MetatraderPosition
-    positions: list[MetatraderPosition] = connection.terminal_state.positions
+"""The seed's record models as ``TypedDict``s (what the client returns): the account's figures, positions, orders,
+deals, prices, ticks, candles, books, specifications, trade responses, server time and error bodies.
 
 Fields are the wire's camelCase names (protocol §9); every model is ``total=False`` because the
 wire leaves optional fields out. The seed's fields come first with the seed's types; fields the wire
 also sends follow. :data:`SEED_TYPE_DIFFERENCES` lists where a type deliberately differs from the seed.
-Options, filters and DTOs are in :mod:`mtdata.client.models_requests`, health, latency and reservoir
-models in :mod:`mtdata.client.models_monitoring`; this module re-exports them all.
+Re-exported by :mod:`mtdata.client.models` and :mod:`mtdata.client`.
 """
 
 from __future__ import annotations
@@ -290,93 +287,3 @@ class ExceptionMessage(TypedDict, total=False):
     stringCode: str
     message: str
     details: list[ValidationDetails]
-
-
-from .models_monitoring import (  # noqa: E402 - re-exported: one import for every model
-    ConnectionHealthStatus,
-    HealthStatus,
-    ReservoirStatistics,
-    ResponseTimestamps,
-    SymbolPriceTimestamps,
-    TradeTimestamps,
-    UpdateTimestamps,
-)
-from .models_requests import (  # noqa: E402 - re-exported: one import for every model
-    AccessRule,
-    AccessRuleResource,
-    AccountsFilter,
-    CreateMarketTradeOptions,
-    ManifestAccessRule,
-    MarketDataSubscription,
-    MarketDataUnsubscription,
-    MarketTradeOptions,
-    MetaApiOpts,
-    NarrowDownAccessRules,
-    NarrowDownSimplifiedAccessRules,
-    NewExpertAdvisorDto,
-    NewMetatraderAccountDto,
-    NewProvisioningProfileDto,
-    PacketLoggerOpts,
-    PendingTradeOptions,
-    ProvisioningProfilesFilter,
-    RefreshTerminalStateOptions,
-    RetryOpts,
-    StopOptions,
-    StreamingRetryOptions,
-    SynchronizationOptions,
-    SynchronizationThrottlerOpts,
-    UpdatedMetatraderAccountReplicaDto,
-    WebsocketOptions,
-)
-
-__all__ = [
-    "SEED_TYPE_DIFFERENCES",
-    "AccessRule",
-    "AccessRuleResource",
-    "AccountsFilter",
-    "ConnectionHealthStatus",
-    "CreateMarketTradeOptions",
-    "ExceptionMessage",
-    "HealthStatus",
-    "ManifestAccessRule",
-    "MarketDataSubscription",
-    "MarketDataUnsubscription",
-    "MarketTradeOptions",
-    "MetaApiOpts",
-    "MetatraderAccountInformation",
-    "MetatraderBook",
-    "MetatraderBookEntry",
-    "MetatraderCandle",
-    "MetatraderDeal",
-    "MetatraderOrder",
-    "MetatraderPosition",
-    "MetatraderSession",
-    "MetatraderSessions",
-    "MetatraderSymbolPrice",
-    "MetatraderSymbolSpecification",
-    "MetatraderTick",
-    "MetatraderTradeResponse",
-    "NarrowDownAccessRules",
-    "NarrowDownSimplifiedAccessRules",
-    "NewExpertAdvisorDto",
-    "NewMetatraderAccountDto",
-    "NewProvisioningProfileDto",
-    "PacketLoggerOpts",
-    "PendingTradeOptions",
-    "ProvisioningProfilesFilter",
-    "RefreshTerminalStateOptions",
-    "ReservoirStatistics",
-    "ResponseTimestamps",
-    "RetryOpts",
-    "ServerTime",
-    "StopOptions",
-    "StreamingRetryOptions",
-    "SymbolPriceTimestamps",
-    "SynchronizationOptions",
-    "SynchronizationThrottlerOpts",
-    "TradeTimestamps",
-    "UpdateTimestamps",
-    "UpdatedMetatraderAccountReplicaDto",
-    "ValidationDetails",
-    "WebsocketOptions",
-]
