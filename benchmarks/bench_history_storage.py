@@ -26,7 +26,7 @@ from typing import Any
 
 from benchmarks.common import report
 from mtdata.client.history.database import FilesystemHistoryDatabase
-from mtdata.client.history.storage import MemoryHistoryStorage
+from mtdata.client.history.memory import MemoryHistoryStorage
 
 DEALS = 1_000_000
 T0 = datetime(2022, 1, 3, tzinfo=UTC)

@@ -31,7 +31,8 @@ from .connections.registry import (
 from .connections.rpc import RpcMetaApiConnection
 from .connections.streaming import StreamingMetaApiConnection
 from .history.database import FilesystemHistoryDatabase
-from .history.storage import HistoryStorage, MemoryHistoryStorage
+from .history.memory import MemoryHistoryStorage
+from .history.storage import HistoryStorage
 from .listeners import LatencyListener, ReconnectListener, SynchronizationListener
 from .metaapi import MetaApi
 from .models import *  # noqa: F403 (the seed's models, listed once: models.__all__)

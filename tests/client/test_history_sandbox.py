@@ -13,7 +13,7 @@ import pytest
 
 from mtdata.client.dates import convert_dates, iso_ms
 from mtdata.client.history.database import FilesystemHistoryDatabase
-from mtdata.client.history.storage import MemoryHistoryStorage
+from mtdata.client.history.memory import MemoryHistoryStorage
 from mtdata.sandbox import SandboxHandle
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "sandbox"))

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.history import storage as history_storage
+from mtdata.client.history import memory as history_memory
 from mtdata.client.history.database import FilesystemHistoryDatabase
 from mtdata.client.history.index import HistoryCollection
-from mtdata.client.history.storage import MemoryHistoryStorage
+from mtdata.client.history.memory import MemoryHistoryStorage
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 STREAM = "vint-hill:0:ps-mpa-0"
@@ -33,7 +33,7 @@ def deal(i: int) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def small_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
     """Snapshot after 50 new records instead of 10,000, so tests stay small."""
-    monkeypatch.setattr(history_storage, "SNAPSHOT_AFTER", 50)
+    monkeypatch.setattr(history_memory, "SNAPSHOT_AFTER", 50)
 
 
 async def stored(db: FilesystemHistoryDatabase, count: int, start: int = 0) -> MemoryHistoryStorage:

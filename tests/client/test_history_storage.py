@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from mtdata.client.history import storage as history_storage
+from mtdata.client.history import memory as history_memory
 from mtdata.client.history.database import FilesystemHistoryDatabase
-from mtdata.client.history.storage import HistoryStorage, MemoryHistoryStorage
+from mtdata.client.history.memory import MemoryHistoryStorage
+from mtdata.client.history.storage import HistoryStorage
 from mtdata.errors import ValidationException
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
@@ -200,7 +201,7 @@ async def test_memory_only_storage_starts_no_task() -> None:
 
 
 async def test_a_failed_background_flush_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(history_storage, "FLUSH_RETRY_DELAY", 0.05)
+    monkeypatch.setattr(history_memory, "FLUSH_RETRY_DELAY", 0.05)
     db = FailingDatabase(tmp_path, failures=2)
     storage = MemoryHistoryStorage(db, flush_delay=0.01)
     await storage.initialize("acc", "MetaApi")

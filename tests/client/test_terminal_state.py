@@ -252,7 +252,7 @@ async def test_wait_for_price_resolves_on_the_first_price_and_times_out(state: T
     assert (await state.wait_for_price("EURGBP"))["bid"] == 0.8715  # already there
     with pytest.raises(TimeoutException):
         await state.wait_for_price("USDJPY", 0.05)
-    assert state._price_waiters == {}
+    assert state._waits.waiters == {}  # the timed-out wait left nothing behind
     with pytest.raises(ValidationException):
         await state.wait_for_price("", 1)
     with pytest.raises(ValidationException):

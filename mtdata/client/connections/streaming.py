@@ -8,8 +8,9 @@
 
 The connection owns a :class:`TerminalState`, a history storage (default :class:`MemoryHistoryStorage`)
 and a :class:`ConnectionHealthMonitor`, registered as synchronization listeners in that order, then its
-:class:`Synchronizer`, the decorator callbacks and the user's listeners. Trades, RPC getters and market
-data requests validate their arguments first; a closed connection raises ``NotConnectedException`` at once.
+:class:`Synchronizer`, the decorator callbacks and the user's listeners. Its market-data methods come from
+:class:`~.market_data_api.MarketDataApi`. Trades, RPC getters and market data requests validate their arguments
+first; a closed connection raises ``NotConnectedException`` at once.
 """
 
 from __future__ import annotations
@@ -17,23 +18,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...errors import MetaApiException, NotConnectedException, NotSynchronizedException, TimeoutException
+from ...errors import NotConnectedException, TimeoutException
 from .. import checks
-from ..history.storage import HistoryStorage, MemoryHistoryStorage
-from ..listeners import Record, SynchronizationListener
-from ..models import MarketDataSubscription, MarketDataUnsubscription, SynchronizationOptions
+from ..history.memory import MemoryHistoryStorage
+from ..history.storage import HistoryStorage
+from ..listeners import SynchronizationListener
+from ..models import SynchronizationOptions
 from ..monitoring.health import ConnectionHealthMonitor
 from ..state.terminal import TerminalState
 from ..transport.errors import trade_result
 from . import market_data
 from .awaitable import AwaitableBool
 from .events import ConnectionEvents, DecoratorMixin
-from .rpc import RpcApi, timeframes_of
+from .market_data_api import MarketDataApi
+from .rpc import RpcApi
 from .synchronization import Synchronizer, parse_instance, random_id
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ async def _maybe_await(result: Any) -> None:
         await result
 
 
-class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
+class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
     """A streaming connection to one account: terminal state, history, market data, trades and RPC getters."""
 
     def __init__(
@@ -321,87 +323,6 @@ class StreamingMetaApiConnection(RpcApi, DecoratorMixin):
     async def _request(self, payload: dict[str, Any], instance_number: int | None = None) -> dict[str, Any]:
         number = self._instance_number() if instance_number is None else instance_number
         return await self.client.request(self.account.id, payload, instance_number=number)
-
-    # market data -------------------------------------------------------------------------------
-
-    async def subscribe_to_market_data(
-        self,
-        symbol: str,
-        subscriptions: list[MarketDataSubscription] | MarketDataSubscription | None = None,
-        timeout_in_seconds: float | None = None,
-        wait_for_quote: bool = True,
-    ) -> dict[str, Any] | None:
-        """Subscribe to quotes (default), candles, ticks or books of ``symbol``; returns its first price.
-
-        The symbol must be in the synchronized specifications (``NotSynchronizedException`` before the first
-        synchronization). With ``wait_for_quote`` and a quotes subscription it waits for the first price
-        (up to ``timeout_in_seconds``, default the request timeout).
-        """
-        checks.text("symbol", symbol)
-        subs = market_data.subscriptions(subscriptions, timeframes_of(self.account))
-        timeout = checks.number("timeout_in_seconds", timeout_in_seconds, minimum=0, optional=True)
-        checks.flag("wait_for_quote", wait_for_quote)
-        self._require_open()
-        if self._terminal.specification(symbol) is None:
-            if not self._terminal.specifications:
-                raise NotSynchronizedException(
-                    f"no symbol specifications yet for account {self.account.id}: await wait_synchronized() first"
-                )
-            raise checks.fail("symbol", "is not a symbol of this account", symbol)
-        self._market_data.add(symbol, subs)
-        await self._request({"type": "subscribeToMarketData", "symbol": symbol, "subscriptions": subs})
-        if wait_for_quote and any(sub["type"] == "quotes" for sub in subs):
-            wait = timeout if timeout is not None else self._context.options.request_timeout
-            return await self._terminal.wait_for_price(symbol, wait)
-        return None
-
-    async def unsubscribe_from_market_data(
-        self, symbol: str, unsubscriptions: list[MarketDataUnsubscription] | MarketDataUnsubscription | None = None
-    ) -> None:
-        """Drop some (``[{type, timeframe?}]``) or all market-data subscriptions of ``symbol``."""
-        checks.text("symbol", symbol)
-        drops = market_data.subscriptions(unsubscriptions, timeframes_of(self.account), "unsubscriptions", True)
-        self._require_open()
-        held = self._market_data.get(symbol)
-        self._market_data.remove(symbol, drops)
-        payload: dict[str, Any] = {"type": "unsubscribeFromMarketData", "symbol": symbol}
-        if drops:
-            payload["subscriptions"] = market_data.explicit(drops, held)
-        await self._request(payload)
-
-    async def unsubscribe_from_all_market_data(self) -> None:
-        """Drop every market-data subscription."""
-        for symbol in self._market_data.symbols():
-            await self.unsubscribe_from_market_data(symbol)
-
-    async def refresh_market_data_subscriptions(self, instance_number: int | None = None) -> None:
-        """Send the full subscription list to the server (done on every ``synchronizationStarted``)."""
-        checks.integer("instance_number", instance_number, minimum=0, optional=True)
-        self._require_open()
-        await self._request({"type": "refreshMarketDataSubscriptions", "subscriptions": self._market_data.wire()},
-                            instance_number)  # fmt: skip
-
-    async def _refresh_market_data_loop(self) -> None:
-        """Re-send the subscription list every uniform(min, max) seconds (``refreshSubscriptionsOpts``)."""
-        delays = self._context.options.refresh_subscriptions_opts
-        # ``closed`` ends the loop even if a cancellation is lost (asyncio.wait_for may swallow one before 3.12)
-        while not self.closed:
-            await asyncio.sleep(random.uniform(delays["minDelayInSeconds"], delays["maxDelayInSeconds"]))
-            if self.closed or not self._market_data.symbols() or not self._sync.is_synchronized():
-                continue
-            try:
-                await self.refresh_market_data_subscriptions()
-            except MetaApiException as error:
-                if not self.closed:
-                    log.warning("refreshing the market data subscriptions of %s failed: %s", self.account.id, error)
-
-    async def apply_downgrade(self, symbol: str, updates: list[Record] | None, drops: list[Record] | None) -> None:
-        """Follow a ``downgradeSubscription``: drop ``drops``, re-subscribe ``updates`` (no quote wait)."""
-        if drops:
-            await self.unsubscribe_from_market_data(symbol, drops)
-        if updates:
-            self._market_data.add(symbol, updates)
-            await self._request({"type": "subscribeToMarketData", "symbol": symbol, "subscriptions": updates})
 
 
 __all__ = ["StreamingMetaApiConnection"]

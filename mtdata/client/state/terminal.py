@@ -10,19 +10,18 @@ Collections are recorded in the :class:`~.hash_manager.TerminalHashManager` unde
 and updated incrementally there, so the next ``synchronize`` can offer them (:meth:`TerminalState.get_hashes`) and
 a collection the server reports unchanged is taken back from it. Prices are the hot path: one price costs a dict
 lookup plus work on that symbol's positions and orders only (no hashing, no scan of the whole account); the
-equity is kept as a running sum of integer cents per position.
+equity is kept as a running sum of integer cents per position. Callers waiting for prices
+(``wait_for_price``, ``refresh_terminal_state``) are kept by :class:`~.price_waits.PriceWaits`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
-from ...errors import TimeoutException
 from .. import checks
 from ..listeners import Record, SynchronizationListener
 from ..models import (
@@ -34,38 +33,14 @@ from ..models import (
     RefreshTerminalStateOptions,
 )
 from .hash_manager import Collection, TerminalHashManager
+from .price_waits import PriceWaits, RequestClient
 from .stream import COLLECTIONS, StreamState
 
 log = logging.getLogger("mtdata.client")
 
 #: How long removed position ids and completed order ids are remembered (later items with them are dropped).
 REMOVAL_MEMORY_SECONDS = 24 * 3600.0
-#: Default wait of :meth:`TerminalState.refresh_terminal_state` for the refreshed prices.
-REFRESH_TIMEOUT_SECONDS = 10.0
 _holders = itertools.count(1)
-
-
-class RequestClient(Protocol):
-    """What the terminal state needs of the websocket client: one RPC request."""
-
-    async def request(self, account_id: str, payload: dict[str, Any], *, application: str | None = ...) -> Any: ...
-
-
-class _RefreshCall:
-    """One pending :meth:`TerminalState.refresh_terminal_state`: symbols seen and still expected."""
-
-    def __init__(self, future: asyncio.Future[None]) -> None:
-        self.future = future
-        self.received: set[str] = set()
-        self.expected: set[str] | None = None
-
-    def saw(self, symbol: str) -> None:
-        self.received.add(symbol)
-        expected = self.expected
-        if expected is not None:
-            expected.discard(symbol)
-            if not expected and not self.future.done():
-                self.future.set_result(None)
 
 
 class TerminalState(SynchronizationListener):
@@ -91,8 +66,7 @@ class TerminalState(SynchronizationListener):
         self._combined: StreamState | None = None
         self._removed_positions: dict[str, float] = {}
         self._completed_orders: dict[str, float] = {}
-        self._price_waiters: dict[str, list[asyncio.Future[Record]]] = {}
-        self._refresh_calls: list[_RefreshCall] = []
+        self._waits = PriceWaits()
 
     # ---- the combined view ---------------------------------------------------------------------------------------
 
@@ -158,20 +132,7 @@ class TerminalState(SynchronizationListener):
         price = self.price(symbol)
         if price is not None:
             return price
-        future: asyncio.Future[Record] = asyncio.get_running_loop().create_future()
-        waiters = self._price_waiters.setdefault(symbol, [])
-        waiters.append(future)
-        try:
-            async with asyncio.timeout(timeout_in_seconds):  # (wait_for may lose a cancellation before 3.12)
-                return await future
-        except TimeoutError:
-            raise TimeoutException(f"Timed out waiting for the price of {symbol}") from None
-        finally:
-            waiters = self._price_waiters.get(symbol, [])
-            if future in waiters:
-                waiters.remove(future)
-                if not waiters:
-                    del self._price_waiters[symbol]
+        return await self._waits.first_price(symbol, timeout_in_seconds)
 
     async def refresh_terminal_state(self, options: RefreshTerminalStateOptions | None = None) -> None:
         """Ask the server for fresh quotes of the streamed symbols and wait until they arrived (``timeoutInSeconds``,
@@ -181,21 +142,7 @@ class TerminalState(SynchronizationListener):
         timeout = checks.number("options.timeoutInSeconds", options.get("timeoutInSeconds"), 0, optional=True)
         if self._client is None:
             raise RuntimeError("this terminal state has no websocket client to refresh through")
-        call = _RefreshCall(asyncio.get_running_loop().create_future())
-        self._refresh_calls.append(call)
-        try:
-            async with asyncio.timeout(REFRESH_TIMEOUT_SECONDS if timeout is None else timeout):
-                response = await self._client.request(
-                    self._account_id, {"type": "refreshTerminalState"}, application="RPC"
-                )
-                symbols = response.get("symbols") or [] if isinstance(response, dict) else []
-                call.expected = {s for s in symbols if s not in call.received}
-                if call.expected:
-                    await call.future
-        except TimeoutError:
-            raise TimeoutException("refreshing terminal state timed out") from None
-        finally:
-            self._refresh_calls.remove(call)
+        await self._waits.refresh(self._client, self._account_id, timeout)
 
     def close(self) -> None:
         """Release this state's collections in the hash manager (they may then be pruned)."""
@@ -430,13 +377,4 @@ class TerminalState(SynchronizationListener):
         combined = self._combined
         if combined is not None and combined.retired and combined is not stream and combined.apply_prices(prices):
             combined.update_account(prices, equity, margin, free_margin, margin_level, account_currency_exchange_rate)
-        if self._price_waiters:
-            for price in prices:
-                waiters = self._price_waiters.pop(price["symbol"], None)
-                for future in waiters or ():
-                    if not future.done():
-                        future.set_result(price)
-        if self._refresh_calls:
-            for call in self._refresh_calls:
-                for price in prices:
-                    call.saw(price["symbol"])
+        self._waits.saw(prices)
