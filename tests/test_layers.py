@@ -150,6 +150,28 @@ def test_the_load_graph_holds_the_module_level_imports() -> None:
     assert streaming not in graph[synchronization]  # imported under TYPE_CHECKING
 
 
+def parts_graph(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
+    """``graph`` collapsed to the parts of ``package``: each subpackage, and each module at its top, is one node
+    (the package itself, whose ``__init__`` gathers every part, is left out)."""
+    def part(module: str) -> str | None:
+        rest = module[len(package) + 1:].split(".")[0] if module.startswith(package + ".") else None
+        return rest or None
+
+    parts: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        if (source := part(module)) is not None:
+            parts.setdefault(source, set()).update(t for target in targets if (t := part(target)) not in (None, source))
+    return parts
+
+
+def test_the_client_parts_depend_one_way() -> None:
+    """rest/ builds the context the socket layer, the state and the monitors use; none of them is imported back."""
+    parts = parts_graph(load_graph(PACKAGE / "client"), "mtdata.client")
+    assert {"rest", "listeners"} <= parts["transport"] and "transport" not in parts["rest"]
+    assert not cycles(parts)
+    assert cycles(parts_graph({"p.a.x": {"p.b.y"}, "p.b.y": {"p.a.z"}, "p.a.z": set()}, "p")) == [["a", "b"]]
+
+
 def test_the_cycle_check_finds_a_circle_and_skips_deferred_imports() -> None:
     source = ("from typing import TYPE_CHECKING\nfrom . import b\nfrom .c import C\n"
               "if TYPE_CHECKING:\n    from .d import D\ndef later():\n    from .e import E\n")  # fmt: skip
@@ -184,7 +206,7 @@ def test_the_rule_catches_a_crossing() -> None:
 def test_relative_imports_are_resolved_and_type_checking_ones_left_out() -> None:
     names = imported(PACKAGE / "client" / "transport" / "websocket.py")
     assert "mtdata.client.transport.packets.PacketProcessor" in names  # from .packets
-    assert "mtdata.client.context.ClientContext" in names  # from ..context
+    assert "mtdata.client.rest.context.ClientContext" in names  # from ..context
     assert "mtdata.client.checks" in names  # from .. import checks
     assert "mtdata.socketio_compat.disable_client_sigint_handler" in names  # from ...socketio_compat
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import B\nelse:\n    import c\n")

@@ -18,12 +18,12 @@ from ..errors import MetaApiException, NotConnectedException, ValidationExceptio
 from ..redaction import protect
 from . import checks
 from .connections.registry import ConnectionRegistry
-from .context import ClientContext
 from .models import MetaApiOpts
 from .monitoring.latency_monitor import LatencyMonitor
 from .monitoring.latency_service import LatencyService
 from .options import MetaApiOptions, parse_options
 from .rest.accounts import MetatraderAccountApi
+from .rest.context import ClientContext
 from .rest.generator import MetatraderAccountGeneratorApi
 from .rest.history_api import HistoricalMarketDataClient
 from .rest.hosts import Hosts

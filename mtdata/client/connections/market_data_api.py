@@ -20,8 +20,8 @@ from . import market_data
 from .rpc import timeframes_of
 
 if TYPE_CHECKING:
-    from ..context import ClientContext
     from ..rest.accounts import MetatraderAccount
+    from ..rest.context import ClientContext
     from ..state.terminal import TerminalState
     from .synchronization import Synchronizer
 

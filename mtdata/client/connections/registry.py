@@ -21,8 +21,8 @@ from .rpc import RpcMetaApiConnection
 from .streaming import StreamingMetaApiConnection
 
 if TYPE_CHECKING:
-    from ..context import ClientContext
     from ..rest.accounts import MetatraderAccount
+    from ..rest.context import ClientContext
     from ..rest.history_api import HistoricalMarketDataClient
     from ..state.hash_manager import TerminalHashManager
     from ..transport.websocket import WebsocketClient

@@ -39,8 +39,8 @@ from .rpc import RpcApi
 from .synchronization import Synchronizer, parse_instance, random_id
 
 if TYPE_CHECKING:
-    from ..context import ClientContext
     from ..rest.accounts import MetatraderAccount
+    from ..rest.context import ClientContext
     from ..rest.history_api import HistoricalMarketDataClient
     from ..state.hash_manager import TerminalHashManager
     from ..transport.websocket import WebsocketClient

@@ -19,7 +19,7 @@ import socketio
 from ...errors import NotConnectedException, TimeoutException
 from ...socketio_compat import disable_client_sigint_handler
 from .. import checks
-from ..context import ClientContext
+from ..rest.context import ClientContext
 from .latency_monitor import LatencyMonitor
 from .reservoir import Clock
 

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 from ...errors import NotConnectedException, NotFoundException
 from .. import checks
-from ..context import ClientContext
 from ..models import AccountsFilter, MetatraderCandle, MetatraderTick, NewMetatraderAccountDto
 from . import account_dtos
 from .account_dtos import account_dto
+from .context import ClientContext
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .history_api import HistoricalMarketDataClient
 from .http import CLASSIC_PAGINATION, transaction_id

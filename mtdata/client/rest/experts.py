@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from ...timeframes import MT5_TIMEFRAMES
 from .. import checks
-from ..context import ClientContext
 from ..models import NewExpertAdvisorDto
+from .context import ClientContext
 from .wire_model import WireModel, upload_files, wire
 
 

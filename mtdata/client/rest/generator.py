@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import checks
-from ..context import ClientContext
+from .context import ClientContext
 from .http import transaction_id
 
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from ...hashing import iso_ms
 from ...timeframes import MT5_TIMEFRAMES
 from .. import checks
-from ..context import ClientContext
 from ..models import MetatraderCandle, MetatraderTick
+from .context import ClientContext
 from .http import parse_time
 
 MAX_LIMIT = 1000

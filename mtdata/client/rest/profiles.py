@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import checks
-from ..context import ClientContext
 from ..models import NewProvisioningProfileDto, ProvisioningProfilesFilter
 from .account_dtos import profiles_filter
+from .context import ClientContext
 from .http import CLASSIC_PAGINATION
 from .wire_model import WireModel, upload_files, wire
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from ...redaction import protect
 from .. import checks
-from ..context import ClientContext
 from ..models import AccessRuleResource, ManifestAccessRule, NarrowDownAccessRules, NarrowDownSimplifiedAccessRules
+from .context import ClientContext
 
 _FULL_RESOURCE = re.compile(r"^\*:\S*:\*$")
 

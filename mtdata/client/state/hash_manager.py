@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from ...hashing import Generation, Kind, generation_of, item_hash
 from .. import checks
-from ..context import ClientContext
 from ..models import MetatraderOrder, MetatraderPosition, MetatraderSymbolSpecification
+from ..rest.context import ClientContext
 from .reference_tree import Item, ReferenceTree
 
 log = logging.getLogger("mtdata.client")

@@ -23,9 +23,9 @@ from ...errors import (
 )
 from ...socketio_compat import disable_client_sigint_handler
 from .. import checks
-from ..context import ClientContext
 from ..dates import iso_ms
 from ..listeners import LatencyListener, ReconnectListener, SynchronizationListener
+from ..rest.context import ClientContext
 from .packets import UNSUBSCRIBED_TYPES, PacketProcessor
 from .requests import Requests
 from .socket import MAX_ACCOUNTS_PER_SOCKET, SocketConnection, random_id

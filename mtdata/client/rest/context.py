@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import MethodAccessException
-from .options import MetaApiOptions
-from .rest.hosts import Hosts
-from .rest.http import HttpClient
+from ...errors import MethodAccessException
+from ..options import MetaApiOptions
+from .hosts import Hosts
+from .http import HttpClient
 
 
 @dataclass(frozen=True)
