@@ -206,7 +206,7 @@ def test_the_rule_catches_a_crossing() -> None:
 def test_relative_imports_are_resolved_and_type_checking_ones_left_out() -> None:
     names = imported(PACKAGE / "client" / "transport" / "websocket.py")
     assert "mtdata.client.transport.packets.PacketProcessor" in names  # from .packets
-    assert "mtdata.client.rest.context.ClientContext" in names  # from ..context
+    assert "mtdata.client.rest.context.ClientContext" in names  # from ..rest.context
     assert "mtdata.client.checks" in names  # from .. import checks
     assert "mtdata.socketio_compat.disable_client_sigint_handler" in names  # from ...socketio_compat
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import B\nelse:\n    import c\n")
