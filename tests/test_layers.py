@@ -153,9 +153,10 @@ def test_the_load_graph_holds_the_module_level_imports() -> None:
 def parts_graph(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
     """``graph`` collapsed to the parts of ``package``: each subpackage, and each module at its top, is one node
     (the package itself, whose ``__init__`` gathers every part, is left out)."""
+    prefix = package + "."
+
     def part(module: str) -> str | None:
-        rest = module[len(package) + 1:].split(".")[0] if module.startswith(package + ".") else None
-        return rest or None
+        return module.removeprefix(prefix).split(".")[0] if module.startswith(prefix) else None
 
     parts: dict[str, set[str]] = {}
     for module, targets in graph.items():

@@ -43,6 +43,7 @@ _RETRIED = (NotSynchronizedException, TimeoutException, InternalException)
 _DEFAULT: Any = object()
 Response = dict[str, Any]
 
+
 class Requests:
     """Requests and their answers; the socket layer (:class:`~.websocket.WebsocketClient`) sets the rest."""
 
@@ -222,4 +223,3 @@ class Requests:
     def _check_open(self) -> None:
         if self._closed:
             raise NotConnectedException("The websocket client is closed")
-
