@@ -10,12 +10,17 @@ candles'.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from bokeh.plotting import figure
 
 from .. import market_hours
 
+log = logging.getLogger("mtdata.live")
+#: The longest :meth:`MarketClock.start` waits for the server's clock (seconds); without it, the first price's time.
+START_TIMEOUT = 5.0
 #: The x-axis label of every live chart: times are UTC on the trade server's clock (candles, ticks, equity, latency).
 TIME_LABEL = "market time (UTC)"
 
@@ -34,15 +39,21 @@ class MarketClock:
         self._started_ms: float | None = None
 
     async def start(self, connection: Any) -> None:
-        """Follow ``connection``'s terminal state, from the server's clock now (one ``getServerTime`` request)."""
-        clock = await market_hours.server_clock(connection)
+        """Follow ``connection``'s terminal state, from the server's clock now (one ``getServerTime`` request; if it
+        fails or takes over :data:`START_TIMEOUT` seconds, the clock starts with the next price instead)."""
+        self._state = connection.terminal_state
+        try:
+            clock = await asyncio.wait_for(market_hours.server_clock(connection), START_TIMEOUT)
+        except Exception:  # a lost broker, a slow server: no worse than waiting for a price
+            log.warning("the server's clock could not be read: charts start with the next price", exc_info=True)
+            return
         started = clock.utc(clock.broker)
         self._started_ms = None if started is None else started.timestamp() * 1000
-        self._state = connection.terminal_state
 
     def now(self) -> float | None:
         """The market's time (ms since the epoch, UTC): the newest price's, or the server's clock at :meth:`start`
-        if later (no price since, or a closed market's old quote); None before :meth:`start`. Any thread."""
+        if later (no price since, or a closed market's old quote); None before :meth:`start` or any time known. Any
+        thread."""
         if self._state is None:
             return None
         quote = self._state.last_quote_time
@@ -50,4 +61,4 @@ class MarketClock:
         return max((t for t in (latest, self._started_ms) if t is not None), default=None)
 
 
-__all__ = ["TIME_LABEL", "MarketClock", "time_figure"]
+__all__ = ["START_TIMEOUT", "TIME_LABEL", "MarketClock", "time_figure"]

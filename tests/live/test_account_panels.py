@@ -16,6 +16,7 @@ from test_market_panels import session_tasks
 
 import mtdata
 from mtdata.errors import ValidationException
+from mtdata.live import clock
 from mtdata.live.account_panel import AccountPanel
 from mtdata.live.feed import ACCOUNT
 from mtdata.live.table_rows import table_height
@@ -239,6 +240,24 @@ async def test_account_panel_matches_the_account_and_keeps_a_bounded_equity_curv
     s.close_all()
     await until(lambda: panel.values()["margin"] == 0 and matches())
     assert "<td class='mtdata-margin_level'>—</td>" in panel.figures.value  # flat: no margin level
+    panel.close()
+
+
+async def test_without_the_servers_clock_the_equity_curve_starts_with_a_price(
+    s: mtdata.Session, frontend: Frontend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    box = s.sandbox
+    assert box is not None
+    monkeypatch.setattr(clock, "START_TIMEOUT", 0.5)
+    s.buy("EURUSD", 0.1)  # prices stream
+    box.server.faults.add_delay(2.0, scope="socket", count=1)  # the panel's getServerTime answers too late
+    panel = AccountPanel(s, s.panel.feed, rate=50)
+    assert "the server's clock could not be read" in caplog.text
+    await until(lambda: len(panel.window) >= 2)
+    connection = s.connection()
+    server = s.run(connection.get_server_time())["time"].timestamp() * 1000
+    times = panel.window.data()["time"]
+    assert times == sorted(times) and server - 600_000 < times[0] <= times[-1] <= server  # the prices' time
     panel.close()
 
 
