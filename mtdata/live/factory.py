@@ -114,13 +114,14 @@ class PanelFactory:
 
     def desk(self, symbols: str | list[str], timeframe: str = "1m") -> TradingDesk:
         """A symbols picker (the account's symbols, ``symbols`` picked) over a :meth:`dashboard` of the symbols picked
-        and an :meth:`order_ticket` following the first: the dashboard notebook's app."""
+        and an order ticket following the first, above a positions panel of every symbol: the dashboard notebook's
+        app."""
         names = symbol_list(symbols)
         choices = list(self._session.specifications().index)
         for name in names:
             if name not in choices:
                 raise unknown_symbol(name)
-        ticket = self.order_ticket(names[0])
+        ticket = self._ticket(names[0], None)  # its symbol follows the pick: the positions of every symbol beneath
         try:
             return TradingDesk(lambda picked: self.dashboard(picked, timeframe), ticket, choices, names)
         except BaseException:
@@ -129,7 +130,11 @@ class PanelFactory:
 
     def order_ticket(self, symbol: str) -> OrderTicket:
         """An order form for ``symbol`` (review, then confirm) above a live positions panel of ``symbol``."""
-        positions = self.positions(symbol)
+        return self._ticket(symbol, symbol)
+
+    def _ticket(self, symbol: str, positions_of: str | None) -> OrderTicket:
+        """An order ticket of ``symbol`` above a positions panel of ``positions_of`` (None: every symbol)."""
+        positions = self.positions(positions_of)
         try:
             ticket = OrderTicket(self._session, symbol, positions=positions)
         except BaseException:

@@ -180,6 +180,12 @@ async def test_the_desks_ticket_follows_the_symbol_picked_and_keeps_a_typed_volu
     desk.picker.value = ("GBPUSD", "USDJPY")  # under review: the order of the first symbol picked is reviewed
     await until(lambda: ticket.state == "review" and "0.37 lots of GBPUSD" in ticket.summary.value)
     assert desk.dashboard["ticker"].symbols == ["GBPUSD", "USDJPY"]
+    ticket.confirm_button.click()  # the position opened is selected beneath the ticket, whatever symbol was picked
+    await until(lambda: ticket.state == "edit" and ticket.result is not None)
+    opened = ticket.result.position_id
+    assert ticket.positions.symbol is None and opened
+    await until(lambda: ticket.positions.selected == [opened])
+    session.close_position(opened)
     desk.picker.value = ()  # nothing picked: nothing changes
     assert ticket.symbol.value == "GBPUSD" and not desk.dashboard.closed
 
