@@ -28,7 +28,9 @@ Live data to compute on (``session.live``, a :class:`LiveData`, ``data.py``): :c
 
 :class:`Dashboard` (``dashboard.py``) lays several panels out together (``session.dashboard(symbols)``), and a
 :class:`TradingDesk` puts a symbols picker over one and an order ticket that follows the pick (``session.panel.desk``);
-:class:`OrderTicket` (``order_ticket.py``) is an order form over a positions panel (``session.order_ticket``).
+:class:`OrderTicket` (``order_ticket.py``: the form) is an order form over a positions panel
+(``session.order_ticket``); its review and send are ``order_review.py``'s, its price following the quote
+``quote_follow.py``'s.
 """
 
 from __future__ import annotations

@@ -1,48 +1,34 @@
 """The order ticket: an ipywidgets form that places one order through the session's order helpers.
 
 Side, type (market, limit, stop), volume (stepped by the symbol's volume step), price, SL / TP as prices or
-pips. A market order's price field (not editable) follows the ask (buy) or bid (sell) live, at most
-:data:`QUOTE_RATE` times a second, through the session's :class:`~mtdata.live.feed.LiveFeed`; a pending order's
-price is the user's, only prefilled with the quote when the side, type or symbol changes (without a working feed,
-the market price is that one-shot quote too). Another symbol, typed or set (``ticket.symbol.value``, as a
+pips. A market order's price field (not editable) follows the ask (buy) or bid (sell) live
+(:class:`~mtdata.live.quote_follow.QuoteFollower`); a pending order's price is the user's, only prefilled with the
+quote when the side, type or symbol changes. Another symbol, typed or set (``ticket.symbol.value``, as a
 :class:`~mtdata.live.dashboard.TradingDesk`'s picker does), keeps a volume typed; a review is done again for it.
 Switching SL/TP between price and pips converts the values typed so they describe the same levels
 (:func:`convert_stop`: distances from the order's price, or from the quote of a market order; a level on the wrong
-side becomes a negative distance, which Review refuses).
-"Review" runs the helpers' checks without sending (:meth:`~mtdata.orders.Orders.preview_async`) and shows the
-order in one sentence; "Confirm" sends it with the same helper and arguments; "Cancel" returns to the form.
-While an order is checked or sent every control is disabled; afterwards the form is editable again and the
-result line shows the :class:`~mtdata.trade_result.TradeResult` or the one sentence that refused it, so a rejected
-order never leaves the ticket half-submitted and a double click cannot send twice. A positions panel given to
-the ticket is shown beneath it and highlights the position a market order opened.
+side becomes a negative distance, which Review refuses). "Review", "Confirm" and "Cancel", the checks and sends
+they start and the result line are :class:`~mtdata.live.order_review.OrderReview`'s. A positions panel given to the
+ticket is shown beneath it and selects the position a market order opened.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import html
-import logging
-from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
 from ..client import checks
-from ..errors import TradeException, ValidationException
-from ..order_checks import PENDING, OrderPreview, to_price, unknown_symbol
-from ..trade_result import TradeResult
-from .feed import LiveFeed, Stream
-from .throttle import Throttle, kernel_loop
-from .trade_actions import BAD, OK, describe
+from ..order_checks import to_price, unknown_symbol
+from .feed import LiveFeed
+from .order_review import OrderReview
+from .quote_follow import QuoteFollower
+from .throttle import kernel_loop
+from .trade_actions import BAD
 
 if TYPE_CHECKING:
     from ..session import Session
-
-log = logging.getLogger("mtdata.live")
-
-#: The most updates per second of a market order's price field as it follows the quote (one comm message each).
-QUOTE_RATE = 4.0
 
 
 def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool, old: str, new: str) -> float:
@@ -68,7 +54,7 @@ def convert_stop(spec: Any, name: str, value: float, reference: float, buy: bool
     return round(away, 1) or away
 
 
-class OrderTicket(ipywidgets.VBox):
+class OrderTicket(OrderReview, QuoteFollower, ipywidgets.VBox):
     """An order form for ``symbol`` (any of the account's symbols can be typed in), with a review step.
 
     ``positions`` (optional) is a positions panel, a widget with a ``highlight(position_id)`` method: shown beneath the
@@ -80,12 +66,8 @@ class OrderTicket(ipywidgets.VBox):
     """
 
     # class defaults for ipywidgets' close() from __del__ after a failed __init__
-    _task: concurrent.futures.Future[None] | None = None
     _widgets: tuple[ipywidgets.Widget, ...] = ()
     _positions: ipywidgets.Widget | None = None
-    _throttle: Throttle | None = None
-    _feed: LiveFeed | None = None
-    _stream: Stream | None = None
     _closed = False
 
     def __init__(
@@ -109,17 +91,8 @@ class OrderTicket(ipywidgets.VBox):
         self._specs = session.specifications()
         if symbol not in self._specs.index:
             raise unknown_symbol(symbol)
-        self._state = "edit"
-        self._order: dict[str, Any] | None = None
-        self._message = ""
-        self.preview: OrderPreview | None = None
-        """The order last reviewed (None until then)."""
-        self.result: TradeResult | None = None
-        """The answer to the order last sent (None before one, or when it was refused)."""
-        self._latest: dict[str, Any] | None = None  # the newest quote of the symbol followed (set by the feed)
         self._prefill: float | None = None  # the volume the ticket put in the field (a symbol's minimum)
-        self._throttle = Throttle(self._show_quote, rate=QUOTE_RATE, loop=self._loop)
-        self._feed = feed if feed is not None else session.panel.feed
+        self._start_quotes(feed if feed is not None else session.panel.feed, self._loop)
         self._build(symbol)
         self._follow(symbol)
         self._fill(symbol, new_symbol=True)
@@ -170,16 +143,6 @@ class OrderTicket(ipywidgets.VBox):
         self._show_state()
 
     @property
-    def state(self) -> str:
-        """``edit`` (the form is editable), ``checking``, ``review`` (waiting for Confirm or Cancel) or ``sending``."""
-        return self._state
-
-    @property
-    def message(self) -> str:
-        """The result line as text: the last result, or the sentence that refused the last order."""
-        return self._message
-
-    @property
     def positions(self) -> ipywidgets.Widget | None:
         """The positions panel shown beneath the form, if any."""
         return self._positions
@@ -198,30 +161,6 @@ class OrderTicket(ipywidgets.VBox):
             "units": self.units.value,
         }
 
-    # -- actions (the buttons) ------------------------------------------------------------------------
-
-    def review(self) -> None:
-        """Check the order in the form without sending it; its sentence appears, then Confirm sends it."""
-        if self._state != "edit":
-            return
-        self._order = self.order()
-        self._enter("checking")
-        self._spawn(self._check_order(self._order))
-
-    def confirm(self) -> None:
-        """Send the order reviewed (checked again against the price now); ignored unless one is under review."""
-        if self._state != "review" or self._order is None:
-            return
-        self.result = None
-        self._enter("sending")
-        self._spawn(self._send_order(self._order))
-
-    def cancel(self) -> None:
-        """Leave the review and edit the form again (nothing is sent)."""
-        if self._state == "review":
-            self.summary.value = ""
-            self._enter("edit")
-
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
@@ -233,80 +172,12 @@ class OrderTicket(ipywidgets.VBox):
         self._closed = True
         if self._task is not None:
             self._task.cancel()
-        if self._throttle is not None:
-            self._throttle.close()
-        self._follow(None)
+        self._stop_quotes()
         for widget in [*self._widgets, *([self._positions] if self._positions is not None else [])]:
             widget.close()
         super().close()
 
-    # -- checks and sends (tasks on the kernel's loop) ---------------------------------------------------
-
-    async def _check_order(self, order: dict[str, Any]) -> None:
-        try:
-            self.preview = await self._session.preview_async(**order)
-        except BaseException as error:
-            self._refused(error, "checked")
-            self._enter("edit")
-            if not isinstance(error, Exception):
-                raise
-            return
-        if order["symbol"] != self.symbol.value:  # another symbol was picked meanwhile: review that order instead
-            self._enter("edit")
-            self.review()
-            return
-        self.summary.value = f"<b>Send:</b> {html.escape(str(self.preview))}"
-        self._enter("review")
-
-    async def _send_order(self, order: dict[str, Any]) -> None:
-        try:
-            self.result = await self._place(order)
-        except BaseException as error:
-            self._refused(error, "sent")
-            if not isinstance(error, Exception):
-                raise
-        else:
-            self._say(OK, str(self.result))
-            if self._positions is not None and self.result.position_id and order["price"] is None:
-                try:
-                    self._positions.highlight(self.result.position_id)
-                except Exception:
-                    log.exception("highlighting position %s failed", self.result.position_id)
-        finally:
-            self.summary.value = ""
-            self._enter("edit")
-
-    def _place(self, order: dict[str, Any]) -> Coroutine[Any, Any, TradeResult]:
-        s, args = self._session, {k: v for k, v in order.items() if k != "kind"}
-        if order["kind"] in PENDING:
-            return s.pending_async(order["kind"], **args)
-        del args["price"]
-        return (s.buy_async if order["kind"] == "buy" else s.sell_async)(**args)
-
-    def _refused(self, error: BaseException, step: str) -> None:
-        if isinstance(error, ValidationException):
-            self._say(BAD, str(error))
-        elif isinstance(error, TradeException):
-            self._say(BAD, f"The order was {describe(error)}")
-        elif isinstance(error, Exception):
-            log.warning("the order ticket's order could not be %s", step, exc_info=error)
-            unsure = "; check the positions before sending it again" if step == "sent" else ""
-            self._say(BAD, f"The order could not be {step} ({type(error).__name__}: {error}){unsure}.")
-        else:
-            self._say(BAD, f"The order was interrupted while being {step}.")
-
-    def _say(self, style: str, text: str) -> None:
-        self._message = text
-        self.result_line.value = f"<span style='{style}'>{html.escape(text)}</span>"
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        self._task = asyncio.run_coroutine_threadsafe(coro, self._loop)
-
     # -- state and prefill ----------------------------------------------------------------------------
-
-    def _enter(self, state: str) -> None:
-        self._state = state
-        self._show_state()
 
     def _show_state(self) -> None:
         """Enable exactly what the state allows: the form in ``edit``, Confirm and Cancel in ``review``."""
@@ -358,51 +229,9 @@ class OrderTicket(ipywidgets.VBox):
             if self._prefill is None or self.volume.value == self._prefill:
                 self.volume.value = self._prefill = float(spec["min_volume"])
         self.price.step = float(spec["tick_size"] or spec["point"])
-        quote: Any = self._latest
-        if quote is None or quote.get("symbol") != symbol:
-            try:
-                quote = self._session.price(symbol).iloc[0]
-            except Exception:
-                log.warning("no price for the order ticket's %s", symbol, exc_info=True)
-                return
-        self._show_price(spec, quote)
-
-    def _show_price(self, spec: Any, quote: Any) -> None:
-        """The ask (a buy) or bid (a sell) of ``quote`` in the price field, to the symbol's digits."""
-        self.price.value = round(float(quote["ask" if self.side.value == "buy" else "bid"]), int(spec["digits"]))
-
-    # -- the market order's price follows the quote ----------------------------------------------------
-
-    def _follow(self, symbol: str | None) -> None:
-        """Move the feed's quotes sink to ``symbol`` (None: to none). Without a working feed the price field
-        keeps its one-shot prefill."""
-        stream, self._stream, self._latest = self._stream, None, None
-        if stream is not None and self._feed is not None:
-            try:
-                self._feed.detach(stream, self._quote)
-            except Exception:
-                log.warning("the order ticket could not stop following %s", stream.symbol, exc_info=True)
-        if symbol is None or self._feed is None:
-            return
-        stream = Stream("quotes", symbol)
-        try:
-            self._feed.attach(stream, self._quote)
-        except Exception:
-            log.warning("the order ticket's price of %s will not follow the market", symbol, exc_info=True)
-            return
-        self._stream = stream
-
-    def _quote(self, price: dict[str, Any]) -> None:
-        """A new quote (the session's loop thread): kept, the field updated at most QUOTE_RATE times a second."""
-        self._latest = price  # one reference swap: atomic
-        if self._throttle is not None:
-            self._throttle.poke()
-
-    def _show_quote(self) -> None:
-        """A market order's price field shows the newest quote (a pending order's price is the user's)."""
-        quote, symbol = self._latest, self.symbol.value
-        if quote is not None and self.kind.value == "market" and quote.get("symbol") == symbol:
-            self._show_price(self._specs.loc[symbol], quote)
+        quote = self._quote_of(symbol)
+        if quote is not None:
+            self._show_price(spec, quote)
 
 
-__all__ = ["QUOTE_RATE", "OrderTicket", "convert_stop"]
+__all__ = ["OrderTicket", "convert_stop"]
