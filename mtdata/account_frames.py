@@ -75,7 +75,7 @@ class AccountFrames:
             connection = self._account.get_streaming_connection()
             await connection.connect()
             self._streaming = connection
-            self._api.latency_monitor.track_sessions(self._account.id, connection.terminal_state)
+            self._api.latency_monitor.track_sessions(connection.route.account_id, connection.terminal_state)
         if not self._streaming.synchronized:
             await self._streaming.wait_synchronized({"timeoutInSeconds": SYNC_TIMEOUT})
         return self._streaming
@@ -91,7 +91,7 @@ class AccountFrames:
     async def _close_connection(self) -> None:
         if self._streaming is not None:
             connection, self._streaming = self._streaming, None
-            self._api.latency_monitor.track_sessions(self._account.id, None)
+            self._api.latency_monitor.track_sessions(connection.route.account_id, None)
             await connection.close()
 
     async def _symbol(self, name: str, symbol: Any) -> tuple[Any, str]:

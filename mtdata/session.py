@@ -30,6 +30,7 @@ from .account_frames import AccountFrames
 from .cache import CandleCache, cache_key, default_root
 from .candle_frames import CandleFrames
 from .client import MetaApi, checks
+from .client.connections.route import route
 from .download import Limiter, Progress, TickDownloader
 from .orders import Orders
 
@@ -98,6 +99,7 @@ def connect(
         transport = opts.pop("transport", None)
         api = MetaApi(token, {"enableLatencyTracking": True, **opts}, transport=transport)
         account = loop.run(api.metatrader_account_api.get_account(account_id))  # type: ignore[arg-type]
+        route(account, opts.get("region"))  # outside a pinned region: refused now, not on first use
     except BaseException:
         if api is not None:
             loop.run(api.close())

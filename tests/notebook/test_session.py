@@ -95,6 +95,16 @@ def test_connect_checks_its_arguments(kwargs: dict, argument: str) -> None:
     assert _threads() <= before
 
 
+def test_a_region_the_account_is_not_in_is_refused_at_connect(box: SandboxHandle) -> None:
+    before = _threads()
+    with pytest.raises(ValidationException, match=r"^region is not a region of account .*it is in vint-hill"):
+        mtdata.connect(box.token, box.account_id, url=box.url, region="singapore", progress=False)
+    assert _threads() <= before  # its loop and client are closed
+    with mtdata.connect(box.token, box.account_id, url=box.url, region="vint-hill", progress=False) as pinned:
+        quote = pinned.price("EURUSD")  # the account's own region: it streams as without region=
+        assert quote["symbol"].tolist() == ["EURUSD"] and quote["bid"].iloc[0] > 0
+
+
 def test_import_is_light() -> None:
     code = "import sys, mtdata; assert not {'pandas', 'pyarrow', 'xarray'} & set(sys.modules), sys.modules.keys()"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from ...errors import NotConnectedException
 from .. import checks
 from ..history.storage import HistoryStorage
+from .route import Route, route
 from .rpc import RpcMetaApiConnection
 from .streaming import StreamingMetaApiConnection
 
@@ -127,24 +128,30 @@ class ConnectionRegistry:
     ) -> StreamingMetaApiConnectionInstance:
         """An instance of the account's streaming connection (created on first use; nothing is sent yet).
 
-        ``history_storage`` and ``history_start_time`` apply when the connection is created.
+        ``history_storage`` and ``history_start_time`` apply when the connection is created. With the
+        ``region`` option, an account with no presence in that region is refused (``ValidationException``).
         """
         connection = self._streaming.get(account.id)
         if connection is None or connection.closed:
             connection = StreamingMetaApiConnection(
                 self._context, account, self._client, self._history_client, self._hash_manager,
-                history_storage, history_start_time, on_closed=self.remove_streaming,
+                history_storage, history_start_time, on_closed=self.remove_streaming, route=self._route(account),
             )  # fmt: skip
             self._streaming[account.id] = connection
         return StreamingMetaApiConnectionInstance(connection)
 
     def connect_rpc(self, account: MetatraderAccount) -> RpcMetaApiConnectionInstance:
-        """An instance of the account's RPC connection (created on first use; nothing is sent yet)."""
+        """An instance of the account's RPC connection (created on first use; nothing is sent yet; refused as
+        :meth:`connect_streaming` is for an account outside the ``region`` option's region)."""
         connection = self._rpc.get(account.id)
         if connection is None or connection.closed:
-            connection = RpcMetaApiConnection(account, self._client, self._history_client, self.remove_rpc)
+            connection = RpcMetaApiConnection(account, self._client, self._history_client, self.remove_rpc,
+                                              route=self._route(account))  # fmt: skip
             self._rpc[account.id] = connection
         return RpcMetaApiConnectionInstance(connection)
+
+    def _route(self, account: MetatraderAccount) -> Route:
+        return route(account, self._context.options.region)
 
     async def remove_streaming(self, account: MetatraderAccount | StreamingMetaApiConnection) -> None:
         """Forget the account's streaming connection; unsubscribe the account when no RPC connection needs it.
@@ -163,10 +170,11 @@ class ConnectionRegistry:
         account_id = closed.account.id if closed is not None else getattr(account, "id", None)
         if not isinstance(account_id, str):
             raise checks.fail("account", "must be a MetatraderAccount or one of its connections", account)
+        known = closed or kind.get(account_id)
         if closed is None or kind.get(account_id) is closed:
             kind.pop(account_id, None)
         if account_id not in other:
-            await self._client.unsubscribe(account_id)
+            await self._client.unsubscribe(known.route.account_id if known is not None else account_id)
 
     def remove(self, account_id: str) -> None:
         """Forget both connections of an account (without closing them)."""

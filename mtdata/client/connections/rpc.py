@@ -34,6 +34,7 @@ from ..models import (
     ServerTime,
 )
 from .awaitable import AwaitableBool
+from .route import Route
 from .synchronization import StateChanges
 from .trading import TradingApi, positive, ticket
 
@@ -253,8 +254,11 @@ class RpcMetaApiConnection(RpcApi):
         client: WebsocketClient,
         history_client: HistoricalMarketDataClient,
         on_closed: Callable[[RpcMetaApiConnection], Any] | None = None,
+        route: Route | None = None,
     ) -> None:
         self.account = account
+        #: Where requests go: the account, or its replica in the ``region`` option's region (:mod:`.route`).
+        self.route = route or Route(account.id, account.region)
         self.client = client
         self._history_client = history_client
         self._on_closed = on_closed
@@ -279,9 +283,9 @@ class RpcMetaApiConnection(RpcApi):
         if self._opened:
             return
         self._opened = True
-        self.client.add_synchronization_listener(self.account.id, self._presence)
-        self.client.add_reconnect_listener(self.account.id, self._presence)
-        await self.client.ensure_subscribe(self.account.id, self.account.region)
+        self.client.add_synchronization_listener(self.route.account_id, self._presence)
+        self.client.add_reconnect_listener(self.route.account_id, self._presence)
+        await self.client.ensure_subscribe(self.route.account_id, self.route.region)
 
     async def close(self, instance_id: str = "default") -> None:
         """Close this instance; the last one unsubscribes (unless a streaming connection still needs the account)."""
@@ -290,8 +294,8 @@ class RpcMetaApiConnection(RpcApi):
             return
         self._changes.close()
         if self._opened:
-            self.client.remove_synchronization_listener(self.account.id, self._presence)
-            self.client.remove_reconnect_listener(self.account.id, self._presence)
+            self.client.remove_synchronization_listener(self.route.account_id, self._presence)
+            self.client.remove_reconnect_listener(self.route.account_id, self._presence)
         if self._on_closed is not None and self._opened:
             await self._on_closed(self)
 
@@ -301,7 +305,7 @@ class RpcMetaApiConnection(RpcApi):
         await self.close()
 
     def _connected(self) -> bool:
-        return self._opened and not self.closed and bool(self.client.connected_instances(self.account.id))
+        return self._opened and not self.closed and bool(self.client.connected_instances(self.route.account_id))
 
     def is_connected(self) -> AwaitableBool:
         """Whether a stream of the account is authenticated (a bool that may also be awaited, as in the seed)."""
@@ -332,10 +336,8 @@ class RpcMetaApiConnection(RpcApi):
         while True:
             await self._changes.wait_for(self._connected, deadline - loop.time(), "the account to connect")
             try:
-                await self.client.request(
-                    self.account.id, {"type": "waitSynchronized", "applicationPattern": "RPC", "timeoutInSeconds": 5},
-                    application="RPC", timeout=6, retry=False,
-                )  # fmt: skip
+                payload = {"type": "waitSynchronized", "applicationPattern": "RPC", "timeoutInSeconds": 5}
+                await self.client.request(self.route.account_id, payload, application="RPC", timeout=6, retry=False)
                 return
             except TimeoutException:
                 if loop.time() >= deadline:
@@ -343,11 +345,11 @@ class RpcMetaApiConnection(RpcApi):
 
     async def _rpc(self, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         self._require_open()
-        return await self.client.request(self.account.id, payload, application="RPC", timeout=timeout)
+        return await self.client.request(self.route.account_id, payload, application="RPC", timeout=timeout)
 
     async def _send_trade(self, trade: dict[str, Any]) -> dict[str, Any]:
         self._require_open()
-        return await self.client.trade(self.account.id, trade, application="RPC")
+        return await self.client.trade(self.route.account_id, trade, application="RPC")
 
 
 __all__ = ["RpcApi", "RpcMetaApiConnection", "timeframes_of"]

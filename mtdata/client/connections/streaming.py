@@ -35,6 +35,7 @@ from . import market_data
 from .awaitable import AwaitableBool
 from .events import ConnectionEvents, DecoratorMixin
 from .market_data_api import MarketDataApi
+from .route import Route
 from .rpc import RpcApi
 from .synchronization import Synchronizer, parse_instance, random_id
 
@@ -76,17 +77,20 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
         history_storage: HistoryStorage | None = None,
         history_start_time: datetime | None = None,
         on_closed: Callable[[StreamingMetaApiConnection], Any] | None = None,
+        route: Route | None = None,
     ) -> None:
         if history_storage is not None and not isinstance(history_storage, HistoryStorage):
             raise checks.fail("history_storage", "must be a HistoryStorage", history_storage)
         self.history_start_time = _aware("history_start_time", history_start_time)
         self.account = account
+        #: Where it streams from: the account, or its replica in the ``region`` option's region (:mod:`.route`).
+        self.route = route or Route(account.id, account.region)
         self.client = client
         self._context = context
         self.hash_manager = hash_manager
         self._history_client = history_client
         self._on_closed = on_closed
-        self._terminal = TerminalState(account.id, account.type, account.server, hash_manager, client)
+        self._terminal = TerminalState(self.route.account_id, account.type, account.server, hash_manager, client)
         self._history = history_storage if history_storage is not None else MemoryHistoryStorage()
         self._events = ConnectionEvents()
         self._sync = Synchronizer(self)
@@ -166,14 +170,14 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
         self._opened = True
         await self._history.initialize(self.account.id, self.client_application)
         for listener in self._listeners():
-            self.client.add_synchronization_listener(self.account.id, listener)
-        self.client.add_reconnect_listener(self.account.id, self._sync)
+            self.client.add_synchronization_listener(self.route.account_id, listener)
+        self.client.add_reconnect_listener(self.route.account_id, self._sync)
         self._health.start()
-        await self.client.ensure_subscribe(self.account.id, self.account.region)
+        await self.client.ensure_subscribe(self.route.account_id, self.route.region)
         self._sync.spawn(self._refresh_market_data_loop(), "market data refresh")
         # streams authenticated before this connection listened (an RPC connection of the account came
         # first) send no new ``authenticated``: tell the listeners now, so synchronization starts
-        for instance_index in self.client.connected_instances(self.account.id):
+        for instance_index in self.client.connected_instances(self.route.account_id):
             for listener in self._listeners():
                 try:
                     await listener.on_connected(instance_index, 1)
@@ -195,8 +199,8 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
         await _maybe_await(self._health.stop())
         if self._opened:
             for listener in self._listeners():
-                self.client.remove_synchronization_listener(self.account.id, listener)
-            self.client.remove_reconnect_listener(self.account.id, self._sync)
+                self.client.remove_synchronization_listener(self.route.account_id, listener)
+            self.client.remove_reconnect_listener(self.route.account_id, self._sync)
         self._terminal.close()
         closer = getattr(self._history, "close", None)
         if closer is not None:
@@ -215,14 +219,14 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
             raise checks.fail("listener", "must be a SynchronizationListener", listener)
         self._user_listeners.append(listener)
         if self._opened and not self.closed:
-            self.client.add_synchronization_listener(self.account.id, listener)
+            self.client.add_synchronization_listener(self.route.account_id, listener)
 
     def remove_synchronization_listener(self, listener: SynchronizationListener) -> None:
         """Remove a listener added with :meth:`add_synchronization_listener`."""
         if listener in self._user_listeners:
             self._user_listeners.remove(listener)
             if self._opened:
-                self.client.remove_synchronization_listener(self.account.id, listener)
+                self.client.remove_synchronization_listener(self.route.account_id, listener)
 
     async def report_error(self, error: BaseException) -> None:
         """Hand a background failure to the ``on_error`` callbacks."""
@@ -274,7 +278,9 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
         remaining = max(deadline - loop.time(), 0.001)
         payload = {"type": "waitSynchronized", "applicationPattern": pattern, "timeoutInSeconds": remaining}
         instance_number = parse_instance(instance)[1] if instance else None
-        await self.client.request(self.account.id, payload, instance_number=instance_number, timeout=remaining + 1)
+        await self.client.request(
+            self.route.account_id, payload, instance_number=instance_number, timeout=remaining + 1
+        )
 
     # requests ----------------------------------------------------------------------------------
 
@@ -291,20 +297,20 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
 
     async def _rpc(self, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         self._require_open()
-        return await self.client.request(self.account.id, payload, application="RPC", timeout=timeout)
+        return await self.client.request(self.route.account_id, payload, application="RPC", timeout=timeout)
 
     async def _send_trade(self, trade: dict[str, Any]) -> dict[str, Any]:
         self._require_open()
         numbers = sorted({parse_instance(i)[1] for i in self._sync.connected_instances()})
         if self.account.reliability == "high" and len(numbers) > 1:
             return await self._trade_on_every_instance(trade, numbers)
-        return await self.client.trade(self.account.id, trade, instance_number=self._instance_number())
+        return await self.client.trade(self.route.account_id, trade, instance_number=self._instance_number())
 
     async def _trade_on_every_instance(self, trade: dict[str, Any], numbers: list[int]) -> dict[str, Any]:
         """High reliability (protocol §6.4): the trade goes to every instance with one requestId (the server
         executes it once); the first answer wins, transport failures of one instance are outlived."""
         payload = {"type": "trade", "trade": trade, "requestId": random_id()}
-        sends = [asyncio.ensure_future(self.client.request(self.account.id, dict(payload), instance_number=number,
+        sends = [asyncio.ensure_future(self.client.request(self.route.account_id, dict(payload), instance_number=number,
                                                            retry=False)) for number in numbers]  # fmt: skip
         failure: BaseException | None = None
         try:
@@ -322,7 +328,7 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
 
     async def _request(self, payload: dict[str, Any], instance_number: int | None = None) -> dict[str, Any]:
         number = self._instance_number() if instance_number is None else instance_number
-        return await self.client.request(self.account.id, payload, instance_number=number)
+        return await self.client.request(self.route.account_id, payload, instance_number=number)
 
 
 __all__ = ["StreamingMetaApiConnection"]

@@ -172,7 +172,7 @@ class Synchronizer(SynchronizationListener, ReconnectListener):
             try:
                 await conn.hash_manager.refresh_ignored_field_lists(region)
                 sync_id = random_id()
-                await conn.client.request(conn.account.id, await self._sync_request(sync_id, number, host),
+                await conn.client.request(conn.route.account_id, await self._sync_request(sync_id, number, host),
                                           instance_number=number, retry=False)  # fmt: skip
             except asyncio.CancelledError:
                 raise
