@@ -90,8 +90,6 @@ def test_every_table_panel_changes_its_row_cells_in_the_page(front: tuple[Voila,
     assert log.errors == [], log.errors
 
 
-
-
 def test_the_positions_rows_change_in_notebook_7(notebook7: Notebook7, notebook7_page: Any):
     """The same in Notebook 7's interface (issue 16 item 1 was seen there too): the position's current price and
     profit cells show new text in the page, and the profit agrees with the total under the table."""
