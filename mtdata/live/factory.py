@@ -114,14 +114,13 @@ class PanelFactory:
 
     def desk(self, symbols: str | list[str], timeframe: str = "1m") -> TradingDesk:
         """A symbols picker (the account's symbols, ``symbols`` picked) over a :meth:`dashboard` of the symbols picked
-        and an order ticket following the first, above a positions panel of every symbol: the dashboard notebook's
-        app."""
+        and an :meth:`order_ticket` following the first: the dashboard notebook's app."""
         names = symbol_list(symbols)
         choices = list(self._session.specifications().index)
         for name in names:
             if name not in choices:
                 raise unknown_symbol(name)
-        ticket = self._ticket(names[0], None)  # its symbol follows the pick: the positions of every symbol beneath
+        ticket = self.order_ticket(names[0])
         try:
             return TradingDesk(lambda picked: self.dashboard(picked, timeframe), ticket, choices, names)
         except BaseException:
@@ -129,12 +128,9 @@ class PanelFactory:
             raise
 
     def order_ticket(self, symbol: str) -> OrderTicket:
-        """An order form for ``symbol`` (review, then confirm) above a live positions panel of ``symbol``."""
-        return self._ticket(symbol, symbol)
-
-    def _ticket(self, symbol: str, positions_of: str | None) -> OrderTicket:
-        """An order ticket of ``symbol`` above a positions panel of ``positions_of`` (None: every symbol)."""
-        positions = self.positions(positions_of)
+        """An order form for ``symbol`` (review, then confirm) above a live positions panel of every symbol: another
+        symbol typed (or picked on a desk) trades there, and the position it opens shows, selected, beneath it."""
+        positions = self.positions()
         try:
             ticket = OrderTicket(self._session, symbol, positions=positions)
         except BaseException:

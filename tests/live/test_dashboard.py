@@ -143,14 +143,14 @@ def test_a_dashboard_places_every_panel_once(frontend: Frontend):
     assert caught.value.details[0]["parameter"] == "rows"
 
 
-async def test_order_ticket_sits_over_a_positions_panel_of_its_symbol_and_closes_with_the_session(
+async def test_order_ticket_sits_over_a_positions_panel_of_every_symbol_and_closes_with_the_session(
     frontend: Frontend,
 ):
     with mtdata.connect(sandbox=FAST_MARKET, progress=False) as own:
         ticket = own.order_ticket("EURUSD")
         assert isinstance(ticket, OrderTicket)
         positions = [panel for panel in own.panel.open if isinstance(panel, PositionsPanel)]
-        assert len(positions) == 1 and positions[0] in ticket.children
+        assert len(positions) == 1 and positions[0] in ticket.children and positions[0].symbol is None
         with pytest.raises(ValidationException):
             own.order_ticket("NOSUCH")
         assert len(own.panel.open) == 1  # the refused ticket's positions panel was closed again

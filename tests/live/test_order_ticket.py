@@ -41,9 +41,10 @@ def s(box: SandboxHandle) -> Iterator[mtdata.Session]:
 
 @pytest.fixture
 async def ticket(s: mtdata.Session, frontend: Frontend) -> AsyncIterator[OrderTicket]:
-    """``s.order_ticket``: a EURUSD ticket over a EURUSD positions panel; positions left open are closed afterwards."""
+    """``s.order_ticket``: a EURUSD ticket over a positions panel of every symbol; positions left open are closed
+    afterwards."""
     made = s.order_ticket("EURUSD")
-    assert isinstance(made.positions, PositionsPanel) and made.positions.symbol == "EURUSD"
+    assert isinstance(made.positions, PositionsPanel) and made.positions.symbol is None
     yield made
     made.close()
     s.close_all()
@@ -135,6 +136,23 @@ async def test_market_buy_with_sl_and_tp_in_price(ticket: OrderTicket, s: mtdata
     assert (position["type"], position["volume"], position["stop_loss"], position["take_profit"]) == (
         "POSITION_TYPE_BUY", 0.1, sl, tp
     )  # fmt: skip
+
+
+async def test_a_position_opened_on_a_symbol_typed_shows_selected_beneath(ticket: OrderTicket):
+    """The table beneath lists every symbol: after typing GBPUSD, the ticket's GBPUSD position shows and is selected,
+    and the EURUSD one opened before stays listed (a table of the first symbol never showed the second)."""
+    await send(ticket)
+    first = ticket.result
+    assert first is not None and first.position_id, ticket.message
+    await until(lambda: ticket.positions.selected == [first.position_id])
+    ticket.symbol.value = "GBPUSD"
+    await send(ticket)
+    opened = ticket.result
+    assert opened is not None and opened.code == 10009 and opened.position_id, ticket.message
+    await until(lambda: ticket.positions.selected == [opened.position_id])
+    shown = {str(record["id"]): record["symbol"] for record in ticket.positions.records}
+    assert shown == {first.position_id: "EURUSD", opened.position_id: "GBPUSD"}
+    assert set(ticket.positions.ids) == set(shown)
 
 
 async def test_market_sell_with_sl_and_tp_in_pips(ticket: OrderTicket, s: mtdata.Session):
