@@ -189,7 +189,8 @@ class Session(CandleFrames, AccountFrames, Orders):
         return self.panel.dashboard(symbols, timeframe, **options)
 
     def order_ticket(self, symbol: str) -> OrderTicket:
-        """An order form for ``symbol`` (side, type, volume, price, SL/TP, review then confirm) over its positions."""
+        """An order form for ``symbol`` (side, type, volume, price, SL/TP, review then confirm) over the account's
+        positions, of every symbol (``s.panel.order_ticket``)."""
         return self.panel.order_ticket(symbol)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
