@@ -257,7 +257,7 @@ class RpcMetaApiConnection(RpcApi):
         route: Route | None = None,
     ) -> None:
         self.account = account
-        #: Where requests go: the account, or its replica in the ``region`` option's region (:mod:`.route`).
+        #: Where requests go: the account, or its replica in the ``region`` option's region (``connections.route``).
         self.route = route or Route(account.id, account.region)
         self.client = client
         self._history_client = history_client

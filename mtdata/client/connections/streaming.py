@@ -83,7 +83,7 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
             raise checks.fail("history_storage", "must be a HistoryStorage", history_storage)
         self.history_start_time = _aware("history_start_time", history_start_time)
         self.account = account
-        #: Where it streams from: the account, or its replica in the ``region`` option's region (:mod:`.route`).
+        #: Where it streams from: the account, or its replica in the ``region`` option's region (``connections.route``).
         self.route = route or Route(account.id, account.region)
         self.client = client
         self._context = context
