@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from browser_harness import SCREENSHOTS, Voila
 from test_market_panels_browser import FORMING
-from test_table_panels_browser import GRIDS
 
 pytestmark = pytest.mark.timeout(400)  # page waits are bounded by the harness's TIMEOUT_MS
 
@@ -45,7 +44,7 @@ NUMBERS_SHOWN = """() => {
 #: {chart name: [start, end] of its x axis as drawn (ms, UTC)} for the dashboard's three charts over time
 X_RANGES = """() => Object.fromEntries(["candles_chart", "equity_chart", "latency_chart"].map(name => {
   for (const view of window.Bokeh?.index?.roots ?? []) {
-    const chart = view.model.document?.get_model_by_name(name)
+    const chart = view.el.isConnected ? view.model.document?.get_model_by_name(name) : null
     if (chart != null && Number.isFinite(chart.x_range.start)) return [name, [chart.x_range.start, chart.x_range.end]]
   }
   return [name, null]
@@ -80,13 +79,15 @@ def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: 
     # the picker replaces the dashboard: the ticker shows the symbols picked; the ticket follows the first, its price
     # GBPUSD's ask (to at most its 5 digits), the volume typed before the pick kept
     page.locator(".mtdata-ticket-volume input").fill("0.37")
+    page.locator(PANELS["picker"]).focus()  # as a click on the picker does: the volume field, left, sends 0.37
     page.locator(PANELS["picker"]).select_option(["GBPUSD", "USDJPY"])
     page.wait_for_function(f"() => Object.keys(({TICKER})()).join() === 'GBPUSD,USDJPY'", polling=100)
     page.wait_for_function(NUMBERS_SHOWN, polling=100)
-    page.wait_for_function("() => document.querySelector('.mtdata-ticket-symbol input')?.value === 'GBPUSD'")
-    ask = float(page.evaluate(TICKER)["GBPUSD"][1])
-    price = f"Number(document.querySelector('{PANELS['ticket']}').value)"
-    page.wait_for_function(f"() => Math.abs({price} - {ask}) < 0.01", polling=100)
+    page.wait_for_function("() => document.querySelector('.mtdata-ticket-symbol input')?.value === 'GBPUSD'",
+                           polling=100)  # fmt: skip
+    # both move: the ticket's price is compared with the ticker's ask of the same moment (EURUSD's is far off)
+    ticket_price = f"Number(document.querySelector('{PANELS['ticket']}').value)"
+    page.wait_for_function(f"() => Math.abs({ticket_price} - Number(({TICKER})().GBPUSD?.[1])) < 0.01", polling=100)
     assert len(page.locator(PANELS["ticket"]).input_value().split(".")[1]) <= 5
     assert page.locator(".mtdata-ticket-volume input").input_value() == "0.37"
     assert page.locator(".mtdata-ticker").count() == 1  # the old dashboard went with its panels
@@ -101,20 +102,26 @@ CUT_HEADERS = """() => [...document.querySelectorAll(".mtdata-ticker th")].filte
   return [box.left + 1, box.right - 1].some(x => !th.contains(document.elementFromPoint(x, box.top + box.height / 2)))
 }).map(th => th.textContent)"""
 
-#: for each positions table shown: the blank grid (px) between its last row and its bottom edge
-BLANK_UNDER_ROWS = """() => {
-  const blanks = []
+#: the DataTable views of the Bokeh model named ``name`` shown in the page (the dashboard's and the ticket's positions)
+TABLE_VIEWS = """(name => {
+  const found = []
   const visit = view => {
-    if (view.grid != null && view.el.isConnected && view.model.name === "positions_table") {
-      const grid = view.shadow_el.querySelector(".slick-viewport").getBoundingClientRect()
-      const rows = [...view.shadow_el.querySelectorAll(".slick-row")].map(row => row.getBoundingClientRect().bottom)
-      blanks.push(grid.bottom - Math.max(grid.top, ...rows))
-    }
+    if (view.grid != null && view.el.isConnected && view.model.name === name) found.push(view)
     for (const child of view.child_views ?? []) visit(child)
   }
   for (const view of window.Bokeh?.index?.roots ?? []) visit(view)
-  return blanks
-}"""
+  return found
+})"""
+#: for each positions table shown: its rows' texts (cells joined by "|")
+POSITIONS_ROWS = f"""() => {TABLE_VIEWS}("positions_table")
+  .map(view => [...view.shadow_el.querySelectorAll(".slick-row")]
+    .map(row => [...row.querySelectorAll(".slick-cell")].map(cell => cell.textContent).join("|")))"""
+#: for each positions table shown: the blank grid (px) between its last row and its bottom edge
+BLANK_UNDER_ROWS = f"""() => {TABLE_VIEWS}("positions_table").map(view => {{
+  const grid = view.shadow_el.querySelector(".slick-viewport").getBoundingClientRect()
+  const rows = [...view.shadow_el.querySelectorAll(".slick-row")].map(row => row.getBoundingClientRect().bottom)
+  return grid.bottom - Math.max(grid.top, ...rows)
+}})"""
 
 
 def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_px(voila: Voila, page: Any):
@@ -142,13 +149,18 @@ def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_
     page.locator(".mtdata-ticket-review:not([disabled])").click()
     page.locator(".mtdata-ticket-confirm:not([disabled])").click()
     page.locator(".mtdata-ticket-result", has_text="position_id").wait_for()
-    row = page.wait_for_function(
-        f"() => (({GRIDS})()['positions_table'] ?? []).find(row => row.includes('|EURUSD|')) ?? null", polling=100
-    ).json_value()
-    cells = row.split("|")
-    prices = cells[cells.index("EURUSD") + 3 : cells.index("EURUSD") + 7]  # open, current, SL, TP
-    assert [len(p.split(".")[1]) for p in prices[:2]] == [5, 5] and prices[2:] == ["", ""], row
-    # the dashboard's table and the ticket's: one row each, with under a row of blank grid (it was ~170 px)
+    # the dashboard's table and the ticket's (both "positions_table", both of every symbol) each draw the row
+    tables = page.wait_for_function(
+        f"""() => {{ const tables = ({POSITIONS_ROWS})()
+                    return tables.length === 2 && tables.every(rows => rows.some(row => row.includes('|EURUSD|')))
+                      && tables }}""", polling=100
+    ).json_value()  # fmt: skip
+    for rows in tables:
+        assert len(rows) == 1, tables
+        cells = rows[0].split("|")
+        prices = cells[cells.index("EURUSD") + 3 : cells.index("EURUSD") + 7]  # open, current, SL, TP
+        assert [len(p.split(".")[1]) for p in prices[:2]] == [5, 5] and prices[2:] == ["", ""], rows
+    # under a row, less than a row of blank grid (it was ~170 px)
     blanks = page.evaluate(BLANK_UNDER_ROWS)
     assert len(blanks) == 2 and all(0 <= blank < 25 for blank in blanks), blanks
     assert page.mtdata_log.errors == [], page.mtdata_log.errors
