@@ -13,7 +13,7 @@ import ipywidgets
 
 from ..client import checks
 from .order_ticket import OrderTicket
-from .view import LivePanel
+from .view import LivePanel, one_line
 
 
 class Dashboard(ipywidgets.VBox):
@@ -59,6 +59,9 @@ class Dashboard(ipywidgets.VBox):
     def __getitem__(self, name: str) -> LivePanel:
         return self._panels[name]
 
+    def __repr__(self) -> str:
+        return one_line(self, "of " + ", ".join(self._panels), self._closed)
+
     def close(self) -> None:
         """Close every panel (unsubscribing what no one else uses), then the layout. Idempotent."""
         if self._closed:
@@ -99,6 +102,9 @@ class TradingDesk(ipywidgets.VBox):
         self._closed = False
         self._show(list(self.picker.value))
         self.picker.observe(lambda change: self._show(list(change["new"])), names="value")
+
+    def __repr__(self) -> str:
+        return one_line(self, " ".join(self.picker.value), self._closed)
 
     @property
     def dashboard(self) -> Dashboard:

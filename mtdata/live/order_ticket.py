@@ -26,6 +26,7 @@ from .order_review import OrderReview
 from .quote_follow import QuoteFollower
 from .throttle import kernel_loop
 from .trade_actions import BAD
+from .view import one_line
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -160,6 +161,9 @@ class OrderTicket(OrderReview, QuoteFollower, ipywidgets.VBox):
             "tp": self.tp.value or None,
             "units": self.units.value,
         }
+
+    def __repr__(self) -> str:
+        return one_line(self, self.symbol.value or "(no symbol)", self._closed)
 
     @property
     def closed(self) -> bool:

@@ -143,6 +143,12 @@ class _BokehWidget(BokehModel):
             self.send({"msg": "patch"}, [buffer.to_bytes()])
 
 
+def one_line(widget: ipywidgets.Widget, what: str, closed: bool) -> str:
+    """A live widget's repr: its class, ``what`` it shows and whether it is live, on one line (not ipywidgets' tree
+    of children and styles; a page without the widget, such as GitHub's or the docs', shows this line)."""
+    return f"<{type(widget).__name__} {what} {'closed' if closed else 'live'}>"
+
+
 class LivePanel(ipywidgets.VBox):
     """The common base of live panels: a view widget (plus optional ipywidgets ``controls`` below it) redrawn at
     most ``rate`` times a second, close callbacks, snapshots.
@@ -176,6 +182,9 @@ class LivePanel(ipywidgets.VBox):
                 close_tree(widget)
             raise
         self._closed = False
+
+    def __repr__(self) -> str:
+        return one_line(self, repr(self._title), self._closed)
 
     @property
     def rate(self) -> float:

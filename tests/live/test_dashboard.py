@@ -72,10 +72,13 @@ async def test_dashboard_lays_out_five_live_panels_on_one_feed_and_closes_them_a
     assert isinstance(ticker, TickerPanel)
     await until(lambda: set(ticker.values()) == {"EURUSD", "GBPUSD"})
     assert all(not panel.closed for panel in board.panels.values())
+    assert repr(board) == "<Dashboard of ticker, account, candles, positions, latency live>"  # one line, no tree
+    assert repr(ticker) == "<TickerPanel 'ticker EURUSD GBPUSD' live>"
 
     board.close()
     board.close()  # idempotent
     assert board.closed and all(panel.closed for panel in board.panels.values())
+    assert repr(board) == "<Dashboard of ticker, account, candles, positions, latency closed>"
     assert feed.streams == {}
     assert kinds(session, "EURUSD") == [] and kinds(session, "GBPUSD") == []
     await until(lambda: not session_tasks(session) - tasks)  # the latency poll ended too
@@ -167,6 +170,7 @@ async def test_the_desks_ticket_follows_the_symbol_picked_and_keeps_a_typed_volu
     assert set(desk.picker.options) == set(session.specifications().index)
     ticket.volume.value = 0.37  # typed, not reviewed yet
 
+    assert repr(desk) == "<TradingDesk EURUSD GBPUSD live>"
     desk.picker.value = ("USDJPY",)  # a pick: a new dashboard, the ticket on USDJPY, the volume as typed
     assert first.closed and desk.dashboard["candles"].symbol == "USDJPY" and not desk.dashboard.closed
     assert (ticket.symbol.value, ticket.volume.value, ticket._stream) == ("USDJPY", 0.37, Stream("quotes", "USDJPY"))

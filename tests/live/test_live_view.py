@@ -165,6 +165,13 @@ async def test_close_stops_updates_runs_callbacks_once_closes_comms_and_leaves_n
     assert ref() is None
 
 
+async def test_its_repr_is_one_line_naming_the_panel_and_whether_it_is_live(frontend: Frontend):
+    panel = PricePanel(rate=50)
+    assert repr(panel) == "<PricePanel 'demo prices' live>"  # not ipywidgets' tree of children and their styles
+    panel.close()
+    assert repr(panel) == "<PricePanel 'demo prices' closed>"
+
+
 async def test_a_failing_close_callback_is_logged_and_the_others_still_run(
     frontend: Frontend, caplog: pytest.LogCaptureFixture
 ):

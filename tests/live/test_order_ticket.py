@@ -114,6 +114,7 @@ async def test_the_form_is_prefilled_from_the_symbol(ticket: OrderTicket, s: mtd
     assert not ticket.price.disabled and ticket.order()["kind"] == "sell limit"
     ticket.symbol.value = "USDJPY"
     assert ticket.price.value > 50 and ticket.price.step == 0.001
+    assert repr(ticket) == "<OrderTicket USDJPY live>"  # one line, not the form's tree of widgets
 
 
 async def test_market_buy_with_sl_and_tp_in_price(ticket: OrderTicket, s: mtdata.Session, box: SandboxHandle):
