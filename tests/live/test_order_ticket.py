@@ -405,7 +405,11 @@ def test_convert_stop_uses_the_symbols_pip_or_ten_points():
 
 
 class Quotes:
-    """The quotes of a symbol the session's feed delivers (a sink of its own), and the price field's values."""
+    """The quotes of a symbol the session's feed delivers (a sink of its own), and the price field's values.
+
+    The ticket may hold a quote that came before this sink (its field shows it at its next update): that one is
+    counted as delivered. Values are recorded from then on (the field updates on this loop, not while this runs).
+    """
 
     def __init__(self, s: mtdata.Session, ticket: OrderTicket, symbol: str) -> None:
         self.feed, self.stream = s.panel.feed, Stream("quotes", symbol)
@@ -413,8 +417,12 @@ class Quotes:
         self.bids: set[float] = set()
         self.count = 0
         self.shown: list[float] = []
-        ticket.price.observe(lambda change: self.shown.append(change["new"]), names="value")
         self.feed.attach(self.stream, self._sink)
+        held = ticket._latest  # read after attaching: any quote newer than it reaches the sink
+        if held is not None and held["symbol"] == symbol:
+            self.asks.add(round(held["ask"], 5))
+            self.bids.add(round(held["bid"], 5))
+        ticket.price.observe(lambda change: self.shown.append(change["new"]), names="value")
 
     def _sink(self, price: dict[str, Any]) -> None:
         self.asks.add(round(price["ask"], 5))
