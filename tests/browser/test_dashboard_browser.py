@@ -160,7 +160,8 @@ def test_prices_show_the_symbols_digits_spreads_points_and_the_ticker_fits_1280_
         cells = rows[0].split("|")
         prices = cells[cells.index("EURUSD") + 3 : cells.index("EURUSD") + 7]  # open, current, SL, TP
         assert [len(p.split(".")[1]) for p in prices[:2]] == [5, 5] and prices[2:] == ["", ""], rows
-    # under a row, less than a row of blank grid (it was ~170 px)
+    # under a row, less than a row of blank grid (it was ~170 px), measured once the page laid out the rows drawn
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     blanks = page.evaluate(BLANK_UNDER_ROWS)
     assert len(blanks) == 2 and all(0 <= blank < 25 for blank in blanks), blanks
     assert page.mtdata_log.errors == [], page.mtdata_log.errors
