@@ -309,7 +309,8 @@ def delivery(kernel: dict[str, list[tuple[float, float]]], page: dict[str, list[
         first: dict[float, float] = {}
         for at, price in kernel.get(symbol, []):
             first.setdefault(price, at)
-        delays += [at - first[price] for at, price in rows if price in first]
+        # the first row is the document the page opened with, drawn before the page was there (its load time)
+        delays += [at - first[price] for at, price in rows[1:] if price in first]
     if len(delays) >= 2:
         cuts = statistics.quantiles(delays, n=100)
         report("panels, browser:   kernel redraw to page, median", cuts[49], "ms")

@@ -23,7 +23,7 @@ from .feed import LiveFeed, Stream
 from .price_format import change_text, price_digits, price_text, spread_points
 from .table_rows import show_rows
 from .throttle import CHART_RATE, DEFAULT_RATE
-from .view import HtmlPanel, Panel
+from .view import HtmlPanel, Panel, page_ranges
 from .window import Window
 
 #: Ticker cells flash green (up) or red (down) for a second after a change (a CSS animation per redraw).
@@ -210,7 +210,7 @@ class BookPanel(Panel):
             index_position=None,
             name="book_table",
         )
-        chart = figure(height=320, width=420, title=f"{symbol} cumulative depth", name="depth_chart")
+        chart = page_ranges(figure(height=320, width=420, title=f"{symbol} cumulative depth", name="depth_chart"))
         chart.step("ask_price", "ask_depth", source=self.depth, color="#c62828", mode="after", legend_label="asks")
         chart.step("bid_price", "bid_depth", source=self.depth, color="#1565c0", mode="after", legend_label="bids")
         chart.add_tools(CrosshairTool())

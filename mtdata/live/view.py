@@ -64,6 +64,14 @@ def load_bokehjs() -> None:
     _bokehjs_loaded = True
 
 
+def page_ranges(chart: Any) -> Any:
+    """``chart`` with its ranges kept by the page: what the browser computes from the data, pans and zooms is not
+    sent back to the kernel, which never reads it (each redraw had the page send its range changes back, and the
+    kernel decode and apply them: 2-4 messages a redraw)."""
+    chart.x_range.syncable = chart.y_range.syncable = False
+    return chart
+
+
 def close_tree(widget: ipywidgets.Widget) -> None:
     """Close a widget and every widget in its boxes (a box's ``close()`` leaves its children open)."""
     for child in getattr(widget, "children", ()):

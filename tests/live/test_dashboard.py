@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from bokeh.models import Plot
 from live_frontend import Frontend
 from test_feed import FAST_MARKET, kinds, listeners_of
 from test_market_panels import session_tasks, until
@@ -108,6 +109,10 @@ async def test_every_chart_of_the_dashboard_runs_on_the_market_clock(session: mt
     charts = {"candles": "volume_chart", "account": "equity_chart", "latency": "latency_chart"}  # x axes at the bottom
     labels = {board[p].layout_model.select_one({"name": c}).xaxis[0].axis_label for p, c in charts.items()}
     assert labels == {TIME_LABEL}
+    # every chart's ranges are the page's: the browser sends none of its auto-ranging, pans or zooms back
+    figures = [f for panel in board.panels.values() if hasattr(panel, "layout_model")
+               for f in panel.layout_model.select({"type": Plot})]  # fmt: skip
+    assert len(figures) == 4 and not any(f.x_range.syncable or f.y_range.syncable for f in figures)
 
 
 async def test_a_panel_opened_before_any_price_draws_at_the_servers_time(frontend: Frontend):

@@ -140,6 +140,9 @@ async def test_ticks_and_book_panels_fill_their_sources(session: mtdata.Session,
     depth = book.depth.data
     assert depth["ask_depth"] == sorted(depth["ask_depth"]) and depth["bid_depth"] == sorted(depth["bid_depth"])
     assert all(a <= b for a, b in zip(ticks.window.data()["bid"], ticks.window.data()["ask"], strict=True))
+    charts = [ticks.layout_model.select_one({"name": "ticks_chart"}),
+              book.layout_model.select_one({"name": "depth_chart"})]
+    assert not any(c.x_range.syncable or c.y_range.syncable for c in charts)  # ranges the page's, not sent back
     ticks.close()
     book.close()
     assert kinds(session, "USDJPY") == []
