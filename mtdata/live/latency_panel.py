@@ -5,7 +5,8 @@ on the session's loop reads them every ``every`` seconds and pokes the panel onl
 from the previous one. The redraw (on the kernel's thread) rewrites the table and the health line when
 they changed and streams the chart's new row (one row per change of the charted percentiles), at the market's
 time of the reading (a :class:`~mtdata.live.clock.MarketClock`: the trade server's, as the candles chart's; a
-change at the same market time replaces the last row).
+change at the same market time replaces the last row). Unchanged percentiles hold the line on to the market's
+time (:meth:`~mtdata.live.window.Window.hold`), so the chart ends where the candles do, not at the last change.
 """
 
 from __future__ import annotations
@@ -251,7 +252,9 @@ class LatencyPanel(Panel):
         if reading == self._reading:
             return
         row, now = chart_row(reading.latencies), self._clock.now()
-        if not _same(row, self._charted) and now is not None and self.window.advance({"time": now, **row}):
+        if now is not None and _same(row, self._charted):
+            self.window.hold(now)
+        elif now is not None and self.window.advance({"time": now, **row}):
             self._charted = row
         self._reading = reading
         self.changed()

@@ -3,7 +3,8 @@
 The window is ``rollover`` closed rows (oldest dropped first) plus, optionally, one *forming* row at the
 end: the candle still being built, patched in place on every price. :meth:`Window.stream` appends closed
 rows (a closed bar supersedes the one that was forming), :meth:`Window.patch` replaces the forming row.
-:meth:`Window.advance` moves the forming row on by its time (patched at the same time, closed by a later one).
+:meth:`Window.advance` moves the forming row on by its time (patched at the same time, closed by a later one);
+:meth:`Window.hold` carries its values on to a later time (a step chart's line reaching now, one row however long).
 :meth:`Window.apply`, on the kernel's thread, moves what changed since the last call into
 :attr:`Window.source` as at most one ``patch`` and one ``stream`` message, so a browser receives only the
 new rows whatever the tick rate; when more rows arrived than the window holds, the data is replaced whole.
@@ -37,6 +38,7 @@ class Window:
         self._lock = threading.Lock()
         self._new_closed = 0
         self._forming_changed = False
+        self._holding = False  # the forming row is a hold: a copy of the last closed row at a later time
         self._shown_forming = False
         self._shown_rows = 0
         self.source = ColumnDataSource(data={c: [] for c in self.columns})
@@ -65,6 +67,7 @@ class Window:
             for c in self.columns:
                 self._closed[c].extend(rows[c])
             self._new_closed += count
+            self._holding = False
             if self._forming is not None:
                 self._forming = None
                 self._forming_changed = True
@@ -75,6 +78,7 @@ class Window:
         with self._lock:
             self._forming = {c: row[c] for c in self.columns}
             self._forming_changed = True
+            self._holding = False
 
     def advance(self, row: Mapping[str, Any], key: str = "time") -> bool:
         """Set the forming row to ``row`` (thread-safe): in place when its ``key`` equals the forming row's, after it
@@ -90,6 +94,25 @@ class Window:
                     self._closed[c].append(forming[c])
                 self._new_closed += 1
             self._forming = {c: row[c] for c in self.columns}
+            self._forming_changed = True
+            self._holding = False
+        return True
+
+    def hold(self, at: Any, key: str = "time") -> bool:
+        """Carry the forming row's values on to the later ``key`` value ``at`` (thread-safe): the first hold closes
+        the forming row and forms a copy at ``at``, later ones move that copy, so a step chart's line reaches ``at``
+        with one row more however often it is called; the next :meth:`advance` closes the hold where it reached.
+        False and nothing changed without a forming row or when ``at`` is not later than it."""
+        with self._lock:
+            forming = self._forming
+            if forming is None or not at > forming[key]:
+                return False
+            if not self._holding:
+                for c in self.columns:
+                    self._closed[c].append(forming[c])
+                self._new_closed += 1
+                self._holding = True
+            self._forming = {**forming, key: at}
             self._forming_changed = True
         return True
 

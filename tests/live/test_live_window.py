@@ -91,6 +91,26 @@ def test_advance_patches_the_forming_row_at_its_time_closes_it_at_a_later_one_an
         window.advance({"time": 5})
 
 
+def test_hold_carries_the_forming_rows_values_on_with_one_row_however_often():
+    window = Window(("time", "close"), rollover=10)
+    assert not window.hold(5)  # nothing forming: nothing to carry
+    window.advance({"time": 1, "close": 1.0})
+    window.apply()
+    assert not window.hold(1)  # not later
+    for t in (2, 3, 4):
+        assert window.hold(t)
+    assert window.apply()
+    assert shown(window) == window.data() == {"time": [1, 4], "close": [1.0, 1.0]}  # the change, the line's end
+    events = watched(window)
+    assert window.hold(6) and window.apply()
+    assert [type(e) for e in events] == [ColumnsPatchedEvent]  # moving the end patches one row
+    assert window.advance({"time": 7, "close": 2.0})  # a change: the hold closes where it reached
+    assert window.hold(9)
+    assert window.advance({"time": 9, "close": 3.0})  # a change at the hold's time replaces the hold
+    window.apply()
+    assert shown(window) == window.data() == {"time": [1, 6, 7, 9], "close": [1.0, 1.0, 2.0, 3.0]}
+
+
 def test_more_new_rows_than_the_window_holds_replace_the_data_whole():
     window = Window(("time", "close"), rollover=3)
     window.stream(bar(0))
