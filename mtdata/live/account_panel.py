@@ -66,8 +66,12 @@ class AccountPanel(Panel):
         self._clock = MarketClock()
         self._copied_at: float | None = None  # the market's time of the copy (ms)
         self.window = Window(("time", "equity", "balance"), rollover=rollover)
+        """The equity curve's data: ``time`` (the market's, ms since the epoch), ``equity`` and ``balance``, a row per
+        redraw (one at the same market time replaces the last), the newest ``rollover`` rows."""
         self.window.source.name = "equity"
         self.figures = ipywidgets.HTML(figures_html({}))
+        """The figures above the chart (balance, equity, margin, free margin, margin level, currency) as an HTML table;
+        :meth:`values` gives them as numbers."""
         self.figures.add_class("mtdata-account-figures")
         chart = time_figure(height=240, width=700, title="equity", name="equity_chart")
         chart.line("time", "equity", source=self.window.source, color="#1565c0", legend_label="equity")

@@ -59,8 +59,13 @@ class CandlesPanel(Panel):
         rollover: int = 300,
         rate: float = CHART_RATE,
     ) -> None:
-        self.symbol, self.timeframe = symbol, arguments.timeframe(timeframe)
+        self.symbol = symbol
+        """The symbol charted."""
+        self.timeframe = arguments.timeframe(timeframe)
+        """The bars' timeframe in the wire's form: ``1m``, ``1h``... (MetaTrader's ``H1`` given becomes ``1h``)."""
         self.window = Window(COLUMNS, rollover=rollover)
+        """The chart's data: time (ms), open, high, low, close, tick volume and color of the newest ``rollover`` closed
+        bars, then the forming one."""
         self.window.source.name = "candles"
         width = MT5_TIMEFRAMES[self.timeframe] * 60_000 * 0.7
         source = self.window.source

@@ -126,6 +126,7 @@ class LiveQuote(LiveObject):
     def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = DEFAULT_RATE) -> None:
         super().__init__(feed, Stream("quotes", symbol), rate)
         self.symbol = symbol
+        """The symbol quoted."""
         self._last: tuple[float | None, float | None, datetime | None, str | None] = (None, None, None, None)
         self._watch = StaleWatch(feed._session, self._changed)
         self._start(self._seed)
@@ -204,7 +205,12 @@ class LiveCandles(LiveObject):
         tf = arguments.timeframe(timeframe)
         checks.integer("count", count, 1, arguments.MAX_CANDLES)
         super().__init__(feed, Stream("candles", symbol, tf), rate)
-        self.symbol, self.timeframe, self.count = symbol, tf, count
+        self.symbol = symbol
+        """The symbol of the candles."""
+        self.timeframe = tf
+        """The candles' timeframe in the wire's form: ``1m``, ``1h``... (MetaTrader's ``H1`` given becomes ``1h``)."""
+        self.count = count
+        """How many candles :attr:`df` keeps: the newest, the forming one included."""
         self._lock = threading.Lock()
         self._history = session.candles(symbol, tf, limit=count)
         self._columns = list(self._history.columns)
@@ -308,4 +314,3 @@ class LiveData:
     def _keep(self, obj: L) -> L:
         self._objects.add(obj)
         return obj
-

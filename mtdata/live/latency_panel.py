@@ -163,7 +163,10 @@ class LatencyPanel(Panel):
     ) -> None:
         checks.number("every", every, minimum=0.1, maximum=3600)
         checks.choice("window", window, WINDOWS)
-        self.every, self.window_name = float(every), window
+        self.every = float(every)
+        """Seconds between two readings of the monitors (the panel redraws only when a reading changed)."""
+        self.window_name = window
+        """The latency monitor's window the table and chart show (``1h`` by default: the last hour's percentiles)."""
         self._session = session
         self._reading: Reading | None = None
         self._shown: Reading | None = None
@@ -174,13 +177,19 @@ class LatencyPanel(Panel):
         self.polls = 0
         """How many times the monitors were read (for tests)."""
         self.window = Window(CHART_COLUMNS, rollover=rollover)
+        """The chart's data: ``time`` (the market's, ms) and the p50 and p95 of each charted kind, one row per change,
+        the newest ``rollover``."""
         self.window.source.name = "latency"
         self.details = ipywidgets.ToggleButton(description="details", tooltip="every kind and latency")
         """Whether the table shows every kind and latency (a toggle button under the chart) or the summary."""
         self.details.add_class("mtdata-latency-details")
         self.details.observe(lambda _change: self._show_table(), names="value")
         self.table = ipywidgets.HTML(latency_table({}, window, details=False))
+        """The percentiles table above the chart (ms, over :attr:`window_name`): a summary, or every kind and latency
+        with :attr:`details` on."""
         self.health = ipywidgets.HTML(health_html({}, {}))
+        """The health line: healthy or not and why, the connected / broker / synchronized / quotes flags, the uptime
+        per window."""
         self.table.add_class("mtdata-latency-table")
         self.health.add_class("mtdata-health-line")
         chart = time_figure(

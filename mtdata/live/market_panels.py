@@ -59,6 +59,7 @@ class TickerPanel(HtmlPanel):
 
     def __init__(self, feed: LiveFeed, symbols: str | list[str], *, rate: float = DEFAULT_RATE) -> None:
         self.symbols = symbol_list(symbols)
+        """The symbols shown, one row each in this order."""
         self._lock = threading.Lock()
         self._latest: dict[str, dict[str, Any]] = {}
         self._first_bid: dict[str, float] = {}
@@ -142,7 +143,9 @@ class TicksPanel(Panel):
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rollover: int = 2000, rate: float = CHART_RATE) -> None:
         self.symbol = checks.text("symbol", symbol)
+        """The symbol whose ticks are charted."""
         self.window = Window(("time", "bid", "ask"), rollover=rollover)
+        """The chart's data: ``time`` (ms since the epoch), ``bid`` and ``ask`` of the newest ``rollover`` ticks."""
         self.window.source.name = "ticks"
         chart = time_figure(height=280, width=700, title=f"{symbol} ticks", name="ticks_chart")
         chart.line("time", "bid", source=self.window.source, color="#1565c0", legend_label="bid")
@@ -197,10 +200,14 @@ class BookPanel(Panel):
 
     def __init__(self, feed: LiveFeed, symbol: str, *, rate: float = CHART_RATE) -> None:
         self.symbol = checks.text("symbol", symbol)
+        """The symbol whose order book is shown."""
         self._latest: dict[str, Any] | None = None
         empty, depth = book_levels([])
         self.ladder = ColumnDataSource(data=empty, name="ladder")
+        """The ladder's data: side, price, volume and cumulative volume from the touch, asks high to low then bids."""
         self.depth = ColumnDataSource(data=depth, name="depth")
+        """The depth chart's data: each side's prices and cumulative volume (``ask_price``, ``ask_depth``,
+        ``bid_price``, ``bid_depth``)."""
         self.table = DataTable(
             source=self.ladder,
             columns=[TableColumn(field=name, title=name, width=360 // len(BOOK_COLUMNS)) for name in BOOK_COLUMNS],
@@ -210,6 +217,7 @@ class BookPanel(Panel):
             index_position=None,
             name="book_table",
         )
+        """The depth ladder, a Bokeh ``DataTable`` of :attr:`ladder`."""
         chart = page_ranges(figure(height=320, width=420, title=f"{symbol} cumulative depth", name="depth_chart"))
         chart.step("ask_price", "ask_depth", source=self.depth, color="#c62828", mode="after", legend_label="asks")
         chart.step("bid_price", "bid_depth", source=self.depth, color="#1565c0", mode="after", legend_label="bids")

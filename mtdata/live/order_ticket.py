@@ -70,6 +70,39 @@ class OrderTicket(OrderReview, QuoteFollower, ipywidgets.VBox):
     _widgets: tuple[ipywidgets.Widget, ...] = ()
     _positions: ipywidgets.Widget | None = None
     _closed = False
+    # the form's widgets, made by _build; documented here: autodoc reads attribute docstrings only at class level or
+    # in __init__
+    symbol: ipywidgets.Combobox
+    """The symbol field: any of the account's symbols, typed or picked; a value set from code moves the ticket to
+    that symbol (its volume step, price and quotes)."""
+    side: ipywidgets.ToggleButtons
+    """Buy or sell; changing it refills the price field from the quote (the ask for a buy, the bid for a sell)."""
+    kind: ipywidgets.ToggleButtons
+    """The order type (labelled "type"): ``market``, ``limit`` or ``stop``; a pending type makes the price editable."""
+    volume: ipywidgets.FloatText
+    """The volume field (lots), stepped by the symbol's volume step and prefilled with its minimum; a volume typed
+    is kept when the symbol changes."""
+    price: ipywidgets.FloatText
+    """The price field: a market order's follows the ask (buy) or bid (sell) live and is not editable; a pending
+    order's is the user's, prefilled with the quote when the side, type or symbol changes."""
+    units: ipywidgets.ToggleButtons
+    """How :attr:`sl` and :attr:`tp` are given: ``price`` (levels) or ``pips`` (distances from the price field's
+    price); switching converts the values typed (:func:`~mtdata.live.order_ticket.convert_stop`)."""
+    sl: ipywidgets.FloatText
+    """The stop loss, a price or a distance in pips as :attr:`units` says; 0 means no stop loss."""
+    tp: ipywidgets.FloatText
+    """The take profit, a price or a distance in pips as :attr:`units` says; 0 means no take profit."""
+    review_button: ipywidgets.Button
+    """The "Review" button: checks the order in the form without sending it (:meth:`review`); its sentence shows in
+    :attr:`summary`."""
+    confirm_button: ipywidgets.Button
+    """The "Confirm" button: sends the order under review (:meth:`confirm`); enabled only during a review."""
+    cancel_button: ipywidgets.Button
+    """The "Cancel" button: leaves the review and edits the form again, nothing sent (:meth:`cancel`)."""
+    summary: ipywidgets.HTML
+    """The order under review in one sentence (empty outside a review)."""
+    result_line: ipywidgets.HTML
+    """The outcome of the last order: its result, or the sentence that refused it (:attr:`message` as text)."""
 
     def __init__(
         self,

@@ -49,6 +49,15 @@ class TradeActions:
     _message = ""
     _action: concurrent.futures.Future[None] | None = None
     _buttons: tuple[ipywidgets.Button, ...] = ()
+    # made by _controls; documented here: autodoc reads attribute docstrings only at class level or in __init__
+    selected_button: ipywidgets.Button
+    """The "Close selected" button ("Cancel selected" of orders): acts on the rows selected in the table
+    (:meth:`act_on_selected`)."""
+    all_button: ipywidgets.Button
+    """The "Close all" button ("Cancel all" of orders): acts on every record, of :attr:`symbol` when set
+    (:meth:`act_on_all`)."""
+    status: ipywidgets.HTML
+    """The status line under the buttons: the last action's outcome in one sentence (:attr:`message` as text)."""
 
     async def _act_on(self, record_id: str) -> TradeResult:
         """Close or cancel one record (the table's subclass says how)."""

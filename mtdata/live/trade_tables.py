@@ -96,6 +96,7 @@ class TradeTable(TradeActions, Panel):
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.symbol = checks.text("symbol", symbol, optional=True)
+        """The symbol whose records the table shows and the second button acts on (None: every symbol)."""
         self._terminal = session.connection().terminal_state  # its specifications: one dict lookup, thread-safe
         if symbol is not None and self._terminal.specification(symbol) is None:
             raise checks.fail("symbol", "must be a symbol of the account", symbol)
@@ -108,6 +109,8 @@ class TradeTable(TradeActions, Panel):
         self.records: list[dict[str, Any]] = []
         """The records shown at the last redraw (copies)."""
         self.source = ColumnDataSource(data=self._data([]), name=self.kind)
+        """The table's Bokeh data source, one column per field of :attr:`columns`; ``source.selected.indices`` are the
+        rows selected."""
         self.table = DataTable(
             source=self.source,
             columns=[self._column(*column) for column in self.columns],
@@ -119,7 +122,10 @@ class TradeTable(TradeActions, Panel):
             row_height=25,
             name=f"{self.kind}_table",
         )
+        """The Bokeh ``DataTable`` of the records, one row each, selected by checkbox (the rows the first button acts
+        on)."""
         self.footer = ipywidgets.HTML(self.footer_text([]))
+        """The line under the table (:meth:`footer_text`: how many records; for positions, their floating profit)."""
         self.footer.add_class(f"mtdata-{self.kind}-footer")
         controls = self._controls()
         title = f"{self.kind} {self.symbol}" if self.symbol else self.kind
@@ -212,7 +218,6 @@ class TradeTable(TradeActions, Panel):
 
     def _extra_fields(self) -> list[str]:
         return []
-
 
 
 def _records_of(frame: Any, symbol: str | None) -> list[str]:

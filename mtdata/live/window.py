@@ -32,6 +32,7 @@ class Window:
             raise checks.fail("columns", "must not repeat a name", columns)
         checks.integer("rollover", rollover, minimum=1)
         self.columns: tuple[str, ...] = tuple(columns)
+        """The column names, in order: every row has a value for each, and :attr:`source` has these columns."""
         self._rollover = rollover
         self._closed: dict[str, deque[Any]] = {c: deque(maxlen=rollover) for c in self.columns}
         self._forming: dict[str, Any] | None = None

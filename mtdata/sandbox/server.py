@@ -109,27 +109,46 @@ class SandboxServer:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
+        """The server's settings (a ``data_dir`` of None becomes the temporary directory made for the server)."""
         # the market first: a bad replay file is refused before the data directory is made or touched
         self.market = Market(self.config.seed, self.config.speed, self.config.replay, start_ms=self.config.start_ms,
-                             broker_clock=self.config.broker_clock)
+                             broker_clock=self.config.broker_clock)  # fmt: skip
+        """The simulated market: the symbols' prices (``market.price(symbol)``), the same for the same seed, and its
+        clock (``market.now_ms()``)."""
         self._temp_dir: str | None = None
         if self.config.data_dir is None:
             self._temp_dir = tempfile.mkdtemp(prefix="mtdata-sandbox-")
             self.config = replace(self.config, data_dir=Path(self._temp_dir))
         self.data_dir: Path = Path(self.config.data_dir)  # type: ignore[arg-type]
+        """The directory of the sandbox's database (the config's, or a temporary one removed by :meth:`stop`)."""
         self.store = Store(self.data_dir)
+        """The sandbox's SQLite database in :attr:`data_dir`: settings, tokens, accounts, positions, orders, deals..."""
         self.tokens = TokenService(self.store)
+        """Issues and verifies the API tokens (``tokens.issue(user_id, rules)``)."""
         self.accounts = Accounts(self.store)
+        """The account and replica documents in :attr:`store` (``accounts.get(account_id)``, deploy, save)."""
         self.faults = Faults(self)
+        """Fault injection: delays, rate limits, dropped sockets, a broker disconnected (``faults.add_delay(...)``;
+        also over REST under ``/sandbox/faults``)."""
         self.hub = Hub(self)
+        """The socket.io side: every client connection and its synchronization and market-data streams."""
         self.broker = Broker(self)
+        """Executes the accounts' trades against :attr:`market` and :attr:`store`."""
         self.hub.trade_executor = self.broker.execute
-        self.user_id, self.token, self.account_id = self._bootstrap()
+        user_id, token, account_id = self._bootstrap()
+        self.user_id = user_id
+        """The sandbox user's id (made on the first run, kept in :attr:`data_dir`)."""
+        self.token = token
+        """The sandbox user's full-access API token (made on the first run): the ``auth-token`` clients send."""
+        self.account_id = account_id
+        """The id of the demo account made and deployed on the first run, ready to connect to."""
         protect(self.token)  # no log record of the process shows it whole
         self.sio: GuardedServer | None = None
+        """The socket.io server (path ``/ws``), made by :meth:`build_app` (None before)."""
         self._runner: web.AppRunner | None = None
         self._eio_service: asyncio.Task | None = None
         self.port: int = self.config.port
+        """The port served: the config's, or once :meth:`start` bound it, the free port taken for 0."""
 
     def _bootstrap(self) -> tuple[str, str, str]:
         """The sandbox user, its full-access token and its demo account (created on first run)."""
@@ -236,8 +255,12 @@ class SandboxHandle:
             self._temp_dir = tempfile.mkdtemp(prefix="mtdata-sandbox-")
             config = replace(config, data_dir=Path(self._temp_dir))
         self.config = config
+        """The server's settings (a ``data_dir`` of None becomes the handle's temporary directory, removed by
+        :meth:`stop`)."""
         try:
             self.server = self._launch(config)
+            """The :class:`SandboxServer` running on the handle's thread (a new one after :meth:`restart`); run its
+            coroutines with :meth:`call`."""
         except BaseException:  # e.g. a bad replay file: leave no thread or temporary directory behind
             self._close()
             raise

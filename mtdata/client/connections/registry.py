@@ -39,6 +39,7 @@ class ConnectionInstance:
     def __init__(self, connection: StreamingMetaApiConnection | RpcMetaApiConnection) -> None:
         self._connection = connection
         self.instance_id = secrets.token_hex(8)
+        """This instance's random id (16 hex digits), by which the shared connection counts the instances holding it."""
         self._opened = False
         self._closed = False
 

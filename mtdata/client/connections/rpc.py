@@ -257,9 +257,12 @@ class RpcMetaApiConnection(RpcApi):
         route: Route | None = None,
     ) -> None:
         self.account = account
+        """The account connected to (a :class:`~mtdata.client.MetatraderAccount`: its id, region, type...)."""
         #: Where requests go: the account, or its replica in the ``region`` option's region (``connections.route``).
         self.route = route or Route(account.id, account.region)
         self.client = client
+        """The MetaApi's socket layer (:class:`~mtdata.client.WebsocketClient`, shared by its connections): every
+        request and trade goes through it."""
         self._history_client = history_client
         self._on_closed = on_closed
         self._instances: set[str] = set()

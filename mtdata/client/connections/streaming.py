@@ -82,12 +82,19 @@ class StreamingMetaApiConnection(RpcApi, MarketDataApi, DecoratorMixin):
         if history_storage is not None and not isinstance(history_storage, HistoryStorage):
             raise checks.fail("history_storage", "must be a HistoryStorage", history_storage)
         self.history_start_time = _aware("history_start_time", history_start_time)
+        """The earliest time of the deals and history orders asked for when synchronizing (an aware datetime; None: the
+        whole history); a history storage holding newer records resumes after its newest."""
         self.account = account
+        """The account connected to (a :class:`~mtdata.client.MetatraderAccount`: its id, region, type...)."""
         #: Where it streams from: the account, or its replica in the ``region`` option's region (``connections.route``).
         self.route = route or Route(account.id, account.region)
         self.client = client
+        """The MetaApi's socket layer (:class:`~mtdata.client.WebsocketClient`, shared by its connections): the
+        stream, requests and trades go through it."""
         self._context = context
         self.hash_manager = hash_manager
+        """The MetaApi's :class:`~mtdata.client.TerminalHashManager` (shared by its connections): reference hashes of
+        specifications, positions and orders, so that a synchronization sends only what changed."""
         self._history_client = history_client
         self._on_closed = on_closed
         self._terminal = TerminalState(self.route.account_id, account.type, account.server, hash_manager, client)

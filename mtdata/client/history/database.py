@@ -160,6 +160,8 @@ class FilesystemHistoryDatabase:
 
     def __init__(self, directory: str | os.PathLike[str] = ".metaapi") -> None:
         self.directory = Path(directory)
+        """The directory of the history files (relative paths to the working directory of each use; made on the first
+        write)."""
         self._lock = threading.Lock()
 
     def path(self, account_id: str, application: str, kind: str) -> Path:

@@ -83,9 +83,11 @@ class Reservoir:
 
     def __init__(self, size: int, storage_period_in_milliseconds: float = 60000, *, clock: Clock = time.monotonic):
         self.size = checks.integer("size", size, minimum=1)
+        """How many buckets the window is split into, as constructed: a measurement leaves it with its bucket."""
         self.storage_period_in_milliseconds = checks.number(
             "storage_period_in_milliseconds", storage_period_in_milliseconds, minimum=1e-9
         )
+        """The window's length (ms), as constructed: the statistics cover about the measurements this recent."""
         self._bucket_seconds = storage_period_in_milliseconds / 1000 / size
         self._clock = clock
         self._buckets: deque[_Bucket] = deque()
@@ -154,7 +156,9 @@ class StatisticalReservoir:
         clock: Clock = time.monotonic,
     ) -> None:
         self.size = checks.integer("size", size, minimum=1)
+        """The most measurements the sample keeps (algorithm R's reservoir), as constructed."""
         self.interval = checks.number("interval", interval, minimum=1e-9)
+        """The window's length (ms), as constructed: older measurements leave the sample."""
         self._interval_seconds = interval / 1000
         self._slice_seconds = self._interval_seconds / self._SLICES
         self._random = random_number_gen or random.random

@@ -50,9 +50,11 @@ class WebsocketClient(Requests):
         self._context = context
         self._options = context.options
         self.timers = timers or DEFAULT_TIMERS
-        self.subscriptions = SubscriptionManager(self._send_subscribe, self.timers)
+        """The socket layer's timers in seconds (subscribe retries, status timeout, reconnect backoff): the ``timers``
+        argument or the defaults (:class:`~mtdata.client.transport.subscriptions.Timers`)."""
+        self._subscriptions = SubscriptionManager(self._send_subscribe, self.timers)
         self._throttler = SynchronizationThrottler(self._options.synchronization_throttler)
-        self._packets = PacketProcessor(self.subscriptions, self.timers, self._options.packet_ordering_timeout,
+        self._packets = PacketProcessor(self._subscriptions, self.timers, self._options.packet_ordering_timeout,
                                         self._session_of, self._throttler, latency_listener)  # fmt: skip
         self._latency = latency_listener
         self._sockets: dict[tuple[str, int], list[SocketConnection]] = {}
@@ -126,7 +128,7 @@ class WebsocketClient(Requests):
         for number in instances:
             self._assign_socket(account_id, region, number)
             if not any(n == number for n in self._packets.connected.get(account_id, {}).values()):
-                self.subscriptions.schedule_subscribe(account_id, number)
+                self._subscriptions.schedule_subscribe(account_id, number)
 
     def _assign_socket(self, account_id: str, region: str, instance_number: int) -> SocketConnection:
         socket = self._socket_of.get((account_id, instance_number))
@@ -181,7 +183,7 @@ class WebsocketClient(Requests):
     async def unsubscribe(self, account_id: str) -> None:
         """Stop following an account: its loops stop, ``unsubscribe`` is sent on its sockets, its state is dropped."""
         tracked = self._packets.tracked(account_id)
-        self.subscriptions.cancel_account(account_id)
+        self._subscriptions.cancel_account(account_id)
         if tracked is None:
             return
         region, instances = tracked
@@ -248,7 +250,7 @@ class WebsocketClient(Requests):
                 except Exception:
                     log.exception("reconnect listener failed")
             if self.is_subscribed(account_id):
-                self.subscriptions.resubscribe_later(account_id, (socket.instance_number,),
+                self._subscriptions.resubscribe_later(account_id, (socket.instance_number,),
                                                      self.timers.reconnect_resubscribe)  # fmt: skip
 
     # -- shutdown ------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ class WebsocketClient(Requests):
         if self._closed:
             return
         self._closed = True
-        await self.subscriptions.close()
+        await self._subscriptions.close()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(NotConnectedException("The websocket client was closed"))
