@@ -10,64 +10,72 @@ from typing import TypedDict
 
 
 class HealthStatus(TypedDict, total=False):
-    """The server's ``status`` packet: whether the terminal's parts are healthy."""
+    """The ``healthStatus`` of the server's ``status`` packets: which services of the account work (more may come)."""
 
-    restApiHealthy: bool
-    copyFactorySubscriberHealthy: bool
-    copyFactoryProviderHealthy: bool
+    restApiHealthy: bool  #: Whether the REST API serving the account works.
+    copyFactorySubscriberHealthy: bool  #: Whether CopyFactory's copying into the account (as a subscriber) works.
+    copyFactoryProviderHealthy: bool  #: Whether CopyFactory's reading of the account (as a provider) works.
 
 
 class ConnectionHealthStatus(TypedDict, total=False):
     """``connection.health_monitor.health_status``."""
 
-    connected: bool
-    connectedToBroker: bool
+    connected: bool  #: Whether a stream of the account is connected to the server (``authenticated`` seen).
+    connectedToBroker: bool  #: Whether a connected stream reports its terminal connected to the broker.
+    #: Whether quotes flow: nothing subscribed, a price in the last 60 s, or every subscribed market closed.
     quoteStreamingHealthy: bool
-    synchronized: bool
-    healthy: bool
-    message: str
+    synchronized: bool  #: Whether the connection's terminal state is synchronized.
+    healthy: bool  #: True when the four flags above all are.
+    message: str  #: What is wrong, in words, or that the connection is stable.
 
 
 class ReservoirStatistics(TypedDict, total=False):
     """Statistics of a :class:`~mtdata.client.Reservoir` window."""
 
-    count: int
-    sum: float
-    max: float
-    min: float
-    average: float
-    sumOfSquares: float
-    msdev: float
-    stddev: float
+    count: int  #: Number of measurements in the window.
+    sum: float  #: Sum of the measurements.
+    max: float  #: Largest measurement (None in an empty window).
+    min: float  #: Smallest measurement (None in an empty window).
+    average: float  #: Mean of the measurements (None in an empty window).
+    sumOfSquares: float  #: Sum of the squared measurements.
+    msdev: float  #: Population standard deviation (divided by n; None in an empty window).
+    stddev: float  #: Sample standard deviation (divided by n - 1; None below two measurements).
 
 
 class ResponseTimestamps(TypedDict, total=False):
-    """Timestamps of a request and its response (latency tracking, protocol §8)."""
+    """Timestamps of a request and its response (latency tracking, protocol §8), aware UTC datetimes."""
 
-    clientProcessingStarted: datetime
-    clientProcessingFinished: datetime
-    serverProcessingStarted: datetime
-    serverProcessingFinished: datetime
+    clientProcessingStarted: datetime  #: When the client sent the request.
+    clientProcessingFinished: datetime  #: When the client received the answer.
+    serverProcessingStarted: datetime  #: When the server began handling the request.
+    serverProcessingFinished: datetime  #: When the server sent the answer.
 
 
 class SymbolPriceTimestamps(TypedDict, total=False):
     """Timestamps of a price on its way from the broker to the client."""
 
-    eventGenerated: datetime
-    serverProcessingStarted: datetime
-    clientProcessingFinished: datetime
+    eventGenerated: datetime  #: When the price was generated (its tick's time).
+    serverProcessingStarted: datetime  #: When the server began handling the price.
+    clientProcessingFinished: datetime  #: When the client had handed the ``prices`` packet to its listeners.
 
 
-class UpdateTimestamps(SymbolPriceTimestamps, total=False):
-    """Timestamps of a terminal-state update."""
+class UpdateTimestamps(TypedDict, total=False):
+    """Timestamps of a terminal-state update: the keys of :class:`SymbolPriceTimestamps`, declared again.
+
+    A ``TypedDict`` keeps no base in its MRO, so the API reference finds no description for an inherited key.
+    """
+
+    eventGenerated: datetime  #: When the change happened.
+    serverProcessingStarted: datetime  #: When the server began handling the change.
+    clientProcessingFinished: datetime  #: When the client had handed the ``update`` packet to its listeners.
 
 
 class TradeTimestamps(TypedDict, total=False):
     """Timestamps of a trade."""
 
-    clientProcessingStarted: datetime
-    serverProcessingStarted: datetime
-    tradeStarted: datetime
-    tradeExecuted: datetime
-    serverProcessingFinished: datetime
-    clientProcessingFinished: datetime
+    clientProcessingStarted: datetime  #: When the client sent the trade.
+    serverProcessingStarted: datetime  #: When the server began handling the trade.
+    tradeStarted: datetime  #: When the trade was passed on for execution.
+    tradeExecuted: datetime  #: When the broker executed it.
+    serverProcessingFinished: datetime  #: When the server sent the answer.
+    clientProcessingFinished: datetime  #: When the client received the answer.
