@@ -31,10 +31,12 @@ _PACKET_LOGGER_KEYS = ("enabled", "fileNumberLimit", "logFileSizeInHours", "comp
 class RetryPolicy:
     """REST and socket retry policy (protocol §2.10, §5.4)."""
 
-    retries: int = 5
-    min_delay_in_seconds: float = 1
-    max_delay_in_seconds: float = 30
+    retries: int = 5  #: Retries of a failed REST call or socket request before its error is raised.
+    min_delay_in_seconds: float = 1  #: First retry delay, in seconds (doubling); the 202 wait without Retry-After.
+    max_delay_in_seconds: float = 30  #: Longest retry delay, in seconds; times ``retries``: a REST call's deadline.
+    #: How long, in minutes, a REST call answered 202 ("not done yet") is repeated before a timeout.
     long_running_request_timeout_in_minutes: float = 10
+    #: Seconds subscribing is held off after a subscription quota error (accepted; mtdata does not use it).
     subscribe_cooldown_in_seconds: float = 600
 
 
@@ -42,8 +44,11 @@ class RetryPolicy:
 class ThrottlerOpts:
     """Client-side synchronization throttling (protocol §7.7)."""
 
+    #: Most synchronizations running at once on the sockets of one region and instance number, and on one socket
+    #: (which also allows only one per 10 of its accounts).
     max_concurrent_synchronizations: int = 15
-    queue_timeout_in_seconds: float = 300
+    queue_timeout_in_seconds: float = 300  #: Seconds a synchronization may wait for a slot before a timeout.
+    #: Seconds without a packet of a synchronization after which its slot is freed.
     synchronization_timeout_in_seconds: float = 10
 
 
@@ -51,26 +56,37 @@ class ThrottlerOpts:
 class MetaApiOptions:
     """Every ``MetaApiOpts`` field, validated; ``url`` (mtdata) sends every request to one local server."""
 
-    application: str = "MetaApi"
-    domain: str = DEFAULT_DOMAIN
+    application: str = "MetaApi"  #: The ``application`` field of streaming requests.
+    domain: str = DEFAULT_DOMAIN  #: The suffix of the REST host names (a host name, optionally with ``:port``).
+    #: Connections keep to this region (the account's, or its replica's there); None: the account's own region.
     region: str | None = None
-    request_timeout: float = 60
-    connect_timeout: float = 60
-    packet_ordering_timeout: float = 60
+    request_timeout: float = 60  #: Seconds a REST call or socket request waits for its answer.
+    connect_timeout: float = 60  #: Seconds a socket request waits for its socket to connect.
+    packet_ordering_timeout: float = 60  #: Seconds a gap in packet sequence numbers may last (protocol §7.6).
+    #: The official SDK's packet logger settings: checked, then ignored (mtdata logs no packets to files).
     packet_logger: dict[str, Any] = field(default_factory=dict)
-    enable_latency_tracking: bool = False
+    enable_latency_tracking: bool = False  #: True installs the latency monitor (protocol §8).
+    #: Synchronization throttling settings (protocol §7.7); the default: 15 at once.
     synchronization_throttler: ThrottlerOpts = field(default_factory=ThrottlerOpts)
+    #: Retry settings of REST calls and socket requests; the default: 5 retries, 1 s to 30 s apart.
     retry_opts: RetryPolicy = field(default_factory=RetryPolicy)
-    use_shared_client_api: bool = False
-    enable_socketio_debugger: bool = False
-    websocket_log_path: str = "./.metaapi/logs/socket.log"
+    use_shared_client_api: bool = False  #: True uses the shared client API host (``mt-client-api-v1``) for sockets.
+    enable_socketio_debugger: bool = False  #: The SDK's Socket.IO debug logging (accepted; mtdata ignores it).
+    websocket_log_path: str = "./.metaapi/logs/socket.log"  #: The SDK's socket log file (accepted; not used).
+    #: Seconds a historical candles or ticks request may take (it can be slow).
     historical_market_data_request_timeout: float = 240
+    #: Seconds a demo account generator request may take (it can be slow).
     account_generator_request_timeout: float = 240
+    #: Bounds, in seconds, of the random wait between two re-sends of the market data subscription list
+    #: (``minDelayInSeconds`` and ``maxDelayInSeconds``; 1 and 600 by default).
     refresh_subscriptions_opts: dict[str, float] = field(
         default_factory=lambda: {"minDelayInSeconds": 1, "maxDelayInSeconds": 600}
     )
+    #: Seconds between ``unsubscribe`` answers to packets of an unknown account (accepted; mtdata uses 10 s).
     unsubscribe_throttling_interval_in_seconds: float = 10
-    keep_hash_trees: bool = False
+    keep_hash_trees: bool = False  #: True keeps every collection state of the hash trees (protocol §7.8).
+    #: A base URL (``http://127.0.0.1:8080``) every REST and socket request goes to, such as a sandbox's; None:
+    #: the hosts of ``domain`` and the account's region.
     url: str | None = None
 
 

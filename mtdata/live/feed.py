@@ -38,9 +38,9 @@ ACCOUNT_CHANGES = ("account", "positions", "orders", "prices", "synchronized")
 class Stream(NamedTuple):
     """What a sink listens to: a market-data subscription type of a symbol (a timeframe for candles)."""
 
-    kind: str
-    symbol: str
-    timeframe: str | None = None
+    kind: str  #: The subscription type: ``quotes``, ``candles``, ``ticks`` or ``marketDepth`` (or ``account``).
+    symbol: str  #: The symbol listened to (empty for :data:`ACCOUNT`).
+    timeframe: str | None = None  #: The candles' timeframe, e.g. ``1m``; None for the other types.
 
     def subscription(self) -> dict[str, Any]:
         """The wire subscription (``{"type": ..., "timeframe": ...}``)."""

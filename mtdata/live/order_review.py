@@ -42,10 +42,10 @@ class OrderReview:
     _session: Session
     _loop: asyncio.AbstractEventLoop
     _positions: ipywidgets.Widget | None
-    symbol: ipywidgets.Combobox
-    summary: ipywidgets.HTML
-    result_line: ipywidgets.HTML
-    order: Callable[[], dict[str, Any]]
+    symbol: ipywidgets.Combobox  #: The ticket's symbol field (the symbol of the order sent).
+    summary: ipywidgets.HTML  #: The ticket's line showing the order under review in one sentence.
+    result_line: ipywidgets.HTML  #: The ticket's line showing the outcome of the last order.
+    order: Callable[[], dict[str, Any]]  #: The ticket's method returning the order the form describes.
     _show_state: Callable[[], None]
     _task: concurrent.futures.Future[None] | None = None
     _state = "edit"

@@ -37,10 +37,10 @@ class QuoteFollower:
 
     _session: Session
     _specs: pd.DataFrame
-    symbol: ipywidgets.Combobox
-    side: ipywidgets.ToggleButtons
-    kind: ipywidgets.ToggleButtons
-    price: ipywidgets.FloatText
+    symbol: ipywidgets.Combobox  #: The ticket's symbol field: the quotes followed are this symbol's.
+    side: ipywidgets.ToggleButtons  #: The ticket's buy / sell field: a buy follows the ask, a sell the bid.
+    kind: ipywidgets.ToggleButtons  #: The ticket's order type field: only a ``market`` order's price follows.
+    price: ipywidgets.FloatText  #: The ticket's price field, where the quote is shown.
     # class defaults for ipywidgets' close() from __del__ after a failed __init__
     _throttle: Throttle | None = None
     _feed: LiveFeed | None = None

@@ -40,11 +40,11 @@ class TradeActions:
     the loop (``_loop``), ``closed`` and the names of its class attributes ``kind``, ``noun`` and ``verbs``.
     """
 
-    kind: str
-    noun: str
-    verbs: tuple[str, str]
-    symbol: str | None
-    selected: list[str]
+    kind: str  #: The table's collection: ``positions`` or ``orders`` (the table's class attribute).
+    noun: str  #: One record, in messages (the table's class attribute).
+    verbs: tuple[str, str]  #: The action and its past participle, in messages (the table's class attribute).
+    symbol: str | None  #: The symbol "Close all" keeps to (None: every symbol), the table's.
+    selected: list[str]  #: The ids of the rows selected in the table, which "Close selected" acts on.
     _loop: asyncio.AbstractEventLoop
     _message = ""
     _action: concurrent.futures.Future[None] | None = None

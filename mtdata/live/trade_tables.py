@@ -81,9 +81,10 @@ class TradeTable(TradeActions, Panel):
     Subclasses set the class attributes and :meth:`row`, :meth:`footer_text`, :meth:`_act_on` and :meth:`_act_all`.
     """
 
-    kind = ""  # the terminal state's collection: "positions" or "orders"
-    noun = ""  # one record, for messages
-    verbs = ("", "")  # the action: ("close", "closed")
+    kind = ""  #: The terminal state's collection the table shows: ``positions`` or ``orders``.
+    noun = ""  #: One record, in messages: ``position`` or ``order``.
+    verbs = ("", "")  #: The buttons' action and its past participle, in messages: ``("close", "closed")``.
+    #: The table's columns: ``(field, title, formatter factory or None)`` each, in order.
     columns: tuple[tuple[str, str, Any], ...] = ()
 
     def __init__(
@@ -231,7 +232,10 @@ class PositionsPanel(TradeTable):
     """Open positions, live: prices, SL / TP, swap and floating profit (green / red), total profit below;
     "Close selected" and "Close all" buttons. :meth:`highlight` selects a position (the order ticket's)."""
 
-    kind, noun, verbs = "positions", "position", ("close", "closed")
+    kind = "positions"  #: The terminal state's collection the table shows.
+    noun = "position"  #: One record, in messages.
+    verbs = ("close", "closed")  #: The buttons' action and its past participle, in messages.
+    #: id, symbol, type, volume, open and current price, SL, TP, swap and floating profit (red when negative).
     columns = (
         *IDENTITY,
         *PRICES,
@@ -290,7 +294,10 @@ class PositionsPanel(TradeTable):
 class OrdersPanel(TradeTable):
     """Pending orders, live (current price follows the market); "Cancel selected" and "Cancel all" buttons."""
 
-    kind, noun, verbs = "orders", "order", ("cancel", "cancelled")
+    kind = "orders"  #: The terminal state's collection the table shows.
+    noun = "order"  #: One record, in messages.
+    verbs = ("cancel", "cancelled")  #: The buttons' action and its past participle, in messages.
+    #: id, symbol, type, volume, open and current price, SL, TP and the time the order was placed.
     columns = (*IDENTITY, *PRICES, ("time", "time", lambda: DateFormatter(format="%Y-%m-%d %H:%M:%S")))
 
     def row(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -303,7 +303,7 @@ class Panel(LivePanel):
     frame (:data:`~mtdata.live.throttle.CHART_PHASE`): the page draws their patches after the ticker's update.
     """
 
-    phase = CHART_PHASE
+    phase = CHART_PHASE  #: Bokeh panels redraw just after the HTML panels of the same frame.
 
     def __init__(
         self,

@@ -281,22 +281,27 @@ class SandboxHandle:
 
     @property
     def url(self) -> str:
+        """Base URL of every REST endpoint and of the socket.io server (path ``/ws``)."""
         return self.server.url
 
     @property
     def token(self) -> str:
+        """The sandbox user's full-access API token: the ``auth-token`` clients send."""
         return self.server.token
 
     @property
     def account_id(self) -> str:
+        """The id of the demo account made and deployed on the first run, ready to connect to."""
         return self.server.account_id
 
     @property
     def data_dir(self) -> Path:
+        """The directory of the sandbox's database (the config's, or a temporary one)."""
         return self.server.data_dir
 
     @property
     def port(self) -> int:
+        """The port served (the free port taken when the config asked for 0)."""
         return self.server.port
 
     @property

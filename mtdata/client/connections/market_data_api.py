@@ -31,8 +31,8 @@ log = logging.getLogger("mtdata.client")
 class MarketDataApi:
     """The market-data methods of a streaming connection (it provides the attributes and ``_request``)."""
 
-    account: MetatraderAccount
-    closed: bool
+    account: MetatraderAccount  #: The account connected to (the connection's).
+    closed: bool  #: True once the last instance closed the connection (the connection's).
     _context: ClientContext
     _terminal: TerminalState
     _sync: Synchronizer

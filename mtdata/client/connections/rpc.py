@@ -86,7 +86,7 @@ def _time_range(start_time: Any, end_time: Any, offset: Any, limit: Any) -> dict
 class RpcApi(TradingApi):
     """Trade helpers and RPC getters of both connections (they provide ``_rpc``, ``_send_trade``, ``account``)."""
 
-    account: MetatraderAccount
+    account: MetatraderAccount  #: The account connected to (the connection's).
     _history_client: HistoricalMarketDataClient
 
     async def _rpc(self, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:

@@ -147,14 +147,17 @@ class MemoryHistoryStorage(HistoryStorage):
     # listener events ----------------------------------------------------------------------------
 
     async def on_history_order_added(self, instance_index: str, history_order: MetatraderOrder) -> None:
+        """Called for each history order the stream delivers: stores it and schedules a save unless held unchanged."""
         if self._orders.add(history_order, instance_number(instance_index)):
             self._schedule_flush(self._flush_delay)
 
     async def on_deal_added(self, instance_index: str, deal: MetatraderDeal) -> None:
+        """Called for each deal the stream delivers: stores it and schedules a save unless held unchanged."""
         if self._deals.add(deal, instance_number(instance_index)):
             self._schedule_flush(self._flush_delay)
 
     async def on_deals_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        """Called when the synchronization's deals are all in: sets the flag and saves what is unsaved at once."""
         await super().on_deals_synchronized(instance_index, synchronization_id)
         if self._orders.has_unsaved or self._deals.has_unsaved:
             self._schedule_flush(0.0)
@@ -164,37 +167,47 @@ class MemoryHistoryStorage(HistoryStorage):
     async def last_history_order_time(
         self, instance_index: int | str | None = None, *, instance_number: int | None = None
     ) -> datetime | None:
+        """The newest history order ``doneTime`` held (for one instance, counting loaded history, or overall)."""
         return self._orders.last_time(_instance(instance_index, instance_number))
 
     async def last_deal_time(
         self, instance_index: int | str | None = None, *, instance_number: int | None = None
     ) -> datetime | None:
+        """The newest deal ``time`` held (for one instance, counting loaded history, or overall)."""
         return self._deals.last_time(_instance(instance_index, instance_number))
 
     @property
     def deals(self) -> list[MetatraderDeal]:
+        """All deals, oldest first (new dicts)."""
         return self._deals.all()
 
     @property
     def history_orders(self) -> list[MetatraderOrder]:
+        """All history orders, oldest (by ``doneTime``) first (new dicts)."""
         return self._orders.all()
 
     def get_deals_by_ticket(self, id: str) -> list[MetatraderDeal]:
+        """The deal with this ticket (id), as a list of at most one."""
         return self._deals.by_id(checks.text("id", id))  # type: ignore[arg-type]
 
     def get_deals_by_position(self, position_id: str) -> list[MetatraderDeal]:
+        """Deals of this position, oldest first."""
         return self._deals.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
 
     def get_deals_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderDeal]:
+        """Deals with ``start_time <= time <= end_time``, oldest first (naive datetimes are taken as UTC)."""
         return self._deals.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
 
     def get_history_orders_by_ticket(self, id: str) -> list[MetatraderOrder]:
+        """The history order with this ticket (id), as a list of at most one."""
         return self._orders.by_id(checks.text("id", id))  # type: ignore[arg-type]
 
     def get_history_orders_by_position(self, position_id: str) -> list[MetatraderOrder]:
+        """History orders of this position, oldest first."""
         return self._orders.by_position(checks.text("position_id", position_id))  # type: ignore[arg-type]
 
     def get_history_orders_by_time_range(self, start_time: datetime, end_time: datetime) -> list[MetatraderOrder]:
+        """History orders with ``start_time <= doneTime <= end_time``, oldest first (naive datetimes: UTC)."""
         return self._orders.by_time(_moment("start_time", start_time), _moment("end_time", end_time))
 
     # persistence --------------------------------------------------------------------------------

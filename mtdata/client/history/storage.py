@@ -55,6 +55,7 @@ class HistoryStorage(SynchronizationListener):
         self._deals_finished[instance_index] = False
 
     async def on_connected(self, instance_index: str, replicas: int) -> None:
+        """Called when the stream ``instance_index`` is authenticated: its history is not synchronized yet."""
         self._reset_flags(instance_index)
 
     async def on_synchronization_started(
@@ -65,18 +66,23 @@ class HistoryStorage(SynchronizationListener):
         orders_hash: str | None,
         synchronization_id: str,
     ) -> None:
+        """Called when a synchronization of the stream begins: its history flags go back to False."""
         self._reset_flags(instance_index)
 
     async def on_disconnected(self, instance_index: str) -> None:
+        """Called when the stream is lost: its history flags go back to False."""
         self._reset_flags(instance_index)
 
     async def on_stream_closed(self, instance_index: str) -> None:
+        """Called when the stream ends: its history flags go back to False."""
         self._reset_flags(instance_index)
 
     async def on_history_orders_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        """Called when all history orders of the stream's synchronization arrived: sets its order flag."""
         self._orders_finished[instance_index] = True
 
     async def on_deals_synchronized(self, instance_index: str, synchronization_id: str) -> None:
+        """Called when all deals of the stream's synchronization arrived: sets its deal flag."""
         self._deals_finished[instance_index] = True
 
     async def clear(self) -> None:

@@ -36,8 +36,8 @@ ACCOUNTS_PATH = "/users/current/accounts"
 class MetatraderAccountList:
     """One page of classic pagination: ``count`` accounts match the filter, ``items`` is this page."""
 
-    count: int
-    items: list[MetatraderAccount] = field(default_factory=list)
+    count: int  #: How many accounts match the filter, over all pages.
+    items: list[MetatraderAccount] = field(default_factory=list)  #: The accounts of this page.
 
 
 class MetatraderAccount(WireModel):
@@ -60,37 +60,45 @@ class MetatraderAccount(WireModel):
         return f"MetatraderAccount(id={self.id!r}, name={self.name!r}, state={self.state!r})"
 
     id = wire("_id", "Account id.")
-    state = wire("state", "Deployment state (protocol §9.11).")
-    magic = wire("magic")
+    state = wire("state", "Deployment state, e.g. DEPLOYED or UNDEPLOYED (protocol §9.11).")
+    magic = wire("magic", "The magic number trades of the account carry by default (an integer).")
     connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
-    quote_streaming_interval_in_seconds = wire("quoteStreamingIntervalInSeconds")
-    symbol = wire("symbol")
-    reliability = wire("reliability")
-    region = wire("region")
-    name = wire("name")
-    login = wire("login")
-    server = wire("server")
+    quote_streaming_interval_in_seconds = wire(
+        "quoteStreamingIntervalInSeconds", "Seconds between quote updates sent for a symbol; 0: every tick."
+    )
+    symbol = wire("symbol", "A symbol the broker offers, which G1 accounts need (None if not set).")
+    reliability = wire("reliability", "``high`` (two instances) or ``regular`` (one).")
+    region = wire("region", "The region the account runs in; it picks the client API and socket hosts (protocol §1.2).")
+    name = wire("name", "The account's human-readable name.")
+    login = wire("login", "The MetaTrader login (a string of digits).")
+    server = wire("server", "The broker's MetaTrader server name.")
     type = wire("type", "cloud-g1 or cloud-g2.")
     version = wire("version", "MetaTrader version, 4 or 5.")
-    hash = wire("hash")
-    base_currency = wire("baseCurrency")
-    provisioning_profile_id = wire("provisioningProfileId")
-    application = wire("application")
-    tags = wire("tags")
-    metadata = wire("metadata")
-    resource_slots = wire("resourceSlots")
-    copy_factory_resource_slots = wire("copyFactoryResourceSlots")
-    copy_factory_roles = wire("copyFactoryRoles")
-    manual_trades = wire("manualTrades")
-    slippage = wire("slippage")
-    risk_management_api_enabled = wire("riskManagementApiEnabled")
-    metastats_api_enabled = wire("metastatsApiEnabled")
-    allocate_dedicated_ip = wire("allocateDedicatedIp")
-    connections = wire("connections")
-    primary_replica = wire("primaryReplica")
-    user_id = wire("userId")
+    hash = wire("hash", "A hash code the server gives the account (a number; the client does not use it).")
+    base_currency = wire("baseCurrency", "The account's currency, e.g. USD.")
+    provisioning_profile_id = wire(
+        "provisioningProfileId", "The id of the provisioning profile holding the broker's settings, if any."
+    )
+    application = wire("application", "The application the account belongs to, e.g. MetaApi.")
+    tags = wire("tags", "The user's tags (a list of strings, or None).")
+    metadata = wire("metadata", "The user's free-form metadata (a dict of at most 1024 characters as JSON).")
+    resource_slots = wire("resourceSlots", "Resource slots allocated to the account (an integer, 1 by default).")
+    copy_factory_resource_slots = wire(
+        "copyFactoryResourceSlots", "Resource slots allocated to CopyFactory (an integer, 1 by default)."
+    )
+    copy_factory_roles = wire("copyFactoryRoles", "The account's CopyFactory roles: SUBSCRIBER and/or PROVIDER.")
+    manual_trades = wire("manualTrades", "True if trades placed by hand in the terminal are allowed (G2 only).")
+    slippage = wire("slippage", "Default slippage of the account's trades, in points.")
+    risk_management_api_enabled = wire("riskManagementApiEnabled", "True once the risk management API is enabled.")
+    metastats_api_enabled = wire("metastatsApiEnabled", "True once the MetaStats API is enabled.")
+    allocate_dedicated_ip = wire(
+        "allocateDedicatedIp", "``ipv4`` if a dedicated IP is allocated (else ``none`` or None)."
+    )
+    connections = wire("connections", "The account's connections: a list of ``{region, zone, application}`` dicts.")
+    primary_replica = wire("primaryReplica", "True if this account is the primary one, not a replica.")
+    user_id = wire("userId", "The id of the user owning the account.")
     account_replicas = wire("accountReplicas", "The replica DTOs as sent.")
-    created_at = wire_time("createdAt")
+    created_at = wire_time("createdAt", "When the account was created (an aware datetime).")
 
     @property
     def replicas(self) -> list[MetatraderAccountReplica]:

@@ -62,9 +62,9 @@ class ExpertAdvisor(WireModel):
     def __repr__(self) -> str:
         return f"ExpertAdvisor(expert_id={self.expert_id!r}, period={self.period!r}, symbol={self.symbol!r})"
 
-    expert_id = wire("expertId")
-    period = wire("period")
-    symbol = wire("symbol")
+    expert_id = wire("expertId", "The expert advisor's id, chosen when it was created.")
+    period = wire("period", "The timeframe of the chart the expert runs on, e.g. 1h (protocol §10).")
+    symbol = wire("symbol", "The symbol of the chart the expert runs on.")
     file_uploaded = wire("fileUploaded", "True once the .ex4 file was uploaded.")
 
     @property

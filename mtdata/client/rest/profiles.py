@@ -25,13 +25,15 @@ class ProvisioningProfile(WireModel):
     def __repr__(self) -> str:
         return f"ProvisioningProfile(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
-    id = wire("_id")
-    name = wire("name")
+    id = wire("_id", "Profile id.")
+    name = wire("name", "The profile's name.")
     version = wire("version", "MetaTrader version, 4 or 5.")
     status = wire("status", "``new`` until the server file is uploaded, then ``active``.")
-    type = wire("type")
-    broker_timezone = wire("brokerTimezone")
-    broker_dst_switch_timezone = wire("brokerDSTSwitchTimezone")
+    type = wire("type", "The profile type, e.g. ``mkTerminal`` or ``managerApi`` (None if not set).")
+    broker_timezone = wire("brokerTimezone", "The broker server's time zone (an IANA name, e.g. EET).")
+    broker_dst_switch_timezone = wire(
+        "brokerDSTSwitchTimezone", "The time zone whose daylight-saving switches the broker follows (an IANA name)."
+    )
 
     @property
     def _url(self) -> str:

@@ -24,18 +24,22 @@ class MetatraderAccountReplica(WireModel):
         return f"MetatraderAccountReplica(id={self.id!r}, region={self.region!r}, state={self.state!r})"
 
     id = wire("_id", "Replica id.")
-    state = wire("state")
-    magic = wire("magic")
-    connection_status = wire("connectionStatus")
-    quote_streaming_interval_in_seconds = wire("quoteStreamingIntervalInSeconds")
-    symbol = wire("symbol")
-    reliability = wire("reliability")
-    tags = wire("tags")
-    metadata = wire("metadata")
-    resource_slots = wire("resourceSlots")
-    copy_factory_resource_slots = wire("copyFactoryResourceSlots")
-    region = wire("region")
-    created_at = wire_time("createdAt")
+    state = wire("state", "Deployment state, e.g. DEPLOYED or UNDEPLOYED (protocol §9.11).")
+    magic = wire("magic", "The magic number trades through the replica carry by default (an integer).")
+    connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
+    quote_streaming_interval_in_seconds = wire(
+        "quoteStreamingIntervalInSeconds", "Seconds between quote updates sent for a symbol; 0: every tick."
+    )
+    symbol = wire("symbol", "A symbol the broker offers, which G1 accounts need (None if not set).")
+    reliability = wire("reliability", "``high`` (two instances) or ``regular`` (one).")
+    tags = wire("tags", "The user's tags (a list of strings, or None).")
+    metadata = wire("metadata", "The user's free-form metadata (a dict of at most 1024 characters as JSON).")
+    resource_slots = wire("resourceSlots", "Resource slots allocated to the replica (an integer, 1 by default).")
+    copy_factory_resource_slots = wire(
+        "copyFactoryResourceSlots", "Resource slots allocated to CopyFactory (an integer, 1 by default)."
+    )
+    region = wire("region", "The region the replica runs in.")
+    created_at = wire_time("createdAt", "When the replica was created (an aware datetime).")
 
     @property
     def primary_account(self) -> MetatraderAccount:

@@ -15,23 +15,25 @@ from .. import checks
 from .http import parse_time
 
 
-def wire(name: str, doc: str | None = None) -> property:
-    """A read-only property returning the DTO's ``name`` field (None when absent)."""
+def wire(name: str, doc: str) -> property:
+    """A read-only property returning the DTO's ``name`` field (None when absent), described by ``doc``."""
 
     def get(self: WireModel) -> Any:
         return self._data.get(name)
 
-    return property(get, doc=doc or f"The ``{name}`` field of the DTO.")
+    get.__doc__ = doc  # the property's docstring, and its getter's (what a check of ``fget`` reads)
+    return property(get)
 
 
-def wire_time(name: str) -> property:
-    """A read-only property returning the DTO's ISO time field ``name`` as an aware datetime."""
+def wire_time(name: str, doc: str) -> property:
+    """A read-only property returning the DTO's ISO time field ``name`` as an aware datetime, described by ``doc``."""
 
     def get(self: WireModel) -> datetime | None:
         value = self._data.get(name)
         return parse_time(value) if isinstance(value, str) else value
 
-    return property(get, doc=f"The ``{name}`` field of the DTO as a datetime.")
+    get.__doc__ = doc
+    return property(get)
 
 
 class WireModel:
