@@ -7,8 +7,7 @@ docstring after a class-level declaration (``volume: FloatText``), or after an a
 an assignment in another method and never a plain ``#`` comment. These tests read the same analysis, without
 running Sphinx, for the classes and functions of the ``__all__`` of the packages the reference starts from, and
 for the classes' mtdata bases: the instance attributes methods assign, then the members the class statements
-define (methods, properties, class attributes, dataclass / NamedTuple fields), then TypedDict keys, checked once
-:data:`TYPEDDICT_FIELDS_CHECKED` is on.
+define (methods, properties, class attributes, dataclass / NamedTuple fields), then TypedDict keys.
 """
 
 from __future__ import annotations
@@ -26,9 +25,6 @@ import pytest
 pycode = pytest.importorskip("sphinx.pycode", reason="the docs extra: pip install -e '.[docs]'")
 
 PACKAGES = ("mtdata", "mtdata.client", "mtdata.sandbox", "mtdata.live")
-#: Whether the keys of the public TypedDicts must be described too. The lead turns it on (True) once the TypedDicts
-#: of mtdata/client/models (records.py, requests.py, monitoring.py) are all described.
-TYPEDDICT_FIELDS_CHECKED = False
 
 
 @functools.cache
@@ -194,7 +190,6 @@ def test_every_public_member_has_a_description() -> None:
     assert not missing, f"no docstring, ``#:`` comment or docstring after the declaration: {missing}"
 
 
-@pytest.mark.skipif(not TYPEDDICT_FIELDS_CHECKED, reason="TYPEDDICT_FIELDS_CHECKED is off: the models' keys are due")
 def test_every_typeddict_field_has_a_description() -> None:
     missing = undescribed(typeddicts=True)
     assert not missing, f"no ``#:`` comment or docstring after the key (or no class docstring): {missing}"
