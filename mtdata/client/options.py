@@ -82,7 +82,7 @@ class MetaApiOptions:
     refresh_subscriptions_opts: dict[str, float] = field(
         default_factory=lambda: {"minDelayInSeconds": 1, "maxDelayInSeconds": 600}
     )
-    #: Seconds between ``unsubscribe`` answers to packets of an unknown account (accepted; mtdata uses 10 s).
+    #: Seconds between ``unsubscribe`` answers to packets of an account not subscribed (protocol §7.2), per account.
     unsubscribe_throttling_interval_in_seconds: float = 10
     keep_hash_trees: bool = False  #: True keeps every collection state of the hash trees (protocol §7.8).
     #: A base URL (``http://127.0.0.1:8080``) every REST and socket request goes to, such as a sandbox's; None:

@@ -38,8 +38,6 @@ class Timers:
     #: socket reconnect backoff: first wait, cap (doubling, with jitter)
     reconnect_start: float = 1.0
     reconnect_max: float = 30.0
-    #: interval between ``unsubscribe`` answers to packets of an unknown account
-    stray_unsubscribe_interval: float = 10.0
 
 
 #: The defaults every new client takes (tests may replace it before building a client).

@@ -224,7 +224,8 @@ class WebsocketClient(Requests):
 
     def _unsubscribe_stray(self, socket: SocketConnection, account_id: str) -> None:
         now = time.monotonic()
-        if now - self._stray_unsubscribed.get(account_id, -1e9) < self.timers.stray_unsubscribe_interval:
+        interval = self._options.unsubscribe_throttling_interval_in_seconds  # protocol §7.2
+        if now - self._stray_unsubscribed.get(account_id, -1e9) < interval:
             return
         self._stray_unsubscribed[account_id] = now
         request = {"type": "unsubscribe", "requestId": random_id(), "accountId": account_id,
