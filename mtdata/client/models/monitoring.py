@@ -34,12 +34,12 @@ class ReservoirStatistics(TypedDict, total=False):
 
     count: int  #: Number of measurements in the window.
     sum: float  #: Sum of the measurements.
-    max: float  #: Largest measurement (None in an empty window).
-    min: float  #: Smallest measurement (None in an empty window).
-    average: float  #: Mean of the measurements (None in an empty window).
+    max: float | None  #: Largest measurement (None in an empty window).
+    min: float | None  #: Smallest measurement (None in an empty window).
+    average: float | None  #: Mean of the measurements (None in an empty window).
     sumOfSquares: float  #: Sum of the squared measurements.
-    msdev: float  #: Population standard deviation (divided by n; None in an empty window).
-    stddev: float  #: Sample standard deviation (divided by n - 1; None below two measurements).
+    msdev: float | None  #: Population standard deviation (divided by n; None in an empty window).
+    stddev: float | None  #: Sample standard deviation (divided by n - 1; None below two measurements).
 
 
 class ResponseTimestamps(TypedDict, total=False):

@@ -16,6 +16,10 @@ from typing import Any, Literal, TypedDict
 SEED_TYPE_DIFFERENCES = {
     "MetatraderPosition.id": "str: ids are strings of digits on the wire (protocol §9.1); the seed says int",
     "MetatraderOrder.id": "str: ids are strings of digits on the wire (protocol §9.1); the seed says int",
+    **{
+        f"ReservoirStatistics.{name}": "float | None: None where a window has too few measurements; the seed says float"
+        for name in ("max", "min", "average", "msdev", "stddev")
+    },
 }
 
 MetatraderSession = TypedDict("MetatraderSession", {"from": str, "to": str})

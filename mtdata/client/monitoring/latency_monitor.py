@@ -21,7 +21,8 @@ from typing import Any, Protocol
 from .. import market_sessions
 from ..listeners import LatencyListener
 from ..models import ResponseTimestamps, SymbolPriceTimestamps, TradeTimestamps, UpdateTimestamps
-from .reservoir import Clock, ReservoirStatistics, WindowedMetric
+from ..models.monitoring import ReservoirStatistics
+from .reservoir import Clock, WindowedMetric
 
 #: Window name -> length in milliseconds.
 WINDOWS = {"1h": 3_600_000, "1d": 86_400_000, "1w": 604_800_000}

@@ -14,24 +14,11 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TypedDict
 
 from .. import checks
+from ..models.monitoring import ReservoirStatistics
 
 Clock = Callable[[], float]
-
-
-class ReservoirStatistics(TypedDict):
-    """Statistics of the measurements in a :class:`Reservoir` window (None where undefined)."""
-
-    count: int
-    sum: float
-    max: float | None
-    min: float | None
-    average: float | None
-    sumOfSquares: float
-    msdev: float | None
-    stddev: float | None
 
 
 class _Bucket:
