@@ -10,9 +10,9 @@ The foundations, used by every panel:
   row patched in place) mirrored into a Bokeh ``ColumnDataSource`` with one small message per redraw.
 - :class:`LivePanel` (``view.py``): the base of every panel (throttled ``redraw()``, ``close()`` and its
   callbacks, ``snapshot(path)``: a standalone HTML file, or a PNG drawn by a headless Chromium: ``png.py``);
-  :class:`Panel`, around ``jupyter_bokeh.BokehModel`` (BokehJS loaded inline: no CDN; the current document
-  re-sent when a browser view connects), and :class:`HtmlPanel`, around an ``ipywidgets.HTML`` (one comm
-  message per redraw; a new view gets the current HTML from the widget's state).
+  :class:`Panel`, around ``jupyter_bokeh.BokehModel`` (``bokeh_widget.py``: BokehJS loaded inline, no CDN; the
+  current document re-sent when a browser view connects), and :class:`HtmlPanel`, around an ``ipywidgets.HTML``
+  (one comm message per redraw; a new view gets the current HTML from the widget's state).
 
 The panels of a session (``session.panel``, a :class:`PanelFactory`) are fed by its :class:`LiveFeed`
 (``feed.py``): one listener on its streaming connection, shared reference-counted subscriptions:
@@ -39,6 +39,7 @@ from ..extras import needs
 
 with needs("mtdata.live (the live panels)"):  # ipywidgets, Bokeh, jupyter_bokeh: the jupyter extra
     from .account_panel import AccountPanel
+    from .bokeh_widget import load_bokehjs
     from .candles_panel import CandlesPanel
     from .dashboard import Dashboard, TradingDesk
     from .data import LiveCandles, LiveData, LiveQuote
@@ -49,7 +50,7 @@ with needs("mtdata.live (the live panels)"):  # ipywidgets, Bokeh, jupyter_bokeh
     from .order_ticket import OrderTicket
     from .throttle import CHART_RATE, DEFAULT_RATE, MIXED_RATE, Throttle
     from .trade_tables import OrdersPanel, PositionsPanel
-    from .view import HtmlPanel, LivePanel, Panel, load_bokehjs
+    from .view import HtmlPanel, LivePanel, Panel
     from .window import Window
 
 __all__ = [

@@ -17,7 +17,7 @@ from typing import Any
 from bokeh.plotting import figure
 
 from .. import market_hours
-from .view import page_ranges
+from .bokeh_widget import page_ranges
 
 log = logging.getLogger("mtdata.live")
 #: The longest :meth:`MarketClock.start` waits for the server's clock (seconds); without it, the first price's time.
@@ -29,7 +29,7 @@ TIME_LABEL = "market time (UTC)"
 def time_figure(*, labelled: bool = True, **options: Any) -> Any:
     """A Bokeh figure over time (ms since the epoch, UTC), its x axis labelled :data:`TIME_LABEL` unless
     ``labelled`` is false (a chart stacked over another that carries the label), its ranges the page's
-    (:func:`~mtdata.live.view.page_ranges`)."""
+    (:func:`~mtdata.live.bokeh_widget.page_ranges`)."""
     chart = figure(x_axis_type="datetime", x_axis_label=TIME_LABEL if labelled else None, **options)
     return page_ranges(chart)
 

@@ -18,12 +18,13 @@ from bokeh.plotting import figure
 
 from ..client import checks
 from ..market_hours import StaleWatch
+from .bokeh_widget import page_ranges
 from .clock import time_figure
 from .feed import LiveFeed, Stream
 from .price_format import change_text, price_digits, price_text, spread_points
 from .table_rows import show_rows
 from .throttle import CHART_RATE, DEFAULT_RATE
-from .view import HtmlPanel, Panel, page_ranges
+from .view import HtmlPanel, Panel
 from .window import Window
 
 #: Ticker cells flash green (up) or red (down) for a second after a change (a CSS animation per redraw).

@@ -9,35 +9,31 @@ redraw changes Bokeh models; everything one redraw changed travels to the browse
 comm messages), sent only while the front end reports a view (ipywidgets' ``_view_count``, which the panel
 asks it to keep). When a view connects (a Voila page opening after the notebook ran, a reloaded JupyterLab tab,
 the same panel displayed twice) the panel re-sends its whole document (``render_bundle``) if it changed since
-it was last sent whole. Panels redraw on a frame shared by the kernel's panels (:class:`Throttle`'s ``phase``).
-BokehJS is loaded inline, once per kernel, so panels need no CDN. An :class:`HtmlPanel`'s redraw sets its HTML:
-one comm message, and a connecting view reads the current HTML from the widget's state.
+it was last sent whole. That transport, and BokehJS loaded inline once per kernel (panels need no CDN), is
+``bokeh_widget.py``'s. Panels redraw on a frame shared by the kernel's panels (:class:`Throttle`'s ``phase``).
+An :class:`HtmlPanel`'s redraw sets its HTML: one comm message, and a connecting view reads the current HTML
+from the widget's state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
-from bokeh.document.events import DocumentPatchedEvent
 from bokeh.embed import file_html
-from bokeh.io.notebook import load_notebook
 from bokeh.models import LayoutDOM
-from bokeh.protocol import Protocol
 from bokeh.resources import INLINE
-from jupyter_bokeh import BokehModel
 
 from ..client import checks
 from . import png
+from .bokeh_widget import BokehWidget, load_bokehjs
 from .throttle import CHART_PHASE, CHART_RATE, DEFAULT_RATE, Throttle
 
 if TYPE_CHECKING:
@@ -45,110 +41,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mtdata.live")
 
-_bokehjs_loaded = False
-
-#: Model attributes the browser owns: selections made by the user (all others are echoes of kernel changes).
-BROWSER_OWNED = frozenset({"indices", "line_indices", "multiline_indices", "image_indices"})
-
-
-def load_bokehjs() -> None:
-    """Send BokehJS, inline, to the notebook's page once per kernel; outside IPython there is no page (no-op)."""
-    global _bokehjs_loaded
-    if _bokehjs_loaded:
-        return
-    from IPython import get_ipython
-
-    if get_ipython() is None:
-        return
-    load_notebook(resources=INLINE, hide_banner=True)
-    _bokehjs_loaded = True
-
-
-def page_ranges(chart: Any) -> Any:
-    """``chart`` with its ranges kept by the page: what the browser computes from the data, pans and zooms is not
-    sent back to the kernel, which never reads it (each redraw had the page send its range changes back, and the
-    kernel decode and apply them: 2-4 messages a redraw)."""
-    chart.x_range.syncable = chart.y_range.syncable = False
-    return chart
-
 
 def close_tree(widget: ipywidgets.Widget) -> None:
     """Close a widget and every widget in its boxes (a box's ``close()`` leaves its children open)."""
     for child in getattr(widget, "children", ()):
         close_tree(child)
     widget.close()
-
-
-class _BokehWidget(BokehModel):
-    """``BokehModel`` that sends one redraw's changes as one PATCH-DOC, re-sends its document, closes twice.
-
-    jupyter_bokeh 4.1 sends one PATCH-DOC (three comm frames or more) per Bokeh event, keeps the document of
-    its creation in ``render_bundle`` (what a new view draws), and its ``close()`` raises KeyError when run
-    again (ipywidgets runs it again from ``__del__``). Patches go out only while the front end reports a view:
-    its receiver reads frames strictly in turn (header, metadata, content), so a view made while a patch's frames
-    were arriving would read every later frame in the wrong role and freeze; until a view exists, the changes
-    only mark the document stale, and the first view gets it whole.
-    """
-
-    def __init__(self, model: LayoutDOM) -> None:
-        self._held: list[DocumentPatchedEvent] | None = None
-        self._stale = False
-        super().__init__(model, _view_count=0)  # the front end reports each view it displays
-
-    def update_from_model(self, model: LayoutDOM) -> None:
-        """Serialize the whole document into ``render_bundle`` (sent to the front end)."""
-        super().update_from_model(model)
-        self._stale = False
-
-    def resend(self) -> None:
-        """Send the whole current document again if it changed since it was last sent whole."""
-        if self._stale:
-            self.update_from_model(self._model)
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Hold the document's changes made inside the block and send them as one message at its end."""
-        self._held = []
-        try:
-            yield
-        finally:
-            events, self._held = self._held, None
-            if events:
-                self._send_patch(events)
-
-    def _sync_model(self, model: BokehModel, content: dict[str, Any], buffers: list[Any]) -> None:
-        """Apply what the browser changed itself (a table's selection, a Bokeh event); drop echoes of our patches.
-
-        jupyter_bokeh's front end sends every patch it applied back to the kernel; applied again, streamed rows
-        would be appended twice and a stale echo would undo a newer value, and decoding them costs CPU.
-        """
-        if content.get("kind") == "MessageSent" or content.get("attr") in BROWSER_OWNED:
-            super()._sync_model(model, content, buffers)
-
-    def close(self) -> None:
-        """Close the widget and stop listening to the document (idempotent)."""
-        with suppress(KeyError):  # already unregistered from the document by an earlier close()
-            super().close()
-
-    def _document_patched(self, event: DocumentPatchedEvent) -> None:
-        self._stale = True
-        if event.setter is self:
-            return
-        if self._held is not None:
-            self._held.append(event)
-        else:
-            self._send_patch([event])
-
-    def _send_patch(self, events: list[DocumentPatchedEvent]) -> None:
-        if not self._view_count:  # no view to apply it (see the class docstring): the document is stale instead
-            return
-        # the framing jupyter_bokeh's front end expects: header, metadata, content, then (ref, bytes) per buffer
-        msg = Protocol().create("PATCH-DOC", events)
-        for frame in (msg.header_json, msg.metadata_json, msg.content_json):
-            self.send({"msg": "patch", "payload": frame})
-        for buffer in msg.buffers:
-            self.send({"msg": "patch", "payload": json.dumps(buffer.ref)})
-            self.send({"msg": "patch"}, [buffer.to_bytes()])
 
 
 def one_line(widget: ipywidgets.Widget, what: str, closed: bool) -> str:
@@ -337,7 +235,7 @@ class Panel(LivePanel):
 
     def _make_view(self) -> ipywidgets.Widget:
         load_bokehjs()
-        self._bokeh = _BokehWidget(self._layout)
+        self._bokeh = BokehWidget(self._layout)
         self._bokeh.observe(self._view_count_changed, names="_view_count")
         style = [ipywidgets.HTML(self._style)] if self._style else []
         parts = [*style, *self._above, self._bokeh, *self._below]
