@@ -99,6 +99,18 @@ async def test_every_trading_helper_and_the_history_getters(rpc: Any) -> None:
     assert (await rpc.get_history_orders_by_ticket(ticket))["historyOrders"][0]["id"] == ticket
 
 
+async def test_open_prices_in_money_units(rpc: Any) -> None:
+    """``openPriceUnits`` takes every unit of protocol §6.2, the money ones too: 50 USD on 1 lot of EURUSD (1 USD a
+    point) puts the stop price 50 points above the stop-limit price it is measured from."""
+    price = await rpc.get_symbol_price("EURUSD")
+    limit = round(price["ask"] * 1.1, 5)
+    placed = await rpc.create_stop_limit_buy_order("EURUSD", 1, 50, limit, options={
+        "openPriceUnits": "RELATIVE_CURRENCY", "openPriceBase": "STOP_LIMIT_PRICE"})  # fmt: skip
+    order = await rpc.get_order(placed["orderId"])
+    assert (order["stopLimitPrice"], order["openPrice"]) == (limit, round(limit + 0.0005, 5))
+    await rpc.cancel_order(placed["orderId"])
+
+
 async def test_rejections_carry_metatrader_codes(rpc: Any, mtdata_sandbox_factory: Any, make_api: Any) -> None:
     rejections = [
         (rpc.create_market_buy_order("EURUSD", 0.001), 10014),

@@ -120,7 +120,7 @@ BAD_CALLS = [
     ("options.expiration.time", lambda a: a.create_limit_buy_order("EURUSD", 1, 1.1, options={
         "expiration": {"type": "ORDER_TIME_GTC", "time": datetime(2030, 1, 1, tzinfo=UTC)}})),
     ("options.openPriceUnits", lambda a: a.create_limit_buy_order("EURUSD", 1, 1.1, options={
-        "openPriceUnits": "RELATIVE_CURRENCY"})),
+        "openPriceUnits": "RELATIVE_LOTS"})),
     ("position_id", lambda a: a.close_position("")),
     ("position_id", lambda a: a.close_position(None)),
     ("opposite_position_id", lambda a: a.close_by("1", 2.5)),

@@ -163,8 +163,8 @@ _OPTION_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "stopPriceBase": lambda name, value: checks.choice(name, value, STOP_PRICE_BASES),
     "openPriceBase": lambda name, value: checks.choice(name, value, OPEN_PRICE_BASES),
     "stopLimitPriceBase": lambda name, value: checks.choice(name, value, STOP_LIMIT_PRICE_BASES),
-    "openPriceUnits": lambda name, value: checks.choice(name, value, UNITS[:4]),
-    "stopLimitPriceUnits": lambda name, value: checks.choice(name, value, UNITS[:4]),
+    "openPriceUnits": lambda name, value: checks.choice(name, value, UNITS),
+    "stopLimitPriceUnits": lambda name, value: checks.choice(name, value, UNITS),
     "expiration": _expiration,
 }
 

@@ -182,7 +182,7 @@ class PendingTradeOptions(TypedDict, total=False):
     #: Trailing stop: ``{distance?: {distance, units?}, threshold?: {thresholds, units?, ...}}``.
     trailingStopLoss: dict[str, Any]
     stopPriceBase: str  #: Base of relative stops: ``CURRENT_PRICE``, ``OPEN_PRICE`` or ``STOP_PRICE``.
-    #: Units of the open price: ``ABSOLUTE_PRICE``, ``RELATIVE_PRICE``, ``RELATIVE_POINTS``, ``RELATIVE_PIPS``.
+    #: Units of the open price: ``ABSOLUTE_PRICE`` or a relative unit, as the stops' (protocol §6.2).
     openPriceUnits: str
     #: Base of a relative open price: ``CURRENT_PRICE``, ``OPEN_PRICE``, ``STOP_LIMIT_PRICE`` (stop-limit, modify).
     openPriceBase: str
