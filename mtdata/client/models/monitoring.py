@@ -15,6 +15,7 @@ class HealthStatus(TypedDict, total=False):
     restApiHealthy: bool  #: Whether the REST API serving the account works.
     copyFactorySubscriberHealthy: bool  #: Whether CopyFactory's copying into the account (as a subscriber) works.
     copyFactoryProviderHealthy: bool  #: Whether CopyFactory's reading of the account (as a provider) works.
+    rpcApiHealthy: bool  #: Whether the RPC API (requests over the socket) serving the account works.
 
 
 class ConnectionHealthStatus(TypedDict, total=False):
@@ -57,6 +58,7 @@ class SymbolPriceTimestamps(TypedDict, total=False):
     eventGenerated: datetime  #: When the price was generated (its tick's time).
     serverProcessingStarted: datetime  #: When the server began handling the price.
     clientProcessingFinished: datetime  #: When the client had handed the ``prices`` packet to its listeners.
+    serverProcessingFinished: datetime  #: When the server sent the price (protocol §8).
 
 
 class UpdateTimestamps(TypedDict, total=False):
@@ -68,6 +70,7 @@ class UpdateTimestamps(TypedDict, total=False):
     eventGenerated: datetime  #: When the change happened.
     serverProcessingStarted: datetime  #: When the server began handling the change.
     clientProcessingFinished: datetime  #: When the client had handed the ``update`` packet to its listeners.
+    serverProcessingFinished: datetime  #: When the server sent the update (protocol §8).
 
 
 class TradeTimestamps(TypedDict, total=False):
