@@ -39,7 +39,7 @@ class Stream(NamedTuple):
     """What a sink listens to: a market-data subscription type of a symbol (a timeframe for candles)."""
 
     kind: str  #: The subscription type: ``quotes``, ``candles``, ``ticks`` or ``marketDepth`` (or ``account``).
-    symbol: str  #: The symbol listened to (empty for :data:`ACCOUNT`).
+    symbol: str  #: The symbol listened to (empty for the account's stream, ``ACCOUNT``).
     timeframe: str | None = None  #: The candles' timeframe, e.g. ``1m``; None for the other types.
 
     def subscription(self) -> dict[str, Any]:

@@ -78,7 +78,7 @@ class MetaApiOpts(TypedDict, total=False):
     accountGeneratorRequestTimeout: float  #: Timeout of demo-account generator requests, in seconds (default 240).
     #: ``minDelayInSeconds``/``maxDelayInSeconds`` between re-sends of subscriptions (1, 600).
     refreshSubscriptionsOpts: dict[str, float]
-    #: Least interval between ``unsubscribe``s answering a stray account's packets, in s (validated; mtdata keeps 10).
+    #: Seconds between ``unsubscribe`` answers to packets of an account not subscribed (protocol §7.2), per account.
     unsubscribeThrottlingIntervalInSeconds: float
     keepHashTrees: bool  #: Whether to keep every recorded state of the hash trees, never pruning (default false).
     url: str  #: mtdata only: one base URL (``http://host:port``) for every REST and socket request, e.g. a sandbox.
