@@ -18,8 +18,8 @@ from .context import ClientContext
 from .experts import ExpertAdvisor, ExpertAdvisorClient
 from .history_api import HistoricalMarketDataClient
 from .http import CLASSIC_PAGINATION, transaction_id
-from .replicas import MetatraderAccountReplica
-from .wire_model import WireModel, poll_until, wire, wire_time
+from .replicas import DeploymentFields, MetatraderAccountReplica
+from .wire_model import poll_until, wire
 
 if TYPE_CHECKING:
     from ..connections.registry import (
@@ -40,7 +40,7 @@ class MetatraderAccountList:
     items: list[MetatraderAccount] = field(default_factory=list)  #: The accounts of this page.
 
 
-class MetatraderAccount(WireModel):
+class MetatraderAccount(DeploymentFields):
     """A trading account (DTO of protocol §9.10) with its REST actions; actions reload the DTO afterwards."""
 
     def __init__(
@@ -59,16 +59,6 @@ class MetatraderAccount(WireModel):
     def __repr__(self) -> str:
         return f"MetatraderAccount(id={self.id!r}, name={self.name!r}, state={self.state!r})"
 
-    id = wire("_id", "Account id.")
-    state = wire("state", "Deployment state, e.g. DEPLOYED or UNDEPLOYED (protocol §9.11).")
-    magic = wire("magic", "The magic number trades of the account carry by default (an integer).")
-    connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
-    quote_streaming_interval_in_seconds = wire(
-        "quoteStreamingIntervalInSeconds", "Seconds between quote updates sent for a symbol; 0: every tick."
-    )
-    symbol = wire("symbol", "A symbol the broker offers, which G1 accounts need (None if not set).")
-    reliability = wire("reliability", "``high`` (two instances) or ``regular`` (one).")
-    region = wire("region", "The region the account runs in; it picks the client API and socket hosts (protocol §1.2).")
     name = wire("name", "The account's human-readable name.")
     login = wire("login", "The MetaTrader login (a string of digits).")
     server = wire("server", "The broker's MetaTrader server name.")
@@ -80,12 +70,6 @@ class MetatraderAccount(WireModel):
         "provisioningProfileId", "The id of the provisioning profile holding the broker's settings, if any."
     )
     application = wire("application", "The application the account belongs to, e.g. MetaApi.")
-    tags = wire("tags", "The user's tags (a list of strings, or None).")
-    metadata = wire("metadata", "The user's free-form metadata (a dict of at most 1024 characters as JSON).")
-    resource_slots = wire("resourceSlots", "Resource slots allocated to the account (an integer, 1 by default).")
-    copy_factory_resource_slots = wire(
-        "copyFactoryResourceSlots", "Resource slots allocated to CopyFactory (an integer, 1 by default)."
-    )
     copy_factory_roles = wire("copyFactoryRoles", "The account's CopyFactory roles: SUBSCRIBER and/or PROVIDER.")
     manual_trades = wire("manualTrades", "True if trades placed by hand in the terminal are allowed (G2 only).")
     slippage = wire("slippage", "Default slippage of the account's trades, in points.")
@@ -98,7 +82,6 @@ class MetatraderAccount(WireModel):
     primary_replica = wire("primaryReplica", "True if this account is the primary one, not a replica.")
     user_id = wire("userId", "The id of the user owning the account.")
     account_replicas = wire("accountReplicas", "The replica DTOs as sent.")
-    created_at = wire_time("createdAt", "When the account was created (an aware datetime).")
 
     @property
     def replicas(self) -> list[MetatraderAccountReplica]:

@@ -13,19 +13,13 @@ if TYPE_CHECKING:
     from .accounts import MetatraderAccount
 
 
-class MetatraderAccountReplica(WireModel):
-    """A replica of a primary account in another region (replica DTO of protocol §9.10)."""
+class DeploymentFields(WireModel):
+    """The wire fields an account and its replicas both have: a deployment in one region (protocol §9.10)."""
 
-    def __init__(self, data: dict[str, Any], primary: MetatraderAccount) -> None:
-        self._data = data
-        self._primary = primary
-
-    def __repr__(self) -> str:
-        return f"MetatraderAccountReplica(id={self.id!r}, region={self.region!r}, state={self.state!r})"
-
-    id = wire("_id", "Replica id.")
+    id = wire("_id", "The account's or replica's id.")
     state = wire("state", "Deployment state, e.g. DEPLOYED or UNDEPLOYED (protocol §9.11).")
-    magic = wire("magic", "The magic number trades through the replica carry by default (an integer).")
+    region = wire("region", "The region it runs in; it picks the client API and socket hosts (protocol §1.2).")
+    magic = wire("magic", "The magic number its trades carry by default (an integer).")
     connection_status = wire("connectionStatus", "CONNECTED, DISCONNECTED or DISCONNECTED_FROM_BROKER.")
     quote_streaming_interval_in_seconds = wire(
         "quoteStreamingIntervalInSeconds", "Seconds between quote updates sent for a symbol; 0: every tick."
@@ -34,12 +28,22 @@ class MetatraderAccountReplica(WireModel):
     reliability = wire("reliability", "``high`` (two instances) or ``regular`` (one).")
     tags = wire("tags", "The user's tags (a list of strings, or None).")
     metadata = wire("metadata", "The user's free-form metadata (a dict of at most 1024 characters as JSON).")
-    resource_slots = wire("resourceSlots", "Resource slots allocated to the replica (an integer, 1 by default).")
+    resource_slots = wire("resourceSlots", "Resource slots allocated to it (an integer, 1 by default).")
     copy_factory_resource_slots = wire(
         "copyFactoryResourceSlots", "Resource slots allocated to CopyFactory (an integer, 1 by default)."
     )
-    region = wire("region", "The region the replica runs in.")
-    created_at = wire_time("createdAt", "When the replica was created (an aware datetime).")
+    created_at = wire_time("createdAt", "When it was created (an aware datetime).")
+
+
+class MetatraderAccountReplica(DeploymentFields):
+    """A replica of a primary account in another region (replica DTO of protocol §9.10)."""
+
+    def __init__(self, data: dict[str, Any], primary: MetatraderAccount) -> None:
+        self._data = data
+        self._primary = primary
+
+    def __repr__(self) -> str:
+        return f"MetatraderAccountReplica(id={self.id!r}, region={self.region!r}, state={self.state!r})"
 
     @property
     def primary_account(self) -> MetatraderAccount:
