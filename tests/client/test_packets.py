@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,12 +35,12 @@ class Latency(LatencyListener):
 class Harness:
     """A processor for account ``acc`` (region vint-hill, instances 0 and 1) with a recorder and latency listener."""
 
-    def __init__(self, session: str = "sess") -> None:
+    def __init__(self, session: str = "sess", timers: Timers = TIMERS) -> None:
         self.subscribes: list[tuple[str, int]] = []
-        self.subscriptions = SubscriptionManager(self._send, TIMERS)
+        self.subscriptions = SubscriptionManager(self._send, timers)
         self.latency = Latency()
         self.throttler = SynchronizationThrottler(ThrottlerOpts())
-        self.processor = PacketProcessor(self.subscriptions, TIMERS, 0.1, lambda a, i: session, self.throttler,
+        self.processor = PacketProcessor(self.subscriptions, timers, 0.1, lambda a, i: session, self.throttler,
                                          self.latency)  # fmt: skip
         self.processor.track(ACC, "vint-hill", (0, 1))
         self.recorder = Recorder()
@@ -236,11 +237,19 @@ async def test_status_silence_counts_as_disconnection(h: Harness) -> None:
     await h.recorder.until(lambda: (ACC, 0) in h.subscribes, timeout=5)
 
 
-async def test_status_keeps_the_stream_alive(h: Harness) -> None:
-    for _ in range(6):
-        await asyncio.sleep(0.04)
-        await h.feed("status", numbered=False, connected=True, authenticated=True)
-    assert "on_disconnected" not in h.recorder.names()
+async def test_status_keeps_the_stream_alive() -> None:
+    # statuses every 0.1 s for twice the status timeout: the stream outlives the timeout only if each status
+    # restarts it. A timeout of 0.5 s (not the harness's 0.1 s) leaves 0.4 s for a loaded machine to stall
+    # between two statuses (a 0.1 s timeout and 0.04 s steps failed on any stall over 60 ms)
+    h = Harness(timers=dataclasses.replace(TIMERS, status_timeout=0.5))
+    try:
+        await h.feed("authenticated", numbered=False, replicas=1, sessionId="sess")
+        for _ in range(10):
+            await asyncio.sleep(0.1)
+            await h.feed("status", numbered=False, connected=True, authenticated=True)
+        assert h.recorder.of("on_connected") and "on_disconnected" not in h.recorder.names()
+    finally:
+        await h.close()
 
 
 async def test_disconnected_packet_closes_the_stream_and_resubscribes(h: Harness) -> None:
