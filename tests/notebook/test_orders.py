@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,26 @@ def _quote(s: Session, symbol: str = "EURUSD") -> tuple[float, float]:
     return float(row["bid"]), float(row["ask"])
 
 
+@contextlib.contextmanager
+def _still(s: Session, box: SandboxHandle, symbol: str = "EURUSD") -> Iterator[tuple[float, float]]:
+    """Hold ``symbol``'s price still and yield it (bid, ask) once the session streams it: a quote the client reads
+    and the fill the server makes later are then of one price, however long the trade takes on a loaded machine.
+
+    The still price starts a second ahead of the market's clock, past anything the sandbox streamed already, so
+    its next step sends it (a path forced from now could begin before a tick already sent, never correcting it)."""
+    _quote(s, symbol)  # subscribed: the sandbox streams the symbol's ticks to the session
+    market = box.server.market
+    at = market.now_ms() + 1000
+    price = market.price(symbol)
+    bid, ask = price["bid"], price["ask"]
+    market.force_path(symbol, [(at, bid, ask), (at + 10**9, bid, ask)])
+    try:
+        _wait(lambda: market.now_ms() > at and _quote(s, symbol) == (bid, ask))
+        yield bid, ask
+    finally:
+        market.clear_forced(symbol)
+
+
 def _ids(s: Session) -> tuple[set[str], set[str]]:
     return set(s.positions()["id"]), set(s.orders()["id"])
 
@@ -48,10 +69,12 @@ def _stored(box: SandboxHandle) -> tuple[int, int, int]:
                  ("positions", "orders", "history_orders"))  # type: ignore[return-value]  # fmt: skip
 
 
-def test_buy_and_sell_open_positions(s: Session) -> None:
-    bid, ask = _quote(s)
-    bought = s.buy("EURUSD", 0.1, sl=round(bid - 0.005, 5), tp=round(ask + 0.005, 5), comment="cell")
-    sold = s.sell("EURUSD", 0.2, sl=50, tp=30, units="pips")
+def test_buy_and_sell_open_positions(s: Session, box: SandboxHandle) -> None:
+    # the stops in pips are set from the bid the session holds and the sell fills at the server's bid: the price
+    # held still, they are one (moving, a tick between the two put the stops a few points off the open price)
+    with _still(s, box) as (bid, ask):
+        bought = s.buy("EURUSD", 0.1, sl=round(bid - 0.005, 5), tp=round(ask + 0.005, 5), comment="cell")
+        sold = s.sell("EURUSD", 0.2, sl=50, tp=30, units="pips")
     for result in (bought, sold):
         assert isinstance(result, TradeResult) and result.code == 10009 and result.string_code == "TRADE_RETCODE_DONE"
         assert result.position_id and result.order_id and result.client_id
@@ -60,9 +83,9 @@ def test_buy_and_sell_open_positions(s: Session) -> None:
     buy, sell = positions.loc[bought.position_id], positions.loc[sold.position_id]
     assert (buy["type"], buy["volume"], buy["comment"]) == ("POSITION_TYPE_BUY", 0.1, "cell")
     assert buy["stop_loss"] == round(bid - 0.005, 5)
-    assert sell["type"] == "POSITION_TYPE_SELL" and sell["volume"] == 0.2
-    assert sell["stop_loss"] == pytest.approx(sell["open_price"] + 0.005, abs=2e-5)  # 50 pips above the bid
-    assert sell["take_profit"] == pytest.approx(sell["open_price"] - 0.003, abs=2e-5)
+    assert sell["type"] == "POSITION_TYPE_SELL" and sell["volume"] == 0.2 and sell["open_price"] == bid
+    assert sell["stop_loss"] == round(bid + 0.005, 5)  # 50 pips above the bid
+    assert sell["take_profit"] == round(bid - 0.003, 5)
     s.close_all("EURUSD")
 
 
