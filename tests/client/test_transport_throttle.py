@@ -56,10 +56,12 @@ async def test_group_limit_across_sockets_and_order_of_waiters() -> None:
 
 
 async def test_silent_synchronization_frees_its_slot_and_packets_keep_it() -> None:
-    throttler = SynchronizationThrottler(ThrottlerOpts(synchronization_timeout_in_seconds=0.2))
+    # packets every 0.1 s for longer than the 0.5 s silence timeout: a loaded machine may stall up to 0.4 s between
+    # two of them (with a 0.2 s timeout, a stall over 0.1 s let the silence timer free the slot first)
+    throttler = SynchronizationThrottler(ThrottlerOpts(synchronization_timeout_in_seconds=0.5))
     socket = socket_with(1)
     await throttler.acquire(socket, "a")
-    for _ in range(4):
+    for _ in range(8):
         await asyncio.sleep(0.1)
         throttler.touch("a")  # packets of "a" keep arriving
     assert throttler.active() == ["a"]
