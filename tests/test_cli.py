@@ -16,6 +16,8 @@ import pytest
 from mtdata.cli import SANDBOX_FILE, main
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Seconds a request to a sandbox process may take (httpx's default, 5 s, is short for a loaded 2-core machine).
+HTTP_TIMEOUT = 30
 
 
 def _wait_for_file(path: Path, proc: subprocess.Popen | None = None, timeout: float = 30) -> dict:
@@ -65,8 +67,8 @@ def test_sandbox_serves_until_signalled(tmp_path: Path, stop_signal: int) -> Non
     try:
         info = _wait_for_file(tmp_path / SANDBOX_FILE, proc)
         assert info["pid"] == proc.pid
-        assert httpx.get(info["url"] + "/").status_code == 200
-        faults = httpx.get(info["url"] + "/sandbox/faults", headers={"auth-token": info["token"]})
+        assert httpx.get(info["url"] + "/", timeout=HTTP_TIMEOUT).status_code == 200
+        faults = httpx.get(info["url"] + "/sandbox/faults", headers={"auth-token": info["token"]}, timeout=HTTP_TIMEOUT)
         assert faults.json()["restartAvailable"] is True
         proc.send_signal(stop_signal)
         output, _ = proc.communicate(timeout=30)
@@ -84,12 +86,14 @@ def test_restart_fault_restarts_the_cli_server(tmp_path: Path) -> None:
     try:
         info = _wait_for_file(tmp_path / SANDBOX_FILE, proc)
         (tmp_path / SANDBOX_FILE).unlink()
-        answer = httpx.post(info["url"] + "/sandbox/faults/restart", headers={"auth-token": info["token"]})
+        answer = httpx.post(
+            info["url"] + "/sandbox/faults/restart", headers={"auth-token": info["token"]}, timeout=HTTP_TIMEOUT
+        )
         assert answer.status_code == 202
         again = _wait_for_file(tmp_path / SANDBOX_FILE, proc)
         assert again["url"] == info["url"]
         assert again["token"] == info["token"]
-        assert httpx.get(again["url"] + "/").status_code == 200
+        assert httpx.get(again["url"] + "/", timeout=HTTP_TIMEOUT).status_code == 200
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     finally:
@@ -101,9 +105,9 @@ def test_restart_fault_restarts_the_cli_server(tmp_path: Path) -> None:
 def test_binder_start_exports_the_sandbox_and_runs_the_command(tmp_path: Path) -> None:
     check = (
         "import os, httpx; url = os.environ['MTDATA_SANDBOX_URL']; "
-        "assert httpx.get(url + '/').status_code == 200; "
+        "assert httpx.get(url + '/', timeout=30).status_code == 200; "
         "h = {'auth-token': os.environ['MTDATA_SANDBOX_TOKEN']}; "
-        "assert httpx.get(url + '/sandbox/faults', headers=h).status_code == 200; "
+        "assert httpx.get(url + '/sandbox/faults', headers=h, timeout=30).status_code == 200; "
         "print('ready', os.environ['MTDATA_ACCOUNT_ID'])"
     )
     env = {**_env(), "MTDATA_SANDBOX_DIR": str(tmp_path), "MTDATA_SANDBOX_PORT": "0"}

@@ -17,6 +17,11 @@ from mtdata.socketio_compat import (
     owned_service_task,
 )
 
+#: How long a test waits for what must arrive over loopback: long enough for a loaded 2-core machine (a round trip
+#: takes milliseconds, so a pass is as quick as ever; only a failure waits it out). The stock manager's lost emit
+#: is awaited 0.5 s only: it never arrives, however long the wait.
+ARRIVES = 30
+
 
 async def _serve(
     manager: socketio.AsyncManager | None, server: type[socketio.AsyncServer] = socketio.AsyncServer
@@ -67,7 +72,7 @@ async def test_stock_manager_still_loses_room_emits() -> None:
 async def test_gather_manager_delivers_room_emits() -> None:
     _sio, runner, url = await _serve(GatherManager())
     try:
-        assert await _round_trip(url, timeout=5) == {"n": 1}
+        assert await _round_trip(url, timeout=ARRIVES) == {"n": 1}
     finally:
         await runner.cleanup()
 
@@ -80,7 +85,7 @@ async def test_disconnect_all_closes_every_socket() -> None:
     try:
         await client.connect(url, socketio_path="ws", transports=["websocket"])
         await disconnect_all(sio.eio)
-        await asyncio.wait_for(gone.wait(), 5)
+        await asyncio.wait_for(gone.wait(), ARRIVES)
         assert sio.eio.sockets == {}
     finally:
         await runner.cleanup()
@@ -90,7 +95,7 @@ async def test_owned_service_task_replaces_the_lazy_one() -> None:
     sio, runner, url = await _serve(GatherManager())
     task = owned_service_task(sio.eio)
     try:
-        assert await _round_trip(url, timeout=5) == {"n": 1}
+        assert await _round_trip(url, timeout=ARRIVES) == {"n": 1}
         assert sio.eio.start_service_task is False  # engineio did not start a second, unowned monitor
         assert not task.done()
     finally:
@@ -109,7 +114,7 @@ async def _disconnect_events(server: type[socketio.AsyncServer]) -> tuple[list[t
     if isinstance(sio, GuardedServer):
         sio.on_refused = lambda sid, data: asyncio.sleep(0, refused.append(data))
     try:
-        assert await _round_trip(url, timeout=5, before=("disconnect", {"n": 0})) == {"n": 1}
+        assert await _round_trip(url, timeout=ARRIVES, before=("disconnect", {"n": 0})) == {"n": 1}
     finally:
         await runner.cleanup()
     return handled, refused
