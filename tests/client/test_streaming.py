@@ -232,7 +232,7 @@ async def test_close_leaves_no_task_socket_or_thread(sandbox: SandboxHandle) -> 
         return [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
 
     # engineio's own tasks end a moment after their socket closes; none may linger
-    await eventually(lambda: not others(), 10, "no task left")
+    await eventually(lambda: not others(), 30, "no task left")
     # the event loop's default executor (DNS lookups) belongs to the loop, not to the client
     left = {thread for thread in threading.enumerate() if not thread.name.startswith("asyncio_")}
     assert left <= threads_before, left - threads_before

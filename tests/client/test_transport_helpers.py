@@ -117,8 +117,9 @@ async def synchronize(client: WebsocketClient, account_id: str, recorder: Record
     return sync_id
 
 
-async def tasks_left(before: set[asyncio.Task[Any]], timeout: float = 5.0) -> set[asyncio.Task[Any]]:
-    """Tasks started since ``before`` still alive after up to ``timeout`` s (libraries finish closing on their own)."""
+async def tasks_left(before: set[asyncio.Task[Any]], timeout: float = 20.0) -> set[asyncio.Task[Any]]:
+    """Tasks started since ``before`` still alive after up to ``timeout`` s (libraries finish closing on their own;
+    generous, as a loaded machine may be slow to let them: a clean close returns as soon as none is left)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (left := asyncio.all_tasks() - before - {asyncio.current_task()}) and loop.time() < deadline:

@@ -13,7 +13,8 @@ import socketio
 from mtdata.sandbox import SandboxHandle
 from mtdata.sandbox.accounts import new_account
 
-TIMEOUT = 10.0
+#: How long a wait on the server may take: generous, as a loaded 2-core CI machine can be slow (no test waits it out).
+TIMEOUT = 30.0
 #: A Wednesday morning: FX trades there, whatever day the tests run on.
 WEEKDAY = "2026-11-18T09:00:00Z"
 
