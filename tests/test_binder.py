@@ -50,10 +50,11 @@ print(notebook.cells[-2].outputs[0]["text"])
 
 @pytest.mark.timeout(900)
 def test_binder_start_runs_notebook_01_on_the_background_sandbox_in_a_fresh_venv(tmp_path: Path):
-    repo, port = tmp_path / "repo", free_port()
+    repo = tmp_path / "repo"
     copy_repository(repo)
     venv_bin = fresh_venv(tmp_path / "venv", repo / "binder" / "requirements.txt", cwd=repo)
     venv = venv_bin.parent.resolve()
+    port = free_port()  # free now, just before the sandbox binds it (not before pip's minutes of connections)
     env = outside_environment()  # on Binder the repository is the home folder: the sandbox's data goes under it
     env.update(HOME=str(repo), MTDATA_SANDBOX_PORT=str(port), PATH=f"{venv_bin}{os.pathsep}{env['PATH']}")
     data_dir = repo / ".mtdata" / "sandbox"
