@@ -206,7 +206,9 @@ async def _positions(box: SandboxHandle) -> list[Any]:
 async def test_pending_order_expires(wire: Wire, box: SandboxHandle) -> None:
     market = box.server.market
     price = market.price("EURUSD")
-    soon = market.now_ms() + 300
+    # the expiration must still be ahead when the server gets the trade: 2 s leaves a loaded machine time to send it
+    # (with 0.3 s, a trade held up 0.3 s was refused as already expired)
+    soon = market.now_ms() + 2000
     expiration = {"type": "ORDER_TIME_SPECIFIED", "time": iso_ms(soon)}
     placed = await trade(wire, actionType="ORDER_TYPE_BUY_LIMIT", symbol="EURUSD", volume=0.1,
                          openPrice=round(price["ask"] - 0.01, 5), expiration=expiration)  # fmt: skip
