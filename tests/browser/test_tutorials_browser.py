@@ -17,6 +17,14 @@ pytestmark = pytest.mark.timeout(600)  # page waits are bounded by the harness's
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def logged_since(lab: JupyterLab, start: int) -> str:
+    """What the server's log (its kernels' too) got from byte ``start`` on: the lines of this test's run, not of
+    the tests before it on the session's server."""
+    with lab.log.open("rb") as log:
+        log.seek(start)
+        return log.read().decode("utf-8", errors="replace")
+
+
 def moves(page: Any, probe: str) -> None:
     """Wait until what ``probe`` (a JS function) reads in the page differs from what it reads now."""
     was = page.evaluate(f"JSON.stringify(({probe})())")
@@ -24,7 +32,7 @@ def moves(page: Any, probe: str) -> None:
 
 
 def test_run_all_of_03_leaves_every_panel_moving(lab: JupyterLab, lab_page: Any):
-    page = lab_page
+    page, start = lab_page, lab.log.stat().st_size
     open_notebook(page, lab, lab.copy(NOTEBOOKS / "03_live_panels.ipynb"))
     page.wait_for_function(f"() => ({BID})() != null && ({FORMING})() != null", polling=100)
     for probe in (BID, FORMING, LATENCY):
@@ -34,12 +42,12 @@ def test_run_all_of_03_leaves_every_panel_moving(lab: JupyterLab, lab_page: Any)
         moves(page, f"() => ({GRIDS})()[{table!r}]")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "lab-03-run-all.png"))
-    assert "No such comm" not in lab.log.read_text(encoding="utf-8", errors="replace")
+    assert "No such comm" not in logged_since(lab, start)
     assert page.mtdata_log.errors == [], page.mtdata_log.errors
 
 
 def test_run_all_of_04_leaves_a_ticket_that_places_an_order(lab: JupyterLab, lab_page: Any):
-    page = lab_page
+    page, start = lab_page, lab.log.stat().st_size
     open_notebook(page, lab, lab.copy(NOTEBOOKS / "04_trading_from_cells.ipynb"))
     price = "() => document.querySelector('.mtdata-ticket-price input')?.value ?? null"
     page.wait_for_function(f"() => ({price})() != null", polling=100)
@@ -53,5 +61,5 @@ def test_run_all_of_04_leaves_a_ticket_that_places_an_order(lab: JupyterLab, lab
     result.wait_for()
     assert "10009 TRADE_RETCODE_DONE" in result.inner_text() and "filled 0.1 lots" in result.inner_text()
     page.locator(".mtdata-ticket").screenshot(path=str(SCREENSHOTS / "lab-04-ticket.png"))
-    assert "No such comm" not in lab.log.read_text(encoding="utf-8", errors="replace")
+    assert "No such comm" not in logged_since(lab, start)
     assert page.mtdata_log.errors == [], page.mtdata_log.errors
