@@ -3,6 +3,7 @@ close() leaving no task behind."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from test_market_panels import session_tasks, until
 
 import mtdata
 from mtdata.errors import ValidationException
-from mtdata.live.latency_panel import CHART_COLUMNS, LatencyPanel
+from mtdata.live.latency_panel import CHART_COLUMNS, LatencyPanel, Reading
 
 #: A Saturday: the FX market is closed, nothing streams, the monitors' readings stay the same.
 QUIET_MARKET = {"start": "2026-11-21T12:00:00Z"}
@@ -60,10 +61,14 @@ async def test_the_panel_shows_percentiles_health_and_a_chart_row_per_change(
     rows = len(panel.window.data()["time"])
     session.buy("EURUSD", 0.01)
     await until(lambda: len(panel.window.source.data["time"]) > rows)
-    data = panel.window.data()
-    assert tuple(data) == CHART_COLUMNS
+
+    async def charted() -> tuple[dict[str, list[float]], Reading | None]:
+        return panel.window.data(), panel.reading  # on the session's loop: no poll between the two reads
+
+    data, reading = session.run(charted())
+    assert tuple(data) == CHART_COLUMNS and reading is not None
     assert all(b > a for a, b in zip(data["time"], data["time"][1:], strict=False))
-    assert data["price_p50"][-1] == pytest.approx(float(panel.reading.latencies["price"]["clientLatency"]["p50"]))
+    assert data["price_p50"][-1] == pytest.approx(float(reading.latencies["price"]["clientLatency"]["p50"]))
     widget = panel._bokeh
     frontend.show(widget, views=1)
     assert rendered_source(widget, "latency")["time"][-1] == panel.window.source.data["time"][-1]
@@ -72,10 +77,11 @@ async def test_the_panel_shows_percentiles_health_and_a_chart_row_per_change(
     market_now = panel._clock.now()
     await until(lambda: panel.window.source.data["time"][-1] >= market_now)
 
+    panel.close()  # (a poll may run while it closes, on the session's loop)
     polls = panel.polls
-    panel.close()
     assert latency_tasks(session) == 0
     assert not panel._throttle._timer
+    await asyncio.sleep(2 * panel.every)
     assert panel.polls == polls  # no poll after close
     panel.close()  # idempotent
 

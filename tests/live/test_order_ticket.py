@@ -156,9 +156,9 @@ async def test_a_server_rejection_leaves_the_form_editable(ticket: OrderTicket, 
 async def test_clicks_while_a_slow_send_is_in_flight_are_ignored(ticket: OrderTicket, box: SandboxHandle):
     before = stored(box)
     await review(ticket)
-    box.server.faults.add_delay(1.0, scope="socket", count=1)  # the trade request waits a second on the server
+    delay = box.server.faults.add_delay(1.0, scope="socket", count=1)  # the send's first request waits a second
     ticket.confirm_button.click()
-    await asyncio.sleep(0.3)
+    await until(lambda: delay.count == 0)  # that request is on the server, held there: the send is in flight
     assert ticket.state == "sending" and all(control.disabled for control in form(ticket))
     for button in (ticket.confirm_button, ticket.review_button, ticket.cancel_button):
         button.click()
