@@ -170,7 +170,7 @@ class LiveQuote(LiveObject):
     @property
     def spread(self) -> float | None:
         """ask - bid (rounded to 10 decimals: no float noise)."""
-        bid, ask = self._last[0], self._last[1]
+        bid, ask = self._last[:2]  # one read of the tuple: both of one quote, whatever the feed sets meanwhile
         return None if bid is None or ask is None else round(ask - bid, 10)
 
     @property
