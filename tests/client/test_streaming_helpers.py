@@ -12,8 +12,10 @@ from mtdata.client import MetaApi
 
 #: Fields of positions and orders that do not move with prices (profit, currentPrice … do).
 STABLE_FIELDS = ("id", "type", "symbol", "volume", "openPrice", "clientId", "magic", "state", "stopLoss", "takeProfit")
-#: Account figures that move with prices (the rest of the account information must match exactly).
-MOVING_FIGURES = ("equity", "margin", "freeMargin", "marginLevel")
+#: Account figures that move with prices (the rest of the account information must match exactly). The local copy
+#: takes accountCurrencyExchangeRate from each prices packet (as the SDK does) and loses it when an update replaces
+#: the account information, while RPC's account information has none: compared, it failed whenever a price came last
+MOVING_FIGURES = ("equity", "margin", "freeMargin", "marginLevel", "accountCurrencyExchangeRate")
 EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
