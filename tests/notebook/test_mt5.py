@@ -71,8 +71,11 @@ def test_copy_rates_from_and_from_pos(connected: None) -> None:
     rates = mt5.copy_rates_from("GBPUSD", mt5.TIMEFRAME_H1, datetime(2026, 11, 17, 12, tzinfo=UTC), 10)
     assert rates.shape == (10,) and rates["time"][-1] == datetime(2026, 11, 17, 12, tzinfo=UTC).timestamp()
     assert np.all(np.diff(rates["time"]) > 0)
-    latest = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 0, 5)
-    earlier = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 2, 5)
+    for _ in range(3):  # a minute may open between the two reads: then read both again
+        latest = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 0, 5)
+        earlier = mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 2, 5)
+        if mt5.copy_rates_from_pos("GBPUSD", mt5.TIMEFRAME_M1, 0, 1)["time"][-1] == latest["time"][-1]:
+            break
     assert latest.dtype == mt5.RATES_DTYPE and latest.shape == earlier.shape == (5,)
     assert earlier["time"][-1] == latest["time"][-3]
     now = mt5.symbol_info_tick("GBPUSD").time  # the broker clock
