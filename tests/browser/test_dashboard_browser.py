@@ -69,12 +69,14 @@ def test_the_dashboard_shows_its_panels_with_numbers_and_no_stray_output(voila: 
     assert page.evaluate(TEXT_OUTPUTS) == []  # no 0, no (True, True): only widgets
 
     # one clock, the market's: the equity and latency charts show the sandbox's Wednesday, within the candles' hours
+    # (their ends may pass the candles' by 30 market minutes, 30 s at speed 60: a page that drew the candles' last
+    # patch late; the wall clock is weeks away)
     ranges = page.wait_for_function(f"() => {{ const r = ({X_RANGES})(); return Object.values(r).every(x => x) && r }}",
                                     polling=100).json_value()  # fmt: skip
     candles, now = ranges["candles_chart"], page.evaluate("Date.now()")
     for name in ("equity_chart", "latency_chart"):
         start, end = ranges[name]
-        assert candles[0] <= start <= end <= candles[1] + 5 * 60_000 and abs(end - now) > DAY_MS, (ranges, now)
+        assert candles[0] <= start <= end <= candles[1] + 30 * 60_000 and abs(end - now) > DAY_MS, (ranges, now)
 
     # the picker replaces the dashboard: the ticker shows the symbols picked; the ticket follows the first, its price
     # GBPUSD's ask (to at most its 5 digits), the volume typed before the pick kept
