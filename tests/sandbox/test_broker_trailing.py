@@ -49,9 +49,12 @@ async def test_thresholds_and_distance_move_the_stop_loss(wire: Wire, fast: Sand
     market = fast.server.market
     start = market.now_ms() + 20_000
     path = [(start - 21_000, 1.10000, 1.10010)]  # still until the start
-    path += [(start + i * 1000, 1.1030, 1.1031) for i in range(10)]  # threshold 1: SL 1.1006 beats 1.1000
-    path += [(start + i * 1000, 1.1050, 1.1051) for i in range(10, 40)]  # threshold 2: SL 1.1026 beats 1.1020
-    path += [(start + i * 1000, 1.1080, 1.1081) for i in range(40, 100)]  # the distance: 1.1050 beats 1.1026
+    # each level lasts long enough (threshold 1: 20 simulated s, 1 s of wall time) for a trigger pass to see it
+    # although the sandbox's loop may stall on a loaded machine; a pass that came only after a level ended would
+    # skip that level's stop loss
+    path += [(start + i * 1000, 1.1030, 1.1031) for i in range(20)]  # threshold 1: SL 1.1006 beats 1.1000
+    path += [(start + i * 1000, 1.1050, 1.1051) for i in range(20, 50)]  # threshold 2: SL 1.1026 beats 1.1020
+    path += [(start + i * 1000, 1.1080, 1.1081) for i in range(50, 110)]  # the distance: 1.1050 beats 1.1026
     market.force_path("EURUSD", [*path, (start + 10**9, 1.1080, 1.1081)])
     await wire.until(lambda: any(sl == 1.105 for sl, _ in _stop_losses(wire, position_id)))
     moves = _stop_losses(wire, position_id)
