@@ -98,8 +98,10 @@ async def test_stop_out_closes_the_losing_position(box: SandboxHandle, sio_conne
 
 
 async def test_swap_at_rollover(mtdata_sandbox_factory, sio_connect) -> None:
-    # Wednesday 23:59:30 broker time (UTC+2 in November); EURUSD rolls over three nights on Wednesday
-    box = mtdata_sandbox_factory(speed=100.0, start="2026-11-18T21:59:30Z")
+    # Wednesday 23:58 broker time (UTC+2 in November); EURUSD rolls over three nights on Wednesday. The position
+    # must open before midnight: 120 simulated seconds are 1.2 s of wall time for connecting and trading (from
+    # 23:59:30, 0.3 s, which a loaded machine can take; a position opened after midnight gets no swap)
+    box = mtdata_sandbox_factory(speed=100.0, start="2026-11-18T21:58:00Z")
     freeze(box, ("EURUSD",))
     wire = await Wire.connect(sio_connect, box)
     opened = await trade(wire, actionType="ORDER_TYPE_BUY", symbol="EURUSD", volume=1.0)
