@@ -53,11 +53,13 @@ class UnavailableError(ApiError):
 
 @dataclass
 class Delay:
-    """Delay matching requests by ``seconds``; ``count`` None = until cleared."""
+    """Delay matching requests by ``seconds``; ``count`` None = until cleared (``requestType`` narrows socket
+    requests, e.g. ``trade``)."""
 
     seconds: float
     scope: str = "all"
     count: int | None = None
+    requestType: str | None = None
 
 
 @dataclass
@@ -129,9 +131,12 @@ class Faults:
 
     # -- changing faults ------------------------------------------------------------------------
 
-    def add_delay(self, seconds: float, scope: str = "all", count: int | None = None) -> Delay:
-        """Delay the next ``count`` requests of ``scope`` (all of them until cleared if None)."""
-        rule = Delay(seconds, scope, count)
+    def add_delay(
+        self, seconds: float, scope: str = "all", count: int | None = None, request_type: str | None = None
+    ) -> Delay:
+        """Delay the next ``count`` requests of ``scope`` (all of them until cleared if None), only socket requests
+        of ``request_type`` if given (``trade``: a trade reaches the broker ``seconds`` late)."""
+        rule = Delay(seconds, scope, count, request_type)
         self.delays.append(rule)
         return rule
 
@@ -247,7 +252,8 @@ class Faults:
         return web.Response(status=204)
 
     async def _post_delay(self, request: web.Request, body: dict[str, Any]) -> web.Response:
-        rule = self.add_delay(_number(body, "seconds", 0, 300), _scope(body), _count(body, required=False))
+        seconds, count = _number(body, "seconds", 0, 300), _count(body, required=False)
+        rule = self.add_delay(seconds, _scope(body), count, _text(body, "requestType"))  # type: ignore[arg-type]
         return _json(asdict(rule), 201)
 
     async def _post_rate_limit(self, request: web.Request, body: dict[str, Any]) -> web.Response:

@@ -34,6 +34,7 @@ def test_control_api_needs_a_writer_token(sandbox: SandboxHandle) -> None:
         ("/delay", {"seconds": "1"}, "seconds"),
         ("/delay", {"seconds": 1, "scope": "udp"}, "scope"),
         ("/delay", {"seconds": 1, "count": 0}, "count"),
+        ("/delay", {"seconds": 1, "requestType": 5}, "requestType"),
         ("/delay", [1, 2], "body"),
         ("/rate-limit", {"retryAfterSeconds": 1}, "count"),
         ("/rate-limit", {"count": 1, "retryAfterSeconds": True}, "retryAfterSeconds"),
@@ -60,7 +61,7 @@ def test_malformed_json_is_a_validation_error(rest: httpx.Client) -> None:
 
 def test_delay_applies_to_the_next_rest_requests_only(rest: httpx.Client) -> None:
     assert rest.post(FAULTS + "/delay", json={"seconds": 0.3, "scope": "rest", "count": 1}).status_code == 201
-    assert rest.get(FAULTS).json()["delays"] == [{"seconds": 0.3, "scope": "rest", "count": 1}]
+    assert rest.get(FAULTS).json()["delays"] == [{"seconds": 0.3, "scope": "rest", "count": 1, "requestType": None}]
     started = time.perf_counter()
     rest.get(PROBE)
     assert time.perf_counter() - started >= 0.3
@@ -163,6 +164,10 @@ async def test_socket_delay_and_429(sandbox: SandboxHandle) -> None:
         started = time.perf_counter()
         await stream.request("getServerTime", application="RPC")
         assert time.perf_counter() - started >= 0.3
+        trades = sandbox.server.faults.add_delay(60, scope="socket", count=1, request_type="trade")
+        await stream.request("getServerTime", application="RPC")  # another type: not held, the rule kept for a trade
+        assert trades.count == 1
+        trades.count = 0
         sandbox.server.faults.add_rate_limit(1, 10, scope="socket", request_type="getServerTime")
         with pytest.raises(RequestFailed, match="TooManyRequestsError") as failure:
             await stream.request("getServerTime", application="RPC")
