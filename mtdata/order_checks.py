@@ -33,8 +33,9 @@ class OrderPreview:
     """A trade checked against the symbol's specification, trade sessions and price, not sent: what it would send.
 
     ``price`` is a pending order's price (None at market), ``quote`` the ask (buys) or bid (sells) when checked,
-    ``sl`` / ``tp`` absolute prices; ``sl_away`` / ``tp_away`` the distances given in ``units`` (pips, points),
-    which a market order measures from ``quote`` (its fill may differ by the price's move until it is sent).
+    ``sl`` / ``tp`` absolute prices; ``sl_away`` / ``tp_away`` the distances given in ``units`` (pips, points). A
+    market order's ``sl`` / ``tp`` are the levels at ``quote``; it sends the distances (:meth:`stops_sent`), which
+    the broker measures from the fill.
     """
 
     kind: str
@@ -70,6 +71,17 @@ class OrderPreview:
 
     def _repr_html_(self) -> str:
         return f"<p><b>OrderPreview</b>: {html.escape(str(self))}</p>"
+
+    def stops_sent(self) -> tuple[float | dict[str, Any] | None, float | dict[str, Any] | None]:
+        """The stop loss and take profit as the trade sends them: prices, except a market order's stops given as
+        distances, sent as ``{value, units: "RELATIVE_PRICE"}`` for the broker to measure from the fill (protocol
+        §6.2): a stop 50 pips away is then 50 pips from the open price, however the price moved since the check."""
+        return self._sent(self.sl, self.sl_away), self._sent(self.tp, self.tp_away)
+
+    def _sent(self, level: float | None, away: float | None) -> float | dict[str, Any] | None:
+        if level is None or away is None or self.price is not None:
+            return level
+        return {"value": round(abs(level - self.quote), self.digits), "units": "RELATIVE_PRICE"}
 
 
 def refuse(name: str, sentence: str, value: Any = None) -> ValidationException:

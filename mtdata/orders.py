@@ -153,14 +153,15 @@ class Orders:
     ) -> TradeResult:
         connection, order = await self._check("buy" if buy else "sell", symbol, volume, None, sl, tp, units)
         helper = connection.create_market_buy_order if buy else connection.create_market_sell_order
-        return await self._send_fill(connection, helper(symbol, order.volume, order.sl, order.tp, options))
+        return await self._send_fill(connection, helper(symbol, order.volume, *order.stops_sent(), options))
 
     async def buy_async(
         self, symbol: str, volume: float, sl: float | None = None, tp: float | None = None, *,
         comment: str | None = None, client_id: str | None = None, magic: int | None = None,
         slippage: int | None = None, units: str = "price",
     ) -> TradeResult:  # fmt: skip
-        """Buy ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units``."""
+        """Buy ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units`` (from
+        the fill: :meth:`~mtdata.order_checks.OrderPreview.stops_sent`)."""
         options = _options(comment, client_id, magic, slippage)
         return await self._run(self._market_order(True, symbol, volume, sl, tp, units, options))
 
@@ -175,7 +176,8 @@ class Orders:
         comment: str | None = None, client_id: str | None = None, magic: int | None = None,
         slippage: int | None = None, units: str = "price",
     ) -> TradeResult:  # fmt: skip
-        """Sell ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units``."""
+        """Sell ``volume`` lots of ``symbol`` at market; ``sl`` / ``tp`` are prices, or distances in ``units`` (from
+        the fill: :meth:`~mtdata.order_checks.OrderPreview.stops_sent`)."""
         options = _options(comment, client_id, magic, slippage)
         return await self._run(self._market_order(False, symbol, volume, sl, tp, units, options))
 

@@ -89,6 +89,29 @@ def test_buy_and_sell_open_positions(s: Session, box: SandboxHandle) -> None:
     s.close_all("EURUSD")
 
 
+def test_a_market_orders_stops_in_pips_are_measured_from_its_fill(s: Session, box: SandboxHandle) -> None:
+    """The price moves 20 pips between the check (the session's quote) and the fill (the trade held on its way to
+    the broker): the stops given in pips lie exactly that many pips from the open price, not from the quote."""
+    _quote(s)  # subscribed: the sandbox streams EURUSD to the session
+    market, second = box.server.market, int(1000 * box.server.market.speed)
+    price = market.price("EURUSD")
+    bid, ask = price["bid"], price["ask"]
+    moved, moved_ask = round(bid + 0.002, 5), round(ask + 0.002, 5)
+    at = market.now_ms() + second  # still from a second ahead (past every tick sent), then up 20 pips 2 s later
+    market.force_path("EURUSD", [(at, bid, ask), (at + 2 * second, moved, moved_ask), (at + 10**9, moved, moved_ask)])
+    try:
+        _wait(lambda: market.now_ms() > at and _quote(s) == (bid, ask))
+        box.server.faults.add_delay(3.0, scope="socket", count=1, request_type="trade")  # filled after the move
+        preview = s.preview("sell", "EURUSD", 0.1, sl=50, tp=30, units="pips")
+        sold = s.sell("EURUSD", 0.1, sl=50, tp=30, units="pips")
+    finally:
+        market.clear_forced("EURUSD")
+    position = s.positions().set_index("id").loc[sold.position_id]
+    assert preview.quote == bid and position["open_price"] == sold.price == moved  # checked at bid, filled 20 pips up
+    assert (position["stop_loss"], position["take_profit"]) == (round(moved + 0.005, 5), round(moved - 0.003, 5))
+    s.close_position(sold.position_id)
+
+
 def test_a_fill_carries_its_price_volume_and_time_as_the_deals_say(s: Session) -> None:
     """Market orders and closes: price, volume and time of the deal that filled them (MetaTrader's result has
     them); a pending order placed, a modification and a cancellation filled nothing."""
@@ -197,6 +220,9 @@ def test_preview_checks_like_the_helpers_and_sends_nothing(s: Session, box: Sand
         f"Buy 0.1 lots of EURUSD at market (the ask is {shown} now), SL 20 pips below the ask ({market.sl:.5f}) "
         f"and TP 40 pips above the ask ({market.tp:.5f})."
     )
+    relative = {"units": "RELATIVE_PRICE"}  # sent as distances, which the broker measures from the fill
+    assert market.stops_sent() == ({**relative, "value": 0.002}, {**relative, "value": 0.004})
+    assert replace(market, sl_away=None, sl=1.0).stops_sent() == (1.0, {**relative, "value": 0.004})  # a price
     bid, _ = _quote(s)
     price = round(bid + 0.01, 5)
     pending = s.preview("sell limit", "EURUSD", 0.2, price, sl=round(price + 0.002, 5))
@@ -207,6 +233,7 @@ def test_preview_checks_like_the_helpers_and_sends_nothing(s: Session, box: Sand
     assert "OrderPreview" in pending._repr_html_()
     stop = s.preview("buy stop", "EURUSD", 0.01, round(price + 0.01, 5), tp=10, units="pips")
     assert str(stop).endswith(f"no SL and TP 10 pips away ({stop.tp:.5f}).")
+    assert pending.stops_sent() == (pending.sl, None) and stop.stops_sent() == (None, stop.tp)  # from their price
     for call, name in [
         (lambda: s.preview("buy", "EURUSD", 0.015), "volume"),
         (lambda: s.preview("sell", "EURUSD", 0.1, sl=bid - 0.01), "sl"),
