@@ -7,7 +7,8 @@
 They listen to the same :class:`~mtdata.live.feed.LiveFeed` as the panels (one subscription however many objects
 and panels watch a symbol) and close with the session (``s.close()``) or by themselves (:meth:`LiveObject.close`).
 Updates land on the session's loop thread; reading attributes is safe from any thread (a quote's values change
-together, as one tuple). ``on_update`` callbacks run at most ``rate`` times a second, with the latest values, on
+together, as one tuple; ``q.values()`` reads them at once, where ``q.bid`` then ``q.ask`` may straddle an update).
+``on_update`` callbacks run at most ``rate`` times a second, with the latest values, on
 the loop running where the object was made (a Jupyter kernel's, in a cell: callbacks may touch widgets and panels),
 or, made outside any loop (a script), on the session's loop thread after every update.
 """
@@ -157,6 +158,13 @@ class LiveQuote(LiveObject):
         self._last = (price.get("bid"), price.get("ask"), price.get("time"), price.get("brokerTime"))
         self._watch.note(price)
 
+    def values(self) -> dict[str, Any]:
+        """``bid``, ``ask``, ``spread``, ``time`` and ``broker_time`` of one quote (None before the first), read at
+        once: attributes read one after another may come from two quotes while the feed moves on."""
+        bid, ask, time, broker_time = self._last
+        spread = None if bid is None or ask is None else round(ask - bid, 10)
+        return {"bid": bid, "ask": ask, "spread": spread, "time": time, "broker_time": broker_time}
+
     @property
     def bid(self) -> float | None:
         """The bid price."""
@@ -169,9 +177,8 @@ class LiveQuote(LiveObject):
 
     @property
     def spread(self) -> float | None:
-        """ask - bid (rounded to 10 decimals: no float noise)."""
-        bid, ask = self._last[:2]  # one read of the tuple: both of one quote, whatever the feed sets meanwhile
-        return None if bid is None or ask is None else round(ask - bid, 10)
+        """ask - bid (rounded to 10 decimals: no float noise), of one quote."""
+        return self.values()["spread"]
 
     @property
     def time(self) -> datetime | None:

@@ -28,9 +28,10 @@ def test_a_quote_updates_in_place_from_a_script(session: mtdata.Session):
     q = session.live.quote("eurusd")  # the account's EURUSD
     try:
         # the feed moves the quote on, on the session's thread: bid and ask read one by one could be of two quotes,
-        # the spread is one quote's ask - bid (None while either is)
-        spread = q.spread
-        assert q.symbol == "EURUSD" and spread is not None and spread > 0
+        # values() reads one quote's
+        now = q.values()
+        assert q.symbol == "EURUSD" and now["ask"] > now["bid"] and now["spread"] == round(now["ask"] - now["bid"], 10)
+        assert set(now) == {"bid", "ask", "spread", "time", "broker_time"} and now["broker_time"] is not None
         first, seen = q.time, []
         q.on_update(lambda quote: seen.append((quote.bid, quote.ask, threading.current_thread().name)))
         wait_for(lambda: q.time is not None and first is not None and q.time > first and seen)
@@ -42,6 +43,7 @@ def test_a_quote_updates_in_place_from_a_script(session: mtdata.Session):
         q.close()
     assert q.closed and Stream("quotes", "EURUSD") not in session.panel.feed.streams
     assert q.spread == round(q.ask - q.bid, 10)  # type: ignore[operator]  # closed: still, so one quote's three values
+    assert q.values() == {"bid": q.bid, "ask": q.ask, "spread": q.spread, "time": q.time, "broker_time": q.broker_time}
 
 
 def test_candles_df_is_the_history_and_the_forming_candle(session: mtdata.Session):
