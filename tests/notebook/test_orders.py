@@ -70,8 +70,8 @@ def _stored(box: SandboxHandle) -> tuple[int, int, int]:
 
 
 def test_buy_and_sell_open_positions(s: Session, box: SandboxHandle) -> None:
-    # the stops in pips are set from the bid the session holds and the sell fills at the server's bid: the price
-    # held still, they are one (moving, a tick between the two put the stops a few points off the open price)
+    # the price held still, the sell opens at the bid the session holds (moving, a tick may come between the two);
+    # its stops in pips are measured from the fill whatever the price does (the next test moves it)
     with _still(s, box) as (bid, ask):
         bought = s.buy("EURUSD", 0.1, sl=round(bid - 0.005, 5), tp=round(ask + 0.005, 5), comment="cell")
         sold = s.sell("EURUSD", 0.2, sl=50, tp=30, units="pips")
