@@ -36,7 +36,8 @@ class RetryPolicy:
     max_delay_in_seconds: float = 30  #: Longest retry delay, in seconds; times ``retries``: a REST call's deadline.
     #: How long, in minutes, a REST call answered 202 ("not done yet") is repeated before a timeout.
     long_running_request_timeout_in_minutes: float = 10
-    #: Seconds subscribing is held off after a subscription quota error (accepted; mtdata does not use it).
+    #: Seconds every subscribe is held off after a per-user subscription quota error, unless an account is
+    #: unsubscribed meanwhile (and at least until the server's recommended retry time; protocol §3.2).
     subscribe_cooldown_in_seconds: float = 600
 
 

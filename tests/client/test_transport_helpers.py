@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -98,6 +99,27 @@ async def make_client_fixture(sandbox: SandboxHandle) -> AsyncIterator[Callable[
 async def ws_fixture(make_client: Callable[..., WebsocketClient]) -> WebsocketClient:
     """A client with fast timers."""
     return make_client()
+
+
+def received(box: SandboxHandle) -> list[tuple[float, dict[str, Any]]]:
+    """The socket requests the server receives from now on, each with its ``time.monotonic()`` of arrival (noted
+    before any fault delays or refuses it)."""
+    requests: list[tuple[float, dict[str, Any]]] = []
+    faults = box.server.faults
+    original = faults.before_socket_request
+
+    async def spy(sid: str, request: dict[str, Any]) -> None:
+        if isinstance(request, dict):
+            requests.append((time.monotonic(), request))
+        await original(sid, request)
+
+    faults.before_socket_request = spy  # type: ignore[method-assign]
+    return requests
+
+
+def types_of(requests: list[tuple[float, dict[str, Any]]]) -> list[str]:
+    """The request types of :func:`received`'s list."""
+    return [request.get("type") for _, request in requests]
 
 
 async def subscribed(client: WebsocketClient, account_id: str, recorder: Recorder | None = None) -> Recorder:

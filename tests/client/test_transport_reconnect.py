@@ -8,7 +8,16 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from test_transport_helpers import REGION, Recorder, make_client_fixture, subscribed, synchronize, tasks_left  # noqa: F401
+from test_transport_helpers import (  # noqa: F401
+    REGION,
+    Recorder,
+    make_client_fixture,
+    received,
+    subscribed,
+    synchronize,
+    tasks_left,
+    types_of,
+)
 
 from mtdata.client.listeners import ReconnectListener
 from mtdata.client.transport.websocket import WebsocketClient
@@ -39,21 +48,6 @@ async def lose_and_recover(client: WebsocketClient, box: SandboxHandle, recorder
     new_ids = {s.client_id for group in client._sockets.values() for s in group}
     assert not old_ids & new_ids  # new clientIds
     return reconnects
-
-
-def received(box: SandboxHandle) -> list[str]:
-    """The types of the socket requests the server receives from now on (noted before any delay fault holds them)."""
-    types: list[str] = []
-    faults = box.server.faults
-    original = faults.before_socket_request
-
-    async def spy(sid: str, request: dict) -> None:
-        if isinstance(request, dict):
-            types.append(request.get("type"))
-        await original(sid, request)
-
-    faults.before_socket_request = spy  # type: ignore[method-assign]
-    return types
 
 
 async def test_dropped_socket_reconnects_and_resubscribes(make_client: Callable[..., WebsocketClient],
@@ -94,10 +88,10 @@ async def test_request_in_flight_when_the_socket_drops_is_retried(make_client: C
     client = make_client()
     recorder = await subscribed(client, sandbox.account_id)
     delay = sandbox.server.faults.add_delay(3.0, scope="socket")
-    types = received(sandbox)
+    requests = received(sandbox)
     request = asyncio.ensure_future(client.request(sandbox.account_id, {"type": "getServerTime"}, application="RPC"))
     # in flight = held by the server's delay (client._pending is not a sign: the instance-1 subscribe waits there)
-    await recorder.until(lambda: "getServerTime" in types)
+    await recorder.until(lambda: "getServerTime" in types_of(requests))
     await asyncio.to_thread(sandbox.call, sandbox.server.faults.drop_sockets())
     delay.count = 0
     answer = await asyncio.wait_for(request, 30)
@@ -110,10 +104,10 @@ async def test_trade_in_flight_when_the_socket_drops_fails(make_client: Callable
     client = make_client()
     recorder = await subscribed(client, sandbox.account_id)
     delay = sandbox.server.faults.add_delay(3.0, scope="socket")
-    types = received(sandbox)
+    requests = received(sandbox)
     buy = {"actionType": "ORDER_TYPE_BUY", "symbol": "EURUSD", "volume": 0.01}
     trade = asyncio.ensure_future(client.trade(sandbox.account_id, buy, application="RPC"))
-    await recorder.until(lambda: "trade" in types)  # the server holds it: it was sent, and is not answered
+    await recorder.until(lambda: "trade" in types_of(requests))  # the server holds it: it was sent, and is not answered
     await asyncio.to_thread(sandbox.call, sandbox.server.faults.drop_sockets())
     delay.count = 0
     with pytest.raises(TimeoutException):  # never resent blindly: the caller reconciles by clientId

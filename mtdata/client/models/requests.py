@@ -20,7 +20,8 @@ class RetryOpts(TypedDict, total=False):
     maxDelayInSeconds: float | None
     #: How long a REST request answered 202 is repeated, in minutes (default 10).
     longRunningRequestTimeoutInMinutes: float | None
-    #: Subscribe lock after a subscription-quota error, in seconds (default 600; validated, unused).
+    #: Seconds subscribes stay locked after a per-user subscription quota error while no account is unsubscribed
+    #: (default 600; protocol §3.2).
     subscribeCooldownInSeconds: float | None
 
 

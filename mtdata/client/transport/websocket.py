@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...errors import (
@@ -38,6 +39,18 @@ log = logging.getLogger("mtdata.client.transport")
 _SERVER_QUOTA_TYPES = frozenset(
     {"LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_SERVER", "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_USER_PER_SERVER"}
 )
+#: The 429 type of ``subscribe`` that locks every subscribe of the client, whatever the socket (protocol §3.2).
+_USER_QUOTA_TYPE = "LIMIT_ACCOUNT_SUBSCRIPTIONS_PER_USER"
+
+
+@dataclass(frozen=True)
+class _UserLock:
+    """A per-user subscription quota hit: no subscribe before ``until`` (the server's recommended time), nor before
+    ``cooldown_ends`` unless fewer than ``accounts`` accounts are subscribed by then (times: ``time.monotonic``)."""
+
+    until: float
+    cooldown_ends: float
+    accounts: int
 
 
 class WebsocketClient(Requests):
@@ -61,6 +74,7 @@ class WebsocketClient(Requests):
         self._socket_of: dict[tuple[str, int], SocketConnection] = {}
         self._reconnect_listeners: dict[str, list[ReconnectListener]] = {}
         self._stray_unsubscribed: dict[str, float] = {}
+        self._user_lock: _UserLock | None = None
         self._closed = False
 
     # -- listeners ---------------------------------------------------------------------------------
@@ -159,14 +173,44 @@ class WebsocketClient(Requests):
             if socket is None:
                 raise NotConnectedException(f"Account {account_id} has no socket on instance {instance_number}")
             await socket.wait_connected(self._options.connect_timeout)
+            self._check_user_lock()
             payload = {"type": "subscribe", "sessionId": socket.session_id}
             try:
                 await self.request(account_id, payload, instance_number=instance_number, retry=False)
                 return
             except TooManyRequestsException as error:
+                if error.metadata.get("type") == _USER_QUOTA_TYPE:
+                    self._lock_user(error)
                 if attempt or error.metadata.get("type") not in _SERVER_QUOTA_TYPES:
                     raise
                 self._lock_socket(socket, account_id, instance_number, error)
+
+    def _subscribed_accounts(self) -> int:
+        """Accounts with at least one authenticated stream."""
+        return sum(1 for streams in self._packets.connected.values() if streams)
+
+    def _lock_user(self, error: TooManyRequestsException) -> None:
+        """A per-user subscription quota refused a subscribe: every subscribe of the client waits (protocol §3.2)."""
+        now, cooldown = time.monotonic(), self._options.retry_opts.subscribe_cooldown_in_seconds
+        wait = seconds_until(error.metadata.get("recommendedRetryTime"))
+        self._user_lock = _UserLock(now + wait, now + cooldown, self._subscribed_accounts())
+        log.warning("subscription quota per user: no subscribe for %.0f s, then for up to %.0f s until an account "
+                    "is unsubscribed", wait, cooldown)  # fmt: skip
+
+    def _check_user_lock(self) -> None:
+        """Refuse a subscribe, without sending it, while the per-user lock holds: before the server's recommended
+        time, then until the cooldown ends unless fewer accounts are subscribed than when the quota was hit. The
+        subscribe loop takes the refusal as the server's and tries again later."""
+        lock, now = self._user_lock, time.monotonic()
+        if lock is None:
+            return
+        if now >= lock.until and (now >= lock.cooldown_ends or self._subscribed_accounts() < lock.accounts):
+            self._user_lock = None
+            return
+        metadata: dict[str, Any] = {"type": _USER_QUOTA_TYPE}
+        if now < lock.until:
+            metadata["recommendedRetryTime"] = iso_ms(datetime.now(UTC) + timedelta(seconds=lock.until - now))
+        raise TooManyRequestsException("Subscriptions are locked by the per-user subscription quota", metadata)
 
     def _lock_socket(self, socket: SocketConnection, account_id: str, instance_number: int,
                      error: TooManyRequestsException) -> None:  # fmt: skip
