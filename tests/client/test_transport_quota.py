@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from test_transport_helpers import REGION, Recorder, make_client_fixture, received, subscribed  # noqa: F401
+from test_transport_helpers import REGION, Recorder, make_client_fixture, received  # noqa: F401
 
 from mtdata.client.transport.websocket import WebsocketClient
 from mtdata.sandbox import SandboxHandle
@@ -26,6 +26,15 @@ def deployed_account(box: SandboxHandle) -> str:
 def client_with_cooldown(make_client: Callable[..., WebsocketClient], seconds: float) -> WebsocketClient:
     retry = {"retries": 2, "minDelayInSeconds": 0.05, "maxDelayInSeconds": 0.1, "subscribeCooldownInSeconds": seconds}
     return make_client(retryOpts=retry)
+
+
+async def subscribe_the_first(client: WebsocketClient, box: SandboxHandle) -> None:
+    """The sandbox's account subscribed on instance 0 only (a subscribe loop of its instance 1 would keep sending,
+    and the quota fault could refuse that one instead of the second account's)."""
+    recorder = Recorder()
+    client.add_synchronization_listener(box.account_id, recorder)
+    await client.ensure_subscribe(box.account_id, REGION, 0)
+    await recorder.wait_for("on_connected")
 
 
 async def refused_then_connected(client: WebsocketClient, box: SandboxHandle, retry_after: float,
@@ -53,7 +62,7 @@ async def test_the_lock_holds_every_subscribe_for_the_cooldown_while_no_account_
     make_client: Callable[..., WebsocketClient], sandbox: SandboxHandle
 ) -> None:
     client = client_with_cooldown(make_client, 2.0)
-    await subscribed(client, sandbox.account_id)  # one account subscribed when the quota is hit
+    await subscribe_the_first(client, sandbox)  # one account subscribed when the quota is hit
     sent = await refused_then_connected(client, sandbox, retry_after=0.3)
     # the loop tried again every 0.3-1 s (the retry time passed at 0.3 s), nothing went out until the cooldown's end
     assert len(sent) == 2 and sent[1] - sent[0] >= 2.0, sent
@@ -64,7 +73,7 @@ async def test_an_account_unsubscribed_lifts_the_lock_after_the_retry_time(
     make_client: Callable[..., WebsocketClient], sandbox: SandboxHandle
 ) -> None:
     client = client_with_cooldown(make_client, 600)
-    await subscribed(client, sandbox.account_id)
+    await subscribe_the_first(client, sandbox)
 
     async def unsubscribe_the_first() -> None:
         await client.unsubscribe(sandbox.account_id)  # a place freed: no need to wait out the cooldown
